@@ -1,0 +1,59 @@
+"""Settings read from ``HIVEMIND_*`` environment variables.
+
+Only the settings that change behaviour live here; each is documented in the README. Reading
+happens lazily (``get_settings()``) so tests and the CLI can change the environment first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Unset URLs mean "use the embedded default"."""
+
+    model_config = SettingsConfigDict(env_prefix="HIVEMIND_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".hivemind"))
+    database_url: str | None = None
+    redis_url: str | None = None
+    # RQ workers the app itself starts and supervises. None: one when Redis is embedded, none
+    # when an external Redis is configured (production runs `hivemind worker` separately).
+    workers: int | None = None
+    # An RQ worker refreshes its heartbeat about every (ttl - 15) s; /health calls a worker
+    # dead when its last heartbeat is older than this.
+    worker_ttl: int = 20
+    session_ttl_hours: int = 12
+    queue_name: str = "default"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return not self.database_url
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def supervised_workers(self) -> int:
+        if self.workers is not None:
+            return max(0, self.workers)
+        return 1 if self.uses_embedded_redis else 0
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI change the environment at run time)."""
+    get_settings.cache_clear()

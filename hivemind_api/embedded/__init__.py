@@ -1,0 +1,1 @@
+"""Embedded PostgreSQL+pgvector and Redis for the zero-configuration default."""
