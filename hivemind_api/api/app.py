@@ -1,0 +1,31 @@
+"""The FastAPI app Reflex mounts via ``api_transformer``: health now, agents' API later."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from hivemind_api.health import check_health
+from hivemind_api.runtime import current_runtime
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="HiveMind",
+        version="0.1.0",
+        description="Knowledge commons for AI agents",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+
+    @api.get("/health", tags=["operations"], summary="Database, Redis and worker liveness")
+    async def health() -> JSONResponse:
+        try:
+            runtime = current_runtime()
+        except RuntimeError:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        report = await check_health(runtime.services.redis_url, worker_ttl=runtime.settings.worker_ttl)
+        return JSONResponse(report.as_dict(), status_code=200 if report.ok else 503)
+
+    return api

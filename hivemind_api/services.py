@@ -1,0 +1,50 @@
+"""Resolve where Postgres and Redis are: external servers from the environment, or embedded.
+
+Every process (app, CLI, worker) goes through ``open_services`` so the embedded servers are
+shared when they already run and started when they do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hivemind_api.config import Settings
+from hivemind_api.embedded.postgres import EmbeddedPostgres
+from hivemind_api.embedded.redis import EmbeddedRedis
+
+
+@dataclass
+class Services:
+    database_url: str
+    redis_url: str | None
+    _handles: list[EmbeddedPostgres | EmbeddedRedis] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> bool:
+        return bool(self._handles)
+
+    def release(self) -> None:
+        """Release embedded servers in reverse order of acquisition (Redis before Postgres)."""
+        while self._handles:
+            self._handles.pop().release()
+
+
+def open_services(settings: Settings, *, need_redis: bool = True) -> Services:
+    handles: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        if settings.database_url:
+            db_url = settings.database_url
+        else:
+            pg = EmbeddedPostgres(settings.resolved_data_dir)
+            db_url = pg.acquire()
+            handles.append(pg)
+        redis_url = settings.redis_url
+        if need_redis and not redis_url:
+            rd = EmbeddedRedis(settings.resolved_data_dir)
+            redis_url = rd.acquire()
+            handles.append(rd)
+    except BaseException:
+        for handle in reversed(handles):
+            handle.release()
+        raise
+    return Services(database_url=db_url, redis_url=redis_url, _handles=handles)

@@ -1,0 +1,37 @@
+"""``hivemind worker``: one RQ worker bound to the configured (or embedded) Redis.
+
+``SimpleWorker`` runs jobs in-process: forking per job costs ~20 ms and would reload the
+embedding model every time (shared/reference/infra-notes.md §3); a crash takes the worker down,
+which the supervisor (or the production process manager) restarts, and RQ re-queues the job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+
+from hivemind_api.config import Settings
+from hivemind_api.db.migrate import migrate
+from hivemind_api.services import open_services
+
+log = logging.getLogger("hivemind.worker")
+
+
+def build_worker(redis_url: str, settings: Settings) -> SimpleWorker:
+    conn = Redis.from_url(redis_url)
+    queue = Queue(settings.queue_name, connection=conn)
+    return SimpleWorker([queue], connection=conn, worker_ttl=settings.worker_ttl)
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> bool:
+    """Run until SIGTERM/SIGINT (RQ's warm shutdown) or, with ``burst``, until the queue is empty."""
+    services = open_services(settings, need_redis=True)
+    try:
+        migrate(services.database_url)
+        worker = build_worker(services.redis_url, settings)
+        log.info("worker %s listening on %s", worker.name, settings.queue_name)
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        services.release()

@@ -1,0 +1,80 @@
+"""Keep N ``hivemind worker`` processes alive next to the app (embedded default).
+
+Children get ``PR_SET_PDEATHSIG`` so that even if the app is killed with SIGKILL the kernel
+stops them: no orphan worker can keep the embedded Redis alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import sys
+
+log = logging.getLogger("hivemind.supervisor")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: fall back to the graceful stop path only
+        pass
+
+
+class WorkerSupervisor:
+    def __init__(self, count: int, env: dict[str, str], *, restart_delay: float = 1.0) -> None:
+        self.count = count
+        self.env = env
+        self.restart_delay = restart_delay
+        self.procs: list[asyncio.subprocess.Process | None] = [None] * count
+        self.restarts = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p is not None and p.returncode is None]
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._keep_alive(i)) for i in range(self.count)]
+
+    async def _spawn(self, slot: int) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hivemind_api.cli", "worker",
+            env=self.env, preexec_fn=_die_with_parent, start_new_session=True,
+        )
+        self.procs[slot] = proc
+        log.info("started worker pid %s", proc.pid)
+        return proc
+
+    async def _keep_alive(self, slot: int) -> None:
+        while not self._stopping:
+            proc = await self._spawn(slot)
+            code = await proc.wait()
+            if self._stopping:
+                return
+            self.restarts += 1
+            log.warning("worker pid %s exited with %s; restarting", proc.pid, code)
+            await asyncio.sleep(self.restart_delay)
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM every worker (RQ finishes the current job), SIGKILL after ``timeout``."""
+        self._stopping = True
+        live = [p for p in self.procs if p is not None and p.returncode is None]
+        for proc in live:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        for proc in live:
+            try:
+                await asyncio.wait_for(proc.wait(), timeout)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
