@@ -1,0 +1,76 @@
+"""``hivemind run`` (what ``make run`` calls): the whole app on one machine.
+
+It owns the embedded Postgres and Redis and the supervised RQ worker, and runs ``reflex run`` as
+a child in its own process group. Owning the servers here rather than in the Reflex backend's
+lifespan matters: Reflex's dev server gives a backend worker only 2 s to stop before killing it,
+which is not enough to stop a worker, Redis and Postgres cleanly. On Ctrl-C or SIGTERM the
+launcher stops Reflex, then the worker, then Redis, then Postgres; nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from hivemind_api.config import Settings
+from hivemind_api.db.migrate import migrate
+from hivemind_api.services import open_services
+from hivemind_api.worker.supervisor import WorkerSupervisor, _die_with_parent
+
+log = logging.getLogger("hivemind.launcher")
+
+
+async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> int:
+    services = await asyncio.to_thread(open_services, settings, need_redis=True)
+    supervisor: WorkerSupervisor | None = None
+    reflex: asyncio.subprocess.Process | None = None
+    try:
+        before, after = await asyncio.to_thread(migrate, services.database_url)
+        log.info("database at revision %s%s", after, "" if before == after else f" (was {before})")
+        env = dict(os.environ)
+        env["HIVEMIND_DATABASE_URL"] = services.database_url
+        env["HIVEMIND_REDIS_URL"] = services.redis_url or ""
+        env["HIVEMIND_WORKER_TTL"] = str(settings.worker_ttl)
+        if settings.supervised_workers:
+            supervisor = WorkerSupervisor(settings.supervised_workers, env)
+            await supervisor.start()
+        # The backend must not start workers of its own: we supervise them here.
+        env["HIVEMIND_WORKERS"] = "0"
+        reflex = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "reflex", "run", *reflex_args,
+            cwd=app_root, env=env, start_new_session=True, preexec_fn=_die_with_parent,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        waiter = asyncio.create_task(reflex.wait())
+        await asyncio.wait([waiter, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        if reflex.returncode is None:
+            log.info("stopping the app")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(reflex.pid, signal.SIGINT)  # what Ctrl-C does to a foreground reflex
+            try:
+                await asyncio.wait_for(waiter, 30)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(reflex.pid, signal.SIGKILL)
+                await waiter
+        return 0 if stop.is_set() else (reflex.returncode or 0)
+    finally:
+        if reflex is not None and reflex.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(reflex.pid, signal.SIGKILL)
+        if supervisor is not None:
+            await supervisor.stop()
+        await asyncio.to_thread(services.release)
+        log.info("stopped")
+
+
+def run_app(settings: Settings, reflex_args: list[str], app_root: Path) -> int:
+    return asyncio.run(_run(settings, reflex_args, app_root))

@@ -1,0 +1,1 @@
+"""HiveMind's curator dashboard (Reflex). Pages and states are thin adapters over hivemind_api."""

@@ -1,0 +1,17 @@
+"""The Reflex app: dashboard pages, the agents' API mounted on the same backend, and the runtime."""
+
+import reflex as rx
+
+from hivemind_api.api.app import create_api
+from hivemind_app import routes
+from hivemind_app.lifespan import hivemind_runtime
+from hivemind_app.pages.home import HomeState, home_page
+from hivemind_app.pages.login import LoginState, login_page
+from hivemind_app.pages.setup import SetupState, setup_page
+
+app = rx.App(api_transformer=create_api())
+app.register_lifespan_task(hivemind_runtime)
+
+app.add_page(home_page, route=routes.HOME, title="HiveMind", on_load=HomeState.load)
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · HiveMind", on_load=LoginState.load)
+app.add_page(setup_page, route=routes.SETUP, title="Set up · HiveMind", on_load=SetupState.load)

@@ -1,0 +1,18 @@
+"""Start HiveMind's runtime with the Reflex backend (FastAPI's own lifespan never runs there)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from hivemind_api.config import get_settings
+from hivemind_api.runtime import start_runtime
+
+
+@asynccontextmanager
+async def hivemind_runtime() -> AsyncIterator[None]:
+    runtime = await start_runtime(get_settings())
+    try:
+        yield
+    finally:
+        await runtime.stop()

@@ -1,0 +1,62 @@
+"""Home: the org's headline numbers, read from the database on every visit."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hivemind_api.db.engine import session_scope
+from hivemind_api.overview import org_overview
+from hivemind_app.components.layout import page_layout
+from hivemind_app.components.stat_card import stat_card
+from hivemind_app.state.auth import AuthState
+
+
+class HomeState(AuthState):
+    pending: int = 0
+    org_items: int = 0
+    public_items: int = 0
+    commons_items: int = 0
+    active_keys: int = 0
+    members: int = 0
+
+    @rx.event
+    async def load(self):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        self._show(principal)
+        async with session_scope() as db:
+            o = await org_overview(db, principal.org.id)
+        self.pending, self.org_items, self.public_items = o.pending_contributions, o.org_items, o.public_items
+        self.commons_items, self.active_keys, self.members = o.commons_items, o.active_keys, o.members
+        return None
+
+
+def _body() -> rx.Component:
+    return rx.vstack(
+        rx.grid(
+            stat_card("Pending review", HomeState.pending, "contributions waiting for a curator", card_id="stat-pending"),
+            stat_card("Org knowledge", HomeState.org_items, "live items in your namespace", card_id="stat-org-items"),
+            stat_card("Published by you", HomeState.public_items, "your items in the public commons", card_id="stat-public-items"),
+            stat_card("Public commons", HomeState.commons_items, "items shared by every org", card_id="stat-commons"),
+            stat_card("Active API keys", HomeState.active_keys, "agents that can connect", card_id="stat-keys"),
+            stat_card("Members", HomeState.members, "curators, admins and viewers", card_id="stat-members"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.cond(
+            HomeState.active_keys == 0,
+            rx.callout(
+                "No agent can connect yet. Create an API key with "
+                "`hivemind key create --org <slug> --agent <agent-id>` and give it to your agent.",
+                icon="key-round",
+                id="hint-no-keys",
+            ),
+        ),
+        width="100%",
+        spacing="4",
+    )
+
+
+home_page = page_layout("Home", _body)

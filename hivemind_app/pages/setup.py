@@ -1,0 +1,92 @@
+"""First run: create the first organisation and its admin, only while no account exists."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hivemind_api.accounts.sessions import start_session
+from hivemind_api.accounts.users import bootstrap_first_admin, count_users
+from hivemind_api.config import get_settings
+from hivemind_api.db.engine import session_scope
+from hivemind_api.errors import DomainError
+from hivemind_app import routes
+from hivemind_app.state.auth import AuthState
+
+
+class SetupState(AuthState):
+    error: str = ""
+
+    @rx.event
+    async def load(self):
+        async with session_scope() as db:
+            if await count_users(db) > 0:
+                return rx.redirect(routes.LOGIN)
+        return None
+
+    @rx.event
+    async def create_admin(self, form: dict[str, str]):
+        self.error = ""
+        if form.get("password", "") != form.get("password_confirm", ""):
+            self.error = "The two passwords differ."
+            return None
+        try:
+            async with session_scope() as db:
+                membership = await bootstrap_first_admin(
+                    db,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    org_slug=form.get("org_slug", "").strip(),
+                    org_name=form.get("org_name", "").strip() or None,
+                )
+                token, principal = await start_session(
+                    db, membership.user, ttl_hours=get_settings().session_ttl_hours, org_id=membership.org.id
+                )
+        except DomainError as err:
+            self.error = str(err)
+            return None
+        self.session_token = token
+        self._show(principal)
+        return [rx.redirect(routes.HOME), rx.toast.success(f"Welcome! {principal.org.name} is ready.")]
+
+
+def _field(label: str, name: str, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(name=name, id=name, required=True, width="100%", size="3", **props),
+        spacing="1",
+        width="100%",
+    )
+
+
+def setup_page() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Set up HiveMind", size="6"),
+                    rx.text(
+                        "Create your organisation and its first admin. You can add curators and agent keys afterwards.",
+                        size="2", color_scheme="gray",
+                    ),
+                    rx.cond(
+                        SetupState.error != "",
+                        rx.callout(SetupState.error, icon="triangle-alert", color_scheme="red", id="setup-error", width="100%"),
+                    ),
+                    _field("Organisation name", "org_name", placeholder="Acme Research"),
+                    _field("Organisation slug", "org_slug", placeholder="acme", pattern="[a-z0-9][a-z0-9-]*"),
+                    _field("Admin email", "email", type="email", placeholder="you@example.com"),
+                    _field("Password (8+ characters)", "password", type="password"),
+                    _field("Repeat password", "password_confirm", type="password"),
+                    rx.button("Create organisation and admin", id="create-admin", type="submit", width="100%", size="3"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=SetupState.create_admin,
+                reset_on_submit=False,
+            ),
+            width="30em",
+            size="4",
+        ),
+        min_height="100vh",
+        background_color=rx.color("gray", 2),
+    )

@@ -1,0 +1,5 @@
+"""Every dashboard route in one place."""
+
+HOME = "/"
+LOGIN = "/login"
+SETUP = "/setup"

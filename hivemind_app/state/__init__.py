@@ -1,0 +1,1 @@
+"""Cross-cutting dashboard state."""
