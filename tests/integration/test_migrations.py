@@ -1,0 +1,119 @@
+"""The schema, migrated from empty, on the embedded server and on an external one."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from hivemind_api.db.migrate import current_revision, head_revision, migrate
+
+
+@pytest.fixture(scope="module")
+def fresh_url(target) -> str:
+    return target.create_database()
+
+
+def test_migrates_from_empty_and_is_idempotent(fresh_url: str) -> None:
+    assert current_revision(fresh_url) is None
+    before, after = migrate(fresh_url)
+    assert (before, after) == (None, head_revision())
+    assert migrate(fresh_url) == (head_revision(), head_revision())
+
+
+def _conn(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+def test_all_spec_tables_exist(fresh_url: str) -> None:
+    migrate(fresh_url)
+    with _conn(fresh_url) as c:
+        tables = {r[0] for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {
+        "orgs", "users", "memberships", "user_sessions", "api_keys", "contributions",
+        "knowledge_items", "signals", "auto_approve_rules", "webhook_endpoints",
+        "webhook_deliveries", "events", "audit_log", "deployment_config",
+    } <= tables
+
+
+def test_pgvector_supports_iterative_scans(fresh_url: str) -> None:
+    migrate(fresh_url)
+    with _conn(fresh_url) as c:
+        version = c.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+        assert tuple(int(p) for p in version.split(".")[:2]) >= (0, 8)
+        c.execute("SET hnsw.iterative_scan = relaxed_order")  # fails on pgvector < 0.8
+
+
+def test_indexes_and_timestamps(fresh_url: str) -> None:
+    migrate(fresh_url)
+    with _conn(fresh_url) as c:
+        indexes = dict(c.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'knowledge_items'").fetchall())
+        naive = c.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'"
+        ).fetchall()
+        generated = c.execute(
+            "SELECT is_generated FROM information_schema.columns "
+            "WHERE table_name = 'knowledge_items' AND column_name = 'search_tsv'"
+        ).fetchone()[0]
+    assert "hnsw" in indexes["ix_knowledge_embedding_hnsw"] and "vector_cosine_ops" in indexes["ix_knowledge_embedding_hnsw"]
+    assert "gin" in indexes["ix_knowledge_search_tsv"]
+    assert "WHERE ((deleted_at IS NULL) AND (expired_at IS NULL))" in indexes["uq_knowledge_live_hash"]
+    assert naive == []
+    assert generated == "ALWAYS"
+
+
+def _seed_org(c: psycopg.Connection, slug: str) -> str:
+    return str(c.execute("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug)).fetchone()[0])
+
+
+def _item(c: psycopg.Connection, org: str, h: str, **extra: object) -> str:
+    cols = {"org_id": org, "source_agent_id": "a", "category": "bug_fix", "content_hash": h,
+            "contributed_at": "2026-01-01T00:00:00Z", "title": "t", "content": "some content", **extra}
+    names = ", ".join(cols)
+    marks = ", ".join(["%s"] * len(cols))
+    return str(c.execute(f"INSERT INTO knowledge_items ({names}) VALUES ({marks}) RETURNING id", list(cols.values())).fetchone()[0])
+
+
+def test_constraints_make_illegal_states_unrepresentable(fresh_url: str) -> None:
+    migrate(fresh_url)
+    h = "a" * 64
+    with _conn(fresh_url) as c:
+        org = _seed_org(c, "constraints")
+        first = _item(c, org, h)
+        with pytest.raises(psycopg.errors.UniqueViolation):  # one live item per (org, hash)
+            _item(c, org, h)
+        c.execute("UPDATE knowledge_items SET deleted_at = now() WHERE id = %s", (first,))
+        _item(c, org, h)  # a deleted copy no longer blocks it
+        with pytest.raises(psycopg.errors.CheckViolation):
+            _item(c, org, "b" * 64, category="not_a_category")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            _item(c, org, "c" * 64, confidence=1.5)
+        with pytest.raises(psycopg.errors.CheckViolation):  # superseded implies expired
+            _item(c, org, "d" * 64, superseded_by=first)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            c.execute("INSERT INTO orgs (slug, name) VALUES ('Bad Slug', 'x')")
+        c.execute(
+            "INSERT INTO api_keys (org_id, agent_id, key_prefix, key_hash) VALUES (%s, 'a', 'hm_aaaaaaaaa', %s)",
+            (org, "e" * 64),
+        )
+        with pytest.raises(psycopg.errors.UniqueViolation):  # unique key hash
+            c.execute(
+                "INSERT INTO api_keys (org_id, agent_id, key_prefix, key_hash) VALUES (%s, 'b', 'hm_bbbbbbbbb', %s)",
+                (org, "e" * 64),
+            )
+        with pytest.raises(psycopg.errors.CheckViolation):  # past 'processing' needs scrubbed content
+            c.execute(
+                "INSERT INTO contributions (org_id, source_agent_id, category, status) VALUES (%s, 'a', 'config', 'pending')",
+                (org,),
+            )
+
+
+def test_full_text_column_is_generated(fresh_url: str) -> None:
+    migrate(fresh_url)
+    with _conn(fresh_url) as c:
+        org = _seed_org(c, "fts")
+        _item(c, org, "f" * 64, title="Fix asyncpg pool reset", content="RESET ALL drops hnsw.ef_search settings")
+        hits = c.execute(
+            "SELECT count(*) FROM knowledge_items WHERE search_tsv @@ plainto_tsquery('english', 'settings dropped')"
+        ).fetchone()[0]
+    assert hits == 1
