@@ -1,7 +1,8 @@
 """Keep N ``hivemind worker`` processes alive next to the app (embedded default).
 
 Children get ``PR_SET_PDEATHSIG`` so that even if the app is killed with SIGKILL the kernel
-stops them: no orphan worker can keep the embedded Redis alive.
+stops them (the worker then stops its own scheduler child): no orphan worker can keep the
+embedded Redis alive.
 """
 
 from __future__ import annotations
@@ -51,10 +52,22 @@ class WorkerSupervisor:
         log.info("started worker pid %s", proc.pid)
         return proc
 
+    @staticmethod
+    def _reap_group(proc: asyncio.subprocess.Process) -> None:
+        """Kill whatever the worker left in its process group.
+
+        RQ forks its scheduler from the worker; if the worker is killed, that child survives and
+        still holds the worker's blocked BLMOVE socket, so Redis would hand the next job to a
+        dead consumer. The worker leads its own session, so its pid is the group id.
+        """
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
     async def _keep_alive(self, slot: int) -> None:
         while not self._stopping:
             proc = await self._spawn(slot)
             code = await proc.wait()
+            self._reap_group(proc)
             if self._stopping:
                 return
             self.restarts += 1
@@ -72,9 +85,9 @@ class WorkerSupervisor:
             try:
                 await asyncio.wait_for(proc.wait(), timeout)
             except asyncio.TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                self._reap_group(proc)
                 await proc.wait()
+            self._reap_group(proc)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
