@@ -1,0 +1,79 @@
+"""First run, sign-in, the home page's real counts and sign-out, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+TIMEOUT = 30_000
+ADMIN = ("admin@acme.example", "admin-password-1")
+
+
+def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("#sign-in").click()
+
+
+def test_first_run_creates_admin_and_org(harness, page: Page) -> None:
+    base = harness.frontend_url.rstrip("/")
+    page.goto(base + "/")
+    expect(page).to_have_url(re.compile(r"/setup$"), timeout=TIMEOUT)  # no account yet
+    page.locator("#org_name").fill("Acme Research")
+    page.locator("#org_slug").fill("acme")
+    page.locator("#email").fill(ADMIN[0])
+    page.locator("#password").fill(ADMIN[1])
+    page.locator("#password_confirm").fill(ADMIN[1])
+    page.locator("#create-admin").click()
+    expect(page).to_have_url(re.compile(r"/$"), timeout=TIMEOUT)
+    expect(page.locator("#header-org")).to_have_text("Acme Research", timeout=TIMEOUT)
+    expect(page.locator("#header-user")).to_have_text(ADMIN[0])
+    expect(page.locator("#header-role")).to_have_text("admin")
+    expect(page.locator("#stat-members")).to_have_text("1")
+    expect(page.locator("#stat-keys")).to_have_text("0")
+    expect(page.locator("#hint-no-keys")).to_be_visible()
+
+
+def test_setup_is_closed_once_an_account_exists(harness, page: Page) -> None:
+    page.goto(harness.frontend_url.rstrip("/") + "/setup")
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=TIMEOUT)
+
+
+def test_signed_out_visitor_is_sent_to_login(harness, page: Page) -> None:
+    page.goto(harness.frontend_url.rstrip("/") + "/")
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=TIMEOUT)
+    expect(page.locator("#header-user")).to_have_count(0)
+
+
+def test_wrong_password_is_refused(harness, page: Page) -> None:
+    _sign_in(page, harness.frontend_url.rstrip("/"), ADMIN[0], "not-the-password")
+    expect(page.locator("#login-error")).to_have_text("Wrong email or password.", timeout=TIMEOUT)
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_login_shows_home_with_real_counts_then_logout(harness, cli, page: Page) -> None:
+    cli("key", "create", "--org", "acme", "--agent", "agent-1")
+    cli("key", "create", "--org", "acme", "--agent", "agent-2")
+    cli("user", "create", "viewer@acme.example", "--org", "acme", "--role", "viewer", "--password-stdin",
+        stdin="viewer-password-1\n")
+    base = harness.frontend_url.rstrip("/")
+    _sign_in(page, base, *ADMIN)
+    expect(page).to_have_url(re.compile(r"/$"), timeout=TIMEOUT)
+    expect(page.locator("#stat-keys")).to_have_text("2", timeout=TIMEOUT)
+    expect(page.locator("#stat-members")).to_have_text("2")
+    expect(page.locator("#stat-pending")).to_have_text("0")
+    expect(page.locator("#hint-no-keys")).to_have_count(0)
+    page.screenshot(path=str(harness.app_path / "test-results" / "home.png"), full_page=True)
+
+    page.locator("#logout").click()
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=TIMEOUT)
+    page.goto(base + "/")  # the session is gone on the server, not just in the browser
+    expect(page).to_have_url(re.compile(r"/login$"), timeout=TIMEOUT)
+
+
+def test_viewer_signs_in_with_viewer_role(harness, page: Page) -> None:
+    _sign_in(page, harness.frontend_url.rstrip("/"), "viewer@acme.example", "viewer-password-1")
+    expect(page.locator("#header-role")).to_have_text("viewer", timeout=TIMEOUT)
+    expect(page.locator("#header-org")).to_have_text("Acme Research")
