@@ -36,5 +36,5 @@ _SQL = sa.text(
 
 
 async def org_overview(session: AsyncSession, org_id: uuid.UUID) -> OrgOverview:
-    row = (await session.execute(_SQL, {"org": org_id})).one()
+    row = (await session.exec(_SQL, params={"org": org_id})).one()
     return OrgOverview(*row)

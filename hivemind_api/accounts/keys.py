@@ -191,7 +191,7 @@ async def authenticate_key(session: AsyncSession, raw_key: str | None) -> KeyPri
     """Verify a presented key and meter the request, in one statement. None if invalid or revoked."""
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 200:
         return None
-    row = (await session.execute(_AUTH_SQL, {"key_hash": hash_key(raw_key)})).first()
+    row = (await session.exec(_AUTH_SQL, params={"key_hash": hash_key(raw_key)})).first()
     if row is None:
         return None
     return KeyPrincipal(

@@ -92,7 +92,7 @@ async def bootstrap_first_admin(
     """First run: create the first org and its admin, only while no user exists at all."""
     email = normalize_email(email)
     validate_password(password)
-    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _BOOTSTRAP_LOCK})
+    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _BOOTSTRAP_LOCK})
     if await count_users(session) > 0:
         raise Conflict("HiveMind is already set up; sign in instead")
     try:

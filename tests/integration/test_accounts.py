@@ -41,7 +41,7 @@ async def test_user_passwords_are_hashed_with_argon2(db) -> None:
         m = await users.create_user(s, "Carol@Example.COM", "correct horse", slug, "curator")
     assert m.user.email == "carol@example.com" and m.role == "curator"
     async with session_scope() as s:
-        stored = (await s.execute(sa.text("SELECT password_hash FROM users WHERE id = :i"), {"i": m.user.id})).scalar()
+        stored = (await s.exec(sa.text("SELECT password_hash FROM users WHERE id = :i"), params={"i": m.user.id})).scalar()
         assert stored.startswith("$argon2id$") and "correct horse" not in stored
         assert await users.authenticate(s, "carol@example.com", "correct horse") is not None
         assert await users.authenticate(s, "carol@example.com", "wrong horse!") is None
@@ -94,12 +94,11 @@ async def test_sessions_resolve_expire_and_end(db) -> None:
         assert resolved is not None and resolved.org.name == "Sessions Inc"
         assert await sessions.resolve_session(s, token + "x") is None
         assert await sessions.resolve_session(s, "") is None
-        stored = (await s.execute(sa.text("SELECT token_hash FROM user_sessions WHERE id = :i"), {"i": principal.session_id})).scalar()
+        stored = (await s.exec(sa.text("SELECT token_hash FROM user_sessions WHERE id = :i"), params={"i": principal.session_id})).scalar()
         assert stored != token and len(stored) == 64
     async with session_scope() as s:  # expiry is enforced
-        await s.execute(
-            sa.text("UPDATE user_sessions SET created_at = :c, expires_at = :e WHERE id = :i"),
-            {"c": datetime.now(timezone.utc) - timedelta(hours=3), "e": datetime.now(timezone.utc) - timedelta(seconds=1), "i": principal.session_id},
+        await s.exec(
+            sa.text("UPDATE user_sessions SET created_at = :c, expires_at = :e WHERE id = :i"), params={"c": datetime.now(timezone.utc) - timedelta(hours=3), "e": datetime.now(timezone.utc) - timedelta(seconds=1), "i": principal.session_id},
         )
     async with session_scope() as s:
         assert await sessions.resolve_session(s, token) is None
@@ -116,7 +115,7 @@ async def test_removed_membership_ends_session_at_once(db) -> None:
         await orgs.create_org(s, slug)
         m = await users.create_user(s, f"gina-{slug}@example.com", "password-1", slug, "curator")
         token, _ = await sessions.start_session(s, m.user, ttl_hours=1)
-        await s.execute(sa.text("DELETE FROM memberships WHERE user_id = :u"), {"u": m.user.id})
+        await s.exec(sa.text("DELETE FROM memberships WHERE user_id = :u"), params={"u": m.user.id})
     async with session_scope() as s:
         assert await sessions.resolve_session(s, token) is None
 

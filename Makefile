@@ -1,0 +1,79 @@
+# HiveMind: `make run` starts the app on the embedded default; `make test` runs every test.
+# Both install everything first (Debian packages, bun from npm, the Python virtualenv).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUN_VERSION := 1.4.5
+# Test Redis: this machine's Redis 7 service (the "external" target of the tests).
+TEST_REDIS_PORT ?= 6379
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+
+.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service clean
+
+help:
+	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
+	@echo "make test    install, then run every test"
+	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
+
+install: system-deps bun python-deps
+
+# Debian packages: chromium for the browser tests, redis-server as the test suite's external Redis.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Reflex needs bun >= 1.4.4; the bun installer script cannot download here, npm can.
+bun:
+	@if ! bun --version 2>/dev/null | awk -F. '{ exit !($$1 > 1 || ($$1 == 1 && ($$2 > 4 || ($$2 == 4 && $$3 >= 4)))) }'; then \
+	  echo "installing bun $(BUN_VERSION) from npm"; $(SUDO) npm install -g --no-fund --no-audit bun@$(BUN_VERSION); \
+	fi
+
+python-deps: $(VENV)/.installed
+
+# torch first, pinned: 2.13.0 is a CPU build on local disk; letting a dependency pull "torch"
+# would fetch a CUDA build of several GB.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[test]"
+	@touch $@
+
+run: install
+	$(VENV)/bin/hivemind run
+
+# The machine's Redis service is the tests' external Redis; start it if it is not running.
+redis-service:
+	@if ! (exec 3<>/dev/tcp/127.0.0.1/$(TEST_REDIS_PORT)) 2>/dev/null; then \
+	  echo "starting redis-server on 127.0.0.1:$(TEST_REDIS_PORT)"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port $(TEST_REDIS_PORT) --save "" --appendonly no; \
+	  sleep 1; \
+	fi
+
+# Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
+test: install redis-service
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser
+
+test-fast: python-deps redis-service
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright -x -q
+
+test-browser: python-deps
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser -x -q
+
+clean:
+	rm -rf .web .states test-results .pytest_cache
