@@ -20,7 +20,8 @@ from pathlib import Path
 from hivemind_api.config import Settings
 from hivemind_api.db.migrate import migrate
 from hivemind_api.services import open_services
-from hivemind_api.worker.supervisor import WorkerSupervisor, _die_with_parent
+from hivemind_api.procutil import die_with_parent
+from hivemind_api.worker.supervisor import WorkerSupervisor
 
 log = logging.getLogger("hivemind.launcher")
 
@@ -43,7 +44,7 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
         env["HIVEMIND_WORKERS"] = "0"
         reflex = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "reflex", "run", *reflex_args,
-            cwd=app_root, env=env, start_new_session=True, preexec_fn=_die_with_parent,
+            cwd=app_root, env=env, start_new_session=True, preexec_fn=die_with_parent,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

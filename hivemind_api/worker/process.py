@@ -8,6 +8,7 @@ which the supervisor (or the production process manager) restarts, and RQ re-que
 from __future__ import annotations
 
 import logging
+import os
 
 from redis import Redis
 from rq import Queue, SimpleWorker
@@ -15,6 +16,7 @@ from rq import Queue, SimpleWorker
 from hivemind_api.config import Settings
 from hivemind_api.db.migrate import migrate
 from hivemind_api.services import open_services
+from hivemind_api.procutil import die_with_parent
 
 log = logging.getLogger("hivemind.worker")
 
@@ -27,6 +29,9 @@ def build_worker(redis_url: str, settings: Settings) -> SimpleWorker:
 
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """Run until SIGTERM/SIGINT (RQ's warm shutdown) or, with ``burst``, until the queue is empty."""
+    # RQ forks its scheduler from the worker. If the worker is killed outright, that child would
+    # live on holding the worker's Redis sockets; make every child die with this process.
+    os.register_at_fork(after_in_child=die_with_parent)
     services = open_services(settings, need_redis=True)
     try:
         migrate(services.database_url)

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import signal
 import sys
 
+from hivemind_api.procutil import die_with_parent
+
 log = logging.getLogger("hivemind.supervisor")
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: fall back to the graceful stop path only
-        pass
 
 
 class WorkerSupervisor:
@@ -46,7 +39,7 @@ class WorkerSupervisor:
     async def _spawn(self, slot: int) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "hivemind_api.cli", "worker",
-            env=self.env, preexec_fn=_die_with_parent, start_new_session=True,
+            env=self.env, preexec_fn=die_with_parent, start_new_session=True,
         )
         self.procs[slot] = proc
         log.info("started worker pid %s", proc.pid)

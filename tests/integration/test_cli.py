@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -154,3 +155,56 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     env["HIVEMIND_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/postgres"
     r = run(env, "org", "create", "nope")
     assert r.returncode == 2 and r.stderr.startswith("error: cannot reach the database") and r.stderr.count("\n") == 1
+
+
+def test_killed_worker_leaves_no_child_behind(cli_env, target) -> None:
+    """RQ forks a scheduler from the worker; SIGKILL on the worker must take it down too."""
+    env = dict(cli_env)
+    if target.data_dir is not None:
+        env["HIVEMIND_REDIS_URL"] = target.redis_url
+    worker = subprocess.Popen([*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        children: list[psutil.Process] = []
+        while not children:
+            assert time.monotonic() < deadline, "the worker never forked its scheduler"
+            time.sleep(0.2)
+            children = psutil.Process(worker.pid).children()
+        worker.kill()
+        worker.wait()
+        gone, still = psutil.wait_procs(children, timeout=10)
+        assert still == []
+    finally:
+        worker.kill()
+
+
+def test_killed_user_of_embedded_servers_does_not_pin_them(tmp_path: Path) -> None:
+    """A process sharing the embedded servers dies by SIGKILL (so it never releases them):
+    the last live user must still stop them."""
+    from hivemind_api.embedded.postgres import EmbeddedPostgres
+    from hivemind_api.embedded.redis import EmbeddedRedis
+    from tests.processes import alive, embedded_server_pids
+
+    data_dir = tmp_path / "data"
+    pg, rd = EmbeddedPostgres(data_dir), EmbeddedRedis(data_dir)
+    pg.acquire()
+    rd.acquire()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
+    env["HIVEMIND_DATA_DIR"] = str(data_dir)
+    worker = subprocess.Popen([*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        handles = data_dir / "redis" / "handles.json"
+        deadline = time.monotonic() + 30
+        while str(worker.pid) not in (handles.read_text() if handles.exists() else ""):
+            assert time.monotonic() < deadline, "the worker never attached"
+            time.sleep(0.2)
+        worker.kill()
+        worker.wait()
+    finally:
+        worker.kill()
+    servers = embedded_server_pids(data_dir)
+    assert len(servers) == 2 and alive(servers)
+    rd.release()
+    pg.release()
+    time.sleep(0.5)
+    assert alive(servers) == []

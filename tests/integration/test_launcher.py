@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from tests.pg_tcp import free_port
+from tests.processes import alive, embedded_server_pids
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,12 +27,8 @@ def _tree(pid: int) -> list[int]:
 
 
 def _left_over(data_dir: Path, pids: list[int]) -> list[str]:
-    out = []
-    for p in psutil.process_iter(["pid", "cmdline"]):
-        cmd = " ".join(p.info["cmdline"] or [])
-        if p.info["pid"] in pids or str(data_dir) in cmd:
-            out.append(f"{p.info['pid']}: {cmd[:120]}")
-    return out
+    """Processes of the app's tree, or embedded servers of its data dir, still running."""
+    return alive(pids) + alive(embedded_server_pids(data_dir))
 
 
 def _start(data_dir: Path, fport: int, bport: int) -> subprocess.Popen[bytes]:
@@ -71,7 +68,8 @@ def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, s
         created = subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
                                  env=env, capture_output=True, text=True, timeout=60)
         assert created.returncode == 0, created.stderr  # the CLI shares the running servers
-        pids = _tree(proc.pid)
+        pids = _tree(proc.pid) + list(embedded_server_pids(data_dir).values())
+        assert len(embedded_server_pids(data_dir)) == 2
         proc.send_signal(stop_signal)
         assert proc.wait(60) == 0
     finally:
@@ -86,7 +84,7 @@ def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, s
         again = subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
                                env=env, capture_output=True, text=True, timeout=60)
         assert again.returncode == 1 and "already exists" in again.stderr  # the data survived
-        pids = _tree(proc.pid)
+        pids = _tree(proc.pid) + list(embedded_server_pids(data_dir).values())
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
     finally:
