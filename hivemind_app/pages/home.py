@@ -7,7 +7,9 @@ import reflex as rx
 from hivemind_api.db.engine import session_scope
 from hivemind_api.overview import org_overview
 from hivemind_app.components.layout import page_layout
+from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.components.stat_card import stat_card
+from hivemind_app.pages.setup import SetupState
 from hivemind_app.state.auth import AuthState
 
 
@@ -34,6 +36,15 @@ class HomeState(AuthState):
 
 def _body() -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            SetupState.first_key != "",
+            secret_reveal(
+                "API key for agent " + SetupState.first_key_agent,
+                SetupState.first_key,
+                SetupState.dismiss_first_key,
+                element_id="first-key",
+            ),
+        ),
         rx.grid(
             stat_card("Pending review", HomeState.pending, "contributions waiting for a curator", card_id="stat-pending"),
             stat_card("Org knowledge", HomeState.org_items, "live items in your namespace", card_id="stat-org-items"),
@@ -46,7 +57,7 @@ def _body() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            HomeState.active_keys == 0,
+            (HomeState.active_keys == 0) & (SetupState.first_key == ""),
             rx.callout(
                 "No agent can connect yet. Create an API key with "
                 "`hivemind key create --org <slug> --agent <agent-id>` and give it to your agent.",

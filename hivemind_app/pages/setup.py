@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hivemind_api.accounts.keys import create_api_key
 from hivemind_api.accounts.sessions import start_session
 from hivemind_api.accounts.users import bootstrap_first_admin, count_users
 from hivemind_api.config import get_settings
@@ -15,6 +16,14 @@ from hivemind_app.state.auth import AuthState
 
 class SetupState(AuthState):
     error: str = ""
+    # The first agent key, shown once on the home page and never stored in clear.
+    first_key: str = ""
+    first_key_agent: str = ""
+
+    @rx.event
+    def dismiss_first_key(self):
+        self.first_key = ""
+        self.first_key_agent = ""
 
     @rx.event
     async def load(self):
@@ -38,21 +47,29 @@ class SetupState(AuthState):
                     org_slug=form.get("org_slug", "").strip(),
                     org_name=form.get("org_name", "").strip() or None,
                 )
+                agent_id = form.get("agent_id", "").strip()
+                raw_key = ""
+                if agent_id:
+                    _, raw_key = await create_api_key(
+                        db, membership.org.slug, agent_id, role="contributor", name="first-run",
+                        actor=membership.user.email, actor_user_id=membership.user.id,
+                    )
                 token, principal = await start_session(
                     db, membership.user, ttl_hours=get_settings().session_ttl_hours, org_id=membership.org.id
                 )
         except DomainError as err:
             self.error = str(err)
             return None
+        self.first_key, self.first_key_agent = raw_key, agent_id
         self.session_token = token
         self._show(principal)
         return [rx.redirect(routes.HOME), rx.toast.success(f"Welcome! {principal.org.name} is ready.")]
 
 
-def _field(label: str, name: str, **props) -> rx.Component:
+def _field(label: str, name: str, *, required: bool = True, **props) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="2", weight="medium"),
-        rx.input(name=name, id=name, required=True, width="100%", size="3", **props),
+        rx.input(name=name, id=name, required=required, width="100%", size="3", **props),
         spacing="1",
         width="100%",
     )
@@ -77,6 +94,10 @@ def setup_page() -> rx.Component:
                     _field("Admin email", "email", type="email", placeholder="you@example.com"),
                     _field("Password (8+ characters)", "password", type="password"),
                     _field("Repeat password", "password_confirm", type="password"),
+                    _field(
+                        "First agent id (optional: creates its API key)", "agent_id",
+                        required=False, placeholder="claude-code-laptop",
+                    ),
                     rx.button("Create organisation and admin", id="create-admin", type="submit", width="100%", size="3"),
                     spacing="3",
                     width="100%",

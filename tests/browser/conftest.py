@@ -60,4 +60,5 @@ def cli(harness: object) -> object:
         assert r.returncode == 0, r.stderr
         return r
 
+    run.env = env
     return run
