@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hivemind_api.config import Settings
 from hivemind_api.db.migrate import migrate
-from hivemind_api.services import open_services
+from hivemind_api.services import child_env, open_services
 from hivemind_api.procutil import die_with_parent
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
@@ -33,10 +33,7 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
     try:
         before, after = await asyncio.to_thread(migrate, services.database_url)
         log.info("database at revision %s%s", after, "" if before == after else f" (was {before})")
-        env = dict(os.environ)
-        env["HIVEMIND_DATABASE_URL"] = services.database_url
-        env["HIVEMIND_REDIS_URL"] = services.redis_url or ""
-        env["HIVEMIND_WORKER_TTL"] = str(settings.worker_ttl)
+        env = child_env(services, settings, dict(os.environ))
         if settings.supervised_workers:
             supervisor = WorkerSupervisor(settings.supervised_workers, env)
             await supervisor.start()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database
 from hivemind_api.db.migrate import migrate
-from hivemind_api.services import Services, open_services
+from hivemind_api.services import Services, child_env, open_services
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
 log = logging.getLogger("hivemind.runtime")
@@ -56,10 +56,7 @@ async def start_runtime(settings: Settings) -> Runtime:
             log.info("database migrated from %s to %s", before, after)
         supervisor = None
         if settings.supervised_workers:
-            env = dict(os.environ)
-            env["HIVEMIND_DATABASE_URL"] = services.database_url
-            env["HIVEMIND_REDIS_URL"] = services.redis_url or ""
-            env["HIVEMIND_WORKER_TTL"] = str(settings.worker_ttl)
+            env = child_env(services, settings, dict(os.environ))
             supervisor = WorkerSupervisor(settings.supervised_workers, env)
             await supervisor.start()
     except BaseException:

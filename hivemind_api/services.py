@@ -29,6 +29,19 @@ class Services:
             self._handles.pop().release()
 
 
+def child_env(services: Services, settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """Environment for a child process (worker, reflex) that must reach these same servers.
+
+    Passing the URLs makes the child treat the servers as external: only the process that
+    acquired the embedded servers manages their lifetime.
+    """
+    env = dict(base)
+    env["HIVEMIND_DATABASE_URL"] = services.database_url
+    env["HIVEMIND_REDIS_URL"] = services.redis_url or ""
+    env["HIVEMIND_WORKER_TTL"] = str(settings.worker_ttl)
+    return env
+
+
 def open_services(settings: Settings, *, need_redis: bool = True) -> Services:
     handles: list[EmbeddedPostgres | EmbeddedRedis] = []
     try:

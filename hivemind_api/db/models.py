@@ -46,6 +46,10 @@ def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None) -> A
     )
 
 
+def _counter() -> Any:
+    return Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=sa.text("0")))
+
+
 def _json(default: str = "'{}'::jsonb") -> Any:
     return Field(
         default=None, sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text(default))
@@ -105,7 +109,7 @@ class ApiKey(SQLModel, table=True):
     key_prefix: str
     key_hash: str
     tier: str = "free"
-    request_count: int = 0
+    request_count: int = _counter()
     billing_period_start: datetime | None = _created()
     billing_period_reset_days: int = 30
     created_at: datetime | None = _created()
@@ -185,9 +189,9 @@ class KnowledgeItem(SQLModel, table=True):
         ),
     )
     quality_score: float = 0.5
-    retrieval_count: int = 0
-    helpful_count: int = 0
-    not_helpful_count: int = 0
+    retrieval_count: int = _counter()
+    helpful_count: int = _counter()
+    not_helpful_count: int = _counter()
     approved_at: datetime | None = _created()
     approved_by: uuid.UUID | None = _fk("users.id", ondelete="SET NULL")
     valid_at: datetime | None = _ts()
