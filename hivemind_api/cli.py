@@ -24,7 +24,7 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.db.migrate import migrate
 from hivemind_api.errors import DomainError
-from hivemind_api.services import open_services
+from hivemind_api.services import Services, open_services
 
 T = TypeVar("T")
 
@@ -44,31 +44,36 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Open the services, bring the schema up to date, run ``action`` in one transaction."""
-    settings = get_settings()
+def _open_database() -> tuple[Services, tuple[str | None, str]]:
+    """Start or reach the database and bring its schema to head; exit 2 if that is impossible."""
     try:
-        services = open_services(settings, need_redis=False)
+        services = open_services(get_settings(), need_redis=False)
     except Exception as err:
         _fail(f"cannot start or reach the database: {err}", 2)
     try:
-        try:
-            migrate(services.database_url)
-        except Exception as err:
-            _fail(f"cannot reach the database: {str(err).splitlines()[0]}", 2)
+        return services, migrate(services.database_url)
+    except Exception as err:
+        services.release()
+        _fail(f"cannot reach the database: {str(err).splitlines()[0]}", 2)
+    raise AssertionError("unreachable")
 
-        async def go() -> T:
-            configure_database(services.database_url)
-            try:
-                async with session_scope() as session:
-                    return await action(session)
-            finally:
-                await dispose_database()
 
+def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``action`` in one transaction on an up-to-date database."""
+    services, _ = _open_database()
+
+    async def go() -> T:
+        configure_database(services.database_url)
         try:
-            return asyncio.run(go())
-        except DomainError as err:
-            _fail(str(err))
+            async with session_scope() as session:
+                return await action(session)
+        finally:
+            await dispose_database()
+
+    try:
+        return asyncio.run(go())
+    except DomainError as err:
+        _fail(str(err))
     finally:
         services.release()
     raise AssertionError("unreachable")
@@ -139,17 +144,8 @@ def key_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (fir
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply pending migrations."""
-    settings = get_settings()
-    try:
-        services = open_services(settings, need_redis=False)
-    except Exception as err:
-        _fail(f"cannot start or reach the database: {err}", 2)
-    try:
-        before, after = migrate(services.database_url)
-    except Exception as err:
-        _fail(f"migration failed: {str(err).splitlines()[0]}", 2)
-    finally:
-        services.release()
+    services, (before, after) = _open_database()
+    services.release()
     typer.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 

@@ -10,6 +10,7 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_app import routes
+from hivemind_app.components.auth_card import auth_card, error_callout, form_field
 from hivemind_app.state.auth import AuthState
 
 
@@ -46,30 +47,16 @@ class LoginState(AuthState):
 
 
 def login_page() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.hstack(rx.icon("hexagon", size=28, color=rx.color("amber", 9)), rx.heading("Sign in to HiveMind", size="6"), align="center"),
-                    rx.text("Curators and admins sign in here. Agents use API keys.", size="2", color_scheme="gray"),
-                    rx.cond(
-                        LoginState.error != "",
-                        rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", id="login-error", width="100%"),
-                    ),
-                    rx.text("Email", size="2", weight="medium"),
-                    rx.input(name="email", id="email", type="email", placeholder="you@example.com", required=True, width="100%", size="3"),
-                    rx.text("Password", size="2", weight="medium"),
-                    rx.input(name="password", id="password", type="password", required=True, width="100%", size="3"),
-                    rx.button("Sign in", id="sign-in", type="submit", width="100%", size="3"),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=LoginState.login,
-                reset_on_submit=False,
-            ),
-            width="26em",
-            size="4",
+    return auth_card(
+        rx.hstack(
+            rx.icon("hexagon", size=28, color=rx.color("amber", 9)),
+            rx.heading("Sign in to HiveMind", size="6"),
+            align="center",
         ),
-        min_height="100vh",
-        background_color=rx.color("gray", 2),
+        rx.text("Curators and admins sign in here. Agents use API keys.", size="2", color_scheme="gray"),
+        error_callout(LoginState.error, element_id="login-error"),
+        form_field("Email", "email", type="email", placeholder="you@example.com"),
+        form_field("Password", "password", type="password"),
+        rx.button("Sign in", id="sign-in", type="submit", width="100%", size="3"),
+        on_submit=LoginState.login,
     )

@@ -11,6 +11,7 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_app import routes
+from hivemind_app.components.auth_card import auth_card, error_callout, form_field
 from hivemind_app.state.auth import AuthState
 
 
@@ -66,48 +67,24 @@ class SetupState(AuthState):
         return [rx.redirect(routes.HOME), rx.toast.success(f"Welcome! {principal.org.name} is ready.")]
 
 
-def _field(label: str, name: str, *, required: bool = True, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(name=name, id=name, required=required, width="100%", size="3", **props),
-        spacing="1",
-        width="100%",
-    )
-
-
 def setup_page() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.heading("Set up HiveMind", size="6"),
-                    rx.text(
-                        "Create your organisation and its first admin. You can add curators and agent keys afterwards.",
-                        size="2", color_scheme="gray",
-                    ),
-                    rx.cond(
-                        SetupState.error != "",
-                        rx.callout(SetupState.error, icon="triangle-alert", color_scheme="red", id="setup-error", width="100%"),
-                    ),
-                    _field("Organisation name", "org_name", placeholder="Acme Research"),
-                    _field("Organisation slug", "org_slug", placeholder="acme", pattern="[a-z0-9][a-z0-9-]*"),
-                    _field("Admin email", "email", type="email", placeholder="you@example.com"),
-                    _field("Password (8+ characters)", "password", type="password"),
-                    _field("Repeat password", "password_confirm", type="password"),
-                    _field(
-                        "First agent id (optional: creates its API key)", "agent_id",
-                        required=False, placeholder="claude-code-laptop",
-                    ),
-                    rx.button("Create organisation and admin", id="create-admin", type="submit", width="100%", size="3"),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=SetupState.create_admin,
-                reset_on_submit=False,
-            ),
-            width="30em",
-            size="4",
+    return auth_card(
+        rx.heading("Set up HiveMind", size="6"),
+        rx.text(
+            "Create your organisation and its first admin. You can add curators and agent keys afterwards.",
+            size="2", color_scheme="gray",
         ),
-        min_height="100vh",
-        background_color=rx.color("gray", 2),
+        error_callout(SetupState.error, element_id="setup-error"),
+        form_field("Organisation name", "org_name", placeholder="Acme Research"),
+        form_field("Organisation slug", "org_slug", placeholder="acme", pattern="[a-z0-9][a-z0-9-]*"),
+        form_field("Admin email", "email", type="email", placeholder="you@example.com"),
+        form_field("Password (8+ characters)", "password", type="password"),
+        form_field("Repeat password", "password_confirm", type="password"),
+        form_field(
+            "First agent id (optional: creates its API key)", "agent_id",
+            required=False, placeholder="claude-code-laptop",
+        ),
+        rx.button("Create organisation and admin", id="create-admin", type="submit", width="100%", size="3"),
+        on_submit=SetupState.create_admin,
+        width="30em",
     )

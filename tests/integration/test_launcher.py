@@ -55,22 +55,11 @@ def _wait_healthy(proc: subprocess.Popen[bytes], fport: int, bport: int, timeout
     raise AssertionError(f"not healthy after {timeout} s")
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, stop_signal: int) -> None:
-    data_dir = tmp_path / "data"
-    fport, bport = free_port(), free_port()
-    proc = _start(data_dir, fport, bport)
+def _stop(proc: subprocess.Popen[bytes], data_dir: Path, sig: int) -> None:
+    """Send ``sig`` to the launcher; it must exit 0 and leave no process of its tree or servers."""
+    pids = _tree(proc.pid) + list(embedded_server_pids(data_dir).values())
     try:
-        _wait_healthy(proc, fport, bport, timeout=600)  # the first start may install the frontend
-        assert httpx.get(f"http://127.0.0.1:{bport}/health").json()["worker"]["ok"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
-        env["HIVEMIND_DATA_DIR"] = str(data_dir)
-        created = subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
-                                 env=env, capture_output=True, text=True, timeout=60)
-        assert created.returncode == 0, created.stderr  # the CLI shares the running servers
-        pids = _tree(proc.pid) + list(embedded_server_pids(data_dir).values())
-        assert len(embedded_server_pids(data_dir)) == 2
-        proc.send_signal(stop_signal)
+        proc.send_signal(sig)
         assert proc.wait(60) == 0
     finally:
         if proc.poll() is None:
@@ -78,17 +67,32 @@ def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, s
     time.sleep(1)
     assert _left_over(data_dir, pids) == []
 
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, stop_signal: int) -> None:
+    data_dir = tmp_path / "data"
+    fport, bport = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
+    env["HIVEMIND_DATA_DIR"] = str(data_dir)
+
+    def create_org() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    proc = _start(data_dir, fport, bport)
+    try:
+        _wait_healthy(proc, fport, bport, timeout=600)  # the first start may install the frontend
+        assert httpx.get(f"http://127.0.0.1:{bport}/health").json()["worker"]["ok"]
+        created = create_org()
+        assert created.returncode == 0, created.stderr  # the CLI shares the running servers
+        assert len(embedded_server_pids(data_dir)) == 2
+    finally:
+        _stop(proc, data_dir, stop_signal)
+
     proc = _start(data_dir, fport, bport)
     try:
         _wait_healthy(proc, fport, bport, timeout=120)
-        again = subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
-                               env=env, capture_output=True, text=True, timeout=60)
+        again = create_org()
         assert again.returncode == 1 and "already exists" in again.stderr  # the data survived
-        pids = _tree(proc.pid) + list(embedded_server_pids(data_dir).values())
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    time.sleep(1)
-    assert _left_over(data_dir, pids) == []
+        _stop(proc, data_dir, signal.SIGTERM)
