@@ -8,7 +8,9 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    status_code = 422
+    # 400 as the earlier API answered for a bad category or UUID; request bodies that do not
+    # parse at all get FastAPI's 422.
+    status_code = 400
 
 
 class NotFound(DomainError):

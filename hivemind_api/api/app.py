@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from hivemind_api.api.routes import knowledge, review
+from hivemind_api.errors import DomainError
 
 from hivemind_api.health import check_health
 from hivemind_api.runtime import current_runtime
@@ -18,6 +21,14 @@ def create_api() -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+
+    @api.exception_handler(DomainError)
+    async def domain_error(_: Request, err: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if err.status_code == 401 else None
+        return JSONResponse({"detail": str(err)}, status_code=err.status_code, headers=headers)
+
+    api.include_router(knowledge.router)
+    api.include_router(review.router)
 
     @api.get("/health", tags=["operations"], summary="Database, Redis and worker liveness")
     async def health() -> JSONResponse:

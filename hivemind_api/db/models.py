@@ -144,11 +144,14 @@ class Contribution(SQLModel, table=True):
     prescreen_reasons: list | None = _json("'[]'::jsonb")
     similar_items: list | None = _json("'[]'::jsonb")
     duplicate_of: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
+    duplicate_of_contribution: uuid.UUID | None = _fk("contributions.id", ondelete="SET NULL")
     supersedes_id: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     reviewed_by: uuid.UUID | None = _fk("users.id", ondelete="SET NULL")
     reviewed_at: datetime | None = _ts()
     rejection_reason: str | None = None
     knowledge_item_id: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
+    embedding: Any = Field(default=None, sa_column=sa.Column(Vector(EMBEDDING_DIM), nullable=True))
+    embedding_model: str | None = None
     error: str | None = None
     created_at: datetime | None = _created()
     updated_at: datetime | None = _created()

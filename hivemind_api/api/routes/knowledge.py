@@ -1,0 +1,116 @@
+"""Contribute, search, fetch, list own, delete, publish and unpublish knowledge."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.api.deps import principal
+from hivemind_api.api.schemas import (
+    ContributionAccepted, ContributionIn, DeleteOut, ItemOut, OwnListOut, PublishOut, SearchOut,
+)
+from hivemind_api.db.engine import session_scope
+from hivemind_api.embeddings import embed_query
+from hivemind_api.knowledge import contributions, items
+from hivemind_api.knowledge.access import require_writer
+from hivemind_api.knowledge.items import INTEGRITY_WARNING
+from hivemind_api.knowledge.search import SearchFilters, search
+from hivemind_api.knowledge.validation import ContributionInput
+from hivemind_api.runtime import current_runtime
+
+router = APIRouter(prefix="/api/v1", tags=["knowledge"])
+Principal = Annotated[KeyPrincipal, Depends(principal)]
+
+
+@router.post("/knowledge", status_code=202, response_model=ContributionAccepted, operation_id="add_knowledge")
+async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionAccepted:
+    """Contribute what you learned. Processing (hashing, embedding, similar items) runs in the
+    background; the contribution then waits for a curator."""
+    require_writer(who)
+    receipt = await contributions.contribute(
+        who, ContributionInput(**body.model_dump(exclude_none=True)), current_runtime().enqueue_contribution
+    )
+    return ContributionAccepted(**asdict(receipt))
+
+
+@router.get("/knowledge/search", response_model=SearchOut, operation_id="search_knowledge")
+async def search_knowledge(
+    who: Principal,
+    query: Annotated[str, Query(min_length=1, max_length=1000)],
+    category: str | None = None,
+    framework: str | None = None,
+    language: str | None = None,
+    version: str | None = None,
+    at_time: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    cursor: str | None = None,
+    include_content: bool = False,
+    run_id: str | None = None,
+) -> SearchOut:
+    """Hybrid search (vector + full text, fused, weighted by quality) over your org's items and
+    the public commons."""
+    vector = await embed_query(query)
+    async with session_scope() as session:
+        result = await search(
+            session, who, query, vector,
+            filters=SearchFilters(category, framework, language, version, at_time),
+            limit=limit, cursor=cursor, include_content=include_content, run_id=run_id,
+        )
+    return SearchOut(results=[asdict(h) for h in result.results], total_found=result.total_found,
+                     next_cursor=result.next_cursor)
+
+
+@router.get("/knowledge", response_model=OwnListOut, operation_id="list_knowledge")
+async def list_knowledge(
+    who: Principal,
+    status: str = "all",
+    category: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> OwnListOut:
+    """Your own contributions (this key's agent), newest first."""
+    async with session_scope() as session:
+        page = await contributions.list_own(session, who, status=status, category=category, limit=limit, cursor=cursor)
+    return OwnListOut(contributions=[asdict(i) for i in page.items], total_count=page.total_count,
+                      next_cursor=page.next_cursor)
+
+
+@router.get("/knowledge/{item_id}", response_model=ItemOut, response_model_exclude_none=False,
+            operation_id="get_knowledge_item")
+async def get_knowledge_item(item_id: str, who: Principal, run_id: str | None = None) -> ItemOut:
+    """One item in full, with provenance and an integrity check of its content hash."""
+    async with session_scope() as session:
+        detail = await items.get_item(session, who, item_id, run_id=run_id)
+    data = asdict(detail)
+    data["tags"] = {"tags": data["tags"]}
+    verified = data.pop("integrity_verified")
+    data["integrity_verified" if verified else "integrity_warning"] = True if verified else INTEGRITY_WARNING
+    return ItemOut(**data)
+
+
+@router.delete("/knowledge/{item_id}", response_model=DeleteOut, operation_id="delete_knowledge")
+async def delete_knowledge(item_id: str, who: Principal) -> DeleteOut:
+    """Delete your item (soft delete), or withdraw your contribution before review."""
+    async with session_scope() as session:
+        result = await items.delete_own(session, who, item_id)
+    return DeleteOut(**asdict(result))
+
+
+@router.post("/knowledge/{item_id}/publish", response_model=PublishOut, operation_id="publish_knowledge")
+async def publish_knowledge(item_id: str, who: Principal) -> PublishOut:
+    """Share your org's item with every org (curator keys)."""
+    async with session_scope() as session:
+        result = await items.set_public(session, who, item_id, True)
+    return PublishOut(**asdict(result))
+
+
+@router.post("/knowledge/{item_id}/unpublish", response_model=PublishOut, operation_id="unpublish_knowledge")
+async def unpublish_knowledge(item_id: str, who: Principal) -> PublishOut:
+    """Make your org's item private again (curator keys)."""
+    async with session_scope() as session:
+        result = await items.set_public(session, who, item_id, False)
+    return PublishOut(**asdict(result))

@@ -1,0 +1,74 @@
+"""Outcomes, the curator queue over REST, and key self-inspection."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.api.deps import principal
+from hivemind_api.api.schemas import (
+    ApproveIn, ApproveOut, KeyOut, OutcomeIn, OutcomeOut, PendingListOut, RejectIn, RejectOut,
+)
+from hivemind_api.db.engine import session_scope
+from hivemind_api.knowledge import outcomes, review
+from hivemind_api.knowledge.access import require_curator
+
+router = APIRouter(prefix="/api/v1")
+Principal = Annotated[KeyPrincipal, Depends(principal)]
+
+
+def _reviewer(who: KeyPrincipal) -> review.Reviewer:
+    require_curator(who)
+    return review.Reviewer(org_id=who.org_id, label=f"agent:{who.agent_id}", key_id=who.key_id)
+
+
+@router.post("/outcomes", status_code=202, response_model=OutcomeOut, tags=["outcomes"], operation_id="report_outcome")
+async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeOut:
+    """Tell HiveMind whether an item solved your problem. One outcome per (agent, run, item);
+    the item's own contributing agent is heard but not counted."""
+    async with session_scope() as session:
+        result = await outcomes.report_outcome(session, who, body.item_id, body.outcome, body.run_id)
+    return OutcomeOut(**asdict(result))
+
+
+@router.get("/contributions", response_model=PendingListOut, tags=["review"], operation_id="list_pending_contributions")
+async def list_pending_contributions(
+    who: Principal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PendingListOut:
+    """Your org's contributions waiting for review (curator keys), newest first."""
+    reviewer = _reviewer(who)
+    async with session_scope() as session:
+        page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset)
+    return PendingListOut(items=[asdict(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/contributions/{contribution_id}/approve", response_model=ApproveOut, tags=["review"],
+             operation_id="approve_contribution")
+async def approve_contribution(contribution_id: str, who: Principal, body: ApproveIn | None = None) -> ApproveOut:
+    """Approve: the contribution becomes a knowledge item (private unless is_public)."""
+    reviewer = _reviewer(who)
+    async with session_scope() as session:
+        item = await review.approve(session, reviewer, contribution_id, is_public=(body or ApproveIn()).is_public)
+    return ApproveOut(status="approved", item_id=item.id)
+
+
+@router.post("/contributions/{contribution_id}/reject", response_model=RejectOut, tags=["review"],
+             operation_id="reject_contribution")
+async def reject_contribution(contribution_id: str, who: Principal, body: RejectIn | None = None) -> RejectOut:
+    """Reject, with an optional reason the contributing agent can read."""
+    reviewer = _reviewer(who)
+    async with session_scope() as session:
+        c = await review.reject(session, reviewer, contribution_id, reason=(body or RejectIn()).reason)
+    return RejectOut(status="rejected", contribution_id=c.id)
+
+
+@router.get("/keys/me", response_model=KeyOut, tags=["keys"], operation_id="get_my_key")
+async def keys_me(who: Principal) -> KeyOut:
+    """The calling key's org, agent, role and usage in the current billing period."""
+    return KeyOut(org_id=who.org_id, org=who.org_slug, agent_id=who.agent_id, role=who.role, tier=who.tier,
+                  request_count=who.request_count)

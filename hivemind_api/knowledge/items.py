@@ -1,0 +1,171 @@
+"""Reading, deleting and publishing knowledge items. Another org's private item is answered
+exactly like a missing one: NotFound("... not found")."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api import audit
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.db.models import Contribution, KnowledgeItem, Org
+from hivemind_api.errors import Conflict, NotFound
+from hivemind_api.events import append_event
+from hivemind_api.knowledge.access import require_curator, require_writer
+from hivemind_api.knowledge.search import record_retrievals
+from hivemind_api.knowledge.text import content_hash
+from hivemind_api.knowledge.validation import parse_uuid
+
+INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    id: uuid.UUID
+    title: str
+    content: str
+    category: str
+    confidence: float
+    framework: str | None
+    language: str | None
+    version: str | None
+    tags: list[str]
+    org_attribution: str
+    source_agent_id: str
+    run_id: str | None
+    contributed_at: datetime
+    approved_at: datetime
+    content_hash: str
+    is_public: bool
+    quality_score: float
+    retrieval_count: int
+    helpful_count: int
+    not_helpful_count: int
+    valid_at: datetime | None
+    invalid_at: datetime | None
+    expired_at: datetime | None
+    superseded_by: uuid.UUID | None
+    integrity_verified: bool
+
+
+def _not_found(item_id: object) -> NotFound:
+    return NotFound(f"knowledge item '{item_id}' not found")
+
+
+async def _visible_item(session: AsyncSession, principal: KeyPrincipal, item_id: uuid.UUID) -> tuple[KnowledgeItem, Org]:
+    row = (await session.exec(
+        select(KnowledgeItem, Org).join(Org, Org.id == KnowledgeItem.org_id).where(
+            KnowledgeItem.id == item_id,
+            KnowledgeItem.deleted_at.is_(None),
+            (KnowledgeItem.org_id == principal.org_id) | KnowledgeItem.is_public,
+        )
+    )).first()
+    if row is None:
+        raise _not_found(item_id)
+    return row
+
+
+async def get_item(session: AsyncSession, principal: KeyPrincipal, item_id: str, *, run_id: str | None = None) -> ItemDetail:
+    item, org = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
+    await record_retrievals(session, principal, [item.id], run_id=run_id)
+    return ItemDetail(
+        id=item.id, title=item.title, content=item.content, category=item.category,
+        confidence=item.confidence, framework=item.framework, language=item.language,
+        version=item.version, tags=list(item.tags or []), org_attribution=org.slug,
+        source_agent_id=item.source_agent_id, run_id=item.run_id,
+        contributed_at=item.contributed_at, approved_at=item.approved_at,
+        content_hash=item.content_hash, is_public=item.is_public,
+        quality_score=item.quality_score, retrieval_count=item.retrieval_count + 1,
+        helpful_count=item.helpful_count, not_helpful_count=item.not_helpful_count,
+        valid_at=item.valid_at, invalid_at=item.invalid_at, expired_at=item.expired_at,
+        superseded_by=item.superseded_by,
+        integrity_verified=content_hash(item.content) == item.content_hash,
+    )
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    id: uuid.UUID
+    status: str  # "deleted" (an approved item) or "withdrawn" (a contribution not yet approved)
+    message: str
+
+
+async def delete_own(session: AsyncSession, principal: KeyPrincipal, target_id: str) -> DeleteResult:
+    """Soft-delete the agent's own item (curator keys: any item of their org), or withdraw a
+    contribution still in the queue. Either way it is gone from search at once."""
+    require_writer(principal)
+    target = parse_uuid(target_id)
+    owner_clause = (
+        sa.true() if principal.role == "curator" else KnowledgeItem.source_agent_id == principal.agent_id
+    )
+    item = (await session.exec(
+        select(KnowledgeItem).where(
+            KnowledgeItem.id == target, KnowledgeItem.org_id == principal.org_id,
+            KnowledgeItem.deleted_at.is_(None), owner_clause,
+        ).with_for_update()
+    )).first()
+    if item is not None:
+        item.deleted_at = sa.func.now()
+        session.add(item)
+        await session.flush()
+        await session.refresh(item)
+        await append_event(session, "knowledge.deleted", org_id=item.org_id, is_public=item.is_public, item=item)
+        await audit.record(session, actor=f"agent:{principal.agent_id}", actor_key_id=principal.key_id,
+                           action="knowledge.deleted", org_id=item.org_id, target_type="knowledge_item",
+                           target_id=str(item.id))
+        return DeleteResult(item.id, "deleted", "Knowledge item deleted. It no longer appears in search results.")
+    contribution = (await session.exec(
+        select(Contribution).where(
+            Contribution.id == target, Contribution.org_id == principal.org_id,
+            Contribution.status.in_(("processing", "pending")),
+            sa.true() if principal.role == "curator" else Contribution.source_agent_id == principal.agent_id,
+        ).with_for_update()
+    )).first()
+    if contribution is None:
+        raise _not_found(target)
+    contribution.status = "rejected"
+    contribution.rejection_reason = "withdrawn by the contributing agent"
+    contribution.reviewed_at = sa.func.now()
+    session.add(contribution)
+    return DeleteResult(contribution.id, "withdrawn", "Contribution withdrawn before review.")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    id: uuid.UUID
+    is_public: bool
+    message: str
+
+
+async def set_public(session: AsyncSession, principal: KeyPrincipal, item_id: str, is_public: bool) -> PublishResult:
+    """Publish to (or withdraw from) the public commons: curator keys of the owning org only."""
+    require_curator(principal)
+    target = parse_uuid(item_id, "item id")
+    item = (await session.exec(
+        select(KnowledgeItem).where(
+            KnowledgeItem.id == target, KnowledgeItem.org_id == principal.org_id,
+            KnowledgeItem.deleted_at.is_(None),
+        ).with_for_update()
+    )).first()
+    if item is None:
+        raise _not_found(item_id)
+    if item.is_public == is_public:
+        raise Conflict(f"knowledge item '{item_id}' is already {'public' if is_public else 'private'}")
+    item.is_public = is_public
+    item.updated_at = sa.func.now()
+    session.add(item)
+    await session.flush()
+    await session.refresh(item)
+    # The unpublish event is public too: public subscribers must learn the item is gone.
+    await append_event(session, "knowledge.published" if is_public else "knowledge.unpublished",
+                       org_id=item.org_id, is_public=True, item=item)
+    await audit.record(session, actor=f"agent:{principal.agent_id}", actor_key_id=principal.key_id,
+                       action="knowledge.published" if is_public else "knowledge.unpublished",
+                       org_id=item.org_id, target_type="knowledge_item", target_id=str(item.id))
+    message = "Knowledge published to the public commons." if is_public else "Knowledge unpublished from the public commons."
+    return PublishResult(item.id, is_public, message)

@@ -1,0 +1,136 @@
+"""Curator review: the queue, approval (which creates the knowledge item) and rejection.
+
+Approval copies the contribution's provenance and its pipeline embedding into a new knowledge
+item, marks the contribution approved and appends ``knowledge.approved``, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api import audit
+from hivemind_api.db.models import Contribution, KnowledgeItem
+from hivemind_api.errors import Conflict, InvalidInput, NotFound
+from hivemind_api.events import append_event
+from hivemind_api.knowledge.text import preview
+from hivemind_api.knowledge.validation import parse_uuid
+
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """Who reviews: a dashboard user or a curator API key, always within one org."""
+
+    org_id: uuid.UUID
+    label: str
+    user_id: uuid.UUID | None = None
+    key_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class PendingContribution:
+    id: uuid.UUID
+    title: str
+    content_preview: str
+    category: str
+    source_agent_id: str
+    created_at: datetime
+    content_hash: str
+    confidence: float
+    similar_items: list
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    items: list[PendingContribution]
+    total: int
+    limit: int
+    offset: int
+
+
+async def list_pending(session: AsyncSession, org_id: uuid.UUID, *, limit: int = 50, offset: int = 0) -> PendingPage:
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200")
+    if offset < 0:
+        raise InvalidInput("offset must be 0 or more")
+    where = (Contribution.org_id == org_id, Contribution.status == "pending")
+    total = (await session.exec(select(func.count()).select_from(Contribution).where(*where))).one()
+    rows = (await session.exec(
+        select(Contribution).where(*where).order_by(Contribution.created_at.desc(), Contribution.id.desc())
+        .offset(offset).limit(limit)
+    )).all()
+    items = [
+        PendingContribution(
+            id=c.id, title=c.title or "", content_preview=preview(c.content or "", 500), category=c.category,
+            source_agent_id=c.source_agent_id, created_at=c.created_at, content_hash=c.content_hash or "",
+            confidence=c.confidence, similar_items=list(c.similar_items or []),
+        )
+        for c in rows
+    ]
+    return PendingPage(items, total, limit, offset)
+
+
+async def _pending(session: AsyncSession, reviewer: Reviewer, contribution_id: str) -> Contribution:
+    target = parse_uuid(contribution_id, "contribution id")
+    row = (await session.exec(
+        select(Contribution).where(Contribution.id == target, Contribution.org_id == reviewer.org_id)
+        .with_for_update()
+    )).first()
+    if row is None:
+        raise NotFound(f"contribution '{contribution_id}' not found")
+    if row.status != "pending":
+        raise Conflict(f"contribution '{contribution_id}' is {row.status}, not pending")
+    return row
+
+
+async def approve(session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, is_public: bool = False) -> KnowledgeItem:
+    c = await _pending(session, reviewer, contribution_id)
+    item = KnowledgeItem(
+        contribution_id=c.id, org_id=c.org_id, source_agent_id=c.source_agent_id, run_id=c.run_id,
+        category=c.category, confidence=c.confidence, framework=c.framework, language=c.language,
+        version=c.version, tags=list(c.tags or []), content_hash=c.content_hash,
+        contributed_at=c.created_at, title=c.title, content=c.content, is_public=is_public,
+        embedding=c.embedding, embedding_model=c.embedding_model, approved_by=reviewer.user_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(item)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("an identical live item already exists in this org") from None
+    await session.refresh(item)
+    c.status, c.knowledge_item_id = "approved", item.id
+    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, sa.func.now(), sa.func.now()
+    session.add(c)
+    await session.flush()
+    await append_event(session, "knowledge.approved", org_id=item.org_id, is_public=item.is_public,
+                       item=item, contribution_id=c.id)
+    await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
+                       action="contribution.approved", org_id=c.org_id, target_type="contribution",
+                       target_id=str(c.id), details={"knowledge_item_id": str(item.id), "is_public": is_public})
+    return item
+
+
+async def reject(session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, reason: str | None = None) -> Contribution:
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason must be at most {MAX_REASON} characters")
+    c = await _pending(session, reviewer, contribution_id)
+    c.status, c.rejection_reason = "rejected", reason
+    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, sa.func.now(), sa.func.now()
+    session.add(c)
+    await session.flush()
+    await append_event(session, "knowledge.rejected", org_id=c.org_id, contribution_id=c.id,
+                       summary={"id": str(c.id), "title": c.title, "category": c.category, "reason": reason})
+    await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
+                       action="contribution.rejected", org_id=c.org_id, target_type="contribution",
+                       target_id=str(c.id), details={"reason": reason})
+    return c

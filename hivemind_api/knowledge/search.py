@@ -1,0 +1,209 @@
+"""Hybrid search over what the caller may see: its org's items and the public commons.
+
+* Vector: ``ORDER BY embedding <=> q LIMIT k`` so the HNSW index is used; ``SET LOCAL
+  hnsw.iterative_scan = relaxed_order`` keeps scanning when the org/public filter discards
+  candidates (pgvector >= 0.8), so no result goes silently missing. ``SET LOCAL`` (not ``SET``)
+  because pooled connections are reset on release.
+* Full text: ``websearch_to_tsquery`` against the generated ``search_tsv`` (GIN index).
+* Fusion: reciprocal rank fusion (k = 60), multiplied by ``0.7 + 0.3 * quality``.
+* ``relevance_score`` is the cosine similarity of query and item, clamped to [0, 1]: 1 is the same
+  meaning, below ~0.3 unrelated. Ordering uses the fused score.
+* Private and public copies of one content (same hash) collapse to one result, the caller's own
+  copy first, before paging. Expired, invalidated, deleted and not-yet-valid items are excluded
+  unless ``at_time`` asks for a point in time.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.errors import InvalidInput
+from hivemind_api.knowledge.validation import validate_category
+
+CANDIDATES = 100
+RRF_K = 60
+MAX_QUERY = 1000
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    category: str | None = None
+    framework: str | None = None
+    language: str | None = None
+    version: str | None = None
+    at_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: uuid.UUID
+    title: str
+    category: str
+    confidence: float
+    org_attribution: str
+    relevance_score: float
+    quality_score: float
+    is_public: bool
+    rank_score: float
+    content: str | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    results: list[SearchHit]
+    total_found: int
+    next_cursor: str | None
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("invalid cursor") from None
+    if offset < 0:
+        raise InvalidInput("invalid cursor")
+    return offset
+
+
+def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
+    clauses = ["(k.org_id = :org OR k.is_public)", "k.deleted_at IS NULL"]
+    params: dict[str, object] = {}
+    if f.at_time is None:
+        clauses += [
+            "k.expired_at IS NULL",
+            "(k.invalid_at IS NULL OR k.invalid_at > now())",
+            "(k.valid_at IS NULL OR k.valid_at <= now())",
+        ]
+    else:  # what was believed at that time: known by then, not yet superseded, valid then
+        clauses += [
+            "k.approved_at <= :at",
+            "(k.expired_at IS NULL OR k.expired_at > :at)",
+            "(k.invalid_at IS NULL OR k.invalid_at > :at)",
+            "(k.valid_at IS NULL OR k.valid_at <= :at)",
+        ]
+        params["at"] = f.at_time
+    for column in ("category", "framework", "language", "version"):
+        value = getattr(f, column)
+        if value is not None:
+            clauses.append(f"k.{column} = :{column}")
+            params[column] = value
+    return " AND ".join(clauses), params
+
+
+def _search_sql(where: str, with_content: bool) -> sa.TextClause:
+    return sa.text(
+        f"""
+        WITH ann AS (
+            SELECT id, row_number() OVER (ORDER BY dist) AS rank
+            FROM (
+                SELECT k.id, k.embedding <=> CAST(:q AS vector) AS dist
+                FROM knowledge_items k
+                WHERE {where} AND k.embedding IS NOT NULL
+                ORDER BY k.embedding <=> CAST(:q AS vector)
+                LIMIT :candidates
+            ) nearest
+        ),
+        fts AS (
+            SELECT k.id, row_number() OVER (ORDER BY ts_rank_cd(k.search_tsv, tsq) DESC, k.id) AS rank
+            FROM knowledge_items k, websearch_to_tsquery('english', :text) tsq
+            WHERE {where} AND k.search_tsv @@ tsq
+            ORDER BY ts_rank_cd(k.search_tsv, tsq) DESC, k.id
+            LIMIT :candidates
+        ),
+        fused AS (
+            SELECT id, sum(1.0 / ({RRF_K} + rank)) AS rrf
+            FROM (SELECT id, rank FROM ann UNION ALL SELECT id, rank FROM fts) ranked
+            GROUP BY id
+        ),
+        scored AS (
+            SELECT DISTINCT ON (k.content_hash)
+                   k.id, k.title, k.category, k.confidence, o.slug AS org_attribution,
+                   greatest(0.0, least(1.0, 1 - (k.embedding <=> CAST(:q AS vector)))) AS relevance,
+                   k.quality_score, k.is_public, k.org_id,
+                   f.rrf * (0.7 + 0.3 * k.quality_score) AS rank_score
+                   {", k.content" if with_content else ""}
+            FROM fused f
+            JOIN knowledge_items k ON k.id = f.id
+            JOIN orgs o ON o.id = k.org_id
+            ORDER BY k.content_hash, (k.org_id = :org) DESC, f.rrf DESC
+        )
+        SELECT *, count(*) OVER () AS total
+        FROM scored
+        ORDER BY rank_score DESC, relevance DESC, id
+        LIMIT :limit OFFSET :offset
+        """
+    )
+
+
+async def search(
+    session: AsyncSession,
+    principal: KeyPrincipal,
+    query: str,
+    query_vector: list[float],
+    *,
+    filters: SearchFilters = SearchFilters(),
+    limit: int = 10,
+    cursor: str | None = None,
+    include_content: bool = False,
+    run_id: str | None = None,
+) -> SearchResult:
+    query = (query or "").strip()
+    if not query:
+        raise InvalidInput("query must not be empty")
+    if len(query) > MAX_QUERY:
+        raise InvalidInput(f"query must be at most {MAX_QUERY} characters")
+    if not 1 <= limit <= 50:
+        raise InvalidInput("limit must be between 1 and 50")
+    validate_category(filters.category)
+    offset = decode_cursor(cursor)
+    where, params = _filter_sql(filters)
+    await session.exec(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    await session.exec(sa.text("SET LOCAL hnsw.ef_search = 100"))
+    rows = (await session.exec(_search_sql(where, include_content), params={
+        **params, "q": str(query_vector), "text": query, "org": principal.org_id,
+        "candidates": CANDIDATES, "limit": limit, "offset": offset,
+    })).all()
+    total = int(rows[0].total) if rows else 0
+    hits = [
+        SearchHit(
+            id=r.id, title=r.title, category=r.category, confidence=float(r.confidence),
+            org_attribution=r.org_attribution, relevance_score=round(float(r.relevance), 4),
+            quality_score=round(float(r.quality_score), 4), is_public=r.is_public,
+            rank_score=round(float(r.rank_score), 6), content=r.content if include_content else None,
+        )
+        for r in rows
+    ]
+    await record_retrievals(session, principal, [h.id for h in hits], run_id=run_id)
+    next_cursor = encode_cursor(offset + limit) if offset + limit < total else None
+    return SearchResult(hits, total, next_cursor)
+
+
+async def record_retrievals(
+    session: AsyncSession, principal: KeyPrincipal, item_ids: list[uuid.UUID], *, run_id: str | None = None
+) -> None:
+    """One retrieval signal per served item, marking whether the caller is the item's own org."""
+    if not item_ids:
+        return
+    await session.exec(sa.text(
+        """
+        WITH served AS (
+            UPDATE knowledge_items SET retrieval_count = retrieval_count + 1
+            WHERE id = ANY(:ids) RETURNING id, org_id
+        )
+        INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id, by_own_org)
+        SELECT id, 'retrieval', :org, :agent, :run, org_id = :org FROM served
+        """
+    ), params={"ids": item_ids, "org": principal.org_id, "agent": principal.agent_id, "run": run_id})
