@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     worker_ttl: int = 20
     session_ttl_hours: int = 12
     queue_name: str = "default"
+    # Host header values the MCP endpoint accepts (DNS-rebinding protection), comma-separated,
+    # e.g. "hivemind.example.com,localhost:*". Unset: any host (every call needs an API key).
+    mcp_allowed_hosts: str | None = None
 
     @property
     def resolved_data_dir(self) -> Path:

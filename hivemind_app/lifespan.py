@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from hivemind_api.api import mcp_server
 from hivemind_api.config import get_settings
 from hivemind_api.runtime import start_runtime
 
@@ -13,6 +14,7 @@ from hivemind_api.runtime import start_runtime
 async def hivemind_runtime() -> AsyncIterator[None]:
     runtime = await start_runtime(get_settings())
     try:
-        yield
+        async with mcp_server.endpoint.running():  # MCP's session manager lives with the backend
+            yield
     finally:
         await runtime.stop()

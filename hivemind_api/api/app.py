@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from starlette.routing import Route
+
+from hivemind_api.api import mcp_server
 from hivemind_api.api.routes import knowledge, review
 from hivemind_api.errors import DomainError
 
@@ -29,6 +32,13 @@ def create_api() -> FastAPI:
 
     api.include_router(knowledge.router)
     api.include_router(review.router)
+    # Exactly /mcp (the earlier implementation mounted it at /mcp/mcp by mistake).
+    api.router.routes.append(Route("/mcp", endpoint=mcp_server.endpoint, methods=["GET", "POST", "DELETE"]))
+
+    @api.get("/.well-known/mcp/server-card.json", tags=["mcp"], operation_id="server_card")
+    async def server_card() -> dict:
+        """What this MCP server offers and how to authenticate."""
+        return await mcp_server.server_card()
 
     @api.get("/health", tags=["operations"], summary="Database, Redis and worker liveness")
     async def health() -> JSONResponse:

@@ -1,0 +1,236 @@
+"""MCP over Streamable HTTP at exactly ``/mcp``: the same domain functions as REST, as tools.
+
+Argument names follow the earlier HiveMind tools (reference §4.3). Auth is the same API key as
+REST, read from the HTTP request of each call. Failures are MCP tool errors (``is_error``) with
+the domain's message. Stateless JSON mode: any backend process can serve any call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.api.auth import principal_from_headers
+from hivemind_api.config import get_settings
+from hivemind_api.db.engine import session_scope
+from hivemind_api.embeddings import embed_query
+from hivemind_api.errors import DomainError, InvalidInput
+from hivemind_api.knowledge import contributions, items, outcomes
+from hivemind_api.knowledge.access import require_writer
+from hivemind_api.knowledge.search import SearchFilters, search
+from hivemind_api.knowledge.validation import ContributionInput
+
+SERVER_NAME = "hivemind"
+SERVER_VERSION = "0.1.0"
+DESCRIPTION = (
+    "HiveMind: a shared knowledge commons for AI agents. Search what other agents learned "
+    "(fixes, workarounds, configs), contribute what you learned, and report whether it helped."
+)
+mcp = MCPServer(SERVER_NAME, description=DESCRIPTION, version=SERVER_VERSION)
+
+
+async def _principal(ctx: Context) -> KeyPrincipal:
+    request = ctx.request_context.request
+    if request is None:
+        raise ToolError("HiveMind tools need an HTTP request carrying an API key")
+    try:
+        return await principal_from_headers(request.headers)
+    except DomainError as err:
+        raise ToolError(str(err)) from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@asynccontextmanager
+async def _tool_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except DomainError as err:
+        raise ToolError(str(err)) from None
+
+
+@mcp.tool()
+async def add_knowledge(
+    content: str,
+    category: str,
+    ctx: Context,
+    confidence: float = 0.8,
+    framework: str | None = None,
+    language: str | None = None,
+    version: str | None = None,
+    tags: list[str] | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Contribute a knowledge item you learned (a fix, workaround, config, failed approach…).
+
+    category is one of: bug_fix, config, domain_expertise, workaround, pricing_data,
+    regulatory_rule, tooling, reasoning_trace, failed_approach, version_workaround, general.
+    It is processed in the background, then reviewed by a curator before others can find it.
+    """
+    who = await _principal(ctx)
+    async with _tool_errors():
+        from hivemind_api.runtime import current_runtime
+
+        require_writer(who)
+        data = ContributionInput(content=content, category=category, confidence=confidence, framework=framework,
+                                 language=language, version=version, tags=tags or [], run_id=run_id)
+        receipt = await contributions.contribute(who, data, current_runtime().enqueue_contribution)
+    return _jsonable(asdict(receipt))
+
+
+@mcp.tool()
+async def search_knowledge(
+    ctx: Context,
+    query: str | None = None,
+    id: str | None = None,  # noqa: A002 (the earlier tool's argument name)
+    category: str | None = None,
+    limit: int = 10,
+    cursor: str | None = None,
+    at_time: str | None = None,
+    version: str | None = None,
+    framework: str | None = None,
+    language: str | None = None,
+    include_content: bool = False,
+) -> dict[str, Any]:
+    """Search the knowledge your org and the public commons hold, or fetch one item in full.
+
+    With query: a short summary per result (id, title, category, scores); fetch the full text of
+    one with id=<result id>. Results are ordered by relevance and quality.
+    """
+    who = await _principal(ctx)
+    async with _tool_errors():
+        if id:
+            async with session_scope() as session:
+                detail = await items.get_item(session, who, id)
+            data = _jsonable(asdict(detail))
+            if not data.pop("integrity_verified"):
+                data["integrity_warning"] = items.INTEGRITY_WARNING
+            else:
+                data["integrity_verified"] = True
+            return data
+        if not query:
+            raise InvalidInput("Provide either 'query' for search or 'id' to fetch a specific item.")
+        try:
+            when = datetime.fromisoformat(at_time) if at_time else None
+        except ValueError:
+            raise InvalidInput(f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z") from None
+        vector = await embed_query(query)
+        async with session_scope() as session:
+            result = await search(
+                session, who, query, vector, filters=SearchFilters(category, framework, language, version, when),
+                limit=limit, cursor=cursor, include_content=include_content,
+            )
+    hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]
+    return _jsonable({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})
+
+
+@mcp.tool()
+async def list_knowledge(
+    ctx: Context, status: str = "all", category: str | None = None, limit: int = 20, cursor: str | None = None
+) -> dict[str, Any]:
+    """List your own contributions: status pending | approved | rejected | all."""
+    who = await _principal(ctx)
+    async with _tool_errors(), session_scope() as session:
+        page = await contributions.list_own(session, who, status=status, category=category, limit=limit, cursor=cursor)
+    return _jsonable({"contributions": [asdict(i) for i in page.items], "total_count": page.total_count,
+                      "next_cursor": page.next_cursor})
+
+
+@mcp.tool()
+async def delete_knowledge(id: str, ctx: Context) -> dict[str, Any]:  # noqa: A002
+    """Delete one of your knowledge items, or withdraw a contribution still waiting for review."""
+    who = await _principal(ctx)
+    async with _tool_errors(), session_scope() as session:
+        result = await items.delete_own(session, who, id)
+    return _jsonable(asdict(result))
+
+
+@mcp.tool()
+async def publish_knowledge(id: str, is_public: bool, ctx: Context) -> dict[str, Any]:  # noqa: A002
+    """Publish your org's item to the public commons (is_public=true) or make it private again.
+    Needs a curator key."""
+    who = await _principal(ctx)
+    async with _tool_errors(), session_scope() as session:
+        result = await items.set_public(session, who, id, is_public)
+    return _jsonable(asdict(result))
+
+
+@mcp.tool()
+async def report_outcome(item_id: str, outcome: str, ctx: Context, run_id: str | None = None) -> dict[str, Any]:
+    """Report whether an item helped: outcome 'solved' or 'did_not_help'. Pass your run_id so a
+    retry does not count twice."""
+    who = await _principal(ctx)
+    async with _tool_errors(), session_scope() as session:
+        result = await outcomes.report_outcome(session, who, item_id, outcome, run_id)
+    return _jsonable(asdict(result))
+
+
+class McpEndpoint:
+    """The ASGI app mounted at /mcp. Its session manager lives for one lifespan (a manager runs
+    only once, and tests start the app several times in one process)."""
+
+    def __init__(self) -> None:
+        self.manager: StreamableHTTPSessionManager | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.manager is None:
+            await JSONResponse({"detail": "MCP is starting"}, status_code=503)(scope, receive, send)
+            return
+        await self.manager.handle_request(scope, receive, send)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        hosts = get_settings().mcp_allowed_hosts
+        security = (
+            TransportSecuritySettings(enable_dns_rebinding_protection=True,
+                                      allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()])
+            if hosts else TransportSecuritySettings(enable_dns_rebinding_protection=False)
+        )
+        manager = StreamableHTTPSessionManager(
+            app=mcp._lowlevel_server, stateless=True, json_response=True, security_settings=security
+        )
+        async with manager.run():
+            self.manager = manager
+            try:
+                yield
+            finally:
+                self.manager = None
+
+
+endpoint = McpEndpoint()
+
+
+async def server_card() -> dict[str, Any]:
+    tools = await mcp.list_tools()
+    return {
+        "serverInfo": {"name": SERVER_NAME, "description": DESCRIPTION, "version": SERVER_VERSION},
+        "transport": {"type": "streamable-http", "url": "/mcp"},
+        "authentication": {
+            "type": "apiKey", "in": "header", "name": "X-API-Key",
+            "alternatives": [{"type": "http", "scheme": "bearer"}],
+        },
+        "tools": [
+            {"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools
+        ],
+    }

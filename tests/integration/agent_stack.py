@@ -1,0 +1,128 @@
+"""A running HiveMind for agent-facing tests: backend server process, supervised RQ worker,
+external Postgres and Redis, two orgs with keys of every role."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+
+from hivemind_api.accounts.keys import generate_key, hash_key
+from tests.pg_tcp import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+KEY_SPECS = {
+    "a": ("acme", "agent-a", "contributor"),
+    "a2": ("acme", "agent-a2", "contributor"),
+    "a_curator": ("acme", "curator-a", "curator"),
+    "a_reader": ("acme", "reader-a", "reader"),
+    "b": ("beta", "agent-b", "contributor"),
+    "b_curator": ("beta", "curator-b", "curator"),
+}
+
+
+@dataclass
+class AgentStack:
+    base_url: str
+    database_url: str
+    keys: dict[str, str] = field(default_factory=dict)
+    org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def client(self, who: str | None, *, bearer: bool = False) -> httpx.Client:
+        headers = {}
+        if who is not None:
+            key = self.keys.get(who, who)
+            headers = {"Authorization": f"Bearer {key}"} if bearer else {"X-API-Key": key}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=60)
+
+    def sql(self, query: str, params: tuple | dict = ()) -> list[tuple]:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def add_key(self, org: str, agent: str, role: str) -> str:
+        raw = generate_key()
+        self.sql(
+            "INSERT INTO api_keys (org_id, agent_id, role, key_prefix, key_hash) VALUES (%s, %s, %s, %s, %s)",
+            (self.org_ids[org], agent, role, raw[:12], hash_key(raw)),
+        )
+        return raw
+
+    def contribute(self, who: str, content: str, category: str = "bug_fix", **extra: object) -> str:
+        with self.client(who) as c:
+            r = c.post("/api/v1/knowledge", json={"content": content, "category": category, **extra})
+        assert r.status_code == 202, r.text
+        return r.json()["contribution_id"]
+
+    def wait_processed(self, contribution_id: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.sql("SELECT status FROM contributions WHERE id = %s", (contribution_id,))
+            if rows and rows[0][0] != "processing":
+                return rows[0][0]
+            time.sleep(0.2)
+        raise AssertionError(f"contribution {contribution_id} still processing after {timeout} s")
+
+    def add_item(self, who: str, content: str, *, public: bool = False, **extra: object) -> str:
+        """Contribute, wait for the pipeline, approve as that org's curator; returns the item id."""
+        cid = self.contribute(who, content, **extra)
+        assert self.wait_processed(cid) == "pending"
+        curator = f"{who.split('_')[0].rstrip('2')}_curator"
+        with self.client(curator) as c:
+            r = c.post(f"/api/v1/contributions/{cid}/approve", json={"is_public": public})
+        assert r.status_code == 200, r.text
+        return r.json()["item_id"]
+
+
+def start_stack(target, tmp_path: Path) -> AgentStack:
+    database_url = target.create_database()
+    redis_url = target.redis_url.rsplit("/", 1)[0] + "/11"
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    r.close()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
+    env.update(HIVEMIND_DATABASE_URL=database_url, HIVEMIND_REDIS_URL=redis_url, HIVEMIND_WORKERS="1",
+               REFLEX_SKIP_COMPILE="true", HF_HUB_OFFLINE="1")
+    log = open(tmp_path / "backend.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.serve:asgi",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    stack = AgentStack(base_url=f"http://127.0.0.1:{port}", database_url=database_url, process=proc)
+    deadline = time.monotonic() + 180
+    while True:
+        assert proc.poll() is None, (tmp_path / "backend.log").read_text()[-3000:]
+        try:
+            if httpx.get(f"{stack.base_url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "backend never became healthy"
+        time.sleep(0.5)
+    for slug in ("acme", "beta"):
+        stack.org_ids[slug] = stack.sql("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id",
+                                        (slug, slug.title() + " Inc"))[0][0]
+    for name, (org, agent, role) in KEY_SPECS.items():
+        stack.keys[name] = stack.add_key(org, agent, role)
+    return stack
+
+
+def stop_stack(stack: AgentStack) -> None:
+    if stack.process is not None and stack.process.poll() is None:
+        stack.process.terminate()
+        try:
+            stack.process.wait(30)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
