@@ -149,6 +149,16 @@ def db_migrate() -> None:
     typer.echo(f"database at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 
+@app.command("reembed")
+def reembed() -> None:
+    """Re-embed all knowledge with the installed model and pin it (after a model change)."""
+    from hivemind_api.reembed import reembed_all
+
+    report = _run(lambda _session: reembed_all())
+    typer.echo(f"re-embedded {report.knowledge_items} items and {report.contributions} contributions "
+               f"with {report.model_id}")
+
+
 @app.command("worker")
 def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
     """Run an RQ worker (production runs one or more of these next to the app)."""
