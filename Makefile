@@ -17,12 +17,13 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service clean
+.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
 	@echo "make test    install, then run every test"
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
+	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
 
 install: system-deps bun python-deps
 
@@ -74,6 +75,11 @@ test-fast: python-deps redis-service
 
 test-browser: python-deps
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser -x -q
+
+# Seeds 10k and 100k items embedded by the real model (cached in .hivemind-bench/), then
+# measures; BENCH_SIZES=10000 for a quicker run.
+bench: install
+	$(PY) -m tests.bench.run_bench
 
 clean:
 	rm -rf .web .states test-results .pytest_cache
