@@ -28,6 +28,10 @@ from hivemind_api.errors import InvalidInput
 from hivemind_api.knowledge.validation import validate_category
 
 CANDIDATES = 100
+# Transaction-local (pooled connections are reset on release), in one round trip.
+ANN_SETTINGS = sa.text(
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)"
+)
 RRF_K = 60
 MAX_QUERY = 1000
 
@@ -170,8 +174,7 @@ async def search(
     validate_category(filters.category)
     offset = decode_cursor(cursor)
     where, params = _filter_sql(filters)
-    await session.exec(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    await session.exec(sa.text("SET LOCAL hnsw.ef_search = 100"))
+    await session.exec(ANN_SETTINGS)
     rows = (await session.exec(_search_sql(where, include_content), params={
         **params, "q": str(query_vector), "text": query, "org": principal.org_id,
         "candidates": CANDIDATES, "limit": limit, "offset": offset,

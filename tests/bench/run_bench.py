@@ -35,7 +35,7 @@ from hivemind_api.db.migrate import migrate
 from hivemind_api.db.urls import sync_url
 from hivemind_api.embedded.postgres import EmbeddedPostgres
 from hivemind_api.embedded.redis import EmbeddedRedis
-from hivemind_api.knowledge.search import CANDIDATES, SearchFilters, _filter_sql, _search_sql
+from hivemind_api.knowledge.search import ANN_SETTINGS, CANDIDATES, SearchFilters, _filter_sql, _search_sql
 from hivemind_api.knowledge.text import content_hash, make_title
 from tests.bench import corpus as corpus_mod
 from tests.pg_tcp import free_port
@@ -176,8 +176,7 @@ def raw_costs(url: str, org_id: uuid.UUID, queries: list[str]) -> tuple[list[flo
                 vec = embeddings.embed([q])[0]
                 t1 = time.perf_counter()
                 with engine.begin() as conn:
-                    conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-                    conn.execute(sa.text("SET LOCAL hnsw.ef_search = 100"))
+                    conn.execute(ANN_SETTINGS)
                     conn.execute(sql, {**params, "q": str(vec), "text": q, "org": org_id, "candidates": CANDIDATES,
                                        "limit": 10, "offset": 0}).all()
                 t2 = time.perf_counter()
