@@ -1,5 +1,6 @@
 """Request and response bodies of the REST API. Field names follow the earlier HiveMind API
-(reference §4.3–4.4) so its SDKs keep working; fields were added, none removed."""
+(reference §4.3–4.4) so its SDKs keep working; fields were added, none removed. Where the domain's
+result type already has the right shape, it is the response model itself (one definition)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from hivemind_api.knowledge.contributions import OwnContribution
+from hivemind_api.knowledge.review import PendingContribution
+from hivemind_api.knowledge.search import SearchHit
 
 
 class ContributionIn(BaseModel):
@@ -20,28 +25,8 @@ class ContributionIn(BaseModel):
     run_id: str | None = None
 
 
-class ContributionAccepted(BaseModel):
-    contribution_id: uuid.UUID
-    status: str
-    category: str
-    message: str
-
-
-class SearchResultOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    category: str
-    confidence: float
-    org_attribution: str
-    relevance_score: float = Field(description="Cosine similarity of query and item, in [0, 1]")
-    quality_score: float
-    is_public: bool
-    rank_score: float = Field(description="The fused rank (RRF × quality) results are ordered by")
-    content: str | None = None
-
-
 class SearchOut(BaseModel):
-    results: list[SearchResultOut]
+    results: list[SearchHit]
     total_found: int
     next_cursor: str | None
 
@@ -75,34 +60,10 @@ class ItemOut(BaseModel):
     integrity_warning: str | None = None
 
 
-class OwnContributionOut(BaseModel):
-    id: uuid.UUID
-    contribution_id: uuid.UUID
-    status: str
-    content_preview: str
-    category: str
-    confidence: float
-    contributed_at: datetime
-    is_public: bool | None
-    rejection_reason: str | None
-
-
 class OwnListOut(BaseModel):
-    contributions: list[OwnContributionOut]
+    contributions: list[OwnContribution]
     total_count: int
     next_cursor: str | None
-
-
-class DeleteOut(BaseModel):
-    id: uuid.UUID
-    status: str
-    message: str
-
-
-class PublishOut(BaseModel):
-    id: uuid.UUID
-    is_public: bool
-    message: str
 
 
 class OutcomeIn(BaseModel):
@@ -111,29 +72,8 @@ class OutcomeIn(BaseModel):
     run_id: str | None = None
 
 
-class OutcomeOut(BaseModel):
-    status: str
-    item_id: uuid.UUID
-    outcome: str
-    signal_id: int
-    counted: bool
-    quality_score: float
-
-
-class PendingOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    content_preview: str
-    category: str
-    source_agent_id: str
-    created_at: datetime
-    content_hash: str
-    confidence: float
-    similar_items: list[dict]
-
-
 class PendingListOut(BaseModel):
-    items: list[PendingOut]
+    items: list[PendingContribution]
     total: int
     limit: int
     offset: int

@@ -325,7 +325,7 @@ def write_report(r: dict) -> None:
     c = r["contrib"]
     lines += [
         "",
-        f"Throughput at one client: REST " + ", ".join(f"{int(n):,} items {s['rest']['per_s']:.0f} searches/s"
+        "Throughput at one client: REST " + ", ".join(f"{int(n):,} items {s['rest']['per_s']:.0f} searches/s"
                                                          for n, s in r["sizes"].items()) + ".",
         "",
         "## Contributions (POST to `pending`, one supervised worker)",

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Query
 
 from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.api.deps import principal
-from hivemind_api.api.schemas import (
-    ContributionAccepted, ContributionIn, DeleteOut, ItemOut, OwnListOut, PublishOut, SearchOut,
-)
+from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, SearchOut
 from hivemind_api.db.engine import session_scope
 from hivemind_api.embeddings import embed_query
 from hivemind_api.knowledge import contributions, items
+from hivemind_api.knowledge.contributions import ContributionReceipt
+from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.items import INTEGRITY_WARNING
 from hivemind_api.knowledge.search import SearchFilters, search
@@ -26,15 +26,14 @@ router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 Principal = Annotated[KeyPrincipal, Depends(principal)]
 
 
-@router.post("/knowledge", status_code=202, response_model=ContributionAccepted, operation_id="add_knowledge")
-async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionAccepted:
+@router.post("/knowledge", status_code=202, response_model=ContributionReceipt, operation_id="add_knowledge")
+async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionReceipt:
     """Contribute what you learned. Processing (hashing, embedding, similar items) runs in the
     background; the contribution then waits for a curator."""
     require_writer(who)
-    receipt = await contributions.contribute(
+    return await contributions.contribute(
         who, ContributionInput(**body.model_dump(exclude_none=True)), current_runtime().enqueue_contribution
     )
-    return ContributionAccepted(**asdict(receipt))
 
 
 @router.get("/knowledge/search", response_model=SearchOut, operation_id="search_knowledge")
@@ -60,8 +59,7 @@ async def search_knowledge(
             filters=SearchFilters(category, framework, language, version, at_time),
             limit=limit, cursor=cursor, include_content=include_content, run_id=run_id,
         )
-    return SearchOut(results=[asdict(h) for h in result.results], total_found=result.total_found,
-                     next_cursor=result.next_cursor)
+    return SearchOut(results=result.results, total_found=result.total_found, next_cursor=result.next_cursor)
 
 
 @router.get("/knowledge", response_model=OwnListOut, operation_id="list_knowledge")
@@ -75,8 +73,7 @@ async def list_knowledge(
     """Your own contributions (this key's agent), newest first."""
     async with session_scope() as session:
         page = await contributions.list_own(session, who, status=status, category=category, limit=limit, cursor=cursor)
-    return OwnListOut(contributions=[asdict(i) for i in page.items], total_count=page.total_count,
-                      next_cursor=page.next_cursor)
+    return OwnListOut(contributions=page.items, total_count=page.total_count, next_cursor=page.next_cursor)
 
 
 @router.get("/knowledge/{item_id}", response_model=ItemOut, response_model_exclude_none=False,
@@ -92,25 +89,22 @@ async def get_knowledge_item(item_id: str, who: Principal, run_id: str | None = 
     return ItemOut(**data)
 
 
-@router.delete("/knowledge/{item_id}", response_model=DeleteOut, operation_id="delete_knowledge")
-async def delete_knowledge(item_id: str, who: Principal) -> DeleteOut:
+@router.delete("/knowledge/{item_id}", response_model=DeleteResult, operation_id="delete_knowledge")
+async def delete_knowledge(item_id: str, who: Principal) -> DeleteResult:
     """Delete your item (soft delete), or withdraw your contribution before review."""
     async with session_scope() as session:
-        result = await items.delete_own(session, who, item_id)
-    return DeleteOut(**asdict(result))
+        return await items.delete_own(session, who, item_id)
 
 
-@router.post("/knowledge/{item_id}/publish", response_model=PublishOut, operation_id="publish_knowledge")
-async def publish_knowledge(item_id: str, who: Principal) -> PublishOut:
+@router.post("/knowledge/{item_id}/publish", response_model=PublishResult, operation_id="publish_knowledge")
+async def publish_knowledge(item_id: str, who: Principal) -> PublishResult:
     """Share your org's item with every org (curator keys)."""
     async with session_scope() as session:
-        result = await items.set_public(session, who, item_id, True)
-    return PublishOut(**asdict(result))
+        return await items.set_public(session, who, item_id, True)
 
 
-@router.post("/knowledge/{item_id}/unpublish", response_model=PublishOut, operation_id="unpublish_knowledge")
-async def unpublish_knowledge(item_id: str, who: Principal) -> PublishOut:
+@router.post("/knowledge/{item_id}/unpublish", response_model=PublishResult, operation_id="unpublish_knowledge")
+async def unpublish_knowledge(item_id: str, who: Principal) -> PublishResult:
     """Make your org's item private again (curator keys)."""
     async with session_scope() as session:
-        result = await items.set_public(session, who, item_id, False)
-    return PublishOut(**asdict(result))
+        return await items.set_public(session, who, item_id, False)

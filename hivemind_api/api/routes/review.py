@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.api.deps import principal
-from hivemind_api.api.schemas import (
-    ApproveIn, ApproveOut, KeyOut, OutcomeIn, OutcomeOut, PendingListOut, RejectIn, RejectOut,
-)
+from hivemind_api.api.schemas import ApproveIn, ApproveOut, KeyOut, OutcomeIn, PendingListOut, RejectIn, RejectOut
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge import outcomes, review
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge.outcomes import OutcomeResult
 
 router = APIRouter(prefix="/api/v1")
 Principal = Annotated[KeyPrincipal, Depends(principal)]
@@ -25,13 +23,12 @@ def _reviewer(who: KeyPrincipal) -> review.Reviewer:
     return review.Reviewer(org_id=who.org_id, label=f"agent:{who.agent_id}", key_id=who.key_id)
 
 
-@router.post("/outcomes", status_code=202, response_model=OutcomeOut, tags=["outcomes"], operation_id="report_outcome")
-async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeOut:
+@router.post("/outcomes", status_code=202, response_model=OutcomeResult, tags=["outcomes"], operation_id="report_outcome")
+async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeResult:
     """Tell HiveMind whether an item solved your problem. One outcome per (agent, run, item);
     the item's own contributing agent is heard but not counted."""
     async with session_scope() as session:
-        result = await outcomes.report_outcome(session, who, body.item_id, body.outcome, body.run_id)
-    return OutcomeOut(**asdict(result))
+        return await outcomes.report_outcome(session, who, body.item_id, body.outcome, body.run_id)
 
 
 @router.get("/contributions", response_model=PendingListOut, tags=["review"], operation_id="list_pending_contributions")
@@ -44,7 +41,7 @@ async def list_pending_contributions(
     reviewer = _reviewer(who)
     async with session_scope() as session:
         page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset)
-    return PendingListOut(items=[asdict(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset)
+    return PendingListOut(items=page.items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 @router.post("/contributions/{contribution_id}/approve", response_model=ApproveOut, tags=["review"],
