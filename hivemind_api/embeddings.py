@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.models import DeploymentConfig
@@ -110,7 +111,7 @@ async def pin_model(session: AsyncSession, identity: ModelIdentity) -> None:
         await session.exec(
             insert(DeploymentConfig)
             .values(key=key, value=value)
-            .on_conflict_do_update(index_elements=["key"], set_={"value": value, "updated_at": insert(DeploymentConfig).excluded.created_at})
+            .on_conflict_do_update(index_elements=["key"], set_={"value": value, "updated_at": sa.func.now()})
         )
 
 

@@ -18,8 +18,7 @@ import psycopg
 import pytest
 import redis
 
-from hivemind_api.config import reset_settings
-from hivemind_api.db.engine import configure_database, dispose_database, session_scope
+from hivemind_api.db.engine import configure_database, dispose_database
 from hivemind_api.db.migrate import migrate
 from hivemind_api.embedded.postgres import EmbeddedPostgres
 from hivemind_api.embedded.redis import EmbeddedRedis
@@ -104,20 +103,3 @@ async def db_for():
     yield configure
     await dispose_database()
 
-
-@pytest.fixture
-async def session(db: None):
-    async with session_scope() as s:
-        yield s
-
-
-@pytest.fixture
-def hivemind_env(monkeypatch: pytest.MonkeyPatch, target: Target, database_url: str) -> dict[str, str]:
-    """Environment that points HiveMind processes at this module's database on the target."""
-    for var in ("HIVEMIND_DATABASE_URL", "HIVEMIND_REDIS_URL", "HIVEMIND_DATA_DIR", "HIVEMIND_WORKERS"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HIVEMIND_DATABASE_URL", database_url)
-    monkeypatch.setenv("HIVEMIND_REDIS_URL", target.redis_url)
-    reset_settings()
-    yield dict(os.environ)
-    reset_settings()

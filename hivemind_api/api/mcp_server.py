@@ -123,12 +123,7 @@ async def search_knowledge(
         if id:
             async with session_scope() as session:
                 detail = await items.get_item(session, who, id)
-            data = _jsonable(asdict(detail))
-            if not data.pop("integrity_verified"):
-                data["integrity_warning"] = items.INTEGRITY_WARNING
-            else:
-                data["integrity_verified"] = True
-            return data
+            return _jsonable(asdict(detail))
         if not query:
             raise InvalidInput("Provide either 'query' for search or 'id' to fetch a specific item.")
         try:

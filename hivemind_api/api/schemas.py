@@ -5,11 +5,13 @@ result type already has the right shape, it is the response model itself (one de
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from pydantic import BaseModel, Field
+from typing import get_type_hints
+
+from pydantic import BaseModel, Field, create_model
 
 from hivemind_api.knowledge.contributions import OwnContribution
+from hivemind_api.knowledge.items import ItemDetail
 from hivemind_api.knowledge.review import PendingContribution
 from hivemind_api.knowledge.search import SearchHit
 
@@ -31,33 +33,12 @@ class SearchOut(BaseModel):
     next_cursor: str | None
 
 
-class ItemOut(BaseModel):
-    id: uuid.UUID
-    title: str
-    content: str
-    category: str
-    confidence: float
-    framework: str | None
-    language: str | None
-    version: str | None
-    tags: dict[str, list[str]] = Field(description='{"tags": [...]}, as the earlier API returned it')
-    org_attribution: str
-    source_agent_id: str
-    run_id: str | None
-    contributed_at: datetime
-    approved_at: datetime
-    content_hash: str
-    is_public: bool
-    quality_score: float
-    retrieval_count: int
-    helpful_count: int
-    not_helpful_count: int
-    valid_at: datetime | None
-    invalid_at: datetime | None
-    expired_at: datetime | None
-    superseded_by: uuid.UUID | None
-    integrity_verified: bool | None = None
-    integrity_warning: str | None = None
+# The domain's ItemDetail, except that tags come as {"tags": [...]}, as the earlier API sent them.
+ItemOut = create_model(
+    "ItemOut",
+    **{name: (hint, ...) for name, hint in get_type_hints(ItemDetail).items() if name != "tags"},
+    tags=(dict[str, list[str]], Field(description='{"tags": [...]}, as the earlier API returned it')),
+)
 
 
 class OwnListOut(BaseModel):

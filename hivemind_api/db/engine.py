@@ -31,12 +31,6 @@ def configure_database(url: str, *, pool_size: int = 5) -> None:
     _url = url
 
 
-def database_url() -> str:
-    if _url is None:
-        raise RuntimeError("database not configured; call configure_database() first")
-    return _url
-
-
 def get_engine() -> AsyncEngine:
     if _engine is None:
         raise RuntimeError("database not configured; call configure_database() first")

@@ -50,7 +50,8 @@ class ItemDetail:
     invalid_at: datetime | None
     expired_at: datetime | None
     superseded_by: uuid.UUID | None
-    integrity_verified: bool
+    integrity_verified: bool | None  # True, or None with integrity_warning set
+    integrity_warning: str | None
 
 
 def _not_found(item_id: object) -> NotFound:
@@ -72,6 +73,7 @@ async def _visible_item(session: AsyncSession, principal: KeyPrincipal, item_id:
 
 async def get_item(session: AsyncSession, principal: KeyPrincipal, item_id: str, *, run_id: str | None = None) -> ItemDetail:
     item, org = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
+    intact = content_hash(item.content) == item.content_hash
     await record_retrievals(session, principal, [item.id], run_id=run_id)
     return ItemDetail(
         id=item.id, title=item.title, content=item.content, category=item.category,
@@ -84,7 +86,8 @@ async def get_item(session: AsyncSession, principal: KeyPrincipal, item_id: str,
         helpful_count=item.helpful_count, not_helpful_count=item.not_helpful_count,
         valid_at=item.valid_at, invalid_at=item.invalid_at, expired_at=item.expired_at,
         superseded_by=item.superseded_by,
-        integrity_verified=content_hash(item.content) == item.content_hash,
+        integrity_verified=True if intact else None,
+        integrity_warning=None if intact else INTEGRITY_WARNING,
     )
 
 

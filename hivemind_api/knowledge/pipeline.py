@@ -80,6 +80,17 @@ _SIMILAR_SQL = sa.text(
 )
 
 
+# The same content already live in the org's knowledge, or already waiting in its queue.
+_DUPLICATES_SQL = sa.text(
+    """
+    SELECT
+      (SELECT id FROM knowledge_items WHERE org_id = :org AND content_hash = :h
+         AND deleted_at IS NULL AND expired_at IS NULL),
+      (SELECT id FROM contributions WHERE org_id = :org AND content_hash = :h AND status = 'pending')
+    """
+)
+
+
 async def _similar_items(session: AsyncSession, org_id: uuid.UUID, vector: list[float]) -> list[dict[str, Any]]:
     await session.exec(ANN_SETTINGS)
     rows = (await session.exec(_SIMILAR_SQL, params={"q": str(vector), "org": org_id, "k": SIMILAR_ITEMS})).all()
@@ -104,13 +115,7 @@ async def _finish(ctx: PipelineContext) -> str:
         row.redaction_report, row.injection_verdict = ctx.redaction_report, ctx.injection_verdict
         row.similar_items = await _similar_items(session, row.org_id, ctx.embedding)
         row.updated_at = sa.func.now()
-        live_item = (await session.exec(sa.text(
-            "SELECT id FROM knowledge_items WHERE org_id = :org AND content_hash = :h "
-            "AND deleted_at IS NULL AND expired_at IS NULL"
-        ), params={"org": row.org_id, "h": ctx.content_hash})).scalar()
-        queued = (await session.exec(sa.text(
-            "SELECT id FROM contributions WHERE org_id = :org AND content_hash = :h AND status = 'pending'"
-        ), params={"org": row.org_id, "h": ctx.content_hash})).scalar()
+        live_item, queued = (await session.exec(_DUPLICATES_SQL, params={"org": row.org_id, "h": ctx.content_hash})).one()
         if live_item is not None or queued is not None:
             row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", live_item, queued
         else:

@@ -17,7 +17,6 @@ from hivemind_api.knowledge import contributions, items
 from hivemind_api.knowledge.contributions import ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.access import require_writer
-from hivemind_api.knowledge.items import INTEGRITY_WARNING
 from hivemind_api.knowledge.search import SearchFilters, search
 from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.runtime import current_runtime
@@ -82,11 +81,7 @@ async def get_knowledge_item(item_id: str, who: Principal, run_id: str | None = 
     """One item in full, with provenance and an integrity check of its content hash."""
     async with session_scope() as session:
         detail = await items.get_item(session, who, item_id, run_id=run_id)
-    data = asdict(detail)
-    data["tags"] = {"tags": data["tags"]}
-    verified = data.pop("integrity_verified")
-    data["integrity_verified" if verified else "integrity_warning"] = True if verified else INTEGRITY_WARNING
-    return ItemOut(**data)
+    return ItemOut(**{**asdict(detail), "tags": {"tags": detail.tags}})
 
 
 @router.delete("/knowledge/{item_id}", response_model=DeleteResult, operation_id="delete_knowledge")
