@@ -39,8 +39,9 @@ system-deps:
 
 # Reflex needs bun >= 1.4.4; the bun installer script cannot download here, npm can.
 bun:
-	@if ! bun --version 2>/dev/null | awk -F. '{ exit !($$1 > 1 || ($$1 == 1 && ($$2 > 4 || ($$2 == 4 && $$3 >= 4)))) }'; then \
-	  echo "installing bun $(BUN_VERSION) from npm"; $(SUDO) npm install -g --no-fund --no-audit bun@$(BUN_VERSION); \
+	@version="$$(bun --version 2>/dev/null || echo 0.0.0)"; \
+	if ! echo "$$version" | awk -F. '{ exit !($$1 > 1 || ($$1 == 1 && ($$2 > 4 || ($$2 == 4 && $$3 >= 4)))) }'; then \
+	  echo "installing bun $(BUN_VERSION) from npm (found $$version)"; $(SUDO) npm install -g --no-fund --no-audit bun@$(BUN_VERSION); \
 	fi
 
 python-deps: $(VENV)/.installed
