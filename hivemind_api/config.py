@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HIVEMIND_", extra="ignore")
 
     data_dir: Path = Field(default=Path(".hivemind"))
+    # Where the ONNX export of the embedding model is kept (derived from the installed weights
+    # once, ~90 MB); shared by every deployment on the machine.
+    model_cache_dir: Path = Field(default=Path("~/.cache/hivemind"))
     database_url: str | None = None
     redis_url: str | None = None
     # RQ workers the app itself starts and supervises. None: one when Redis is embedded, none

@@ -74,7 +74,7 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         async with session_scope() as session:
             await ensure_model_pinned(session)
         if warm_up_model:
-            embeddings.warm_up_in_background()
+            await asyncio.to_thread(embeddings.get_model)  # the first search should not pay for it
         supervisor = None
         if settings.supervised_workers:
             env = child_env(services, settings, dict(os.environ))

@@ -46,7 +46,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         migrate(services.database_url)
         configure_database(services.database_url)
         run_async(_pin_model())
-        embeddings.warm_up_in_background()  # the first contribution should not wait ~8 s
+        embeddings.get_model()  # load (or, on a new machine, export) before the first job
         worker = build_worker(services.redis_url, settings)
         log.info("worker %s listening on %s", worker.name, settings.queue_name)
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
