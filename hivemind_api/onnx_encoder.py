@@ -31,6 +31,9 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or 0  # 0: one per core
         options.inter_op_num_threads = 1
+        # ORT's pool threads otherwise spin for a while after each run, burning the cores that
+        # Postgres needs for the very query the embedding was made for.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
     def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:

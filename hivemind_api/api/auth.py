@@ -20,9 +20,9 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 
 
 async def principal_from_headers(headers: Mapping[str, str]) -> KeyPrincipal:
-    """Verify and meter the key in its own transaction (a failing request still counts as usage)."""
+    """Verify and meter the key in one statement of its own (a failing request still counts as usage)."""
     raw = presented_key(headers)
-    async with session_scope() as session:
+    async with session_scope(autocommit=True) as session:
         principal = await authenticate_key(session, raw)
     if principal is None:
         raise Unauthorized(MISSING_KEY)

@@ -24,7 +24,6 @@ from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.api.auth import principal_from_headers
 from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.embeddings import embed_query
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import contributions, items, outcomes
 from hivemind_api.knowledge.access import require_writer
@@ -130,10 +129,9 @@ async def search_knowledge(
             when = datetime.fromisoformat(at_time) if at_time else None
         except ValueError:
             raise InvalidInput(f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z") from None
-        vector = await embed_query(query)
-        async with session_scope() as session:
+        async with session_scope(autocommit=True) as session:
             result = await search(
-                session, who, query, vector, filters=SearchFilters(category, framework, language, version, when),
+                session, who, query, filters=SearchFilters(category, framework, language, version, when),
                 limit=limit, cursor=cursor, include_content=include_content,
             )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]

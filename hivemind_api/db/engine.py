@@ -2,32 +2,81 @@
 
 The URL is only known at run time (the embedded server's socket lives in the data dir), so the
 engine is created by ``configure_database`` rather than at import.
+
+Round trips are the cost that matters on a small box (each one wakes Postgres and the client up
+again), so:
+
+* pgvector's ANN settings are connection defaults, sent in the startup packet, instead of a
+  ``SET LOCAL`` in every search transaction. ``hnsw.iterative_scan = relaxed_order`` keeps the
+  HNSW scan going when the org/public filter drops candidates, so no result goes silently
+  missing; ``hnsw.ef_search = 100`` keeps recall at ~0.98 (shared/reference/infra-notes.md §2).
+  Startup values survive ``RESET ALL``. (A transaction-mode pooler such as PgBouncer would need
+  them set with ``ALTER DATABASE … SET`` instead.)
+* Liveness is checked the way HikariCP does it rather than with ``pool_pre_ping`` (three round
+  trips per checkout with asyncpg): a connection the server has closed is noticed from its
+  socket for free, and only a connection idle for more than ``ALIVE_BYPASS_S`` gets a real ping.
+  A dead connection raises ``DisconnectionError`` at checkout, which makes the pool replace it.
+* Single-statement work can run in an autocommit session (no BEGIN/COMMIT round trips).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.urls import async_url
 
+ANN_SERVER_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "100"}
+ALIVE_BYPASS_S = 5.0
+
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 _url: str | None = None
+
+
+def _check_liveness(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connected(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("connection closed by the server")
+        if time.monotonic() - record.info.get("idle_since", 0.0) > ALIVE_BYPASS_S:
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:
+                raise DisconnectionError(f"connection failed its ping: {exc}") from exc
 
 
 def configure_database(url: str, *, pool_size: int = 5) -> None:
     """Point this process at ``url`` (any postgres URL form)."""
-    global _engine, _sessionmaker, _url
+    global _engine, _sessionmaker, _autocommit_sessionmaker, _url
     if _url == url and _engine is not None:
         return
     _engine = create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=10, pool_pre_ping=True
+        async_url(url), pool_size=pool_size, max_overflow=10,
+        connect_args={"server_settings": dict(ANN_SERVER_SETTINGS)},
     )
+    _check_liveness(_engine)
     _sessionmaker = async_sessionmaker(_engine, class_=AsyncSession, expire_on_commit=False)
+    _autocommit_sessionmaker = async_sessionmaker(
+        _engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession, expire_on_commit=False
+    )
     _url = url
 
 
@@ -38,18 +87,22 @@ def get_engine() -> AsyncEngine:
 
 
 async def dispose_database() -> None:
-    global _engine, _sessionmaker, _url
+    global _engine, _sessionmaker, _autocommit_sessionmaker, _url
     if _engine is not None:
         await _engine.dispose()
-    _engine = _sessionmaker = _url = None
+    _engine = _sessionmaker = _autocommit_sessionmaker = _url = None
 
 
 @asynccontextmanager
-async def session_scope() -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits on success and rolls back on any error."""
-    if _sessionmaker is None:
+async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits on success and rolls back on any error.
+
+    ``autocommit``: every statement commits on its own; only for work that is one statement.
+    """
+    maker = _autocommit_sessionmaker if autocommit else _sessionmaker
+    if maker is None:
         raise RuntimeError("database not configured; call configure_database() first")
-    async with _sessionmaker() as session:
+    async with maker() as session:
         try:
             yield session
             await session.commit()

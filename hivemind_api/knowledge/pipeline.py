@@ -21,7 +21,6 @@ from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution
 from hivemind_api.events import append_event
-from hivemind_api.knowledge.search import ANN_SETTINGS
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.worker.loop import run_async
 
@@ -92,7 +91,6 @@ _DUPLICATES_SQL = sa.text(
 
 
 async def _similar_items(session: AsyncSession, org_id: uuid.UUID, vector: list[float]) -> list[dict[str, Any]]:
-    await session.exec(ANN_SETTINGS)
     rows = (await session.exec(_SIMILAR_SQL, params={"q": str(vector), "org": org_id, "k": SIMILAR_ITEMS})).all()
     similar = [
         {

@@ -1,9 +1,8 @@
 """Hybrid search over what the caller may see: its org's items and the public commons.
 
-* Vector: ``ORDER BY embedding <=> q LIMIT k`` so the HNSW index is used; ``SET LOCAL
-  hnsw.iterative_scan = relaxed_order`` keeps scanning when the org/public filter discards
-  candidates (pgvector >= 0.8), so no result goes silently missing. ``SET LOCAL`` (not ``SET``)
-  because pooled connections are reset on release.
+* Vector: ``ORDER BY embedding <=> q LIMIT k`` so the HNSW index is used; the connection's
+  ``hnsw.iterative_scan = relaxed_order`` (``db.engine.ANN_SERVER_SETTINGS``) keeps scanning when
+  the org/public filter discards candidates (pgvector >= 0.8), so no result goes silently missing.
 * Full text: ``websearch_to_tsquery`` against the generated ``search_tsv`` (GIN index).
 * Fusion: reciprocal rank fusion (k = 60), multiplied by ``0.7 + 0.3 * quality``.
 * ``relevance_score`` is the cosine similarity of query and item, clamped to [0, 1]: 1 is the same
@@ -15,23 +14,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.embeddings import embed_query
 from hivemind_api.errors import InvalidInput
 from hivemind_api.knowledge.validation import validate_category
 
 CANDIDATES = 100
-# Transaction-local (pooled connections are reset on release), in one round trip.
-ANN_SETTINGS = sa.text(
-    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', '100', true)"
-)
 RRF_K = 60
 MAX_QUERY = 1000
 
@@ -107,7 +105,22 @@ def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
-def _search_sql(where: str, with_content: bool) -> sa.TextClause:
+# Recording what was served runs inside the search statement (data-modifying CTEs), so a search
+# is one round trip; ``retrieval_count`` and the signal rows commit with the search's transaction.
+_RECORD_CTES = """,
+        served AS (
+            UPDATE knowledge_items SET retrieval_count = retrieval_count + 1
+            WHERE id IN (SELECT id FROM page) RETURNING id, org_id
+        ),
+        recorded AS (
+            INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id, by_own_org)
+            SELECT id, 'retrieval', :org, :agent, :run, org_id = :org FROM served
+        )"""
+
+
+@lru_cache(maxsize=256)  # parsing the statement's bind parameters costs ~0.15 ms per search
+def _search_sql(where: str, with_content: bool, record: bool = True) -> sa.TextClause:
+    """The whole search as one statement; with ``record``, it also records the served page."""
     return sa.text(
         f"""
         WITH ann AS (
@@ -143,11 +156,14 @@ def _search_sql(where: str, with_content: bool) -> sa.TextClause:
             JOIN knowledge_items k ON k.id = f.id
             JOIN orgs o ON o.id = k.org_id
             ORDER BY k.content_hash, (k.org_id = :org) DESC, f.rrf DESC
-        )
-        SELECT *, count(*) OVER () AS total
-        FROM scored
-        ORDER BY rank_score DESC, relevance DESC, id
-        LIMIT :limit OFFSET :offset
+        ),
+        page AS (
+            SELECT *, count(*) OVER () AS total
+            FROM scored
+            ORDER BY rank_score DESC, relevance DESC, id
+            LIMIT :limit OFFSET :offset
+        ){_RECORD_CTES if record else ""}
+        SELECT * FROM page ORDER BY rank_score DESC, relevance DESC, id
         """
     )
 
@@ -156,14 +172,21 @@ async def search(
     session: AsyncSession,
     principal: KeyPrincipal,
     query: str,
-    query_vector: list[float],
+    query_vector: list[float] | None = None,
     *,
     filters: SearchFilters = SearchFilters(),
     limit: int = 10,
     cursor: str | None = None,
     include_content: bool = False,
     run_id: str | None = None,
+    record: bool = True,
 ) -> SearchResult:
+    """Search as ``principal`` sees the commons; records a retrieval signal per served result.
+
+    The search and its recording are one statement, so callers may pass an autocommit session.
+    Without ``query_vector`` the query is embedded here, in a thread, while the session checks
+    out its connection: the two overlap instead of adding up.
+    """
     query = (query or "").strip()
     if not query:
         raise InvalidInput("query must not be empty")
@@ -174,9 +197,17 @@ async def search(
     validate_category(filters.category)
     offset = decode_cursor(cursor)
     where, params = _filter_sql(filters)
-    await session.exec(ANN_SETTINGS)
-    rows = (await session.exec(_search_sql(where, include_content), params={
+    embedding = asyncio.ensure_future(embed_query(query)) if query_vector is None else None
+    try:
+        await session.connection()
+        if embedding is not None:
+            query_vector = await embedding
+    finally:
+        if embedding is not None and not embedding.done():
+            embedding.cancel()
+    rows = (await session.exec(_search_sql(where, include_content, record), params={
         **params, "q": str(query_vector), "text": query, "org": principal.org_id,
+        "agent": principal.agent_id, "run": run_id,
         "candidates": CANDIDATES, "limit": limit, "offset": offset,
     })).all()
     total = int(rows[0].total) if rows else 0
@@ -189,7 +220,6 @@ async def search(
         )
         for r in rows
     ]
-    await record_retrievals(session, principal, [h.id for h in hits], run_id=run_id)
     next_cursor = encode_cursor(offset + limit) if offset + limit < total else None
     return SearchResult(hits, total, next_cursor)
 

@@ -35,7 +35,8 @@ from hivemind_api.db.migrate import migrate
 from hivemind_api.db.urls import sync_url
 from hivemind_api.embedded.postgres import EmbeddedPostgres
 from hivemind_api.embedded.redis import EmbeddedRedis
-from hivemind_api.knowledge.search import ANN_SETTINGS, CANDIDATES, SearchFilters, _filter_sql, _search_sql
+from hivemind_api.db.engine import ANN_SERVER_SETTINGS
+from hivemind_api.knowledge.search import CANDIDATES, SearchFilters, _filter_sql, _search_sql
 from hivemind_api.knowledge.text import content_hash, make_title
 from tests.bench import corpus as corpus_mod
 from tests.pg_tcp import free_port
@@ -106,8 +107,9 @@ def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tupl
         conn.execute("SET maintenance_work_mem = '1GB'")
         conn.execute("CREATE INDEX ix_knowledge_embedding_hnsw ON knowledge_items "
                      "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
-        conn.execute("ANALYZE knowledge_items")
         conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:  # a steady state: hint bits set, statistics fresh
+        conn.execute("VACUUM (ANALYZE) knowledge_items")
     return url, key
 
 
@@ -133,60 +135,61 @@ def start_backend(database_url: str, redis_url: str, workers: int) -> tuple[subp
     raise RuntimeError("backend did not start")
 
 
-def rest_latencies(base: str, key: str, queries: list[str]) -> list[float]:
-    out = []
-    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as c:
-        for q in queries[:20]:  # warm-up: model, caches, connections
-            c.get("/api/v1/knowledge/search", params={"query": q})
-        for q in queries:
-            t = time.perf_counter()
-            r = c.get("/api/v1/knowledge/search", params={"query": q, "limit": 10})
-            out.append((time.perf_counter() - t) * 1000)
-            assert r.status_code == 200, r.text
-    return out
-
-
-def mcp_latencies(base: str, key: str, queries: list[str]) -> list[float]:
-    async def go() -> list[float]:
-        out = []
-        async with httpx2.AsyncClient(headers={"X-API-Key": key}, timeout=30) as http:
-            async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
-                for q in queries[:10]:
-                    await client.call_tool("search_knowledge", {"query": q})
-                for q in queries:
-                    t = time.perf_counter()
-                    r = await client.call_tool("search_knowledge", {"query": q, "limit": 10})
-                    out.append((time.perf_counter() - t) * 1000)
-                    assert not r.is_error
-        return out
-
-    return asyncio.run(go())
-
-
-def raw_costs(url: str, org_id: uuid.UUID, queries: list[str]) -> tuple[list[float], list[float], list[float]]:
-    """The same query's floor: one embedding plus the very SQL the API runs, in process."""
-    engine = sa.create_engine(sync_url(url), pool_size=1)
+def search_latencies(base: str, key: str, url: str, org_id: uuid.UUID, queries: list[str]) -> dict[str, list[float]]:
+    """REST, MCP and the raw cost (embedding + the very SQL the API runs, in process), each over
+    every query, in the order REST, MCP, raw, raw, MCP, REST: each method runs in its steady
+    state, and drift of the machine during the run cancels out of the comparison."""
+    options = " ".join(f"-c {k}={v}" for k, v in ANN_SERVER_SETTINGS.items())  # as the app's connections
+    engine = sa.create_engine(sync_url(url), pool_size=1, isolation_level="AUTOCOMMIT",
+                              connect_args={"options": options})
     where, params = _filter_sql(SearchFilters())
     sql = _search_sql(where, False)
-    embed_ms, sql_ms, total_ms = [], [], []
+    out: dict[str, list[float]] = {"rest": [], "mcp": [], "embed": [], "sql": [], "raw": []}
+
+    def raw(q: str) -> None:
+        t0 = time.perf_counter()
+        vec = embeddings.embed([q])[0]
+        t1 = time.perf_counter()
+        with engine.connect() as conn:
+            conn.execute(sql, {**params, "q": str(vec), "text": q, "org": org_id, "agent": "bench-agent", "run": None,
+                               "candidates": CANDIDATES, "limit": 10, "offset": 0}).all()
+        t2 = time.perf_counter()
+        out["embed"].append((t1 - t0) * 1000)
+        out["sql"].append((t2 - t1) * 1000)
+        out["raw"].append((t2 - t0) * 1000)
+
+    async def go() -> None:
+        async with httpx2.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
+            async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as mcp:
+                async def rest(q: str) -> None:
+                    t = time.perf_counter()
+                    r = await http.get("/api/v1/knowledge/search", params={"query": q, "limit": 10})
+                    out["rest"].append((time.perf_counter() - t) * 1000)
+                    assert r.status_code == 200, r.text
+
+                async def mcp_search(q: str) -> None:
+                    t = time.perf_counter()
+                    m = await mcp.call_tool("search_knowledge", {"query": q, "limit": 10})
+                    out["mcp"].append((time.perf_counter() - t) * 1000)
+                    assert not m.is_error
+
+                async def raw_search(q: str) -> None:
+                    raw(q)
+
+                methods = {"rest": rest, "mcp": mcp_search, "raw": raw_search}
+                for name in ("rest", "mcp", "raw", "raw", "mcp", "rest"):
+                    for q in queries[:20]:  # warm-up: model, caches, connections
+                        await methods[name](q)
+                    for series in (("embed", "sql", "raw") if name == "raw" else (name,)):
+                        del out[series][-20:]
+                    for q in queries:
+                        await methods[name](q)
+
     try:
-        for phase in ("warm", "measure"):
-            for q in (queries[:20] if phase == "warm" else queries):
-                t0 = time.perf_counter()
-                vec = embeddings.embed([q])[0]
-                t1 = time.perf_counter()
-                with engine.begin() as conn:
-                    conn.execute(ANN_SETTINGS)
-                    conn.execute(sql, {**params, "q": str(vec), "text": q, "org": org_id, "candidates": CANDIDATES,
-                                       "limit": 10, "offset": 0}).all()
-                t2 = time.perf_counter()
-                if phase == "measure":
-                    embed_ms.append((t1 - t0) * 1000)
-                    sql_ms.append((t2 - t1) * 1000)
-                    total_ms.append((t2 - t0) * 1000)
+        asyncio.run(go())
     finally:
         engine.dispose()
-    return embed_ms, sql_ms, total_ms
+    return out
 
 
 def recall_at_10(url: str, org_id: uuid.UUID, queries: list[str]) -> float:
@@ -284,17 +287,14 @@ def main() -> None:
                 org0 = c.execute("SELECT id FROM orgs WHERE slug = 'org0'").fetchone()[0]
             proc, base = start_backend(url, redis_url, workers=0)
             try:
-                rest = summary(rest_latencies(base, key, query_texts))
-                mcp = summary(mcp_latencies(base, key, query_texts))
+                measured = {k: summary(v) for k, v in search_latencies(base, key, url, org0, query_texts).items()}
             finally:
                 proc.terminate()
                 proc.wait(60)
-            emb, sql, raw = raw_costs(url, org0, query_texts)
             recall = recall_at_10(url, org0, query_texts[:N_RECALL])
-            results["sizes"][n] = {"rest": rest, "mcp": mcp, "raw": summary(raw), "embed": summary(emb),
-                                   "sql": summary(sql), "recall": recall,
-                                   "rest_over_raw_p50": rest["p50"] / summary(raw)["p50"]}
-            log(f"{n}: REST {fmt(rest)} ms, MCP {fmt(mcp)} ms, raw {fmt(summary(raw))} ms, recall@10 {recall:.3f}")
+            rest, mcp, raw = measured["rest"], measured["mcp"], measured["raw"]
+            results["sizes"][n] = {**measured, "recall": recall, "rest_over_raw_p50": rest["p50"] / raw["p50"]}
+            log(f"{n}: REST {fmt(rest)} ms, MCP {fmt(mcp)} ms, raw {fmt(raw)} ms, recall@10 {recall:.3f}")
         results["contrib"] = contribution_throughput(admin_url, redis_url)
     finally:
         rd.release()
@@ -314,7 +314,8 @@ def write_report(r: dict) -> None:
         "## Search (top 10, one client, sequential; milliseconds p50 / p95 / p99)",
         "",
         "Caller: an agent of 1 of 10 orgs; its filter `org_id = mine OR is_public` keeps ~28 % of the items.",
-        "Raw cost = the query's embedding + the very SQL the API runs, in process, same queries, same run.",
+        "Raw cost = the query's embedding + the very SQL the API runs (search and retrieval recording, one statement), "
+        "in process. Each method runs over all queries in the order REST, MCP, raw, raw, MCP, REST, so drift cancels out.",
         "",
         "| items | REST | MCP | raw (embed + SQL) | of which embed | of which SQL | REST p50 / raw p50 | recall@10 (filtered, vs exact) |",
         "|---|---|---|---|---|---|---|---|",

@@ -12,7 +12,6 @@ from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.api.deps import principal
 from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, SearchOut
 from hivemind_api.db.engine import session_scope
-from hivemind_api.embeddings import embed_query
 from hivemind_api.knowledge import contributions, items
 from hivemind_api.knowledge.contributions import ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
@@ -51,10 +50,9 @@ async def search_knowledge(
 ) -> SearchOut:
     """Hybrid search (vector + full text, fused, weighted by quality) over your org's items and
     the public commons."""
-    vector = await embed_query(query)
-    async with session_scope() as session:
+    async with session_scope(autocommit=True) as session:
         result = await search(
-            session, who, query, vector,
+            session, who, query,
             filters=SearchFilters(category, framework, language, version, at_time),
             limit=limit, cursor=cursor, include_content=include_content, run_id=run_id,
         )
