@@ -17,13 +17,14 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench clean
+.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
 	@echo "make test    install, then run every test"
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
+	@echo "make eval    scrubbing and injection screening on the labelled corpus (leaks, over-redaction, recall)"
 
 install: system-deps bun python-deps
 
@@ -81,6 +82,11 @@ test-browser: python-deps
 # measures; BENCH_SIZES=10000 for a quicker run.
 bench: install
 	$(PY) -m tests.bench.run_bench
+
+# Leak rate, over-redaction, injection recall / false positives and cost per 2 KB on the labelled
+# corpus in tests/trust_eval/ (the unit tests assert the same floors).
+eval: python-deps
+	$(PY) -m tests.trust_eval.evaluate
 
 clean:
 	rm -rf .web .states test-results .pytest_cache

@@ -1,0 +1,236 @@
+"""Prompt-injection screening: a rule engine over the whole text, after normalisation.
+
+Contributions are read later by other agents, so text addressed to *them* (override their
+instructions, change their role, leak their secrets, call their tools) must not enter the
+commons. The earlier implementation ran one classifier over the first 2,000 characters; here
+every rule sees all of it, plus what is hidden in it:
+
+* NFKC folds look-alike characters (full-width letters, ligatures) onto plain ones; zero-width,
+  bidi and Unicode tag characters are removed (tag characters are decoded: they smuggle ASCII);
+* HTML comments, hidden HTML, link and image targets are screened as text of their own;
+* base64 and hex blobs are decoded and screened too.
+
+Rules are precise phrases addressed to an AI reader, not single words: technical text about
+"ignoring" files, "system" packages or "prompt" strings passes. ``block`` rules stop a
+contribution; ``flag`` rules only inform the curator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\u00ad\u180e]")
+_TAGS = re.compile("[\U000e0000-\U000e007f]")
+_HTML_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
+_HIDDEN_HTML = re.compile(
+    r"<(\w+)[^>]*style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
+    r"color\s*:\s*(?:white|#fff\b|#ffffff|transparent)|opacity\s*:\s*0(?:\.0+)?\b)[^\"']*[\"'][^>]*>(.*?)</\1>",
+    re.S | re.I,
+)
+_MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"([^\"]*)\")?\s*\)")
+_BLOB_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=])")
+_BLOB_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){20,}\b")
+
+_AI = r"(?:ai|assistant|agent|llm|language\s+model|model|chatbot|bot|copilot|claude|gpt|chatgpt|gemini)"
+_INSTR = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|constraints|programming|training|system\s+messages?)"
+_QUAL = r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|current|your|system|safety|all|any|the\s+above)"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    family: str
+    pattern: re.Pattern[str]
+    severity: str = "block"
+
+
+def _r(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I | re.S)
+
+
+RULES: tuple[Rule, ...] = (
+    # -- instruction overrides
+    Rule("ignore_instructions", "override", _r(
+        rf"\b(?:ignore|disregard|forget|override|bypass|discard|abandon|neglect|drop)\s+(?:all\s+|any\s+|of\s+)?"
+        rf"(?:the\s+|your\s+|my\s+)?{_QUAL}\s+(?:\w+\s+){{0,2}}{_INSTR}")),
+    Rule("ignore_everything", "override", _r(
+        r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:you\s+(?:were|have\s+been)\s+told|(?:that\s+)?(?:was\s+)?"
+        r"(?:said|written|stated)\s+(?:before|above|earlier))")),
+    Rule("new_instructions", "override", _r(
+        r"(?:^|\n|\.\s)\s*(?:#+\s*)?(?:new|updated|real|actual|revised|secret|hidden|important)\s+(?:system\s+)?"
+        r"(?:instructions?|directives?|task)\s*(?:for\s+(?:the\s+)?" + _AI + r"s?)?\s*:")),
+    Rule("from_now_on", "override", _r(
+        r"\bfrom\s+now\s+on,?\s+(?:you|the\s+" + _AI + r")\s+(?:will|must|shall|should|are\s+to|have\s+to|can\s+only)")),
+    Rule("do_not_follow", "override", _r(
+        rf"\b(?:do\s+not|don't|never|stop)\s+(?:follow|obey|comply\s+with|listen\s+to)\s+(?:the\s+|your\s+|any\s+)?"
+        rf"(?:{_QUAL}\s+)?(?:{_INSTR}|user|developer|operator)")),
+    Rule("addressing_the_ai", "override", _r(
+        rf"\b(?:attention|note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:{_AI}s?)\b"
+        rf"(?:\s+(?:reading|processing|parsing|that\s+reads)\b)?"
+        rf"|\b(?:if\s+you\s+are|to\s+(?:the|any))\s+(?:an?\s+)?{_AI}\s+(?:reading|processing|parsing|seeing)\s+this")),
+    Rule("instead_you_must", "override", _r(
+        rf"\binstead,?\s+(?:you|the\s+{_AI})\s+(?:must|should|will|are\s+to)\s+(?:now\s+)?"
+        r"(?:say|reply|respond|answer|output|print|write|tell|run|execute|send)")),
+    # -- role and system-prompt hijacks
+    Rule("you_are_now", "role", _r(
+        r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}"
+        r"(?:assistant|ai|model|chatbot|bot|dan|persona|character|jailbroken|unrestricted|unfiltered|uncensored|"
+        r"hacker|evil|shell|terminal|god)\b")),
+    Rule("jailbreak_mode", "role", _r(
+        r"\b(?:enable|enter|activate|switch\s+to|turn\s+on)\s+(?:the\s+)?(?:god|dan|jailbreak|jailbroken|"
+        r"unrestricted|unfiltered|uncensored|evil)\s+mode\b|\bdo\s+anything\s+now\b|\bDAN\s+mode\b|\bjailbr(?:oken|eak)\b")),
+    Rule("act_without_limits", "role", _r(
+        r"\b(?:act|behave|respond|pretend|roleplay)\s+(?:as|like|to\s+be|you\s+are)\s+(?:an?\s+)?(?:\w+\s+){0,3}"
+        r"(?:without|with\s+no|free\s+(?:of|from))\s+(?:any\s+)?(?:restrictions|limits|limitations|filters|rules|"
+        r"guidelines|censorship|ethics|safety)")),
+    Rule("role_marker", "role", _r(
+        r"<\|im_start\|>|<\|im_end\|>|<\|(?:system|assistant|user|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
+        r"<\s*/?\s*(?:system|system_prompt|sys)\s*>|#{2,}\s*(?:system|instructions?)\s*(?:prompt|message)?\s*:\s*"
+        r"(?:you\s+(?:are|must|will|should)|ignore|obey|from\s+now)"
+        r"|(?:^|\n)\s*(?:system|assistant)\s*(?:prompt|message)?\s*:\s*(?:you\s+(?:are|must|will)|ignore|from\s+now)")),
+    Rule("reveal_system_prompt", "role", _r(
+        r"\b(?:reveal|print|show|output|repeat|leak|disclose|dump|display|tell\s+me|give\s+me|recite)\s+"
+        r"(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|exact\s+|original\s+|hidden\s+|secret\s+)?"
+        r"(?:system\s+prompt|initial\s+prompt|hidden\s+instructions|instructions\s+above|system\s+message|"
+        r"(?:original|initial|hidden|secret)\s+instructions)")),
+    # -- exfiltration
+    Rule("exfiltrate_secrets", "exfiltration", _r(
+        r"\b(?:send|post|upload|transmit|exfiltrate|forward|leak|append|include|attach|encode|embed|put|paste|add)\b"
+        r".{0,60}?\b(?:api[\s_-]?keys?|access\s+tokens?|tokens?|secrets?|credentials?|passwords?|env(?:ironment)?\s+"
+        r"variables|\.env\b|ssh\s+keys?|private\s+keys?|conversation|chat\s+history|system\s+prompt|cookies?|"
+        r"session\s+(?:ids?|tokens?)|user(?:'s)?\s+data)\b.{0,80}?\b(?:to|into|in|as|via|inside)\b.{0,40}?"
+        r"(?:https?://|\burl\b|\blink\b|endpoint|webhook|server|e-?mail|query\s+(?:string|param)|image)")),
+    Rule("exfil_command", "exfiltration", _r(
+        r"\b(?:curl|wget|nc|netcat|invoke-webrequest|iwr|fetch)\b[^\n]{0,200}?(?:\$\((?:env|printenv|set|cat\s+~?/?[.\w/]*"
+        r"(?:\.ssh|\.aws|\.env|passwd|credentials|id_rsa))|~/\.ssh/id_|~/\.aws/credentials|/etc/(?:passwd|shadow)|"
+        r"@\s*~?/?[.\w/]*(?:\.ssh/|\.aws/|\.env\b|id_rsa))")),
+    Rule("image_beacon", "exfiltration", _r(
+        r"!\[[^\]]*\]\(\s*<?https?://[^)\s]+\?[^)\s]*(?:\{\{?|\}\}?|\$\{|\$\(|%7B|<[a-z_]+>|\[[A-Z_]+\])[^)]*\)")),
+    Rule("templated_url", "exfiltration", _r(
+        r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:\{\{?\s*(?:secret|token|key|password|conversation|history|data|"
+        r"context|prompt|env|user|credentials|api_key)[^}]*\}\}?|\$\{?(?:SECRET|TOKEN|KEY|PASSWORD|API_KEY)\w*\}?)")),
+    # -- tool-call hijacks
+    Rule("tool_call_markup", "tool", _r(
+        r"<\s*(?:tool_call|tool_use|function_calls?|invoke|antml:invoke|tool_code)\b|\"(?:tool_calls|function_call)\"\s*:"
+        r"|\{\s*\"(?:tool|function|name|tool_name)\"\s*:\s*\"(?:bash|shell|exec|execute|run_command|run_shell|"
+        r"terminal|computer|python|code_interpreter|write_file|delete_file|send_email|http_request)\"")),
+    Rule("silent_tool_use", "tool", _r(
+        r"\b(?:call|invoke|use|run|trigger|execute)\s+(?:the\s+)?(?:\w+\s+){0,2}(?:tool|function|command|script|"
+        r"shell|terminal)s?\b.{0,80}?\b(?:silently|secretly|without\s+(?:asking|confirmation|confirming|telling|"
+        r"informing|notifying|permission|approval)\s+(?:the\s+)?(?:user|human|operator|anyone)|"
+        r"(?:do\s+not|don't)\s+(?:ask|tell|inform|mention\s+(?:it|this)\s+to)\s+(?:the\s+)?(?:user|human|operator))")),
+    Rule("agent_run_command", "tool", _r(
+        rf"\b(?:you|the\s+{_AI}s?)\s+(?:must|should|need\s+to|have\s+to|will)\s+(?:now\s+|first\s+|immediately\s+)?"
+        r"(?:run|execute|call|invoke|curl|download\s+and\s+run|pipe)\b[^\n]{0,80}?(?:rm\s+-rf|curl\s|wget\s|bash|"
+        r"\bsh\b|powershell|chmod|sudo|\|\s*sh|eval|exec)")),
+    Rule("destructive_command", "tool", _r(
+        r"\b(?:run|execute|type|paste)\b[^\n]{0,40}?`?\s*(?:sudo\s+)?rm\s+-(?:rf|fr)\s+(?:/|~|\$HOME|/\*)(?:\s|`|$)"
+        r"|:\(\)\s*\{\s*:\|:&\s*\};:")),
+    # -- encoded payloads
+    Rule("decode_and_follow", "encoded", _r(
+        r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"
+        r"(?:base64|rot13|hex|binary|morse|cipher)?[^\n]{0,40}?\b(?:and|then)\s+(?:follow|execute|run|obey|do|apply|"
+        r"perform|carry\s+out)")),
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: str
+    family: str
+    severity: str
+    where: str  # text | html_comment | hidden_html | link_target | decoded_base64 | tag_characters | …
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    blocked: bool
+    score: float
+    matches: list[Match] = field(default_factory=list)
+    hidden_characters: int = 0
+
+    def as_report(self) -> dict[str, object]:
+        return {
+            "blocked": self.blocked, "score": self.score, "hidden_characters": self.hidden_characters,
+            "matches": [m.__dict__ for m in self.matches],
+            "rules": sorted({m.rule for m in self.matches}),
+        }
+
+    def reason(self) -> str:
+        families = sorted({m.family for m in self.matches if m.severity == "block"})
+        rules = sorted({m.rule for m in self.matches if m.severity == "block"})
+        return f"possible prompt injection ({', '.join(families)}): {', '.join(rules)}"
+
+
+def normalize(text: str) -> tuple[str, int, str]:
+    """NFKC with invisible characters removed; returns (text, invisible count, decoded tag text)."""
+    tags = "".join(chr(ord(c) - 0xE0000) for c in _TAGS.findall(text))
+    hidden = len(_INVISIBLE.findall(text)) + len(tags)
+    text = _TAGS.sub("", _INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFKC", text), hidden, tags
+
+
+def _decoded_blobs(text: str) -> list[str]:
+    decoded = []
+    for m in _BLOB_B64.finditer(text):
+        blob = m.group()
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False)
+            value = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if value and sum(c.isprintable() or c.isspace() for c in value) / len(value) > 0.95:
+            decoded.append(value)
+    for m in _BLOB_HEX.finditer(text):
+        try:
+            value = bytes.fromhex(m.group()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if value and all(c.isprintable() or c.isspace() for c in value):
+            decoded.append(value)
+    return decoded
+
+
+def _surfaces(text: str) -> list[tuple[str, str]]:
+    """The text itself, and each part of it a reader might not see rendered."""
+    out = [("text", re.sub(r"[ \t]+", " ", text))]
+    out += [("html_comment", m.group(1)) for m in _HTML_COMMENT.finditer(text)]
+    out += [("hidden_html", m.group(2)) for m in _HIDDEN_HTML.finditer(text)]
+    for m in _MD_LINK.finditer(text):
+        target = m.group(3)
+        out.append(("link_target", re.sub(r"[%+_\-]|%20", " ", target)))
+        if m.group(4):
+            out.append(("link_title", m.group(4)))
+    return out
+
+
+def screen(text: str) -> Verdict:
+    normalized, hidden, tag_text = normalize(text)
+    surfaces = _surfaces(normalized)
+    if tag_text:
+        surfaces.append(("tag_characters", tag_text))
+    for decoded in _decoded_blobs(normalized):
+        surfaces += [("decoded_" + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", decoded))]
+    matches: list[Match] = []
+    seen: set[tuple[str, str]] = set()
+    for where, body in surfaces:
+        for rule in RULES:
+            m = rule.pattern.search(body)
+            if m and (rule.name, where) not in seen:
+                seen.add((rule.name, where))
+                severity = rule.severity if where in ("text", "decoded_text") else "block"
+                matches.append(Match(rule.name, rule.family, severity, where, m.group()[:120]))
+    if hidden >= 3 or tag_text:
+        matches.append(Match("hidden_characters", "hidden", "block" if tag_text or hidden >= 8 else "flag",
+                             "text", f"{hidden} invisible characters"))
+    for where, body in surfaces:
+        if where in ("html_comment", "hidden_html") and re.search(rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I):
+            matches.append(Match("hidden_instruction", "hidden", "block", where, body.strip()[:120]))
+    blocking = [m for m in matches if m.severity == "block"]
+    score = min(1.0, 0.6 * len(blocking) + 0.2 * (len(matches) - len(blocking)))
+    return Verdict(bool(blocking), round(score, 2), matches, hidden)

@@ -1,0 +1,146 @@
+"""Personal names, without an NER model (none installs from the registries without a download).
+
+Three kinds of evidence, each precise on technical text:
+
+* a known first name followed by a capitalised surname ("Priya Raman", "John Q. Smith"), where
+  the first name is not also a common word or a technology ("Will", "Ruby", "Hugo", "Jasmine");
+* a person cue in front ("thanks to", "my colleague", "Hi", "reported by", "cc") or a speech
+  verb behind ("… said", "… suggested"), which also catches names no list knows;
+* a known first name in the possessive ("Maria's laptop").
+
+The first names are the US Census 1990 lists shipped by the ``names`` package (5,494 names); a
+name that only a cue reveals is still caught, whatever its origin.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from hivemind_api.trust.spans import Span
+
+# First names that are also ordinary words, months or technologies: evidence only with a cue.
+AMBIGUOUS_FIRST = set(
+    """will may june april august mark bill art grant chase hope joy faith summer dawn rose ruby julia max dean
+    guy jack page lane chance miles ray ivy crystal amber pearl iris daisy holly heather jasmine violet lily autumn
+    forest sunny king major rich sterling penny ward cliff glen dale wade carol sandy rusty buck son don hugo spring
+    karma rocky travis jenkins kali gene sage hunter cole drew gray grey mason carter parker tyler taylor jordan
+    morgan cameron bailey logan harper reed read brook brooks case june rusty sonny star storm angel christian
+    eve lucky young long short early ever easter ali lee kim chad deb dom norm pat sam al ed bob jean jo""".split()
+)
+# Capitalised words that follow a first name in technical text without making a person.
+NOT_SURNAMES = set(
+    """Linux Server Cloud Studio Code Desktop Edition Framework Library Engine Runtime Toolkit Project Platform
+    Console Manager Shell Core Pro Team Labs Inc Corp Ltd Foundation Street Avenue Road Update Release Version
+    Service Services App Apps Api Sdk Cli Client Plugin Extension Module Package Bot Agent Ai Ml Db Database Docs
+    Protocol Network Cluster Node Worker Pipeline Build Test Tests Runner Action Actions Hub Lab Store Market
+    The And Or Of For In On At To With By From Is Was Are Were Has Have Had Not No Yes If Then Else When While""".split()
+)
+# Cues that announce a person whatever the name ("my colleague Oluwaseun", "Hi Priya,").
+_CUE_STRONG = (
+    r"(?:my|our|a)\s+(?:colleague|co-?worker|teammate|manager|boss|friend|intern|tech\s+lead|team\s+lead|"
+    r"reviewer|sysadmin|cto|ceo|client|customer|landlord|neighbou?r|wife|husband|partner)(?:\s+named)?|"
+    r"\bhi|\bhello|\bhey|\bdear|regards,?|cheers,?|best,|my\s+name\s+is|on\s+behalf\s+of"
+)
+# Cues that also precede products ("thanks to Docker", "per Kubernetes docs"): a known first
+# name must follow.
+_CUE_WEAK = (
+    r"thanks\s+to|thank\s+you,?|many\s+thanks\s+to|kudos\s+to|shout-?out\s+to|h/t|"
+    r"(?:fixed|written|reported|found|suggested|authored|maintained|reviewed|approved|debugged|discovered|"
+    r"diagnosed|noticed|owned|signed|sent)\s+by|"
+    r"\bcc:?|\bping(?:ed)?|\bask(?:ed)?|\bcontact(?:ed)?|reach\s+out\s+to|talk(?:ed)?\s+to|spoke\s+(?:to|with)|"
+    r"according\s+to|\bper|assigned\s+to|\bi\s+am|\bi'm|\bwith"
+)
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_NAME_TOKEN = rf"[{_UP}][{_LO}]+(?:['\-][{_UP}]?[{_LO}]+)?"
+_SURNAME = rf"(?:Mc|Mac|O')?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+_CUED = {
+    strength: re.compile(
+        rf"(?i:(?<![\w])(?:{cues}))[\s,:]+(?:@)?(?P<name>{_NAME_TOKEN}(?:\s+(?:[A-Z]\.\s+)?{_SURNAME})?)"
+    )
+    for strength, cues in (("strong", _CUE_STRONG), ("weak", _CUE_WEAK))
+}
+_PAIR = re.compile(rf"\b(?P<first>[A-Z][a-z]+)\s+(?:[A-Z]\.\s+)?(?P<last>{_SURNAME})(?![\w])")
+_SPEECH = re.compile(
+    rf"\b(?P<name>{_NAME_TOKEN}(?:\s+{_SURNAME})?)\s+(?:said|says|wrote|suggested|mentioned|reported|noticed|"
+    rf"found\s+that|told\s+(?:me|us)|pointed\s+out|explained|recommended|confirmed|figured\s+out)\b"
+)
+_POSSESSIVE = re.compile(rf"(?<![\w])(?P<first>{_NAME_TOKEN})['’]s\s+(?P<thing>\w+)")
+# What a person has (and a product rarely does): "Priya's laptop", "Wei's branch".
+_PERSONAL_THINGS = set(
+    """laptop machine computer desktop workstation desk phone account inbox email calendar team fork branch pr
+    dotfiles setup config home homedir directory folder script notebook idea suggestion fix patch review comment
+    answer question advice blog post talk slides repo repository mac macbook pc vm box car keyboard""".split()
+)
+# Products and companies that appear in a person's place ("Docker's cache", "Google's account").
+TECH_WORDS = set(
+    """Docker Google Microsoft Apple Amazon Python Node Linux Windows Ubuntu Debian Kubernetes Postgres Redis Chrome
+    Firefox Safari Slack Stripe Jenkins Ansible Terraform Azure Oracle Meta Facebook Twitter Netflix Uber Spotify
+    Heroku Vercel Netlify Cloudflare Nginx Apache Mozilla Intel Nvidia Samsung Android Java Rust Swift Ruby Rails
+    Django Flask React Angular Vue Svelte Gradle Maven Webpack Vite Babel Jest Pytest Poetry Conda Homebrew Git
+    Kafka Spark Hadoop Grafana Prometheus Elastic Mongo Mongodb Mysql Sqlite Github Gitlab Bitbucket Jira Notion
+    Figma Zoom Teams Outlook Gmail Postman Insomnia Helm Istio Envoy Consul Vault Nomad Packer Vagrant Pulumi""".split()
+)
+# TODO(priya), FIXME(wchen): the owner of a code note is a person (a handle or a first name).
+_CODE_OWNER = re.compile(r"\b(?:TODO|FIXME|XXX|HACK|NOTE|BUG)\((?P<who>@?[A-Za-z][\w.\-]{1,30})\)")
+_SIGNOFF = re.compile(rf"(?m)^(?:--\s*|—\s*)(?P<name>{_NAME_TOKEN}(?:\s+{_SURNAME})?)\s*$")
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    import names as census
+
+    folder = Path(census.__file__).parent
+    found: set[str] = set()
+    for file in ("dist.male.first", "dist.female.first"):
+        for line in (folder / file).read_text().splitlines():
+            if line.strip():
+                found.add(line.split()[0].lower())
+    return frozenset(found)
+
+
+def _strong_first(word: str) -> bool:
+    lower = word.lower()
+    return lower in first_names() and lower not in AMBIGUOUS_FIRST
+
+
+def _plausible_name(name: str) -> bool:
+    parts = name.split()
+    return (all(p not in NOT_SURNAMES and p not in TECH_WORDS for p in parts)
+            and parts[0].lower() not in _CUE_WORDS)
+
+
+_CUE_WORDS = {"the", "this", "that", "it", "we", "you", "they", "he", "she", "me", "us", "them", "all", "everyone",
+              "team", "support", "there", "here", "again", "how", "what", "why", "when", "where", "which", "who",
+              "your", "our", "my", "a", "an", "if", "for", "in", "on", "about"}
+
+
+def detect(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for strength, pattern in _CUED.items():
+        for m in pattern.finditer(text):
+            name = m.group("name")
+            known = name.split()[0].lower() in first_names()
+            if _plausible_name(name) and (strength == "strong" or known or len(name.split()) == 2):
+                spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in _PAIR.finditer(text):
+        if _strong_first(m.group("first")) and m.group("last") not in NOT_SURNAMES:
+            spans.append(Span(m.start(), m.end(), "NAME"))
+    for m in _SPEECH.finditer(text):
+        name = m.group("name")
+        known = name.split()[0].lower() in first_names()
+        if (known or len(name.split()) == 2) and _plausible_name(name):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in _POSSESSIVE.finditer(text):
+        first = m.group("first")
+        personal_thing = m.group("thing").lower() in _PERSONAL_THINGS
+        if (_strong_first(first) or personal_thing) and _plausible_name(first):
+            spans.append(Span(m.start("first"), m.end("first"), "NAME"))
+    for m in _CODE_OWNER.finditer(text):
+        if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in ("me", "someone", "anyone"):
+            spans.append(Span(m.start("who"), m.end("who"), "NAME"))
+    for m in _SIGNOFF.finditer(text):
+        if _plausible_name(m.group("name")):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    return spans

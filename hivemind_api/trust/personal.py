@@ -1,0 +1,109 @@
+"""Structured personal data: e-mail, phone, payment card, IBAN, IP address, postal address, home
+directories with user names, git author lines, and private hosts.
+
+Phone numbers are found by ``phonenumbers`` (Google's libphonenumber), card numbers and IBANs are
+confirmed with ``python-stdnum``'s checksums, IPs with ``ipaddress``: a version string, a port or
+a date does not look like a phone or a card to a validating parser. Documentation ranges and
+well-known public resolvers (``192.0.2.1``, ``8.8.8.8``), ``localhost`` and generic system users
+(``ubuntu``, ``runner``) are ordinary technical text and stay.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import phonenumbers
+from stdnum import iban, luhn
+
+from hivemind_api.trust.spans import Span
+
+_EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b")
+_CARD = re.compile(r"(?<![\d\-.])(?:\d[ \-]?){12,18}\d(?![\d\-.])")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+_HOME = re.compile(r"(?P<prefix>/home/|/Users/|[A-Za-z]:\\{1,2}Users\\{1,2})(?P<user>[A-Za-z0-9._\-]+)")
+_GIT_AUTHOR = re.compile(
+    r"(?im)^[ \t>]*(?:Author|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|"
+    r"Suggested-by|Helped-by):[ \t]*(?P<name>[^<\n]+?)[ \t]*<(?P<email>[^>\n]+)>"
+)
+_STREET_TYPES = (
+    r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Ter|"
+    r"Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Crescent|Close|Gardens|Row|Alley|Trail"
+)
+_ADDRESS = re.compile(
+    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+    rf"(?:(?:,?\s+(?:Apt|Suite|Unit|#)\.?\s*[\w\-]+)?(?:,\s*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)?"
+    rf"(?:,?\s+[A-Z]{{2}})?(?:,?\s+\d{{5}}(?:-\d{{4}})?)?)"
+)
+# German/Dutch/French style "Hauptstraße 12, 10115 Berlin" and "12 rue de la Paix, 75002 Paris".
+_ADDRESS_EU = re.compile(
+    r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat|gracht)\s+\d{1,4}[a-z]?"
+    r"(?:,\s*\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+)?"
+    r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|place|chemin|allée)\s+(?:[a-zà-ÿ']+\s+){0,3}[A-ZÀ-Ý][\w\-]+"
+    r"(?:,\s*\d{5}\s+[A-ZÀ-Ý][a-zà-ÿ]+)?"
+)
+_POSTCODE_UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")
+_PRIVATE_HOST = re.compile(
+    r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:internal|corp|intranet|lan|local|localdomain|private|"
+    r"home\.arpa|intra|priv)\b",
+    re.IGNORECASE,
+)
+_GENERIC_USERS = {
+    "user", "username", "you", "yourname", "your-name", "your_user", "me", "name", "runner", "ubuntu", "ec2-user",
+    "vagrant", "node", "app", "admin", "root", "circleci", "travis", "jenkins", "docker", "pi", "debian", "centos",
+    "fedora", "linuxbrew", "shared", "public", "default", "guest", "runneradmin", "vscode", "codespace", "gitpod",
+}
+_PUBLIC_RESOLVERS = {"8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222"}
+_EXAMPLE_DOMAINS = re.compile(r"@(?:[\w\-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.I)
+
+
+def _ip_kind(value: str) -> str | None:
+    """IP for addresses that can point at a person or a network; None for technical ones."""
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified or ip.is_multicast or value in _PUBLIC_RESOLVERS:
+        return None
+    doc_nets = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+    if any(ip in ipaddress.ip_network(net) for net in doc_nets):
+        return None
+    if ip.version == 4 and (value.startswith("0.") or value.endswith(".0") and ip.is_private):
+        return None  # network addresses in CIDR-ish text ("10.0.0.0") are configuration, not a host
+    return "HOST" if ip.is_private or ip.is_link_local else "IP"
+
+
+def detect(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for m in _GIT_AUTHOR.finditer(text):
+        spans += [Span(m.start("name"), m.end("name"), "NAME"), Span(m.start("email"), m.end("email"), "EMAIL")]
+    for m in _EMAIL.finditer(text):
+        if not _EXAMPLE_DOMAINS.search(m.group()) and not re.match(r"git@|noreply@", m.group()):
+            spans.append(Span(m.start(), m.end(), "EMAIL"))
+    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
+        raw = m.raw_string
+        if sum(c.isdigit() for c in raw) >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+            spans.append(Span(m.start, m.end, "PHONE"))
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and len(set(digits)) > 2:
+            spans.append(Span(m.start(), m.end(), "CREDIT_CARD"))
+    for m in _IBAN.finditer(text):
+        if iban.is_valid(m.group()):
+            spans.append(Span(m.start(), m.end(), "IBAN"))
+    for pattern in (_IPV4, _IPV6):
+        for m in pattern.finditer(text):
+            kind = _ip_kind(m.group())
+            if kind:
+                spans.append(Span(m.start(), m.end(), kind))
+    for m in _PRIVATE_HOST.finditer(text):
+        if not m.group().lower().endswith(("docker.internal", "cluster.local")):
+            spans.append(Span(m.start(), m.end(), "HOST"))
+    for m in _HOME.finditer(text):
+        if m.group("user").lower() not in _GENERIC_USERS and not m.group("user").startswith(("$", "<", "{", "%")):
+            spans.append(Span(m.start(), m.end(), "PATH"))
+    for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK):
+        spans += [Span(m.start(), m.end(), "ADDRESS") for m in pattern.finditer(text)]
+    return spans

@@ -1,0 +1,150 @@
+"""Secret detection: detect-secrets' detectors plus what they miss.
+
+detect-secrets (Yelp) supplies the vendor token formats (AWS, GitHub, GitLab, Slack, Stripe,
+Twilio, SendGrid, PyPI, npm, JWT, …) and its keyword detector (``password = "…"``). Its regexes
+sometimes match only a prefix of a token (GitHub's reports ``ghp``) or stop early (JWT), so every
+match is grown to the whole token. Added here: whole PEM private-key blocks (the earlier
+implementation removed only the header line and left the key), credentials inside connection
+strings and URLs, current token formats detect-secrets does not know yet, and high-entropy
+values assigned to secret-like names. Documented example values (AWS's ``…EXAMPLE`` keys) and
+obvious placeholders (``<your-token>``, ``${TOKEN}``, ``xxxx``) are ordinary text and stay.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+
+from hivemind_api.trust.spans import Span, extend_token
+
+_PEM = re.compile(
+    r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+# Current formats that detect-secrets 1.5 does not cover (or covers only in an old shape).
+_EXTRA_TOKENS = [
+    re.compile(p)
+    for p in (
+        r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}",  # OpenAI project / service keys
+        r"\bsk-ant-[A-Za-z0-9_\-]{20,}",  # Anthropic
+        r"\bsk-[A-Za-z0-9]{32,}\b",  # OpenAI legacy
+        r"\b[rsp]k_(?:test|live)_[A-Za-z0-9]{16,}",  # Stripe, test keys included
+        r"\bgithub_pat_[A-Za-z0-9_]{40,}",  # GitHub fine-grained
+        r"\bAIza[0-9A-Za-z\-_]{35}",  # Google API key
+        r"\bhf_[A-Za-z0-9]{30,}",  # Hugging Face
+        r"\bnpm_[A-Za-z0-9]{36}",  # npm automation token
+        r"\bdckr_pat_[A-Za-z0-9_\-]{20,}",  # Docker Hub
+        r"\bglpat-[A-Za-z0-9_\-]{20,}",  # GitLab
+        r"\bxox[abposr]-[A-Za-z0-9-]{10,}",  # Slack, any shape
+        r"\bya29\.[A-Za-z0-9_\-]{20,}",  # Google OAuth access token
+        r"\bAKIA[0-9A-Z]{16}\b",
+        r"\bhm_[A-Za-z0-9_\-]{20,}",  # our own API keys
+    )
+]
+# scheme://user:password@host: the password (and the user name, which is often a person's).
+_URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/]+)@")
+# KEY=value / key: "value" / "key": "value" with a secret-like name.
+_ASSIGNMENT = re.compile(
+    r"""(?ix)
+    (?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|
+        private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key)[A-Za-z0-9_.\-]*)
+    ["']?(?P<op>\s*(?::=|=>|=|:)\s*|\s+(?:is|was|is\s+set\s+to)\s+)
+    (?P<quote>["'`]?)(?P<value>[^\s"'`,;)]{6,})(?P=quote)
+    """
+)
+_PLACEHOLDER_VALUE = re.compile(
+    r"""(?ix)
+    ^(?:example|sample|dummy|placeholder|redacted|your[_\-]|my[_\-]?secret[_\-]?here|changeme$|test(?:ing)?$)|
+    EXAMPLE(?:KEY)?$|^<.*>$|^\$\{.*\}$|^\$[A-Z_]+$|^\{\{.*\}\}$|^%\(.*\)s$|^x{4,}$|^\*{3,}$|^\.{3,}$|
+    ^(?:os\.environ|process\.env|os\.getenv|getenv|settings\.|config\.|env\(|secrets\.|vault:)|\[SECRET\]|
+    ^(?:true|false|none|null|undefined|required|optional|string|str|int|bytes)$
+    """
+)
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def is_placeholder(value: str) -> bool:
+    stripped = value.strip("\"'`")
+    return bool(_PLACEHOLDER_VALUE.search(stripped)) or len(set(stripped)) <= 2
+
+
+@lru_cache(maxsize=1)
+def _library_patterns() -> list[re.Pattern[str]]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    patterns: list[re.Pattern[str]] = []
+    for cls in get_mapping_from_secret_type_to_class().values():
+        plugin = cls()
+        # Public IPs are personal data, handled with the other personal data; the rest are secrets.
+        if isinstance(plugin, RegexBasedDetector) and cls.__name__ != "IPPublicDetector":
+            patterns.extend(plugin.denylist)
+    return patterns
+
+
+def _value_span(match: re.Match[str]) -> tuple[int, int]:
+    """The secret inside a match: its longest capture group of 8+ characters, else the match."""
+    groups = [i for i in range(1, (match.re.groups or 0) + 1) if match.group(i) and len(match.group(i)) >= 8]
+    if groups:
+        best = max(groups, key=lambda i: len(match.group(i)))
+        return match.start(best), match.end(best)
+    start, end = match.span()
+    text = match.string
+    while start < end and text[start] in " \t\r\n\"'=:":
+        start += 1
+    while end > start and text[end - 1] in " \t\r\n\"'":
+        end -= 1
+    return start, end
+
+
+def detect(text: str) -> list[Span]:
+    spans: list[Span] = [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]
+    for pattern in [*_library_patterns(), *_EXTRA_TOKENS]:
+        for match in pattern.finditer(text):
+            start, end = _value_span(match)
+            start, end = extend_token(text, start, end)
+            if end - start >= 8 and not is_placeholder(text[start:end]):
+                spans.append(Span(start, end, "SECRET"))
+    for match in _URL_CREDENTIALS.finditer(text):
+        user, password = match.group(1), match.group(2)
+        if not is_placeholder(password):
+            spans.append(Span(match.start(2), match.end(2), "SECRET"))
+            if not is_placeholder(user) and user.lower() not in _SERVICE_USERS:
+                spans.append(Span(match.start(1), match.end(1), "NAME"))
+    for match in _ASSIGNMENT.finditer(text):
+        value = match.group("value")
+        if is_placeholder(value) or value.startswith("[") or "(" in value or _is_path(value):
+            continue
+        env_style = match.group("name").isupper() and "=" in match.group("op")
+        if _looks_like_secret_value(value, quoted=bool(match.group("quote")), env_style=env_style):
+            spans.append(Span(match.start("value"), match.end("value"), "SECRET"))
+    return spans
+
+
+# Role and service accounts in connection strings are not people.
+_SERVICE_USERS = {
+    "postgres", "root", "admin", "user", "username", "app", "application", "service", "guest", "default",
+    "redis", "mysql", "mongo", "mongodb", "rabbitmq", "elastic", "sa", "dbuser", "readonly", "replicator",
+}
+
+
+def _is_path(value: str) -> bool:
+    """``password_file: /run/secrets/db`` names where a secret is, not the secret."""
+    return bool(re.match(r"(?:~|\.{1,2})?/[\w.\-]+/|[A-Za-z]:\\", value))
+
+
+def _looks_like_secret_value(value: str, quoted: bool, env_style: bool) -> bool:
+    """A value assigned to a secret-like name: random-looking, any quoted literal password, or
+    anything in an env file (``DB_PASSWORD=hunter``). Plain words in prose or schemas
+    (``token: string``, ``the token is invalid``) are not."""
+    if env_style:
+        return True
+    if re.fullmatch(r"[0-9.]+|v?\d+(?:\.\d+)+|[a-z]+(?:[_\-][a-z]+)*", value):
+        return quoted and len(value) >= 8 and not re.fullmatch(r"[a-z_\-]+", value)
+    return _entropy(value) >= 3.0 or (quoted and len(value) >= 8)
