@@ -24,6 +24,7 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.db.migrate import migrate
 from hivemind_api.errors import DomainError
+from hivemind_api.knowledge import rules as rules_domain
 from hivemind_api.services import Services, open_services
 
 T = TypeVar("T")
@@ -33,10 +34,12 @@ org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 user_app = typer.Typer(help="Curator accounts.", no_args_is_help=True)
 key_app = typer.Typer(help="Agent API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
+rule_app = typer.Typer(help="Auto-approve rules.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 app.add_typer(db_app, name="db")
+app.add_typer(rule_app, name="rule")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -139,6 +142,37 @@ def key_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (fir
     """Revoke a key; requests with it are refused at once."""
     k = _run(lambda s: keys_domain.revoke_api_key(s, prefix))
     typer.echo(f"revoked key {k.key_prefix} (agent {k.agent_id})")
+
+
+@rule_app.command("add")
+def rule_add(
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    category: Annotated[str, typer.Option("--category", help="Category whose contributions skip review")],
+    min_score: Annotated[
+        int | None, typer.Option("--min-score", help="Only at or above this pre-screen score (0-100)")
+    ] = None,
+) -> None:
+    """Auto-approve an org's contributions of one category (never blocked, flagged or near-duplicate ones)."""
+    r = _run(lambda s: rules_domain.add_rule(s, org, category, min_prescreen_score=min_score))
+    minimum = f" with pre-screen >= {r.min_prescreen_score}" if r.min_prescreen_score is not None else ""
+    typer.echo(f"added rule {r.id}: {org} auto-approves {r.category}{minimum}")
+
+
+@rule_app.command("list")
+def rule_list(org: Annotated[str, typer.Option("--org", help="Org slug")]) -> None:
+    """List an org's auto-approve rules."""
+    rows = _run(lambda s: rules_domain.list_rules(s, org))
+    typer.echo(f"{'ID':<37} {'CATEGORY':<16} {'MIN SCORE':>9}  CREATED")
+    for r in rows:
+        minimum = "-" if r.min_prescreen_score is None else str(r.min_prescreen_score)
+        typer.echo(f"{str(r.id):<37} {r.category:<16} {minimum:>9}  {r.created_at:%Y-%m-%d %H:%M}")
+
+
+@rule_app.command("remove")
+def rule_remove(rule_id: Annotated[str, typer.Argument(help="The rule's id (see `hivemind rule list`)")]) -> None:
+    """Remove an auto-approve rule; later contributions wait for review again."""
+    r = _run(lambda s: rules_domain.remove_rule(s, rule_id))
+    typer.echo(f"removed rule {r.id} ({r.category})")
 
 
 @db_app.command("migrate")

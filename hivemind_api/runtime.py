@@ -34,10 +34,10 @@ class Runtime:
     supervisor: WorkerSupervisor | None
     queue: Queue
 
-    def enqueue_contribution(self, contribution_id: uuid.UUID, content: str) -> None:
-        """Queue the ingestion pipeline for one contribution (raw content travels only here)."""
+    def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
+        """Queue the ingestion pipeline for one contribution (by id: its scrubbed text is in Postgres)."""
         self.queue.enqueue(
-            "hivemind_api.knowledge.pipeline.process_contribution", str(contribution_id), content,
+            "hivemind_api.knowledge.pipeline.process_contribution", str(contribution_id),
             job_timeout=300, result_ttl=0, failure_ttl=24 * 3600,
             retry=Retry(max=3, interval=[5, 30, 120]),
         )

@@ -124,7 +124,7 @@ class Contribution(SQLModel, table=True):
     api_key_id: uuid.UUID | None = _fk("api_keys.id", ondelete="SET NULL")
     source_agent_id: str
     run_id: str | None = None
-    content: str | None = None  # scrubbed only; NULL while the job is still processing
+    content: str | None = None  # scrubbed only, stored by the request that scrubbed it
     title: str | None = None
     category: str
     confidence: float = 0.8
@@ -152,9 +152,25 @@ class Contribution(SQLModel, table=True):
     knowledge_item_id: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     embedding: Any = Field(default=None, sa_column=sa.Column(Vector(EMBEDDING_DIM), nullable=True))
     embedding_model: str | None = None
+    minhash: list[int] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.BigInteger), nullable=True))
+    flags: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+    )
     error: str | None = None
     created_at: datetime | None = _created()
     updated_at: datetime | None = _created()
+
+
+class MinhashBand(SQLModel, table=True):
+    """One LSH band of a contribution's MinHash signature (candidate lookup by (band, hash))."""
+
+    __tablename__ = "minhash_bands"
+    contribution_id: uuid.UUID = Field(
+        sa_column=sa.Column(UUID(as_uuid=True), sa.ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True)
+    )
+    band: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True))
+    hash: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
 
 
 class KnowledgeItem(SQLModel, table=True):

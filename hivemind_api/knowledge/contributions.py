@@ -18,6 +18,7 @@ from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution, KnowledgeItem
 from hivemind_api.errors import DomainError, InvalidInput
+from hivemind_api.knowledge import ingest
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import ContributionInput, validate_category, validate_contribution
 
@@ -37,36 +38,51 @@ class ContributionReceipt:
     message: str
 
 
-Enqueue = Callable[[uuid.UUID, str], None]
+Enqueue = Callable[[uuid.UUID], None]
 
 
 async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: Enqueue) -> ContributionReceipt:
-    """Record a contribution as ``processing`` and queue the pipeline job.
+    """Scrub and screen a contribution, store it, and queue the slow part of its processing.
 
-    The raw content travels only in the job; the database gets the processed content. If the
-    queue refuses the job, the row is removed again and the agent is told to retry, so no
-    contribution waits forever for a job that does not exist.
+    Scrubbing runs here, in a thread, so only scrubbed text is ever stored or queued (the job
+    carries the id alone). Content that screening blocks is stored as ``blocked`` for curators
+    and never processed further; the agent is told why. If the queue refuses the job, the row
+    is removed again and the agent is told to retry, so nothing waits for a job that does not
+    exist.
     """
     data = validate_contribution(data)
+    prepared = await asyncio.to_thread(ingest.prepare, data.content)
     async with session_scope() as session:
         row = Contribution(
             org_id=principal.org_id, api_key_id=principal.key_id, source_agent_id=principal.agent_id,
             run_id=data.run_id, category=data.category, confidence=data.confidence,
             framework=data.framework, language=data.language, version=data.version, tags=data.tags,
-            status="processing",
+            content=prepared.content, content_hash=prepared.content_hash, title=prepared.title,
+            redaction_report=prepared.redaction_report, injection_verdict=prepared.injection_verdict,
+            injection_score=prepared.injection_score,
+            status="blocked" if prepared.blocked else "processing",
+            rejection_reason=prepared.block_reason,
         )
         session.add(row)
         await session.flush()
         contribution_id = row.id
+    if prepared.blocked:
+        return ContributionReceipt(
+            contribution_id, "blocked", data.category,
+            f"Contribution blocked: {prepared.block_reason}. It is kept for curators to inspect and will not be "
+            "searchable. Agents read contributions later, so text addressed to them is not accepted.",
+        )
     try:
-        await asyncio.to_thread(enqueue, contribution_id, data.content)
+        await asyncio.to_thread(enqueue, contribution_id)
     except Exception as err:
         async with session_scope() as session:
             await session.exec(sa.delete(Contribution).where(Contribution.id == contribution_id))
         raise QueueUnavailable(f"the processing queue is unavailable ({type(err).__name__}); try again") from err
+    redacted = prepared.redaction_report.get("total", 0)
+    note = f" {redacted} sensitive value(s) were replaced by placeholders." if redacted else ""
     return ContributionReceipt(
         contribution_id, "queued", data.category,
-        "Knowledge contribution queued: it is being processed, then waits for a curator's review.",
+        "Knowledge contribution queued: it is being processed, then waits for a curator's review." + note,
     )
 
 

@@ -1,16 +1,16 @@
-"""The ingestion pipeline, run by an RQ worker for each contribution (SPEC §5).
+"""The slow half of ingestion, run by an RQ worker for each contribution (SPEC §5).
 
-It is an ordered list of stages over one context. Text stages are pure functions (scrubbing and
-injection screening slot in before hashing); then the content is embedded, compared with what
-the commons already holds, and the contribution moves from ``processing`` to ``pending`` (or
-``duplicate``) in one transaction that also appends the ``contribution.created`` event.
+The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
+stored it; the job carries only the contribution's id. Here the stored text is embedded,
+compared with what the commons already holds, and the contribution moves from ``processing`` to
+``pending`` (or ``duplicate``) in one transaction that also appends the ``contribution.created``
+event. A retried or duplicated job finds the row no longer ``processing`` and does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import Contribution
+from hivemind_api.db.models import Contribution, MinhashBand
 from hivemind_api.events import append_event
-from hivemind_api.knowledge.text import content_hash, make_title
+from hivemind_api.knowledge import review, rules
+from hivemind_api.trust import minhash
+from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
 from hivemind_api.worker.loop import run_async
 
 log = logging.getLogger("hivemind.pipeline")
@@ -32,29 +34,14 @@ SIMILAR_ITEMS = 10
 @dataclass
 class PipelineContext:
     contribution_id: uuid.UUID
+    org_id: uuid.UUID
+    agent_id: str
+    category: str
     content: str
-    title: str = ""
-    content_hash: str = ""
+    content_hash: str
     embedding: list[float] | None = None
     embedding_model: str | None = None
-    redaction_report: dict[str, Any] = field(default_factory=dict)
-    injection_verdict: dict[str, Any] = field(default_factory=dict)
-
-
-TextStage = Callable[[PipelineContext], None]
-
-
-def normalize(ctx: PipelineContext) -> None:
-    """Unify line endings and strip trailing whitespace; content stays otherwise byte-identical."""
-    ctx.content = "\n".join(line.rstrip() for line in ctx.content.replace("\r\n", "\n").split("\n")).strip()
-
-
-def hash_content(ctx: PipelineContext) -> None:
-    ctx.content_hash = content_hash(ctx.content)
-
-
-def title(ctx: PipelineContext) -> None:
-    ctx.title = make_title(ctx.content)
+    minhash: list[int] = field(default_factory=list)
 
 
 def embed(ctx: PipelineContext) -> None:
@@ -62,21 +49,53 @@ def embed(ctx: PipelineContext) -> None:
     ctx.embedding_model = embeddings.model_identity().model_id
 
 
-# Scrubbing and injection screening (issue 4) go between normalize and hash_content: the hash,
-# title and embedding must describe the content exactly as it will be stored.
-TEXT_STAGES: list[TextStage] = [normalize, hash_content, title, embed]
+def sign(ctx: PipelineContext) -> None:
+    ctx.minhash = minhash.signature(ctx.content)
+
+
+# CPU stages of the job, in order; the database stages follow in ``_finish``.
+STAGES = [embed, sign]
 
 
 _SIMILAR_SQL = sa.text(
     """
-    SELECT id, title, org_id, is_public, 1 - (embedding <=> CAST(:q AS vector)) AS similarity
-    FROM knowledge_items
-    WHERE (org_id = :org OR is_public) AND deleted_at IS NULL AND expired_at IS NULL
-      AND embedding IS NOT NULL
-    ORDER BY embedding <=> CAST(:q AS vector)
+    SELECT k.id, k.title, k.org_id, k.is_public, 1 - (k.embedding <=> CAST(:q AS vector)) AS similarity, c.minhash
+    FROM knowledge_items k LEFT JOIN contributions c ON c.id = k.contribution_id
+    WHERE (k.org_id = :org OR k.is_public) AND k.deleted_at IS NULL AND k.expired_at IS NULL
+      AND k.embedding IS NOT NULL
+    ORDER BY k.embedding <=> CAST(:q AS vector)
     LIMIT :k
     """
 )
+
+# Contributions sharing at least one LSH band with this one: live items the caller may see (for
+# near-duplicates the ANN did not rank) and recent contributions of any org (for bursts).
+_BAND_CANDIDATES_SQL = sa.text(
+    """
+    SELECT DISTINCT c.id, c.minhash, c.org_id, c.source_agent_id, c.status,
+           c.created_at > now() - make_interval(mins => :burst_minutes) AS recent,
+           k.id AS item_id, k.title AS item_title, k.org_id AS item_org, k.is_public
+    FROM minhash_bands b
+    JOIN contributions c ON c.id = b.contribution_id
+    LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.expired_at IS NULL
+    WHERE (b.band, b.hash) IN (SELECT * FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[])))
+      AND c.id <> :me
+    LIMIT 200
+    """
+)
+
+_HISTORY_SQL = sa.text(
+    """
+    SELECT count(*) FILTER (WHERE status = 'approved'),
+           count(*) FILTER (WHERE status IN ('rejected', 'duplicate', 'blocked'))
+    FROM (SELECT status FROM contributions
+          WHERE org_id = :org AND source_agent_id = :agent AND id <> :me
+            AND status NOT IN ('processing', 'pending')
+          ORDER BY created_at DESC LIMIT 50) recent
+    """
+)
+BURST_MINUTES = 10
+BURST_OTHER_AGENTS = 2
 
 
 # The same content already live in the org's knowledge, or already waiting in its queue.
@@ -90,17 +109,49 @@ _DUPLICATES_SQL = sa.text(
 )
 
 
-async def _similar_items(session: AsyncSession, org_id: uuid.UUID, vector: list[float]) -> list[dict[str, Any]]:
-    rows = (await session.exec(_SIMILAR_SQL, params={"q": str(vector), "org": org_id, "k": SIMILAR_ITEMS})).all()
-    similar = [
-        {
-            "id": str(r.id), "title": r.title, "similarity": round(float(r.similarity), 4),
-            "own_org": r.org_id == org_id, "is_public": r.is_public,
-            "near_duplicate": float(r.similarity) >= NEAR_DUPLICATE_SIMILARITY,
-        }
+def _similar(item_id: uuid.UUID, title: str, org: uuid.UUID, public: bool, cosine: float | None,
+             jaccard: float, own_org: uuid.UUID) -> dict[str, Any]:
+    return {
+        "id": str(item_id), "title": title, "similarity": round(cosine, 4) if cosine is not None else None,
+        "jaccard": round(jaccard, 3), "own_org": org == own_org, "is_public": public,
+        "near_duplicate": (cosine or 0.0) >= NEAR_DUPLICATE_SIMILARITY or jaccard >= minhash.NEAR_DUPLICATE_JACCARD,
+    }
+
+
+async def _similar_items(session: AsyncSession, ctx: PipelineContext) -> tuple[list[dict[str, Any]], list[str]]:
+    """The nearest live items (ANN) plus LSH near-duplicates the ANN missed; and curator flags."""
+    rows = (await session.exec(_SIMILAR_SQL, params={"q": str(ctx.embedding), "org": ctx.org_id, "k": SIMILAR_ITEMS})).all()
+    similar = {
+        str(r.id): _similar(r.id, r.title, r.org_id, r.is_public, float(r.similarity),
+                            minhash.jaccard(ctx.minhash, list(r.minhash or [])), ctx.org_id)
         for r in rows
-    ]
-    return sorted(similar, key=lambda s: -s["similarity"])
+    }
+    bands = minhash.bands(ctx.minhash)
+    candidates = (await session.exec(_BAND_CANDIDATES_SQL, params={
+        "bands": [b for b, _ in bands], "hashes": [h for _, h in bands], "me": ctx.contribution_id,
+        "burst_minutes": BURST_MINUTES,
+    })).all()
+    burst_agents: set[tuple[uuid.UUID, str]] = set()
+    for c in candidates:
+        j = minhash.jaccard(ctx.minhash, list(c.minhash or []))
+        if j < minhash.NEAR_DUPLICATE_JACCARD:
+            continue
+        visible = c.item_id is not None and (c.item_org == ctx.org_id or c.is_public)
+        if visible and str(c.item_id) not in similar:
+            similar[str(c.item_id)] = _similar(c.item_id, c.item_title, c.item_org, c.is_public, None, j, ctx.org_id)
+        if c.recent and c.status != "blocked" and (c.org_id, c.source_agent_id) != (ctx.org_id, ctx.agent_id):
+            burst_agents.add((c.org_id, c.source_agent_id))
+    flags = ["burst"] if len(burst_agents) >= BURST_OTHER_AGENTS else []
+    ordered = sorted(similar.values(), key=lambda s: (-(s["similarity"] or 0), -s["jaccard"]))
+    return ordered, flags
+
+
+async def _load(contribution_id: uuid.UUID) -> PipelineContext | None:
+    async with session_scope() as session:
+        row = await session.get(Contribution, contribution_id)
+        if row is None or row.status != "processing":
+            return None  # withdrawn meanwhile, or a retried job already done
+        return PipelineContext(row.id, row.org_id, row.source_agent_id, row.category, row.content, row.content_hash)
 
 
 async def _finish(ctx: PipelineContext) -> str:
@@ -108,31 +159,54 @@ async def _finish(ctx: PipelineContext) -> str:
         row = await session.get(Contribution, ctx.contribution_id, with_for_update=True)
         if row is None or row.status != "processing":
             return row.status if row else "missing"  # withdrawn meanwhile, or a retried job already done
-        row.content, row.title, row.content_hash = ctx.content, ctx.title, ctx.content_hash
-        row.embedding, row.embedding_model = ctx.embedding, ctx.embedding_model
-        row.redaction_report, row.injection_verdict = ctx.redaction_report, ctx.injection_verdict
-        row.similar_items = await _similar_items(session, row.org_id, ctx.embedding)
+        row.embedding, row.embedding_model, row.minhash = ctx.embedding, ctx.embedding_model, ctx.minhash
+        row.similar_items, flags = await _similar_items(session, ctx)
+        row.flags = sorted(set(row.flags or []) | set(flags))
+        session.add_all(MinhashBand(contribution_id=row.id, band=b, hash=h) for b, h in minhash.bands(ctx.minhash))
+        approved, rejected = (await session.exec(_HISTORY_SQL, params={
+            "org": row.org_id, "agent": row.source_agent_id, "me": row.id})).one()
+        report = row.redaction_report or {}
+        verdict = row.injection_verdict or {}
+        screen_result = prescreen(PrescreenInput(
+            content=row.content, redaction_total=int(report.get("total", 0)),
+            placeholder_share=float(report.get("placeholder_share", 0.0)),
+            max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
+            near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
+            history=AgentHistory(approved, rejected), flags=tuple(row.flags),
+            injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
+        ))
+        row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
         row.updated_at = sa.func.now()
-        live_item, queued = (await session.exec(_DUPLICATES_SQL, params={"org": row.org_id, "h": ctx.content_hash})).one()
+        live_item, queued = (await session.exec(_DUPLICATES_SQL, params={"org": row.org_id, "h": row.content_hash})).one()
         if live_item is not None or queued is not None:
             row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", live_item, queued
         else:
             row.status = "pending"
         session.add(row)
         await session.flush()
-        if row.status == "pending":
-            await append_event(
-                session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
-                summary={"id": str(row.id), "title": row.title, "category": row.category,
-                         "source_agent_id": row.source_agent_id},
-            )
+        if row.status != "pending":
+            return row.status
+        rule = await rules.matching_rule(session, row.org_id, row.category)
+        if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
+            await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
+            return "approved"
+        await append_event(
+            session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
+            summary={"id": str(row.id), "title": row.title, "category": row.category,
+                     "source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
+        )
         return row.status
 
 
-def process_contribution(contribution_id: str, content: str) -> str:
-    """RQ job: run every stage, then store the result. Returns the contribution's new status."""
-    ctx = PipelineContext(uuid.UUID(contribution_id), content)
-    for stage in TEXT_STAGES:
+def process_contribution(contribution_id: str, _legacy_content: str | None = None) -> str:
+    """RQ job: embed the stored, scrubbed text and queue it for review. Returns the new status.
+
+    ``_legacy_content`` is ignored: jobs queued by an older version carried the text itself.
+    """
+    ctx = run_async(_load(uuid.UUID(contribution_id)))
+    if ctx is None:
+        return "skipped"
+    for stage in STAGES:
         stage(ctx)
     status = run_async(_finish(ctx))
     log.info("contribution %s -> %s", contribution_id, status)

@@ -123,7 +123,10 @@ def detect(text: str) -> list[Span]:
             continue
         env_style = match.group("name").isupper() and "=" in match.group("op")
         if _looks_like_secret_value(value, quoted=bool(match.group("quote")), env_style=env_style):
-            spans.append(Span(match.start("value"), match.end("value"), "SECRET"))
+            end = match.end("value")
+            while end - 1 > match.start("value") and text[end - 1] == ".":
+                end -= 1  # "the password is hunter22." ends a sentence
+            spans.append(Span(match.start("value"), end, "SECRET"))
     return spans
 
 

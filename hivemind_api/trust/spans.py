@@ -71,13 +71,20 @@ def placeholder_share(text: str) -> float:
     return sum(1 for t in tokens if PLACEHOLDER_RE.search(t)) / len(tokens)
 
 
-def extend_token(text: str, start: int, end: int, chars: str = "A-Za-z0-9_\\-+/=.") -> tuple[int, int]:
-    """Grow a match to the whole token it is part of (libraries sometimes match a prefix only)."""
-    token = re.compile(f"[{chars}]")
-    while start > 0 and token.match(text[start - 1]):
+_TOKEN_LEFT = re.compile(r"[A-Za-z0-9_\-+/]")
+_TOKEN_RIGHT = re.compile(r"[A-Za-z0-9_\-+/=.]")
+
+
+def extend_token(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a match to the whole token it is part of (libraries sometimes match a prefix only).
+
+    Leftwards it stops at ``=`` and ``:`` so ``GH_TOKEN=ghp_…`` keeps its variable name;
+    rightwards it takes base64 padding and JWT dots, but not a sentence's final full stop.
+    """
+    while start > 0 and _TOKEN_LEFT.match(text[start - 1]):
         start -= 1
-    while end < len(text) and token.match(text[end]):
+    while end < len(text) and _TOKEN_RIGHT.match(text[end]):
         end += 1
     while end - 1 > start and text[end - 1] == ".":
-        end -= 1  # a sentence's full stop is not part of the token
+        end -= 1
     return start, end

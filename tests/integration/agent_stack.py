@@ -34,6 +34,7 @@ KEY_SPECS = {
 class AgentStack:
     base_url: str
     database_url: str
+    redis_url: str
     keys: dict[str, str] = field(default_factory=dict)
     org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
@@ -100,7 +101,7 @@ def start_stack(target, tmp_path: Path) -> AgentStack:
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    stack = AgentStack(base_url=f"http://127.0.0.1:{port}", database_url=database_url, process=proc)
+    stack = AgentStack(base_url=f"http://127.0.0.1:{port}", database_url=database_url, redis_url=redis_url, process=proc)
     deadline = time.monotonic() + 180
     while True:
         assert proc.poll() is None, (tmp_path / "backend.log").read_text()[-3000:]

@@ -114,9 +114,33 @@ def test_key_create_list_revoke(cli_env, target, database_url) -> None:
     assert run(cli_env, "key", "list", "--org", "missing-org").returncode == 1
 
 
+def test_rule_lifecycle(cli_env) -> None:
+    slug = "clir-" + uuid.uuid4().hex[:8]
+    assert run(cli_env, "org", "create", slug).returncode == 0
+    added = run(cli_env, "rule", "add", "--org", slug, "--category", "tooling", "--min-score", "70")
+    assert added.returncode == 0, added.stderr
+    assert f"{slug} auto-approves tooling with pre-screen >= 70" in added.stdout
+    rule_id = added.stdout.split()[2].rstrip(":")
+    listed = run(cli_env, "rule", "list", "--org", slug)
+    assert rule_id in listed.stdout and "tooling" in listed.stdout and "70" in listed.stdout
+    again = run(cli_env, "rule", "add", "--org", slug, "--category", "tooling")
+    assert again.returncode == 1 and "already auto-approves tooling" in again.stderr
+    for args, message in {
+        ("--category", "nonsense"): "invalid category",
+        ("--category", "config", "--min-score", "101"): "between 0 and 100",
+    }.items():
+        r = run(cli_env, "rule", "add", "--org", slug, *args)
+        assert r.returncode == 1 and message in r.stderr, r.stderr
+    removed = run(cli_env, "rule", "remove", rule_id)
+    assert removed.returncode == 0 and f"removed rule {rule_id} (tooling)" in removed.stdout
+    assert rule_id not in run(cli_env, "rule", "list", "--org", slug).stdout
+    missing = run(cli_env, "rule", "remove", rule_id)
+    assert missing.returncode == 1 and "no auto-approve rule" in missing.stderr
+
+
 def test_db_migrate(cli_env) -> None:
     r = run(cli_env, "db", "migrate")
-    assert r.returncode == 0 and r.stdout.startswith("database at revision 0002")
+    assert r.returncode == 0 and r.stdout.startswith("database at revision 0003")
 
 
 def test_worker_runs_queued_jobs(cli_env, target) -> None:

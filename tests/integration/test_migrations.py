@@ -17,7 +17,7 @@ def test_migrates_from_empty_and_is_idempotent(fresh_url: str) -> None:
     assert current_revision(fresh_url) is None
     before, after = migrate(fresh_url)
     assert (before, after) == (None, head_revision())
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert migrate(fresh_url) == (head_revision(), head_revision())
 
 

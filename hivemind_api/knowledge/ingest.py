@@ -1,0 +1,68 @@
+"""The request-path half of ingestion: normalise, scrub, screen, hash and title (SPEC §5.3–5.5).
+
+It runs before anything is stored or queued, so raw content never reaches Postgres, Redis or a
+log: the database and the job only ever see the scrubbed text. It is pure CPU work (a few
+milliseconds for 2 KB), run in a thread off the event loop. The slow half (embedding, similar
+items, duplicates, pre-screen) runs in the worker job (``pipeline``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hivemind_api.errors import DomainError
+from hivemind_api.knowledge.text import content_hash, make_title
+from hivemind_api.trust.injection import screen
+from hivemind_api.trust.scrubber import MAX_PLACEHOLDER_SHARE, scrub
+
+
+class MostlyRedacted(DomainError):
+    """Content that would be mostly placeholders once scrubbed carries no knowledge."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    content: str
+    content_hash: str
+    title: str
+    redaction_report: dict[str, Any]
+    injection_verdict: dict[str, Any]
+    injection_score: float
+    blocked: bool
+    block_reason: str | None
+
+
+def normalize(content: str) -> str:
+    """Unify line endings and strip trailing whitespace; otherwise the text is kept as written."""
+    return "\n".join(line.rstrip() for line in content.replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+
+
+def prepare(content: str) -> PreparedText:
+    """Scrub and screen one contribution. Raises ``MostlyRedacted`` (nothing is stored)."""
+    text = normalize(content)
+    scrubbed = scrub(text)
+    if scrubbed.mostly_placeholders:
+        kinds = ", ".join(sorted(scrubbed.entities))
+        raise MostlyRedacted(
+            f"more than {MAX_PLACEHOLDER_SHARE:.0%} of the content would be placeholders after removing personal "
+            f"data and secrets ({kinds}); nothing was stored. Describe the fix without the sensitive values."
+        )
+    # Screened on the text as written (before scrubbing) so nothing hides behind a placeholder;
+    # the verdict holds rule names and short excerpts of the scrubbed text only.
+    verdict = screen(text)
+    report = verdict.as_report()
+    for match in report["matches"]:
+        match["excerpt"] = scrub(str(match["excerpt"])).text
+    return PreparedText(
+        content=scrubbed.text,
+        content_hash=content_hash(scrubbed.text),
+        title=make_title(scrubbed.text),
+        redaction_report=scrubbed.report,
+        injection_verdict=report,
+        injection_score=verdict.score,
+        blocked=verdict.blocked,
+        block_reason=verdict.reason() if verdict.blocked else None,
+    )
