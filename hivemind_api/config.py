@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     # Host header values the MCP endpoint accepts (DNS-rebinding protection), comma-separated,
     # e.g. "hivemind.example.com,localhost:*". Unset: any host (every call needs an API key).
     mcp_allowed_hosts: str | None = None
+    # Sliding-window limits ("N/second|minute|hour"), per API key and per org, in Redis.
+    rate_limit_requests_per_key: str = "1200/minute"
+    rate_limit_requests_per_org: str = "12000/minute"
+    rate_limit_contributions_per_key: str = "60/minute"
+    rate_limit_contributions_per_org: str = "600/minute"
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -21,6 +21,7 @@ from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
+from hivemind_api.ratelimit import RateLimiter
 from hivemind_api.services import Services, child_env, open_services
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
@@ -33,6 +34,7 @@ class Runtime:
     services: Services
     supervisor: WorkerSupervisor | None
     queue: Queue
+    limiter: RateLimiter
 
     def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
         """Queue the ingestion pipeline for one contribution (by id: its scrubbed text is in Postgres)."""
@@ -85,5 +87,5 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         await asyncio.to_thread(services.release)
         raise
     queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis_url))
-    _current = Runtime(settings, services, supervisor, queue)
+    _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings))
     return _current

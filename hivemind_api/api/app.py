@@ -10,6 +10,7 @@ from starlette.routing import Route
 from hivemind_api.api import mcp_server
 from hivemind_api.api.routes import knowledge, review
 from hivemind_api.errors import DomainError
+from hivemind_api.ratelimit import RateLimited
 
 from hivemind_api.health import check_health
 from hivemind_api.runtime import current_runtime
@@ -28,6 +29,8 @@ def create_api() -> FastAPI:
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if err.status_code == 401 else None
+        if isinstance(err, RateLimited):
+            headers = {"Retry-After": str(err.retry_after)}
         return JSONResponse({"detail": str(err)}, status_code=err.status_code, headers=headers)
 
     api.include_router(knowledge.router)

@@ -92,6 +92,7 @@ async def add_knowledge(
         from hivemind_api.runtime import current_runtime
 
         require_writer(who)
+        await current_runtime().limiter.check(who, "contribute")
         data = ContributionInput(content=content, category=category, confidence=confidence, framework=framework,
                                  language=language, version=version, tags=tags or [], run_id=run_id)
         receipt = await contributions.contribute(who, data, current_runtime().enqueue_contribution)

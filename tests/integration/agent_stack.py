@@ -85,7 +85,15 @@ class AgentStack:
         return r.json()["item_id"]
 
 
-def start_stack(target, tmp_path: Path) -> AgentStack:
+# The shared stack is not about rate limits: its tests may contribute quickly from one key.
+GENEROUS_LIMITS = {
+    "HIVEMIND_RATE_LIMIT_REQUESTS_PER_KEY": "100000/minute", "HIVEMIND_RATE_LIMIT_REQUESTS_PER_ORG": "100000/minute",
+    "HIVEMIND_RATE_LIMIT_CONTRIBUTIONS_PER_KEY": "100000/minute",
+    "HIVEMIND_RATE_LIMIT_CONTRIBUTIONS_PER_ORG": "100000/minute",
+}
+
+
+def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
     database_url = target.create_database()
     redis_url = target.redis_url.rsplit("/", 1)[0] + "/11"
     r = redis.Redis.from_url(redis_url)
@@ -95,6 +103,8 @@ def start_stack(target, tmp_path: Path) -> AgentStack:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
     env.update(HIVEMIND_DATABASE_URL=database_url, HIVEMIND_REDIS_URL=redis_url, HIVEMIND_WORKERS="1",
                REFLEX_SKIP_COMPILE="true", HF_HUB_OFFLINE="1")
+    env.update(GENEROUS_LIMITS)
+    env.update(env_overrides or {})
     log = open(tmp_path / "backend.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.serve:asgi",

@@ -29,6 +29,7 @@ async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionRec
     """Contribute what you learned. Processing (hashing, embedding, similar items) runs in the
     background; the contribution then waits for a curator."""
     require_writer(who)
+    await current_runtime().limiter.check(who, "contribute")
     return await contributions.contribute(
         who, ContributionInput(**body.model_dump(exclude_none=True)), current_runtime().enqueue_contribution
     )
