@@ -1,10 +1,13 @@
-"""The slow half of ingestion, run by an RQ worker for each contribution (SPEC §5).
+"""The slow half of ingestion, run by an RQ worker (SPEC §5).
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
-stored it; the job carries only the contribution's id. Here the stored text is embedded,
-compared with what the commons already holds, and the contribution moves from ``processing`` to
-``pending`` (or ``duplicate``) in one transaction that also appends the ``contribution.created``
-event. A retried or duplicated job finds the row no longer ``processing`` and does nothing.
+stored it; each contribution's job carries only its id. A job claims its contribution and up to
+``BATCH - 1`` others still ``processing`` (``FOR UPDATE SKIP LOCKED``, so concurrent workers
+never share one), embeds them in one model call, and finishes each: nearest items, exact and
+near duplicates, burst flags, pre-screen, then ``pending`` (with ``contribution.created``),
+``duplicate``, or approval by an auto-approve rule, all in one transaction. The jobs of the
+others then find their rows done and return at once; a crash rolls the batch back and every
+contribution still has its own retried job.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import Contribution, MinhashBand
+from hivemind_api.db.models import Contribution
 from hivemind_api.events import append_event
 from hivemind_api.knowledge import review, rules
 from hivemind_api.trust import minhash
@@ -44,17 +47,8 @@ class PipelineContext:
     minhash: list[int] = field(default_factory=list)
 
 
-def embed(ctx: PipelineContext) -> None:
-    ctx.embedding = embeddings.embed([ctx.content])[0]
-    ctx.embedding_model = embeddings.model_identity().model_id
-
-
 def sign(ctx: PipelineContext) -> None:
     ctx.minhash = minhash.signature(ctx.content)
-
-
-# CPU stages of the job, in order; the database stages follow in ``_finish``.
-STAGES = [embed, sign]
 
 
 _SIMILAR_SQL = sa.text(
@@ -84,29 +78,8 @@ _BAND_CANDIDATES_SQL = sa.text(
     """
 )
 
-_HISTORY_SQL = sa.text(
-    """
-    SELECT count(*) FILTER (WHERE status = 'approved'),
-           count(*) FILTER (WHERE status IN ('rejected', 'duplicate', 'blocked'))
-    FROM (SELECT status FROM contributions
-          WHERE org_id = :org AND source_agent_id = :agent AND id <> :me
-            AND status NOT IN ('processing', 'pending')
-          ORDER BY created_at DESC LIMIT 50) recent
-    """
-)
 BURST_MINUTES = 10
 BURST_OTHER_AGENTS = 2
-
-
-# The same content already live in the org's knowledge, or already waiting in its queue.
-_DUPLICATES_SQL = sa.text(
-    """
-    SELECT
-      (SELECT id FROM knowledge_items WHERE org_id = :org AND content_hash = :h
-         AND deleted_at IS NULL AND expired_at IS NULL),
-      (SELECT id FROM contributions WHERE org_id = :org AND content_hash = :h AND status = 'pending')
-    """
-)
 
 
 def _similar(item_id: uuid.UUID, title: str, org: uuid.UUID, public: bool, cosine: float | None,
@@ -146,68 +119,103 @@ async def _similar_items(session: AsyncSession, ctx: PipelineContext) -> tuple[l
     return ordered, flags
 
 
-async def _load(contribution_id: uuid.UUID) -> PipelineContext | None:
-    async with session_scope() as session:
-        row = await session.get(Contribution, contribution_id)
-        if row is None or row.status != "processing":
-            return None  # withdrawn meanwhile, or a retried job already done
-        return PipelineContext(row.id, row.org_id, row.source_agent_id, row.category, row.content, row.content_hash)
+_CLAIM_SQL = sa.text(
+    """
+    SELECT id FROM contributions
+    WHERE status = 'processing' AND (id = :first OR id IN (
+        SELECT id FROM contributions WHERE status = 'processing' AND id <> :first ORDER BY created_at LIMIT :n))
+    ORDER BY created_at
+    FOR UPDATE SKIP LOCKED
+    """
+)
+# Everything else the decision needs, in one round trip: the agent's recent record, the same
+# content live or queued in the org, and the org's rule for the category.
+_CONTEXT_SQL = sa.text(
+    """
+    SELECT h.approved, h.rejected,
+      (SELECT id FROM knowledge_items WHERE org_id = :org AND content_hash = :h
+         AND deleted_at IS NULL AND expired_at IS NULL) AS live_item,
+      (SELECT id FROM contributions WHERE org_id = :org AND content_hash = :h AND status = 'pending'
+         AND id <> :me LIMIT 1) AS queued
+    FROM (SELECT count(*) FILTER (WHERE status = 'approved') AS approved,
+                 count(*) FILTER (WHERE status IN ('rejected', 'duplicate', 'blocked')) AS rejected
+          FROM (SELECT status FROM contributions
+                WHERE org_id = :org AND source_agent_id = :agent AND id <> :me
+                  AND status NOT IN ('processing', 'pending')
+                ORDER BY created_at DESC LIMIT 50) recent) h
+    """
+)
+_INSERT_BANDS_SQL = sa.text(
+    "INSERT INTO minhash_bands (contribution_id, band, hash) "
+    "SELECT :me, b, h FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[])) AS t(b, h)"
+)
+BATCH = 16
 
 
-async def _finish(ctx: PipelineContext) -> str:
-    async with session_scope() as session:
-        row = await session.get(Contribution, ctx.contribution_id, with_for_update=True)
-        if row is None or row.status != "processing":
-            return row.status if row else "missing"  # withdrawn meanwhile, or a retried job already done
-        row.embedding, row.embedding_model, row.minhash = ctx.embedding, ctx.embedding_model, ctx.minhash
-        row.similar_items, flags = await _similar_items(session, ctx)
-        row.flags = sorted(set(row.flags or []) | set(flags))
-        session.add_all(MinhashBand(contribution_id=row.id, band=b, hash=h) for b, h in minhash.bands(ctx.minhash))
-        approved, rejected = (await session.exec(_HISTORY_SQL, params={
-            "org": row.org_id, "agent": row.source_agent_id, "me": row.id})).one()
-        report = row.redaction_report or {}
-        verdict = row.injection_verdict or {}
-        screen_result = prescreen(PrescreenInput(
-            content=row.content, redaction_total=int(report.get("total", 0)),
-            placeholder_share=float(report.get("placeholder_share", 0.0)),
-            max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
-            near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
-            history=AgentHistory(approved, rejected), flags=tuple(row.flags),
-            injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
-        ))
-        row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
-        row.updated_at = sa.func.now()
-        live_item, queued = (await session.exec(_DUPLICATES_SQL, params={"org": row.org_id, "h": row.content_hash})).one()
-        if live_item is not None or queued is not None:
-            row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", live_item, queued
-        else:
-            row.status = "pending"
-        session.add(row)
-        await session.flush()
-        if row.status != "pending":
-            return row.status
-        rule = await rules.matching_rule(session, row.org_id, row.category)
-        if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
-            await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
-            return "approved"
-        await append_event(
-            session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
-            summary={"id": str(row.id), "title": row.title, "category": row.category,
-                     "source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
-        )
+async def _finish(session: AsyncSession, row: Contribution, ctx: PipelineContext) -> str:
+    row.embedding, row.embedding_model, row.minhash = ctx.embedding, ctx.embedding_model, ctx.minhash
+    row.similar_items, flags = await _similar_items(session, ctx)
+    row.flags = sorted(set(row.flags or []) | set(flags))
+    bands = minhash.bands(ctx.minhash)
+    await session.exec(_INSERT_BANDS_SQL, params={
+        "me": row.id, "bands": [b for b, _ in bands], "hashes": [h for _, h in bands]})
+    facts = (await session.exec(_CONTEXT_SQL, params={
+        "org": row.org_id, "agent": row.source_agent_id, "me": row.id, "h": row.content_hash})).one()
+    report, verdict = row.redaction_report or {}, row.injection_verdict or {}
+    screen_result = prescreen(PrescreenInput(
+        content=row.content, redaction_total=int(report.get("total", 0)),
+        placeholder_share=float(report.get("placeholder_share", 0.0)),
+        max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
+        near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
+        history=AgentHistory(facts.approved, facts.rejected), flags=tuple(row.flags),
+        injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
+    ))
+    row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
+    row.updated_at = sa.func.now()
+    if facts.live_item is not None or facts.queued is not None:
+        row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", facts.live_item, facts.queued
+    else:
+        row.status = "pending"
+    session.add(row)
+    await session.flush()
+    if row.status != "pending":
         return row.status
+    rule = await rules.matching_rule(session, row.org_id, row.category)
+    if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
+        await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
+        return "approved"
+    await append_event(
+        session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
+        summary={"id": str(row.id), "title": row.title, "category": row.category,
+                 "source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
+    )
+    return row.status
+
+
+async def _process_batch(first: uuid.UUID) -> dict[str, str]:
+    async with session_scope() as session:
+        ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - 1})).scalars().all()
+        if not ids:
+            return {}  # withdrawn meanwhile, or already done by another job's batch
+        rows = [await session.get(Contribution, i) for i in ids]
+        model_id = embeddings.model_identity().model_id
+        # The worker's loop runs nothing else: the model call may block it.
+        vectors = embeddings.embed([r.content for r in rows], batch_size=BATCH)
+        statuses = {}
+        for row, vector in zip(rows, vectors, strict=True):
+            ctx = PipelineContext(row.id, row.org_id, row.source_agent_id, row.category, row.content,
+                                  row.content_hash, embedding=vector, embedding_model=model_id)
+            sign(ctx)
+            statuses[str(row.id)] = await _finish(session, row, ctx)
+        return statuses
 
 
 def process_contribution(contribution_id: str, _legacy_content: str | None = None) -> str:
-    """RQ job: embed the stored, scrubbed text and queue it for review. Returns the new status.
+    """RQ job: process this contribution (and others waiting, as one batch). Returns its status.
 
     ``_legacy_content`` is ignored: jobs queued by an older version carried the text itself.
     """
-    ctx = run_async(_load(uuid.UUID(contribution_id)))
-    if ctx is None:
-        return "skipped"
-    for stage in STAGES:
-        stage(ctx)
-    status = run_async(_finish(ctx))
-    log.info("contribution %s -> %s", contribution_id, status)
-    return status
+    statuses = run_async(_process_batch(uuid.UUID(contribution_id)))
+    for cid, status in statuses.items():
+        log.info("contribution %s -> %s", cid, status)
+    return statuses.get(contribution_id, "skipped")

@@ -1,0 +1,44 @@
+"""The worker job processes its contribution together with others waiting, in one batch."""
+
+from __future__ import annotations
+
+import psycopg
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.db.engine import configure_database, dispose_database
+from hivemind_api.knowledge import contributions
+from hivemind_api.knowledge.pipeline import BATCH, process_contribution
+from hivemind_api.knowledge.validation import ContributionInput
+from hivemind_api.worker.loop import run_async
+
+
+def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_url) -> None:
+    with psycopg.connect(database_url, autocommit=True) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('batch', 'Batch') RETURNING id").fetchone()[0]
+    who = KeyPrincipal(key_id=None, org_id=org, org_slug="batch", agent_id="agent-1", role="contributor",
+                       tier="free", request_count=0)
+    queued: list = []
+    texts = [f"Tip {i}: raise fs.inotify.max_user_watches when webpack reports ENOSPC on Linux hosts." for i in range(5)]
+    texts.append(texts[0])  # the same content twice in one batch: the second is a duplicate
+    texts += [f"Filler {i}: pin the base image by digest so rebuilds are reproducible." for i in range(BATCH)]
+    configure_database(database_url)
+    try:
+        for text in texts:
+            run_async(contributions.contribute(who, ContributionInput(content=text, category="tooling"), queued.append))
+        assert process_contribution(str(queued[0])) == "pending"
+        with psycopg.connect(database_url) as c:
+            statuses = dict(c.execute("SELECT id, status FROM contributions WHERE org_id = %s", (org,)).fetchall())
+        done = [cid for cid in queued if statuses[cid] != "processing"]
+        assert len(done) == BATCH  # the first job's batch, oldest first
+        assert statuses[queued[5]] == "duplicate" and statuses[queued[1]] == "pending"
+        assert process_contribution(str(queued[1])) == "skipped"  # its row was done by the batch
+        for cid in queued:  # the remaining jobs finish the rest
+            process_contribution(str(cid))
+        with psycopg.connect(database_url) as c:
+            left = c.execute("SELECT count(*) FROM contributions WHERE org_id = %s AND status = 'processing'",
+                             (org,)).fetchone()[0]
+            embedded = c.execute("SELECT count(*) FROM contributions WHERE org_id = %s AND embedding IS NOT NULL "
+                                 "AND minhash IS NOT NULL", (org,)).fetchone()[0]
+        assert left == 0 and embedded == len(texts)
+    finally:
+        run_async(dispose_database())
