@@ -105,6 +105,8 @@ class OwnContribution:
     contributed_at: datetime
     is_public: bool | None
     rejection_reason: str | None
+    duplicate_of: uuid.UUID | None = None  # the live item with the same content
+    duplicate_of_contribution: uuid.UUID | None = None  # or the contribution already waiting with it
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ async def list_own(
             confidence=c.confidence,
             contributed_at=c.created_at,
             is_public=item.is_public if item is not None else None,
+            duplicate_of=c.duplicate_of,
+            duplicate_of_contribution=c.duplicate_of_contribution,
             rejection_reason=c.rejection_reason,
         )
         for c, item in rows[:limit]

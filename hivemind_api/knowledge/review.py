@@ -7,7 +7,7 @@ item, marks the contribution approved and appends ``knowledge.approved``, all in
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from hivemind_api.db.models import Contribution, KnowledgeItem
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
 from hivemind_api.events import append_event
 from hivemind_api.knowledge.text import preview
-from hivemind_api.knowledge.validation import parse_uuid
+from hivemind_api.knowledge.validation import parse_uuid, validate_category
 
 MAX_REASON = 1000
 
@@ -46,6 +46,13 @@ class PendingContribution:
     content_hash: str
     confidence: float
     similar_items: list
+    status: str = "pending"
+    prescreen_score: int | None = None
+    prescreen_reasons: list = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    redaction_report: dict = field(default_factory=dict)
+    injection_verdict: dict = field(default_factory=dict)
+    duplicate_of: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -56,22 +63,44 @@ class PendingPage:
     offset: int
 
 
-async def list_pending(session: AsyncSession, org_id: uuid.UUID, *, limit: int = 50, offset: int = 0) -> PendingPage:
+QUEUE_STATUSES = ("pending", "blocked", "duplicate", "rejected", "approved")
+QUEUE_SORTS = ("newest", "oldest", "prescreen")
+
+
+async def list_pending(
+    session: AsyncSession, org_id: uuid.UUID, *, limit: int = 50, offset: int = 0, status: str = "pending",
+    category: str | None = None, flagged: bool | None = None, sort: str = "newest",
+) -> PendingPage:
+    """The org's review queue (or its blocked, duplicate, … contributions), paged in SQL."""
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200")
     if offset < 0:
         raise InvalidInput("offset must be 0 or more")
-    where = (Contribution.org_id == org_id, Contribution.status == "pending")
+    if status not in QUEUE_STATUSES:
+        raise InvalidInput(f"invalid status {status!r}: use one of {', '.join(QUEUE_STATUSES)}")
+    if sort not in QUEUE_SORTS:
+        raise InvalidInput(f"invalid sort {sort!r}: use one of {', '.join(QUEUE_SORTS)}")
+    validate_category(category)
+    where = [Contribution.org_id == org_id, Contribution.status == status]
+    if category is not None:
+        where.append(Contribution.category == category)
+    if flagged is not None:
+        where.append(Contribution.flags != [] if flagged else Contribution.flags == [])
+    order = {
+        "newest": (Contribution.created_at.desc(), Contribution.id.desc()),
+        "oldest": (Contribution.created_at.asc(), Contribution.id.asc()),
+        "prescreen": (Contribution.prescreen_score.desc().nulls_last(), Contribution.created_at.asc()),
+    }[sort]
     total = (await session.exec(select(func.count()).select_from(Contribution).where(*where))).one()
-    rows = (await session.exec(
-        select(Contribution).where(*where).order_by(Contribution.created_at.desc(), Contribution.id.desc())
-        .offset(offset).limit(limit)
-    )).all()
+    rows = (await session.exec(select(Contribution).where(*where).order_by(*order).offset(offset).limit(limit))).all()
     items = [
         PendingContribution(
             id=c.id, title=c.title or "", content_preview=preview(c.content or "", 500), category=c.category,
             source_agent_id=c.source_agent_id, created_at=c.created_at, content_hash=c.content_hash or "",
-            confidence=c.confidence, similar_items=list(c.similar_items or []),
+            confidence=c.confidence, similar_items=list(c.similar_items or []), status=c.status,
+            prescreen_score=c.prescreen_score, prescreen_reasons=list(c.prescreen_reasons or []),
+            flags=list(c.flags or []), redaction_report=dict(c.redaction_report or {}),
+            injection_verdict=dict(c.injection_verdict or {}), duplicate_of=c.duplicate_of,
         )
         for c in rows
     ]

@@ -36,11 +36,19 @@ async def list_pending_contributions(
     who: Principal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    status: str = "pending",
+    category: str | None = None,
+    flagged: bool | None = None,
+    sort: str = "newest",
 ) -> PendingListOut:
-    """Your org's contributions waiting for review (curator keys), newest first."""
+    """Your org's review queue (curator keys): ``status`` pending (default), blocked, duplicate,
+    rejected or approved; ``flagged`` for burst-flagged ones; ``sort`` newest, oldest or
+    prescreen. Each entry carries its pre-screen score and reasons, flags, redaction report
+    and injection verdict."""
     reviewer = _reviewer(who)
     async with session_scope() as session:
-        page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset)
+        page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset, status=status,
+                                         category=category, flagged=flagged, sort=sort)
     return PendingListOut(items=page.items, total=page.total, limit=page.limit, offset=page.offset)
 
 
