@@ -3,8 +3,7 @@
 ``limits``' moving window keeps each hit's timestamp in Redis and counts them in a Lua script,
 so the window slides exactly and every backend process and worker shares the same counts. Two
 actions are limited: every authenticated request, and contributions (which cost a scrub, a
-screen and an embedding). A refused request gets 429 with ``Retry-After``; counting happens
-only for requests that pass, so a refused client does not extend its own ban.
+screen and an embedding). A refused request gets 429 with ``Retry-After``.
 
 If Redis cannot be reached the request is let through and the failure logged: a rate limiter
 must not take the API down with it.
@@ -60,19 +59,22 @@ class RateLimiter:
         }
 
     async def check(self, principal: KeyPrincipal, action: str) -> None:
-        """Count one ``action`` by ``principal``; raise ``RateLimited`` if a window is full."""
+        """Count one ``action`` by ``principal``; raise ``RateLimited`` if a window is full.
+
+        One round trip per scope: a moving-window hit is refused without being recorded, so a
+        refused client does not extend its own ban. (A request the org's window refuses has
+        already been counted in the key's, which errs on the strict side.)
+        """
         limits = self.actions[action]
         scopes = ((limits.per_key, "key", str(principal.key_id)), (limits.per_org, "org", str(principal.org_id)))
         try:
             for item, scope, ident in scopes:
-                if not await self._limiter.test(item, action, scope, ident):
+                if not await self._limiter.hit(item, action, scope, ident):
                     stats = await self._limiter.get_window_stats(item, action, scope, ident)
                     retry = max(1, math.ceil(stats.reset_time - time.time()))
                     raise RateLimited(
                         f"rate limit exceeded: {item} per {scope} for {action}s; retry after {retry} s", retry
                     )
-            for item, scope, ident in scopes:
-                await self._limiter.hit(item, action, scope, ident)
         except RateLimited:
             raise
         except Exception as err:  # noqa: BLE001 - fail open, loudly

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import httpx2
 import numpy as np
+import psutil
 import psycopg
 import sqlalchemy as sa
 from mcp import Client
@@ -293,12 +294,14 @@ def main() -> None:
             proc, base = start_backend(url, redis_url, workers=0)
             try:
                 measured = {k: summary(v) for k, v in search_latencies(base, key, url, org0, query_texts).items()}
+                rss_mb = psutil.Process(proc.pid).memory_info().rss / 2**20
             finally:
                 proc.terminate()
                 proc.wait(60)
             recall = recall_at_10(url, org0, query_texts[:N_RECALL])
             rest, mcp, raw = measured["rest"], measured["mcp"], measured["raw"]
-            results["sizes"][n] = {**measured, "recall": recall, "rest_over_raw_p50": rest["p50"] / raw["p50"]}
+            results["sizes"][n] = {**measured, "recall": recall, "rest_over_raw_p50": rest["p50"] / raw["p50"],
+                                   "backend_rss_mb": rss_mb}
             log(f"{n}: REST {fmt(rest)} ms, MCP {fmt(mcp)} ms, raw {fmt(raw)} ms, recall@10 {recall:.3f}")
         results["contrib"] = contribution_throughput(admin_url, redis_url)
         results["trust_ms_per_2kb"] = trust_eval.cost_per_2kb(trust_eval.load())
@@ -334,6 +337,9 @@ def write_report(r: dict) -> None:
         "",
         "Throughput at one client: REST " + ", ".join(f"{int(n):,} items {s['rest']['per_s']:.0f} searches/s"
                                                          for n, s in r["sizes"].items()) + ".",
+        "",
+        "Backend process memory (RSS, model loaded, after the searches): " + ", ".join(
+            f"{int(n):,} items {s['backend_rss_mb']:.0f} MB" for n, s in r["sizes"].items()) + " (target ≤ 1 GB).",
         "",
         "## Contributions (POST to `pending`, one supervised worker)",
         "",
