@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue
 
 from hivemind_api import embeddings
+from hivemind_api.knowledge import pipeline
 
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
@@ -36,17 +37,34 @@ class Runtime:
     queue: Queue
     limiter: RateLimiter
 
+    recovery: asyncio.Task | None = None
+
     def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
-        """Queue the ingestion pipeline for one contribution (by id: its scrubbed text is in Postgres)."""
-        self.queue.enqueue(
-            "hivemind_api.knowledge.pipeline.process_contribution", str(contribution_id),
-            job_timeout=300, result_ttl=0, failure_ttl=24 * 3600,
-            retry=Retry(max=3, interval=[5, 30, 120]),
-        )
+        """Make sure a pipeline drain will pick this stored contribution up (jobs are coalesced)."""
+        pipeline.request_drain(self.queue)
+
+    async def recover_stuck(self) -> int:
+        """Re-request a drain if contributions waited too long (a lost or failed job)."""
+        async with session_scope() as session:
+            stuck = await pipeline.stuck_contributions(session)
+        if stuck:
+            log.warning("%d contribution(s) waited too long in processing; requesting a drain", stuck)
+            await asyncio.to_thread(pipeline.request_drain, self.queue)
+        return stuck
+
+    async def _recovery_loop(self, every_s: float = 30.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.recover_stuck()
+            except Exception as err:  # noqa: BLE001 - keep watching; the next round retries
+                log.warning("stuck-contribution check failed: %s", err)
 
     async def stop(self) -> None:
         """Stop workers first (they hold Redis connections), then the engine, then the servers."""
         global _current
+        if self.recovery is not None:
+            self.recovery.cancel()
         if self.supervisor is not None:
             await self.supervisor.stop()
         self.queue.connection.close()
@@ -88,4 +106,5 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         raise
     queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis_url))
     _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings))
+    _current.recovery = asyncio.create_task(_current._recovery_loop(), name="hivemind-stuck-recovery")
     return _current

@@ -1,13 +1,17 @@
-"""The slow half of ingestion, run by an RQ worker (SPEC §5).
+"""The slow half of ingestion, run by RQ workers (SPEC §5).
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
-stored it; each contribution's job carries only its id. A job claims its contribution and up to
-``BATCH - 1`` others still ``processing`` (``FOR UPDATE SKIP LOCKED``, so concurrent workers
-never share one), embeds them in one model call, and finishes each: nearest items, exact and
-near duplicates, burst flags, pre-screen, then ``pending`` (with ``contribution.created``),
-``duplicate``, or approval by an auto-approve rule, all in one transaction. The jobs of the
-others then find their rows done and return at once; a crash rolls the batch back and every
-contribution still has its own retried job.
+stored it as ``processing``. The work is then found in Postgres, not carried by jobs: a
+``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
+(``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch in one
+model call, and finishes each contribution: nearest items, exact and near duplicates, burst
+flags, pre-screen, then ``pending`` (with ``contribution.created``), ``duplicate``, or approval
+by an auto-approve rule, one transaction per batch. It stops when nothing waits.
+
+Jobs are coalesced: a contribution queues a drain only if none is already waiting in the queue
+(``request_drain``), so a burst of contributions costs a few jobs, not one each. Nothing can be
+lost between the two: a crash rolls the batch back, its rows stay ``processing``, and
+``stuck_contributions`` lets the backend re-request a drain for rows that waited too long.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from rq import Queue, Retry, get_current_job
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
@@ -123,7 +128,8 @@ _CLAIM_SQL = sa.text(
     """
     SELECT id FROM contributions
     WHERE status = 'processing' AND (id = :first OR id IN (
-        SELECT id FROM contributions WHERE status = 'processing' AND id <> :first ORDER BY created_at LIMIT :n))
+        SELECT id FROM contributions WHERE status = 'processing' AND id IS DISTINCT FROM :first
+        ORDER BY created_at LIMIT :n))
     ORDER BY created_at
     FOR UPDATE SKIP LOCKED
     """
@@ -192,9 +198,9 @@ async def _finish(session: AsyncSession, row: Contribution, ctx: PipelineContext
     return row.status
 
 
-async def _process_batch(first: uuid.UUID) -> dict[str, str]:
+async def _process_batch(first: uuid.UUID | None = None) -> dict[str, str]:
     async with session_scope() as session:
-        ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - 1})).scalars().all()
+        ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)})).scalars().all()
         if not ids:
             return {}  # withdrawn meanwhile, or already done by another job's batch
         rows = [await session.get(Contribution, i) for i in ids]
@@ -211,11 +217,61 @@ async def _process_batch(first: uuid.UUID) -> dict[str, str]:
 
 
 def process_contribution(contribution_id: str, _legacy_content: str | None = None) -> str:
-    """RQ job: process this contribution (and others waiting, as one batch). Returns its status.
+    """Process this contribution (and others waiting, as one batch). Returns its status.
 
-    ``_legacy_content`` is ignored: jobs queued by an older version carried the text itself.
+    Kept for jobs queued by earlier versions (which also carried the text: it is ignored).
     """
     statuses = run_async(_process_batch(uuid.UUID(contribution_id)))
     for cid, status in statuses.items():
         log.info("contribution %s -> %s", cid, status)
     return statuses.get(contribution_id, "skipped")
+
+
+def drain_flag(queue_name: str) -> str:
+    return f"hivemind:pipeline:drain-queued:{queue_name}"
+
+
+DRAIN_FLAG_TTL = 30  # s; a drain still queued after this no longer blocks new ones
+MAX_BATCHES_PER_DRAIN = 64
+
+
+def request_drain(queue: Queue) -> bool:
+    """Queue a drain unless one is already waiting to start. Returns whether one was queued."""
+    if not queue.connection.set(drain_flag(queue.name), "1", nx=True, ex=DRAIN_FLAG_TTL):
+        return False
+    try:
+        queue.enqueue("hivemind_api.knowledge.pipeline.drain", job_timeout=600, result_ttl=0,
+                      failure_ttl=24 * 3600, retry=Retry(max=3, interval=[5, 30, 120]))
+    except Exception:
+        queue.connection.delete(drain_flag(queue.name))
+        raise
+    return True
+
+
+def drain() -> int:
+    """RQ job: process waiting contributions, batch after batch, until none waits."""
+    job = get_current_job()
+    if job is not None:
+        job.connection.delete(drain_flag(job.origin))  # from now on a new contribution queues a new drain
+    done = 0
+    for _ in range(MAX_BATCHES_PER_DRAIN):
+        statuses = run_async(_process_batch())
+        if not statuses:
+            return done
+        for cid, status in statuses.items():
+            log.info("contribution %s -> %s", cid, status)
+        done += len(statuses)
+    if job is not None:  # more keeps arriving: let other jobs run, then continue
+        request_drain(Queue(job.origin, connection=job.connection))
+    return done
+
+
+STUCK_AFTER_S = 60
+
+
+async def stuck_contributions(session: AsyncSession, older_than_s: int = STUCK_AFTER_S) -> int:
+    """How many contributions have waited in ``processing`` longer than a drain should take."""
+    return (await session.exec(sa.text(
+        "SELECT count(*) FROM contributions WHERE status = 'processing' "
+        "AND created_at < now() - make_interval(secs => :s)"
+    ), params={"s": older_than_s})).scalar_one()

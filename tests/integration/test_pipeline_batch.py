@@ -42,3 +42,53 @@ def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_
         assert left == 0 and embedded == len(texts)
     finally:
         run_async(dispose_database())
+
+
+def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_url, target) -> None:
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from hivemind_api.db.engine import session_scope
+    from hivemind_api.knowledge.pipeline import drain_flag, request_drain, stuck_contributions
+
+    conn = Redis.from_url(target.redis_url)
+    queue = Queue("drain-test-" + target.name, connection=conn)
+    queue.empty()
+    flag = drain_flag(queue.name)
+    conn.delete(flag)
+    with psycopg.connect(database_url, autocommit=True) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('drain', 'Drain') RETURNING id").fetchone()[0]
+    who = KeyPrincipal(key_id=None, org_id=org, org_slug="drain", agent_id="agent-d", role="contributor",
+                       tier="free", request_count=0)
+    configure_database(database_url)
+    try:
+        for i in range(20):
+            text = f"Note {i}: set `ulimit -n 65535` in the unit file (LimitNOFILE) rather than in the shell profile."
+            run_async(contributions.contribute(who, ContributionInput(content=text, category="config"),
+                                               lambda _cid: request_drain(queue)))
+        assert queue.count == 1 and conn.exists(flag)  # twenty contributions, one job
+        SimpleWorker([queue], connection=conn).work(burst=True)
+        assert not conn.exists(flag)
+        with psycopg.connect(database_url) as c:
+            assert c.execute("SELECT count(*) FROM contributions WHERE org_id = %s AND status = 'processing'",
+                             (org,)).fetchone()[0] == 0
+            # A contribution whose job was lost (Redis wiped, job failed for good) …
+            c.execute("UPDATE contributions SET status = 'processing', embedding = NULL, embedding_model = NULL, "
+                      "created_at = now() - interval '5 minutes' WHERE id = (SELECT id FROM contributions "
+                      "WHERE org_id = %s AND status = 'pending' LIMIT 1)", (org,))
+            c.execute("DELETE FROM minhash_bands WHERE contribution_id IN "
+                      "(SELECT id FROM contributions WHERE status = 'processing')")
+            c.commit()
+
+        async def stuck() -> int:
+            async with session_scope() as session:
+                return await stuck_contributions(session)
+
+        assert run_async(stuck()) == 1  # … is found by the backend's periodic check
+        assert request_drain(queue)
+        SimpleWorker([queue], connection=conn).work(burst=True)
+        assert run_async(stuck()) == 0
+    finally:
+        run_async(dispose_database())
+        queue.empty()
+        conn.close()
