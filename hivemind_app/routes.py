@@ -3,3 +3,4 @@
 HOME = "/"
 LOGIN = "/login"
 SETUP = "/setup"
+REVIEW = "/review"

@@ -107,6 +107,50 @@ async def list_pending(
     return PendingPage(items, total, limit, offset)
 
 
+@dataclass(frozen=True)
+class ContributionDetail:
+    """Everything a curator needs to decide on one contribution (content is already scrubbed)."""
+
+    id: uuid.UUID
+    status: str
+    title: str
+    content: str
+    category: str
+    confidence: float
+    framework: str | None
+    language: str | None
+    version: str | None
+    tags: list[str]
+    source_agent_id: str
+    run_id: str | None
+    created_at: datetime
+    prescreen_score: int | None
+    prescreen_reasons: list
+    flags: list[str]
+    redaction_report: dict
+    injection_verdict: dict
+    similar_items: list
+    rejection_reason: str | None
+    knowledge_item_id: uuid.UUID | None
+
+
+async def get_contribution(session: AsyncSession, org_id: uuid.UUID, contribution_id: str) -> ContributionDetail:
+    """One of the org's contributions; another org's is 404 like a missing one."""
+    row = (await session.exec(select(Contribution).where(
+        Contribution.id == parse_uuid(contribution_id, "contribution id"), Contribution.org_id == org_id))).first()
+    if row is None:
+        raise NotFound(f"contribution '{contribution_id}' not found")
+    return ContributionDetail(
+        id=row.id, status=row.status, title=row.title or "", content=row.content or "", category=row.category,
+        confidence=row.confidence, framework=row.framework, language=row.language, version=row.version,
+        tags=list(row.tags or []), source_agent_id=row.source_agent_id, run_id=row.run_id, created_at=row.created_at,
+        prescreen_score=row.prescreen_score, prescreen_reasons=list(row.prescreen_reasons or []),
+        flags=list(row.flags or []), redaction_report=dict(row.redaction_report or {}),
+        injection_verdict=dict(row.injection_verdict or {}), similar_items=list(row.similar_items or []),
+        rejection_reason=row.rejection_reason, knowledge_item_id=row.knowledge_item_id,
+    )
+
+
 async def _pending(session: AsyncSession, reviewer: Reviewer, contribution_id: str) -> Contribution:
     target = parse_uuid(contribution_id, "contribution id")
     row = (await session.exec(

@@ -11,6 +11,7 @@ from hivemind_app.state.auth import AuthState
 
 NAV: list[tuple[str, str, str]] = [
     ("Home", routes.HOME, "house"),
+    ("Review queue", routes.REVIEW, "inbox"),
 ]
 
 

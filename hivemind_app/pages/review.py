@@ -1,0 +1,338 @@
+"""Review queue: the org's contributions, paged in SQL, with the evidence to decide on each.
+
+Every handler re-resolves the session on the server and checks the role there: a viewer's
+browser never shows the actions, and a forged approve event from it is refused all the same.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hivemind_api.accounts.sessions import SessionPrincipal
+from hivemind_api.db.engine import session_scope
+from hivemind_api.errors import DomainError
+from hivemind_api.knowledge import review
+from hivemind_api.vocab import CATEGORIES
+from hivemind_app.components.layout import page_layout
+from hivemind_app.state.auth import AuthState
+
+PAGE_SIZE = 20
+ALL = "all"
+
+
+def _row(c: review.PendingContribution) -> dict[str, str]:
+    return {
+        "id": str(c.id), "title": c.title, "category": c.category, "agent": c.source_agent_id,
+        "created": c.created_at.strftime("%Y-%m-%d %H:%M"), "status": c.status,
+        "prescreen": "" if c.prescreen_score is None else str(c.prescreen_score),
+        "flags": ", ".join(c.flags), "preview": c.content_preview[:160],
+    }
+
+
+class ReviewState(AuthState):
+    status: str = "pending"
+    category: str = ALL
+    sort: str = "newest"
+    page: int = 0
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    selected: list[str] = []
+    # the open contribution
+    open_id: str = ""
+    open_title: str = ""
+    open_content: str = ""
+    open_meta: str = ""
+    open_status: str = ""
+    open_prescreen: str = ""
+    open_reasons: list[str] = []
+    open_redactions: list[str] = []
+    open_rules: list[str] = []
+    open_similar: list[dict[str, str]] = []
+    reject_reason: str = ""
+
+    @rx.var
+    def can_curate(self) -> bool:
+        return self.role in ("curator", "admin")
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var
+    def page_label(self) -> str:
+        return f"Page {self.page + 1} of {max(1, -(-self.total // PAGE_SIZE))} · {self.total} contributions"
+
+    async def _curator(self) -> SessionPrincipal | None:
+        principal = await self._principal()
+        self._show(principal)
+        return principal if principal is not None and principal.can_curate else None
+
+    async def _reload(self, principal: SessionPrincipal) -> None:
+        async with session_scope() as db:
+            page = await review.list_pending(
+                db, principal.org.id, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE, status=self.status,
+                category=None if self.category == ALL else self.category, sort=self.sort,
+            )
+        self.total = page.total
+        self.rows = [_row(c) for c in page.items]
+        self.selected = [s for s in self.selected if s in {r["id"] for r in self.rows}]
+
+    @rx.event
+    async def load(self):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        self._show(principal)
+        await self._reload(principal)
+        return None
+
+    async def _refilter(self):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        self.page = 0
+        await self._reload(principal)
+        return None
+
+    @rx.event
+    async def set_status_filter(self, value: str):
+        self.status = value
+        self.open_id = ""
+        return await self._refilter()
+
+    @rx.event
+    async def set_category_filter(self, value: str):
+        self.category = value
+        return await self._refilter()
+
+    @rx.event
+    async def set_sort(self, value: str):
+        self.sort = value
+        return await self._refilter()
+
+    @rx.event
+    async def turn_page(self, delta: int):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        self.page = max(0, min(self.page + delta, self.page_count - 1))
+        await self._reload(principal)
+        return None
+
+    @rx.event
+    def toggle_selected(self, contribution_id: str):
+        if contribution_id in self.selected:
+            self.selected = [s for s in self.selected if s != contribution_id]
+        else:
+            self.selected = [*self.selected, contribution_id]
+
+    @rx.event
+    async def open(self, contribution_id: str):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        try:
+            async with session_scope() as db:
+                d = await review.get_contribution(db, principal.org.id, contribution_id)
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        self.open_id, self.open_title, self.open_content, self.open_status = str(d.id), d.title, d.content, d.status
+        meta = [d.category, f"agent {d.source_agent_id}", f"confidence {d.confidence:.2f}"]
+        meta += [x for x in (d.framework, d.language, d.version) if x]
+        self.open_meta = " · ".join(meta)
+        self.open_prescreen = "" if d.prescreen_score is None else str(d.prescreen_score)
+        self.open_reasons = [f"{r['points']:+d} {r['detail']}" for r in d.prescreen_reasons]
+        self.open_redactions = [f"{kind}: {n}" for kind, n in sorted(d.redaction_report.get("entities", {}).items())]
+        self.open_rules = [f"{m['rule']} ({m['family']}, in {m['where']})" for m in d.injection_verdict.get("matches", [])]
+        self.open_similar = [
+            {"id": s["id"], "title": s["title"],
+             "score": f"cosine {s['similarity']}" if s.get("similarity") is not None else f"jaccard {s['jaccard']}",
+             "near": "near-duplicate" if s.get("near_duplicate") else ""}
+            for s in d.similar_items
+        ]
+        self.reject_reason = ""
+        return None
+
+    @rx.event
+    def close(self):
+        self.open_id = ""
+
+    @rx.event
+    def set_reject_reason(self, value: str):
+        self.reject_reason = value
+
+    async def _decide(self, ids: list[str], approve: bool, is_public: bool = False) -> list[str]:
+        principal = await self._curator()
+        if principal is None:
+            return ["Only curators and admins can review contributions."]
+        reviewer = review.Reviewer(org_id=principal.org.id, label=principal.user.email, user_id=principal.user.id)
+        errors = []
+        for cid in ids:
+            try:
+                async with session_scope() as db:
+                    if approve:
+                        await review.approve(db, reviewer, cid, is_public=is_public)
+                    else:
+                        await review.reject(db, reviewer, cid, reason=self.reject_reason)
+            except DomainError as err:
+                errors.append(str(err))
+        self.selected = [s for s in self.selected if s not in ids]
+        if self.open_id in ids:
+            self.open_id = ""
+        await self._reload(principal)
+        return errors
+
+    def _report(self, verb: str, n: int, errors: list[str]):
+        if errors and len(errors) == n:
+            return rx.toast.error(errors[0])
+        done = n - len(errors)
+        message = f"{verb} {done} contribution{'s' if done != 1 else ''}"
+        return rx.toast.warning(f"{message}; {len(errors)} failed: {errors[0]}") if errors else rx.toast.success(message)
+
+    @rx.event
+    async def approve(self, contribution_id: str, is_public: bool = False):
+        errors = await self._decide([contribution_id], approve=True, is_public=is_public)
+        return self._report("Published" if is_public else "Approved", 1, errors)
+
+    @rx.event
+    async def reject(self, contribution_id: str):
+        errors = await self._decide([contribution_id], approve=False)
+        return self._report("Rejected", 1, errors)
+
+    @rx.event
+    async def approve_selected(self):
+        ids = list(self.selected)
+        return self._report("Approved", len(ids), await self._decide(ids, approve=True))
+
+    @rx.event
+    async def reject_selected(self):
+        ids = list(self.selected)
+        return self._report("Rejected", len(ids), await self._decide(ids, approve=False))
+
+
+def _filters() -> rx.Component:
+    return rx.hstack(
+        rx.select(["pending", "blocked", "duplicate", "rejected", "approved"], value=ReviewState.status,
+                  on_change=ReviewState.set_status_filter, id="filter-status"),
+        rx.select([ALL, *CATEGORIES], value=ReviewState.category, on_change=ReviewState.set_category_filter,
+                  id="filter-category"),
+        rx.select(["newest", "oldest", "prescreen"], value=ReviewState.sort, on_change=ReviewState.set_sort,
+                  id="sort"),
+        rx.spacer(),
+        rx.cond(
+            ReviewState.can_curate & (ReviewState.status == "pending"),
+            rx.hstack(
+                rx.button("Approve selected", id="bulk-approve", on_click=ReviewState.approve_selected,
+                          disabled=ReviewState.selected.length() == 0, color_scheme="green"),
+                rx.button("Reject selected", id="bulk-reject", on_click=ReviewState.reject_selected,
+                          disabled=ReviewState.selected.length() == 0, color_scheme="red", variant="soft"),
+            ),
+        ),
+        width="100%",
+        align="center",
+    )
+
+
+def _queue_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.cond(
+            ReviewState.can_curate & (row["status"] == "pending"),
+            rx.checkbox(checked=ReviewState.selected.contains(row["id"]),
+                        on_change=lambda _v: ReviewState.toggle_selected(row["id"]), id="select-" + row["id"]),
+        )),
+        rx.table.cell(rx.link(row["title"], on_click=ReviewState.open(row["id"]), id="open-" + row["id"],
+                              cursor="pointer")),
+        rx.table.cell(rx.badge(row["category"], variant="soft")),
+        rx.table.cell(row["agent"]),
+        rx.table.cell(row["prescreen"]),
+        rx.table.cell(rx.cond(row["flags"] != "", rx.badge(row["flags"], color_scheme="orange"))),
+        rx.table.cell(row["created"]),
+        id="row-" + row["id"],
+    )
+
+
+def _queue() -> rx.Component:
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("", "Title", "Category", "Agent", "Pre-screen", "Flags", "Contributed")])),
+            rx.table.body(rx.foreach(ReviewState.rows, _queue_row)),
+            width="100%",
+            id="queue",
+        ),
+        rx.cond(ReviewState.total == 0, rx.text("Nothing here.", color_scheme="gray", id="queue-empty")),
+        rx.hstack(
+            rx.button("Previous", on_click=ReviewState.turn_page(-1), disabled=ReviewState.page == 0,
+                      variant="soft", id="page-prev"),
+            rx.text(ReviewState.page_label, size="2", id="page-label"),
+            rx.button("Next", on_click=ReviewState.turn_page(1),
+                      disabled=ReviewState.page + 1 >= ReviewState.page_count, variant="soft", id="page-next"),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def _bullets(items: rx.Var, element_id: str, empty: str) -> rx.Component:
+    return rx.cond(
+        items.length() > 0,
+        rx.unordered_list(rx.foreach(items, lambda t: rx.list_item(rx.text(t, size="2"))), id=element_id),
+        rx.text(empty, size="2", color_scheme="gray", id=element_id),
+    )
+
+
+def _detail() -> rx.Component:
+    return rx.cond(
+        ReviewState.open_id != "",
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.heading(ReviewState.open_title, size="4", id="detail-title"), rx.spacer(),
+                          rx.badge(ReviewState.open_status, id="detail-status"),
+                          rx.icon_button(rx.icon("x"), on_click=ReviewState.close, variant="ghost")),
+                rx.text(ReviewState.open_meta, size="2", color_scheme="gray"),
+                rx.box(rx.markdown(ReviewState.open_content), id="detail-content", width="100%"),
+                rx.grid(
+                    rx.vstack(rx.text("Pre-screen " + ReviewState.open_prescreen, weight="bold", id="detail-prescreen"),
+                              _bullets(ReviewState.open_reasons, "detail-reasons", "no score yet")),
+                    rx.vstack(rx.text("Redacted", weight="bold"),
+                              _bullets(ReviewState.open_redactions, "detail-redactions", "nothing redacted")),
+                    rx.vstack(rx.text("Injection screen", weight="bold"),
+                              _bullets(ReviewState.open_rules, "detail-rules", "no rule matched")),
+                    columns="3", spacing="4", width="100%",
+                ),
+                rx.text("Similar existing items", weight="bold"),
+                rx.cond(
+                    ReviewState.open_similar.length() > 0,
+                    rx.unordered_list(rx.foreach(ReviewState.open_similar, lambda s: rx.list_item(
+                        rx.text(s["title"], " — ", s["score"], " ", rx.badge(s["near"], color_scheme="orange"),
+                                size="2"))), id="detail-similar"),
+                    rx.text("none", size="2", color_scheme="gray", id="detail-similar"),
+                ),
+                rx.cond(
+                    ReviewState.can_curate & (ReviewState.open_status == "pending"),
+                    rx.hstack(
+                        rx.button("Approve", id="approve", color_scheme="green",
+                                  on_click=ReviewState.approve(ReviewState.open_id, False)),
+                        rx.button("Approve as public", id="approve-public", color_scheme="green", variant="soft",
+                                  on_click=ReviewState.approve(ReviewState.open_id, True)),
+                        rx.input(placeholder="Reason for rejecting (optional)", value=ReviewState.reject_reason,
+                                 on_change=ReviewState.set_reject_reason, id="reject-reason", width="22em"),
+                        rx.button("Reject", id="reject", color_scheme="red", variant="soft",
+                                  on_click=ReviewState.reject(ReviewState.open_id)),
+                        spacing="3", align="center", wrap="wrap",
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="detail",
+        ),
+    )
+
+
+def _body() -> rx.Component:
+    return rx.vstack(_filters(), _detail(), _queue(), width="100%", spacing="4")
+
+
+review_page = page_layout("Review queue", _body)

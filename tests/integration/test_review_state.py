@@ -1,0 +1,91 @@
+"""The review queue's event handlers, called as the browser's events would call them: the role
+is checked on the server, so a viewer's forged approve changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from hivemind_api.accounts.orgs import create_org
+from hivemind_api.accounts.sessions import start_session
+from hivemind_api.accounts.users import create_user
+from hivemind_api.db.engine import session_scope
+from hivemind_app.pages.review import ReviewState
+
+
+async def _session(email: str, slug: str, role: str) -> str:
+    async with session_scope() as db:
+        m = await create_user(db, email, "a-long-password-1", slug, role)
+        token, _ = await start_session(db, m.user, ttl_hours=1)
+    return token
+
+
+def _pending(url: str, org_id: uuid.UUID, title: str) -> str:
+    with psycopg.connect(url, autocommit=True) as c:
+        return str(c.execute(
+            "INSERT INTO contributions (org_id, source_agent_id, content, title, category, content_hash, status, "
+            "prescreen_score) VALUES (%s, 'agent-r', %s, %s, 'bug_fix', encode(sha256(%s::bytea), 'hex'), "
+            "'pending', 60) RETURNING id", (org_id, f"{title}\n\nDetails of the fix.", title, title)).fetchone()[0])
+
+
+def _status(url: str, cid: str) -> tuple:
+    with psycopg.connect(url) as c:
+        return c.execute("SELECT status, rejection_reason, knowledge_item_id IS NOT NULL FROM contributions "
+                         "WHERE id = %s", (cid,)).fetchone()
+
+
+@pytest.fixture
+async def org(db, database_url) -> uuid.UUID:
+    slug = "rv-" + uuid.uuid4().hex[:8]
+    async with session_scope() as s:
+        info = await create_org(s, slug)
+    return info
+
+
+async def test_viewer_sees_the_queue_but_a_forged_approve_is_refused(org, database_url) -> None:
+    cid = _pending(database_url, org.id, "Viewer cannot approve this")
+    state = ReviewState()
+    state.session_token = await _session(f"viewer-{org.slug}@example.com", org.slug, "viewer")
+    await state.load()
+    assert [r["id"] for r in state.rows] == [cid] and not state.can_curate
+    result = await state.approve(cid)
+    assert "Only curators and admins" in str(result)
+    assert _status(database_url, cid) == ("pending", None, False)
+    await state.reject(cid)
+    await state.approve_selected()
+    assert _status(database_url, cid) == ("pending", None, False)
+
+
+async def test_curator_opens_approves_rejects_and_bulk_approves(org, database_url) -> None:
+    ids = [_pending(database_url, org.id, f"Fix number {i}") for i in range(4)]
+    state = ReviewState()
+    state.session_token = await _session(f"curator-{org.slug}@example.com", org.slug, "curator")
+    await state.load()
+    assert state.total == 4 and state.can_curate
+    await state.open(ids[0])
+    assert state.open_title == "Fix number 0" and "Details of the fix." in state.open_content
+    assert "success" in str(await state.approve(ids[0]))
+    assert _status(database_url, ids[0]) == ("approved", None, True)
+    assert ids[0] not in {r["id"] for r in state.rows} and state.open_id == ""
+    state.set_reject_reason("duplicate of the wiki page")
+    await state.reject(ids[1])
+    assert _status(database_url, ids[1]) == ("rejected", "duplicate of the wiki page", False)
+    state.toggle_selected(ids[2])
+    state.toggle_selected(ids[3])
+    assert "Approved 2 contributions" in str(await state.approve_selected())
+    assert all(_status(database_url, i)[0] == "approved" for i in ids[2:])
+    assert state.total == 0 and state.selected == []
+
+
+
+async def test_another_orgs_curator_cannot_open_or_approve(org, database_url) -> None:
+    cid = _pending(database_url, org.id, "Private to the first org")
+    async with session_scope() as s:
+        other_org = await create_org(s, org.slug + "-b")
+    other = ReviewState()
+    other.session_token = await _session(f"curator-{other_org.slug}@example.com", other_org.slug, "curator")
+    assert "not found" in str(await other.open(cid))
+    assert "not found" in str(await other.approve(cid))
+    assert _status(database_url, cid) == ("pending", None, False)
