@@ -288,7 +288,8 @@ def _detail() -> rx.Component:
             rx.vstack(
                 rx.hstack(rx.heading(ReviewState.open_title, size="4", id="detail-title"), rx.spacer(),
                           rx.badge(ReviewState.open_status, id="detail-status"),
-                          rx.icon_button(rx.icon("x"), on_click=ReviewState.close, variant="ghost")),
+                          rx.icon_button(rx.icon("x"), on_click=ReviewState.close, variant="ghost", id="detail-close"),
+                          width="100%", align="center"),
                 rx.text(ReviewState.open_meta, size="2", color_scheme="gray"),
                 rx.box(rx.markdown(ReviewState.open_content), id="detail-content", width="100%"),
                 rx.grid(
