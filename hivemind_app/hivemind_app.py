@@ -6,6 +6,7 @@ from hivemind_api.api.app import create_api
 from hivemind_app import routes
 from hivemind_app.lifespan import hivemind_runtime
 from hivemind_app.pages.home import HomeState, home_page
+from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.login import LoginState, login_page
 from hivemind_app.pages.review import ReviewState, review_page
 from hivemind_app.pages.setup import SetupState, setup_page
@@ -17,3 +18,4 @@ app.add_page(home_page, route=routes.HOME, title="HiveMind", on_load=HomeState.l
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · HiveMind", on_load=LoginState.load)
 app.add_page(setup_page, route=routes.SETUP, title="Set up · HiveMind", on_load=SetupState.load)
 app.add_page(review_page, route=routes.REVIEW, title="Review · HiveMind", on_load=ReviewState.load)
+app.add_page(keys_page, route=routes.KEYS, title="API keys · HiveMind", on_load=KeysState.load)

@@ -12,6 +12,7 @@ from hivemind_app.state.auth import AuthState
 NAV: list[tuple[str, str, str]] = [
     ("Home", routes.HOME, "house"),
     ("Review queue", routes.REVIEW, "inbox"),
+    ("API keys", routes.KEYS, "key-round"),
 ]
 
 

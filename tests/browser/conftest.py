@@ -1,7 +1,9 @@
 """Browser tests: the real app (AppHarness: Reflex backend + vite dev server) in Debian's chromium.
 
 Run them in their own pytest invocation: pytest-playwright keeps an event loop running that
-clashes with the asyncio tests.
+clashes with the asyncio tests. One app serves the whole session; modules run in name order and
+``test_dashboard_shell`` must come first, since it goes through first-run setup on the empty
+database. Later modules create the accounts they need if they are missing.
 """
 
 from __future__ import annotations
