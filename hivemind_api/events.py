@@ -35,11 +35,15 @@ async def append_event(
     item: KnowledgeItem | None = None,
     contribution_id: uuid.UUID | None = None,
     summary: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> int:
-    """Append an event and NOTIFY its id; both take effect only if the caller's transaction commits."""
+    """Append an event and NOTIFY its id; both take effect only if the caller's transaction commits.
+
+    The summary defaults to the item's; ``extra`` adds fields to it (e.g. ``superseded_by``)."""
     if summary is None and item is not None:
         org = await session.get(Org, org_id)
         summary = item_summary(item, org.name if org else "")
+    summary = {**(summary or {}), **(extra or {})}
     event = Event(
         type=event_type, org_id=org_id, is_public=is_public,
         knowledge_item_id=item.id if item is not None else None,

@@ -62,6 +62,7 @@ class PendingListOut(BaseModel):
 
 class ApproveIn(BaseModel):
     is_public: bool = False
+    supersedes: str | None = None  # one of your org's live items this one replaces
 
 
 class ApproveOut(BaseModel):

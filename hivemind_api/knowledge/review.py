@@ -164,8 +164,23 @@ async def _pending(session: AsyncSession, reviewer: Reviewer, contribution_id: s
     return row
 
 
-async def approve(session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, is_public: bool = False) -> KnowledgeItem:
+async def approve(
+    session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, is_public: bool = False,
+    supersedes: str | None = None,
+) -> KnowledgeItem:
+    """Approve into a new knowledge item. ``supersedes``: one of the org's live items that the new
+    one replaces; it gets ``expired_at`` and ``superseded_by`` in the same transaction, so it is
+    retired only if the approval commits."""
     c = await _pending(session, reviewer, contribution_id)
+    old: KnowledgeItem | None = None
+    if supersedes:
+        old = (await session.exec(select(KnowledgeItem).where(
+            KnowledgeItem.id == parse_uuid(supersedes, "superseded item id"), KnowledgeItem.org_id == reviewer.org_id,
+            KnowledgeItem.deleted_at.is_(None)).with_for_update())).first()
+        if old is None:
+            raise NotFound(f"knowledge item '{supersedes}' not found")
+        if old.expired_at is not None:
+            raise Conflict(f"knowledge item '{supersedes}' is already superseded or expired")
     item = KnowledgeItem(
         contribution_id=c.id, org_id=c.org_id, source_agent_id=c.source_agent_id, run_id=c.run_id,
         category=c.category, confidence=c.confidence, framework=c.framework, language=c.language,
@@ -180,6 +195,14 @@ async def approve(session: AsyncSession, reviewer: Reviewer, contribution_id: st
     except IntegrityError:
         raise Conflict("an identical live item already exists in this org") from None
     await session.refresh(item)
+    if old is not None:
+        old.expired_at, old.superseded_by = sa.func.now(), item.id
+        c.supersedes_id = old.id
+        session.add(old)
+        await session.flush()
+        await session.refresh(old)
+        await append_event(session, "knowledge.superseded", org_id=old.org_id, is_public=old.is_public,
+                           item=old, extra={"superseded_by": str(item.id)})
     c.status, c.knowledge_item_id = "approved", item.id
     c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, sa.func.now(), sa.func.now()
     session.add(c)
@@ -188,7 +211,8 @@ async def approve(session: AsyncSession, reviewer: Reviewer, contribution_id: st
                        item=item, contribution_id=c.id)
     await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
                        action="contribution.approved", org_id=c.org_id, target_type="contribution",
-                       target_id=str(c.id), details={"knowledge_item_id": str(item.id), "is_public": is_public})
+                       target_id=str(c.id), details={"knowledge_item_id": str(item.id), "is_public": is_public,
+                                                     "supersedes": str(old.id) if old is not None else None})
     return item
 
 

@@ -49,6 +49,7 @@ class ReviewState(AuthState):
     open_rules: list[str] = []
     open_similar: list[dict[str, str]] = []
     reject_reason: str = ""
+    supersede_id: str = ""
 
     @rx.var
     def can_curate(self) -> bool:
@@ -147,10 +148,10 @@ class ReviewState(AuthState):
         self.open_similar = [
             {"id": s["id"], "title": s["title"],
              "score": f"cosine {s['similarity']}" if s.get("similarity") is not None else f"jaccard {s['jaccard']}",
-             "near": "near-duplicate" if s.get("near_duplicate") else ""}
+             "near": "near-duplicate" if s.get("near_duplicate") else "", "own": "yes" if s.get("own_org") else ""}
             for s in d.similar_items
         ]
-        self.reject_reason = ""
+        self.reject_reason = self.supersede_id = ""
         return None
 
     @rx.event
@@ -161,7 +162,11 @@ class ReviewState(AuthState):
     def set_reject_reason(self, value: str):
         self.reject_reason = value
 
-    async def _decide(self, ids: list[str], approve: bool, is_public: bool = False) -> list[str]:
+    @rx.event
+    def toggle_supersede(self, item_id: str):
+        self.supersede_id = "" if self.supersede_id == item_id else item_id
+
+    async def _decide(self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = "") -> list[str]:
         principal = await self._curator()
         if principal is None:
             return ["Only curators and admins can review contributions."]
@@ -171,7 +176,7 @@ class ReviewState(AuthState):
             try:
                 async with session_scope() as db:
                     if approve:
-                        await review.approve(db, reviewer, cid, is_public=is_public)
+                        await review.approve(db, reviewer, cid, is_public=is_public, supersedes=supersedes or None)
                     else:
                         await review.reject(db, reviewer, cid, reason=self.reject_reason)
             except DomainError as err:
@@ -191,7 +196,8 @@ class ReviewState(AuthState):
 
     @rx.event
     async def approve(self, contribution_id: str, is_public: bool = False):
-        errors = await self._decide([contribution_id], approve=True, is_public=is_public)
+        errors = await self._decide([contribution_id], approve=True, is_public=is_public,
+                                    supersedes=self.supersede_id if contribution_id == self.open_id else "")
         return self._report("Published" if is_public else "Approved", 1, errors)
 
     @rx.event
@@ -304,9 +310,16 @@ def _detail() -> rx.Component:
                 rx.text("Similar existing items", weight="bold"),
                 rx.cond(
                     ReviewState.open_similar.length() > 0,
-                    rx.unordered_list(rx.foreach(ReviewState.open_similar, lambda s: rx.list_item(
+                    rx.unordered_list(rx.foreach(ReviewState.open_similar, lambda s: rx.list_item(rx.hstack(
                         rx.text(s["title"], " — ", s["score"], " ", rx.badge(s["near"], color_scheme="orange"),
-                                size="2"))), id="detail-similar"),
+                                size="2"),
+                        rx.cond(
+                            ReviewState.can_curate & (s["own"] == "yes") & (ReviewState.open_status == "pending"),
+                            rx.checkbox("supersede it", checked=ReviewState.supersede_id == s["id"],
+                                        on_change=lambda _v: ReviewState.toggle_supersede(s["id"]),
+                                        id="supersede-" + s["id"], size="1"),
+                        ),
+                        align="center", spacing="3"))), id="detail-similar"),
                     rx.text("none", size="2", color_scheme="gray", id="detail-similar"),
                 ),
                 rx.cond(

@@ -89,3 +89,26 @@ async def test_another_orgs_curator_cannot_open_or_approve(org, database_url) ->
     assert "not found" in str(await other.open(cid))
     assert "not found" in str(await other.approve(cid))
     assert _status(database_url, cid) == ("pending", None, False)
+
+
+async def test_curator_supersedes_a_similar_item_when_approving(org, database_url) -> None:
+    state = ReviewState()
+    state.session_token = await _session(f"sup-{org.slug}@example.com", org.slug, "curator")
+    first = _pending(database_url, org.id, "Old advice about pool sizes")
+    await state.load()
+    await state.approve(first)
+    with psycopg.connect(database_url, autocommit=True) as c:
+        old_item = str(c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (first,)).fetchone()[0])
+        second = _pending(database_url, org.id, "New advice about pool sizes")
+        c.execute("UPDATE contributions SET similar_items = %s::jsonb WHERE id = %s", (
+            f'[{{"id": "{old_item}", "title": "Old advice", "similarity": 0.95, "jaccard": 0.5, '
+            f'"own_org": true, "is_public": false, "near_duplicate": true}}]', second))
+    await state.open(second)
+    assert state.open_similar[0]["own"] == "yes"
+    state.toggle_supersede(old_item)
+    await state.approve(second)
+    with psycopg.connect(database_url) as c:
+        expired, by = c.execute("SELECT expired_at IS NOT NULL, superseded_by FROM knowledge_items WHERE id = %s",
+                                (old_item,)).fetchone()
+        new_item = c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (second,)).fetchone()[0]
+    assert expired and by == new_item

@@ -55,10 +55,14 @@ async def list_pending_contributions(
 @router.post("/contributions/{contribution_id}/approve", response_model=ApproveOut, tags=["review"],
              operation_id="approve_contribution")
 async def approve_contribution(contribution_id: str, who: Principal, body: ApproveIn | None = None) -> ApproveOut:
-    """Approve: the contribution becomes a knowledge item (private unless is_public)."""
+    """Approve: the contribution becomes a knowledge item (private unless is_public). With
+    ``supersedes``, that live item of your org is retired (expired, superseded_by the new one) in
+    the same transaction."""
     reviewer = _reviewer(who)
+    body = body or ApproveIn()
     async with session_scope() as session:
-        item = await review.approve(session, reviewer, contribution_id, is_public=(body or ApproveIn()).is_public)
+        item = await review.approve(session, reviewer, contribution_id, is_public=body.is_public,
+                                    supersedes=body.supersedes)
     return ApproveOut(status="approved", item_id=item.id)
 
 
