@@ -4,17 +4,21 @@ import reflex as rx
 
 from hivemind_api.api.app import create_api
 from hivemind_app import routes
+from hivemind_app.feed_listener import feed_listener
 from hivemind_app.lifespan import hivemind_runtime
 from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.login import LoginState, login_page
 from hivemind_app.pages.review import ReviewState, review_page
 from hivemind_app.pages.setup import SetupState, setup_page
+from hivemind_app.state.feed import OrgFeedState, PublicFeedState
 
 app = rx.App(api_transformer=create_api())
 app.register_lifespan_task(hivemind_runtime)
+app.register_lifespan_task(feed_listener)
 
-app.add_page(home_page, route=routes.HOME, title="HiveMind", on_load=HomeState.load)
+app.add_page(home_page, route=routes.HOME, title="HiveMind",
+             on_load=[HomeState.load, PublicFeedState.join, OrgFeedState.join])
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · HiveMind", on_load=LoginState.load)
 app.add_page(setup_page, route=routes.SETUP, title="Set up · HiveMind", on_load=SetupState.load)
 app.add_page(review_page, route=routes.REVIEW, title="Review · HiveMind", on_load=ReviewState.load)

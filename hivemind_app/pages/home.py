@@ -11,6 +11,37 @@ from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.components.stat_card import stat_card
 from hivemind_app.pages.setup import SetupState
 from hivemind_app.state.auth import AuthState
+from hivemind_app.state.feed import OrgFeedState, PublicFeedState
+
+
+def _feed_entry(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.text(row["at"], size="1", color_scheme="gray", width="5em"),
+        rx.badge(row["type"], variant="soft"),
+        rx.text(row["title"], size="2", weight="medium"),
+        rx.text(row["org"], size="1", color_scheme="gray"),
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def feed_card(title: str, entries: rx.Var, element_id: str, empty: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon("radio", size=16, color=rx.color("green", 9)), rx.text(title, weight="bold"),
+                      align="center", spacing="2"),
+            rx.cond(
+                entries.length() > 0,
+                rx.vstack(rx.foreach(entries, _feed_entry), spacing="1", width="100%"),
+                rx.text(empty, size="2", color_scheme="gray"),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        id=element_id,
+    )
 
 
 class HomeState(AuthState):
@@ -53,6 +84,14 @@ def _body() -> rx.Component:
             stat_card("Active API keys", HomeState.active_keys, "agents that can connect", card_id="stat-keys"),
             stat_card("Members", HomeState.members, "curators, admins and viewers", card_id="stat-members"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.grid(
+            feed_card("Public commons, live", PublicFeedState.entries, "feed-public",
+                      "Nothing published yet."),
+            feed_card("Your org, live", OrgFeedState.entries, "feed-org", "No activity yet."),
+            columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",
             width="100%",
         ),

@@ -1,0 +1,79 @@
+"""The live feeds, read from the events table (SPEC §2): the public commons and one org's own.
+
+Feeds are always rebuilt from the table, never appended from a notification, so every backend
+process and every reconnect shows the same, complete history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+FEED_SIZE = 20
+PUBLIC_TYPES = ("knowledge.approved", "knowledge.published")
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    event_id: int
+    type: str
+    title: str
+    category: str
+    org_name: str
+    item_id: str | None
+    at: datetime
+    is_public: bool
+
+
+_COLUMNS = """
+    e.id, e.type, coalesce(e.summary->>'title', '') AS title, coalesce(e.summary->>'category', '') AS category,
+    o.name AS org_name, e.knowledge_item_id, e.created_at, e.is_public
+"""
+
+
+def _entries(rows) -> list[FeedEntry]:  # noqa: ANN001 - SQLAlchemy rows
+    return [FeedEntry(r.id, r.type, r.title, r.category, r.org_name,
+                      str(r.knowledge_item_id) if r.knowledge_item_id else None, r.created_at, r.is_public)
+            for r in rows]
+
+
+async def public_feed(session: AsyncSession, limit: int = FEED_SIZE) -> list[FeedEntry]:
+    """What every org sees: items entering the public commons."""
+    rows = (await session.exec(sa.text(
+        f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
+        "WHERE e.is_public AND e.type IN :types ORDER BY e.id DESC LIMIT :n"
+    ).bindparams(sa.bindparam("types", expanding=True)), params={"types": list(PUBLIC_TYPES), "n": limit})).all()
+    return _entries(rows)
+
+
+async def org_feed(session: AsyncSession, org_id: uuid.UUID, limit: int = FEED_SIZE) -> list[FeedEntry]:
+    """Everything that happened in one org (its members only)."""
+    rows = (await session.exec(sa.text(
+        f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
+        "WHERE e.org_id = :org ORDER BY e.id DESC LIMIT :n"
+    ), params={"org": org_id, "n": limit})).all()
+    return _entries(rows)
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    return int((await session.exec(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
+
+
+@dataclass(frozen=True)
+class Changes:
+    last_id: int
+    org_ids: set[uuid.UUID]
+    public: bool
+
+
+async def changes_after(session: AsyncSession, last_id: int) -> Changes:
+    """Which feeds changed since event ``last_id``: catch-up after a missed notification."""
+    row = (await session.exec(sa.text(
+        "SELECT coalesce(max(id), :last) AS last_id, coalesce(array_agg(DISTINCT org_id), '{}') AS orgs, "
+        "coalesce(bool_or(is_public AND type IN :types), false) AS public FROM events WHERE id > :last"
+    ).bindparams(sa.bindparam("types", expanding=True)), params={"last": last_id, "types": list(PUBLIC_TYPES)})).one()
+    return Changes(int(row.last_id), set(row.orgs or []), bool(row.public))

@@ -1,0 +1,69 @@
+"""The backend's feed listener: one LISTEN connection, feeds rebuilt from the events table, and
+nothing lost when that connection dies (it reconnects and catches up)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import psycopg
+import pytest
+import reflex as rx
+from redis import Redis
+
+from tests.integration.backend import backend
+from tests.integration.test_health import _env
+
+pytestmark = pytest.mark.usefixtures("external_target")
+
+
+def _event(url: str, org_id: uuid.UUID, title: str, *, public: bool, notify: bool) -> None:
+    with psycopg.connect(url, autocommit=True) as c:
+        event_id = c.execute(
+            "INSERT INTO events (type, org_id, is_public, summary) VALUES (%s, %s, %s, %s) RETURNING id",
+            ("knowledge.published" if public else "knowledge.approved", org_id, public,
+             json.dumps({"title": title, "category": "tooling"}))).fetchone()[0]
+        if notify:
+            c.execute("SELECT pg_notify('hivemind_events', %s)", (str(event_id),))
+
+
+def test_feeds_follow_the_events_table_across_a_lost_connection(external_target) -> None:
+    from hivemind_app.hivemind_app import app
+    from hivemind_app.state.feed import PUBLIC_TOKEN, OrgFeedState, PublicFeedState, joined_orgs, org_token
+
+    redis_url = external_target.redis_url.rsplit("/", 1)[0] + "/10"
+    Redis.from_url(redis_url).flushdb()
+    url = external_target.create_database()
+    with backend(_env(url, redis_url)) as client:
+        with psycopg.connect(url, autocommit=True) as c:
+            org = c.execute("INSERT INTO orgs (slug, name) VALUES ('feedorg', 'Feed Org') RETURNING id").fetchone()[0]
+        joined_orgs.add(org)  # as if a member's tab had joined the org's feed
+
+        async def titles(token: str, cls: type) -> list[str]:
+            state = await app.state_manager.get_state(rx.BaseStateToken(ident=token, cls=cls))
+            return [e["title"] for e in (await state.get_state(cls)).entries]
+
+        def wait_for_title(token: str, cls: type, title: str, timeout: float = 10) -> list[str]:
+            deadline = time.monotonic() + timeout
+            while True:
+                seen = client.portal.call(titles, token, cls)
+                if title in seen or time.monotonic() > deadline:
+                    return seen
+                time.sleep(0.1)
+
+        _event(url, org, "first public", public=True, notify=True)
+        assert "first public" in wait_for_title(PUBLIC_TOKEN, PublicFeedState, "first public")
+        _event(url, org, "first private", public=False, notify=True)
+        assert "first private" in wait_for_title(org_token(org), OrgFeedState, "first private")
+        assert "first private" not in client.portal.call(titles, PUBLIC_TOKEN, PublicFeedState)
+
+        with psycopg.connect(url, autocommit=True) as c:  # the listener's connection dies …
+            killed = c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND query ILIKE 'LISTEN%'").fetchall()
+        assert killed == [(True,)]  # exactly one LISTEN connection in this process
+        _event(url, org, "while away", public=True, notify=False)  # … and this notification is never sent
+        assert "while away" in wait_for_title(PUBLIC_TOKEN, PublicFeedState, "while away")
+        _event(url, org, "after reconnect", public=False, notify=True)
+        assert "after reconnect" in wait_for_title(org_token(org), OrgFeedState, "after reconnect")
+        joined_orgs.discard(org)
