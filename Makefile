@@ -17,13 +17,14 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval clean
+.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
 	@echo "make test    install, then run every test"
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
+	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
 	@echo "make eval    scrubbing and injection screening on the labelled corpus (leaks, over-redaction, recall)"
 
 install: system-deps bun python-deps
@@ -87,6 +88,10 @@ bench: install
 # corpus in tests/trust_eval/ (the unit tests assert the same floors).
 eval: python-deps
 	$(PY) -m tests.trust_eval.evaluate
+
+# A PNG of every dashboard page into docs/screenshots/ (a fresh app, realistic data).
+screenshots: install
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/screenshots.py -q
 
 clean:
 	rm -rf .web .states test-results .pytest_cache
