@@ -10,6 +10,7 @@ from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.login import LoginState, login_page
 from hivemind_app.pages.review import ReviewState, review_page
+from hivemind_app.pages.rules import RulesState, rules_page
 from hivemind_app.pages.setup import SetupState, setup_page
 from hivemind_app.state.feed import OrgFeedState, PublicFeedState
 
@@ -23,3 +24,4 @@ app.add_page(login_page, route=routes.LOGIN, title="Sign in · HiveMind", on_loa
 app.add_page(setup_page, route=routes.SETUP, title="Set up · HiveMind", on_load=SetupState.load)
 app.add_page(review_page, route=routes.REVIEW, title="Review · HiveMind", on_load=ReviewState.load)
 app.add_page(keys_page, route=routes.KEYS, title="API keys · HiveMind", on_load=KeysState.load)
+app.add_page(rules_page, route=routes.RULES, title="Auto-approve rules · HiveMind", on_load=RulesState.load)

@@ -69,7 +69,7 @@ QUEUE_SORTS = ("newest", "oldest", "prescreen")
 
 async def list_pending(
     session: AsyncSession, org_id: uuid.UUID, *, limit: int = 50, offset: int = 0, status: str = "pending",
-    category: str | None = None, flagged: bool | None = None, sort: str = "newest",
+    category: str | None = None, flagged: bool | None = None, sort: str = "newest", agent: str | None = None,
 ) -> PendingPage:
     """The org's review queue (or its blocked, duplicate, … contributions), paged in SQL."""
     if not 1 <= limit <= 200:
@@ -86,6 +86,8 @@ async def list_pending(
         where.append(Contribution.category == category)
     if flagged is not None:
         where.append(Contribution.flags != [] if flagged else Contribution.flags == [])
+    if agent:
+        where.append(Contribution.source_agent_id == agent.strip())
     order = {
         "newest": (Contribution.created_at.desc(), Contribution.id.desc()),
         "oldest": (Contribution.created_at.asc(), Contribution.id.asc()),

@@ -13,6 +13,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Home", routes.HOME, "house"),
     ("Review queue", routes.REVIEW, "inbox"),
     ("API keys", routes.KEYS, "key-round"),
+    ("Auto-approve rules", routes.RULES, "list-checks"),
 ]
 
 

@@ -33,6 +33,8 @@ class ReviewState(AuthState):
     status: str = "pending"
     category: str = ALL
     sort: str = "newest"
+    flagged: str = ALL  # all | flagged | unflagged
+    agent: str = ""
     page: int = 0
     total: int = 0
     rows: list[dict[str, str]] = []
@@ -73,6 +75,7 @@ class ReviewState(AuthState):
             page = await review.list_pending(
                 db, principal.org.id, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE, status=self.status,
                 category=None if self.category == ALL else self.category, sort=self.sort,
+                flagged=None if self.flagged == ALL else self.flagged == "flagged", agent=self.agent or None,
             )
         self.total = page.total
         self.rows = [_row(c) for c in page.items]
@@ -109,6 +112,16 @@ class ReviewState(AuthState):
     @rx.event
     async def set_sort(self, value: str):
         self.sort = value
+        return await self._refilter()
+
+    @rx.event
+    async def set_flagged_filter(self, value: str):
+        self.flagged = value
+        return await self._refilter()
+
+    @rx.event
+    async def set_agent_filter(self, value: str):
+        self.agent = value.strip()
         return await self._refilter()
 
     @rx.event
@@ -224,6 +237,10 @@ def _filters() -> rx.Component:
                   id="filter-category"),
         rx.select(["newest", "oldest", "prescreen"], value=ReviewState.sort, on_change=ReviewState.set_sort,
                   id="sort"),
+        rx.select([ALL, "flagged", "unflagged"], value=ReviewState.flagged, on_change=ReviewState.set_flagged_filter,
+                  id="filter-flagged"),
+        rx.input(placeholder="agent id", value=ReviewState.agent, on_change=ReviewState.set_agent_filter,
+                 debounce_timeout=300, id="filter-agent", width="12em"),
         rx.spacer(),
         rx.cond(
             ReviewState.can_curate & (ReviewState.status == "pending"),

@@ -112,3 +112,21 @@ async def test_curator_supersedes_a_similar_item_when_approving(org, database_ur
                                 (old_item,)).fetchone()
         new_item = c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (second,)).fetchone()[0]
     assert expired and by == new_item
+
+
+async def test_queue_filters_by_agent_and_flags(org, database_url) -> None:
+    a = _pending(database_url, org.id, "From agent r")
+    b = _pending(database_url, org.id, "Flagged one")
+    with psycopg.connect(database_url, autocommit=True) as c:
+        c.execute("UPDATE contributions SET source_agent_id = 'agent-other', flags = '{burst}' WHERE id = %s", (b,))
+    state = ReviewState()
+    state.session_token = await _session(f"filters-{org.slug}@example.com", org.slug, "viewer")
+    await state.load()
+    assert {r["id"] for r in state.rows} == {a, b}
+    await state.set_agent_filter("agent-other")
+    assert [r["id"] for r in state.rows] == [b] and state.rows[0]["flags"] == "burst"
+    await state.set_agent_filter("")
+    await state.set_flagged_filter("unflagged")
+    assert [r["id"] for r in state.rows] == [a]
+    await state.set_flagged_filter("flagged")
+    assert [r["id"] for r in state.rows] == [b]

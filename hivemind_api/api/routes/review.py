@@ -40,6 +40,7 @@ async def list_pending_contributions(
     category: str | None = None,
     flagged: bool | None = None,
     sort: str = "newest",
+    agent: str | None = None,
 ) -> PendingListOut:
     """Your org's review queue (curator keys): ``status`` pending (default), blocked, duplicate,
     rejected or approved; ``flagged`` for burst-flagged ones; ``sort`` newest, oldest or
@@ -48,7 +49,7 @@ async def list_pending_contributions(
     reviewer = _reviewer(who)
     async with session_scope() as session:
         page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset, status=status,
-                                         category=category, flagged=flagged, sort=sort)
+                                         category=category, flagged=flagged, sort=sort, agent=agent)
     return PendingListOut(items=page.items, total=page.total, limit=page.limit, offset=page.offset)
 
 
