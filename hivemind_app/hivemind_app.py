@@ -8,6 +8,7 @@ from hivemind_app.feed_listener import feed_listener
 from hivemind_app.lifespan import hivemind_runtime
 from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
+from hivemind_app.pages.knowledge import KnowledgeState, knowledge_page
 from hivemind_app.pages.login import LoginState, login_page
 from hivemind_app.pages.review import ReviewState, review_page
 from hivemind_app.pages.rules import RulesState, rules_page
@@ -25,3 +26,4 @@ app.add_page(setup_page, route=routes.SETUP, title="Set up · HiveMind", on_load
 app.add_page(review_page, route=routes.REVIEW, title="Review · HiveMind", on_load=ReviewState.load)
 app.add_page(keys_page, route=routes.KEYS, title="API keys · HiveMind", on_load=KeysState.load)
 app.add_page(rules_page, route=routes.RULES, title="Auto-approve rules · HiveMind", on_load=RulesState.load)
+app.add_page(knowledge_page, route=routes.KNOWLEDGE, title="Knowledge · HiveMind", on_load=KnowledgeState.load)

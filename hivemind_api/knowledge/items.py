@@ -16,7 +16,7 @@ from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.db.models import Contribution, KnowledgeItem, Org
 from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events import append_event
-from hivemind_api.knowledge.access import require_curator, require_writer
+from hivemind_api.knowledge.access import OrgViewer, require_curator, require_writer
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.validation import parse_uuid
@@ -71,10 +71,14 @@ async def _visible_item(session: AsyncSession, principal: KeyPrincipal, item_id:
     return row
 
 
-async def get_item(session: AsyncSession, principal: KeyPrincipal, item_id: str, *, run_id: str | None = None) -> ItemDetail:
+async def get_item(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str, *,
+                   run_id: str | None = None) -> ItemDetail:
+    """The full item; an agent's read is recorded as a retrieval, a dashboard member's is not."""
     item, org = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
     intact = content_hash(item.content) == item.content_hash
-    await record_retrievals(session, principal, [item.id], run_id=run_id)
+    recorded = not isinstance(principal, OrgViewer)
+    if recorded:
+        await record_retrievals(session, principal, [item.id], run_id=run_id)
     return ItemDetail(
         id=item.id, title=item.title, content=item.content, category=item.category,
         confidence=item.confidence, framework=item.framework, language=item.language,
@@ -82,13 +86,41 @@ async def get_item(session: AsyncSession, principal: KeyPrincipal, item_id: str,
         source_agent_id=item.source_agent_id, run_id=item.run_id,
         contributed_at=item.contributed_at, approved_at=item.approved_at,
         content_hash=item.content_hash, is_public=item.is_public,
-        quality_score=item.quality_score, retrieval_count=item.retrieval_count + 1,
+        quality_score=item.quality_score, retrieval_count=item.retrieval_count + recorded,
         helpful_count=item.helpful_count, not_helpful_count=item.not_helpful_count,
         valid_at=item.valid_at, invalid_at=item.invalid_at, expired_at=item.expired_at,
         superseded_by=item.superseded_by,
         integrity_verified=True if intact else None,
         integrity_warning=None if intact else INTEGRITY_WARNING,
     )
+
+
+@dataclass(frozen=True)
+class ItemActivity:
+    """How an item is used: retrievals by its own org vs others, outcomes, and its history."""
+
+    retrievals_own: int
+    retrievals_others: int
+    solved: int
+    not_helpful: int
+    events: list[tuple[str, datetime]]
+
+
+async def item_activity(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str) -> ItemActivity:
+    item, _ = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
+    counts = (await session.exec(sa.text(
+        "SELECT count(*) FILTER (WHERE kind = 'retrieval' AND by_own_org) AS own, "
+        "count(*) FILTER (WHERE kind = 'retrieval' AND NOT by_own_org) AS others, "
+        "count(*) FILTER (WHERE kind = 'outcome_solved') AS solved, "
+        "count(*) FILTER (WHERE kind = 'outcome_not_helpful') AS not_helpful "
+        "FROM signals WHERE knowledge_item_id = :id"
+    ), params={"id": item.id})).one()
+    events = (await session.exec(sa.text(
+        "SELECT type, created_at FROM events WHERE knowledge_item_id = :id AND (org_id = :org OR is_public) "
+        "ORDER BY id DESC LIMIT 20"
+    ), params={"id": item.id, "org": principal.org_id})).all()
+    return ItemActivity(int(counts.own), int(counts.others), int(counts.solved), int(counts.not_helpful),
+                        [(e.type, e.created_at) for e in events])
 
 
 @dataclass(frozen=True)
@@ -145,7 +177,8 @@ class PublishResult:
     message: str
 
 
-async def set_public(session: AsyncSession, principal: KeyPrincipal, item_id: str, is_public: bool) -> PublishResult:
+async def set_public(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str,
+                     is_public: bool) -> PublishResult:
     """Publish to (or withdraw from) the public commons: curator keys of the owning org only."""
     require_curator(principal)
     target = parse_uuid(item_id, "item id")
@@ -167,7 +200,9 @@ async def set_public(session: AsyncSession, principal: KeyPrincipal, item_id: st
     # The unpublish event is public too: public subscribers must learn the item is gone.
     await append_event(session, "knowledge.published" if is_public else "knowledge.unpublished",
                        org_id=item.org_id, is_public=True, item=item)
-    await audit.record(session, actor=f"agent:{principal.agent_id}", actor_key_id=principal.key_id,
+    viewer = isinstance(principal, OrgViewer)
+    await audit.record(session, actor=principal.label if viewer else f"agent:{principal.agent_id}",
+                       actor_key_id=principal.key_id, actor_user_id=principal.user_id if viewer else None,
                        action="knowledge.published" if is_public else "knowledge.unpublished",
                        org_id=item.org_id, target_type="knowledge_item", target_id=str(item.id))
     message = "Knowledge published to the public commons." if is_public else "Knowledge unpublished from the public commons."

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.knowledge.access import OrgViewer
 from hivemind_api.embeddings import embed_query
 from hivemind_api.errors import InvalidInput
 from hivemind_api.knowledge.validation import validate_category
@@ -173,7 +174,7 @@ def _search_sql(where: str, with_content: bool, record: bool = True) -> sa.TextC
 
 async def search(
     session: AsyncSession,
-    principal: KeyPrincipal,
+    principal: KeyPrincipal | OrgViewer,
     query: str,
     query_vector: list[float] | None = None,
     *,
@@ -190,6 +191,8 @@ async def search(
     Without ``query_vector`` the query is embedded here, in a thread, while the session checks
     out its connection: the two overlap instead of adding up.
     """
+    if isinstance(principal, OrgViewer):
+        record = False  # a dashboard member browsing is not an agent retrieving
     query = (query or "").strip()
     if not query:
         raise InvalidInput("query must not be empty")

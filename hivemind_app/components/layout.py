@@ -12,6 +12,7 @@ from hivemind_app.state.auth import AuthState
 NAV: list[tuple[str, str, str]] = [
     ("Home", routes.HOME, "house"),
     ("Review queue", routes.REVIEW, "inbox"),
+    ("Knowledge", routes.KNOWLEDGE, "book-open"),
     ("API keys", routes.KEYS, "key-round"),
     ("Auto-approve rules", routes.RULES, "list-checks"),
 ]

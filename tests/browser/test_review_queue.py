@@ -87,6 +87,15 @@ def test_approve_reject_and_bulk_approve_from_the_queue(harness, cli, page: Page
     found = httpx.get(_api() + "/api/v1/knowledge/search", headers={"X-API-Key": key},
                       params={"query": "gunicorn worker timeout behind nginx"}, timeout=60).json()
     assert found["results"] and found["results"][0]["title"].startswith("Gunicorn workers time out")
+    item_id = found["results"][0]["id"]
+    page.goto(base + "/knowledge")  # and in the dashboard's knowledge browser
+    page.locator("#search").fill("gunicorn worker timeout behind nginx")
+    page.locator(f"#result-{item_id}").click()
+    expect(page.locator("#item-title")).to_contain_text("Gunicorn workers time out", timeout=TIMEOUT)
+    expect(page.locator("#item-integrity")).to_have_text("verified")
+    page.locator("#publish").click()
+    expect(page.locator("#item-public")).to_have_text("public", timeout=TIMEOUT)
+    page.goto(base + "/review")
 
     page.locator(f"#open-{reject_me}").click()
     expect(page.locator("#detail-title")).to_contain_text("Restarting the laptop", timeout=TIMEOUT)

@@ -1,0 +1,233 @@
+"""Knowledge browser: the same hybrid search agents use, and each item's provenance, quality,
+usage and history; curators publish to or withdraw from the public commons.
+
+A member browses as their org's agents see the commons (``OrgViewer``): private items of their
+org plus the public ones. Browsing records no retrievals, so usage stays what agents did.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hivemind_api.accounts.sessions import SessionPrincipal
+from hivemind_api.db.engine import session_scope
+from hivemind_api.errors import DomainError
+from hivemind_api.knowledge import items
+from hivemind_api.knowledge.access import OrgViewer
+from hivemind_api.knowledge.search import SearchFilters, search
+from hivemind_api.vocab import CATEGORIES
+from hivemind_app.components.layout import page_layout
+from hivemind_app.state.auth import AuthState
+
+ALL = "all"
+
+
+def _viewer(p: SessionPrincipal) -> OrgViewer:
+    return OrgViewer(org_id=p.org.id, org_slug=p.org.slug, label=p.user.email, user_id=p.user.id,
+                     role="curator" if p.can_curate else "reader")
+
+
+def _stamp(value) -> str:  # noqa: ANN001 - datetime or None
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+class KnowledgeState(AuthState):
+    query: str = ""
+    category: str = ALL
+    results: list[dict[str, str]] = []
+    total: int = 0
+    item: dict[str, str] = {}
+    item_events: list[str] = []
+
+    @rx.var
+    def can_curate(self) -> bool:
+        return self.role in ("curator", "admin")
+
+    @rx.event
+    async def load(self):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        self._show(principal)
+        return None
+
+    async def _search(self) -> None:
+        principal = await self._principal()
+        if principal is None or not self.query.strip():
+            self.results, self.total = [], 0
+            return
+        async with session_scope() as db:
+            result = await search(db, _viewer(principal), self.query,
+                                  filters=SearchFilters(category=None if self.category == ALL else self.category),
+                                  limit=20)
+        self.total = result.total_found
+        self.results = [
+            {"id": str(h.id), "title": h.title, "category": h.category, "org": h.org_attribution,
+             "quality": f"{h.quality_score:.2f}", "relevance": f"{h.relevance_score:.2f}",
+             "public": "public" if h.is_public else "private"}
+            for h in result.results
+        ]
+
+    @rx.event(supersedes=True)
+    async def set_query(self, value: str):
+        self.query = value
+        await self._search()
+
+    @rx.event
+    async def set_category_filter(self, value: str):
+        self.category = value
+        await self._search()
+
+    async def _load_item(self, principal: SessionPrincipal, item_id: str) -> None:
+        viewer = _viewer(principal)
+        async with session_scope() as db:
+            d = await items.get_item(db, viewer, item_id)
+            a = await items.item_activity(db, viewer, item_id)
+        self.item = {
+            "id": str(d.id), "title": d.title, "content": d.content, "category": d.category,
+            "org": d.org_attribution, "agent": d.source_agent_id, "run": d.run_id or "—",
+            "contributed": _stamp(d.contributed_at), "approved": _stamp(d.approved_at),
+            "hash": d.content_hash, "integrity": "verified" if d.integrity_verified else (d.integrity_warning or ""),
+            "public": "public" if d.is_public else "private", "quality": f"{d.quality_score:.2f}",
+            "confidence": f"{d.confidence:.2f}", "own": str(a.retrievals_own), "others": str(a.retrievals_others),
+            "solved": str(a.solved), "not_helpful": str(a.not_helpful),
+            "valid": f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
+                     + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
+            "mine": "yes" if d.org_attribution == principal.org.slug else "",
+        }
+        self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
+
+    @rx.event
+    async def open(self, item_id: str):
+        principal = await self._principal()
+        if principal is None:
+            return AuthState.require_session
+        try:
+            await self._load_item(principal, item_id)
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        return None
+
+    @rx.event
+    def close(self):
+        self.item = {}
+
+    @rx.event
+    async def set_public(self, is_public: bool):
+        principal = await self._principal()
+        if principal is None or not principal.can_curate:
+            return rx.toast.error("Only curators and admins can publish.")
+        item_id = self.item.get("id", "")
+        try:
+            async with session_scope() as db:
+                result = await items.set_public(db, _viewer(principal), item_id, is_public)
+            await self._load_item(principal, item_id)
+            await self._search()
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        return rx.toast.success(result.message)
+
+
+def _result_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row["title"], on_click=KnowledgeState.open(row["id"]), cursor="pointer",
+                              id="result-" + row["id"])),
+        rx.table.cell(rx.badge(row["category"], variant="soft")),
+        rx.table.cell(row["org"]),
+        rx.table.cell(row["relevance"]),
+        rx.table.cell(row["quality"]),
+        rx.table.cell(row["public"]),
+    )
+
+
+def _fact(label: str, value: rx.Var, element_id: str | None = None) -> rx.Component:
+    return rx.hstack(rx.text(label, size="2", color_scheme="gray", width="9em"), rx.text(value, size="2", id=element_id),
+                     spacing="2")
+
+
+def _detail() -> rx.Component:
+    return rx.cond(
+        KnowledgeState.item.contains("id"),
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.heading(KnowledgeState.item["title"], size="4", id="item-title"), rx.spacer(),
+                          rx.badge(KnowledgeState.item["public"], id="item-public"),
+                          rx.icon_button(rx.icon("x"), on_click=KnowledgeState.close, variant="ghost"),
+                          width="100%", align="center"),
+                rx.box(rx.markdown(KnowledgeState.item["content"]), width="100%"),
+                rx.grid(
+                    rx.vstack(
+                        rx.text("Provenance", weight="bold"),
+                        _fact("org", KnowledgeState.item["org"]),
+                        _fact("agent", KnowledgeState.item["agent"]),
+                        _fact("run", KnowledgeState.item["run"]),
+                        _fact("contributed", KnowledgeState.item["contributed"]),
+                        _fact("approved", KnowledgeState.item["approved"]),
+                        _fact("integrity", KnowledgeState.item["integrity"], "item-integrity"),
+                        _fact("validity", KnowledgeState.item["valid"]),
+                        spacing="1",
+                    ),
+                    rx.vstack(
+                        rx.text("Quality and use", weight="bold"),
+                        _fact("quality", KnowledgeState.item["quality"], "item-quality"),
+                        _fact("confidence", KnowledgeState.item["confidence"]),
+                        _fact("retrievals, own org", KnowledgeState.item["own"], "item-own"),
+                        _fact("retrievals, others", KnowledgeState.item["others"], "item-others"),
+                        _fact("solved", KnowledgeState.item["solved"]),
+                        _fact("did not help", KnowledgeState.item["not_helpful"]),
+                        spacing="1",
+                    ),
+                    rx.vstack(
+                        rx.text("History", weight="bold"),
+                        rx.unordered_list(rx.foreach(KnowledgeState.item_events,
+                                                     lambda e: rx.list_item(rx.text(e, size="2"))), id="item-events"),
+                        spacing="1",
+                    ),
+                    columns="3", spacing="4", width="100%",
+                ),
+                rx.cond(
+                    KnowledgeState.can_curate & (KnowledgeState.item["mine"] == "yes"),
+                    rx.cond(
+                        KnowledgeState.item["public"] == "public",
+                        rx.button("Unpublish", on_click=KnowledgeState.set_public(False), id="unpublish",
+                                  variant="soft", color_scheme="orange"),
+                        rx.button("Publish to the commons", on_click=KnowledgeState.set_public(True), id="publish"),
+                    ),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="item",
+        ),
+    )
+
+
+def _body() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.input(placeholder="Search your org's knowledge and the public commons…", value=KnowledgeState.query,
+                     on_change=KnowledgeState.set_query, debounce_timeout=300, id="search", width="32em"),
+            rx.select([ALL, *CATEGORIES], value=KnowledgeState.category, on_change=KnowledgeState.set_category_filter,
+                      id="search-category"),
+            spacing="3", align="center",
+        ),
+        _detail(),
+        rx.cond(
+            KnowledgeState.results.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Title", "Category", "Org", "Relevance", "Quality", "")])),
+                rx.table.body(rx.foreach(KnowledgeState.results, _result_row)),
+                width="100%",
+                id="results",
+            ),
+            rx.text(rx.cond(KnowledgeState.query == "", "Type to search.", "No results."), size="2",
+                    color_scheme="gray", id="results-empty"),
+        ),
+        width="100%",
+        spacing="4",
+    )
+
+
+knowledge_page = page_layout("Knowledge", _body)

@@ -1,0 +1,82 @@
+"""The knowledge browser's handlers: hybrid search as the org's agents see the commons, no
+retrievals recorded for browsing, item provenance and use, publishing by curators only."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from hivemind_api import embeddings
+from hivemind_api.accounts.orgs import create_org
+from hivemind_api.db.engine import session_scope
+from hivemind_app.pages.knowledge import KnowledgeState
+from tests.integration.test_review_state import _session
+
+
+def _item(url: str, org_id: uuid.UUID, content: str, *, public: bool) -> str:
+    vector = embeddings.embed([content])[0]
+    with psycopg.connect(url, autocommit=True) as c:
+        return str(c.execute(
+            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+            "content, is_public, embedding, embedding_model) VALUES (%s, 'agent-k', 'tooling', "
+            "encode(sha256(%s::bytea), 'hex'), now(), %s, %s, %s, %s::vector, 'test') RETURNING id",
+            (org_id, content, content[:60], content, public, str(vector))).fetchone()[0])
+
+
+@pytest.fixture
+async def orgs(db):
+    async with session_scope() as s:
+        mine = await create_org(s, "kb-" + uuid.uuid4().hex[:8])
+        other = await create_org(s, mine.slug + "-o")
+    return mine, other
+
+
+async def _state(org, role: str) -> KnowledgeState:
+    state = KnowledgeState()
+    state.session_token = await _session(f"{role}-{org.slug}@example.com", org.slug, role)
+    await state.load()
+    return state
+
+
+async def test_search_shows_what_the_orgs_agents_see_and_records_nothing(orgs, database_url) -> None:
+    mine, other = orgs
+    own = _item(database_url, mine.id, "Use ripgrep's --glob to skip node_modules when searching big repos.", public=False)
+    theirs_public = _item(database_url, other.id, "ripgrep respects .gitignore; pass --no-ignore to search ignored files.",
+                          public=True)
+    theirs_private = _item(database_url, other.id, "Our ripgrep wrapper lives in tools/rg.sh and adds --hidden.",
+                           public=False)
+    viewer = await _state(mine, "viewer")
+    await viewer.set_query("ripgrep ignore files search")
+    ids = {r["id"] for r in viewer.results}
+    assert own in ids and theirs_public in ids and theirs_private not in ids
+    await viewer.open(theirs_public)
+    assert viewer.item["org"] == other.slug and viewer.item["integrity"] == "verified"
+    assert "not found" in str(await viewer.open(theirs_private))
+    with psycopg.connect(database_url) as c:
+        assert c.execute("SELECT count(*) FROM signals WHERE knowledge_item_id = ANY(%s::uuid[])",
+                         ([own, theirs_public],)).fetchone()[0] == 0
+    await viewer.set_category_filter("config")
+    assert viewer.results == []
+
+
+async def test_curators_publish_their_own_items_only(orgs, database_url) -> None:
+    mine, other = orgs
+    own = _item(database_url, mine.id, "Pin Terraform providers with a lock file committed to the repo.", public=False)
+    theirs = _item(database_url, other.id, "Terraform lock files record provider checksums per platform.", public=True)
+    viewer = await _state(mine, "viewer")
+    await viewer.open(own)
+    assert "Only curators" in str(await viewer.set_public(True))
+    curator = await _state(mine, "curator")
+    await curator.open(own)
+    assert "published" in str(await curator.set_public(True)).lower()
+    assert curator.item["public"] == "public" and any("knowledge.published" in e for e in curator.item_events)
+    with psycopg.connect(database_url) as c:
+        actor = c.execute("SELECT actor_label FROM audit_log WHERE target_id = %s AND action = 'knowledge.published'",
+                          (own,)).fetchone()[0]
+    assert actor == f"curator-{mine.slug}@example.com"
+    await curator.open(theirs)
+    assert "not found" in str(await curator.set_public(False))
+    with psycopg.connect(database_url) as c:
+        assert c.execute("SELECT is_public FROM knowledge_items WHERE id = %s", (theirs,)).fetchone()[0] is True
