@@ -62,6 +62,8 @@ def test_screenshots(harness, cli, page: Page) -> None:
         _status(cli, cid)
     httpx.post(f"{_api()}/api/v1/contributions/{ids[1]}/approve", headers={"X-API-Key": curator},
                json={"is_public": True}, timeout=30)
+    httpx.post(f"{_api()}/api/v1/contributions/{ids[2]}/approve", headers={"X-API-Key": curator},
+               json={"is_public": False}, timeout=30)
     page.goto(base + "/")
     expect(page.locator("#feed-public")).to_contain_text("Gunicorn", timeout=TIMEOUT)
     _shot(page, "home")
@@ -69,6 +71,14 @@ def test_screenshots(harness, cli, page: Page) -> None:
     page.locator(f"#open-{ids[0]}").click()
     expect(page.locator("#detail-title")).to_be_visible(timeout=TIMEOUT)
     _shot(page, "review")
+    page.goto(base + "/knowledge")
+    page.locator("#search").fill("postgres connection pool pgbouncer")
+    page.wait_for_timeout(1500)
+    _shot(page, "knowledge")
+    cli("rule", "add", "--org", "acme", "--category", "tooling", "--min-score", "70")
+    page.goto(base + "/settings/rules")
+    expect(page.locator("#rules")).to_contain_text("tooling", timeout=TIMEOUT)
+    _shot(page, "rules")
     page.goto(base + "/settings/keys")
     expect(page.locator("#keys")).to_contain_text("curator-bot", timeout=TIMEOUT)
     _shot(page, "keys")
