@@ -10,6 +10,7 @@ from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.knowledge import KnowledgeState, knowledge_page
 from hivemind_app.pages.login import LoginState, login_page
+from hivemind_app.pages.members import MembersState, members_page
 from hivemind_app.pages.review import ReviewState, review_page
 from hivemind_app.pages.rules import RulesState, rules_page
 from hivemind_app.pages.setup import SetupState, setup_page
@@ -27,3 +28,4 @@ app.add_page(review_page, route=routes.REVIEW, title="Review · HiveMind", on_lo
 app.add_page(keys_page, route=routes.KEYS, title="API keys · HiveMind", on_load=KeysState.load)
 app.add_page(rules_page, route=routes.RULES, title="Auto-approve rules · HiveMind", on_load=RulesState.load)
 app.add_page(knowledge_page, route=routes.KNOWLEDGE, title="Knowledge · HiveMind", on_load=KnowledgeState.load)
+app.add_page(members_page, route=routes.MEMBERS, title="Members · HiveMind", on_load=MembersState.load)

@@ -15,6 +15,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Knowledge", routes.KNOWLEDGE, "book-open"),
     ("API keys", routes.KEYS, "key-round"),
     ("Auto-approve rules", routes.RULES, "list-checks"),
+    ("Members", routes.MEMBERS, "users"),
 ]
 
 
