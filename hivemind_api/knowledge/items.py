@@ -130,7 +130,14 @@ class DeleteResult:
     message: str
 
 
-async def delete_own(session: AsyncSession, principal: KeyPrincipal, target_id: str) -> DeleteResult:
+def _actor(principal: KeyPrincipal | OrgViewer) -> dict[str, object]:
+    """Audit fields: the agent behind a key, or the dashboard member by name."""
+    if isinstance(principal, OrgViewer):
+        return {"actor": principal.label, "actor_user_id": principal.user_id}
+    return {"actor": f"agent:{principal.agent_id}", "actor_key_id": principal.key_id}
+
+
+async def delete_own(session: AsyncSession, principal: KeyPrincipal | OrgViewer, target_id: str) -> DeleteResult:
     """Soft-delete the agent's own item (curator keys: any item of their org), or withdraw a
     contribution still in the queue. Either way it is gone from search at once."""
     require_writer(principal)
@@ -150,9 +157,8 @@ async def delete_own(session: AsyncSession, principal: KeyPrincipal, target_id: 
         await session.flush()
         await session.refresh(item)
         await append_event(session, "knowledge.deleted", org_id=item.org_id, is_public=item.is_public, item=item)
-        await audit.record(session, actor=f"agent:{principal.agent_id}", actor_key_id=principal.key_id,
-                           action="knowledge.deleted", org_id=item.org_id, target_type="knowledge_item",
-                           target_id=str(item.id))
+        await audit.record(session, **_actor(principal), action="knowledge.deleted", org_id=item.org_id,
+                           target_type="knowledge_item", target_id=str(item.id))
         return DeleteResult(item.id, "deleted", "Knowledge item deleted. It no longer appears in search results.")
     contribution = (await session.exec(
         select(Contribution).where(
@@ -200,10 +206,26 @@ async def set_public(session: AsyncSession, principal: KeyPrincipal | OrgViewer,
     # The unpublish event is public too: public subscribers must learn the item is gone.
     await append_event(session, "knowledge.published" if is_public else "knowledge.unpublished",
                        org_id=item.org_id, is_public=True, item=item)
-    viewer = isinstance(principal, OrgViewer)
-    await audit.record(session, actor=principal.label if viewer else f"agent:{principal.agent_id}",
-                       actor_key_id=principal.key_id, actor_user_id=principal.user_id if viewer else None,
+    await audit.record(session, **_actor(principal),
                        action="knowledge.published" if is_public else "knowledge.unpublished",
                        org_id=item.org_id, target_type="knowledge_item", target_id=str(item.id))
     message = "Knowledge published to the public commons." if is_public else "Knowledge unpublished from the public commons."
     return PublishResult(item.id, is_public, message)
+
+
+async def invalidate(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str) -> None:
+    """Mark one of the org's items no longer valid from now (curators): search stops returning it,
+    but it stays readable for what was believed before (``at_time``)."""
+    require_curator(principal)
+    item = (await session.exec(select(KnowledgeItem).where(
+        KnowledgeItem.id == parse_uuid(item_id, "item id"), KnowledgeItem.org_id == principal.org_id,
+        KnowledgeItem.deleted_at.is_(None)).with_for_update())).first()
+    if item is None:
+        raise _not_found(item_id)
+    if item.invalid_at is not None:
+        raise Conflict(f"knowledge item '{item_id}' is already invalidated")
+    item.invalid_at, item.updated_at = sa.func.now(), sa.func.now()
+    session.add(item)
+    await session.flush()
+    await audit.record(session, **_actor(principal), action="knowledge.invalidated", org_id=item.org_id,
+                       target_type="knowledge_item", target_id=str(item.id))

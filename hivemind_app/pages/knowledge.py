@@ -113,6 +113,36 @@ class KnowledgeState(AuthState):
         self.item = {}
 
     @rx.event
+    async def invalidate(self):
+        principal = await self._principal()
+        if principal is None or not principal.can_curate:
+            return rx.toast.error("Only curators and admins can invalidate knowledge.")
+        item_id = self.item.get("id", "")
+        try:
+            async with session_scope() as db:
+                await items.invalidate(db, _viewer(principal), item_id)
+            await self._load_item(principal, item_id)
+            await self._search()
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        return rx.toast.success("Invalidated: search no longer returns it; it stays readable for the record")
+
+    @rx.event
+    async def delete(self):
+        principal = await self._principal()
+        if principal is None or principal.role != "admin":
+            return rx.toast.error("Only admins can delete knowledge.")
+        item_id = self.item.get("id", "")
+        try:
+            async with session_scope() as db:
+                await items.delete_own(db, _viewer(principal), item_id)
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        self.item = {}
+        await self._search()
+        return rx.toast.success("Deleted: it no longer appears anywhere")
+
+    @rx.event
     async def set_public(self, is_public: bool):
         principal = await self._principal()
         if principal is None or not principal.can_curate:
@@ -187,11 +217,19 @@ def _detail() -> rx.Component:
                 ),
                 rx.cond(
                     KnowledgeState.can_curate & (KnowledgeState.item["mine"] == "yes"),
-                    rx.cond(
-                        KnowledgeState.item["public"] == "public",
-                        rx.button("Unpublish", on_click=KnowledgeState.set_public(False), id="unpublish",
-                                  variant="soft", color_scheme="orange"),
-                        rx.button("Publish to the commons", on_click=KnowledgeState.set_public(True), id="publish"),
+                    rx.hstack(
+                        rx.cond(
+                            KnowledgeState.item["public"] == "public",
+                            rx.button("Unpublish", on_click=KnowledgeState.set_public(False), id="unpublish",
+                                      variant="soft", color_scheme="orange"),
+                            rx.button("Publish to the commons", on_click=KnowledgeState.set_public(True), id="publish"),
+                        ),
+                        rx.button("Invalidate", on_click=KnowledgeState.invalidate, id="invalidate", variant="soft",
+                                  color_scheme="gray"),
+                        rx.cond(KnowledgeState.role == "admin",
+                                rx.button("Delete", on_click=KnowledgeState.delete, id="delete", variant="soft",
+                                          color_scheme="red")),
+                        spacing="3",
                     ),
                 ),
                 spacing="3",

@@ -80,3 +80,32 @@ async def test_curators_publish_their_own_items_only(orgs, database_url) -> None
     assert "not found" in str(await curator.set_public(False))
     with psycopg.connect(database_url) as c:
         assert c.execute("SELECT is_public FROM knowledge_items WHERE id = %s", (theirs,)).fetchone()[0] is True
+
+
+async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -> None:
+    mine, other = orgs
+    stale = _item(database_url, mine.id, "Docker Desktop 4.2 needs the legacy VPN kit for corporate proxies.", public=False)
+    gone = _item(database_url, mine.id, "Our old CI used Jenkins agents on bare metal with a shared Maven cache.",
+                 public=False)
+    viewer = await _state(mine, "viewer")
+    await viewer.open(stale)
+    assert "Only curators" in str(await viewer.invalidate())
+    curator = await _state(mine, "curator")
+    await curator.open(stale)
+    assert "Invalidated" in str(await curator.invalidate())
+    assert "already invalidated" in str(await curator.invalidate())
+    await curator.set_query("docker desktop vpn corporate proxy")
+    assert stale not in {r["id"] for r in curator.results}
+    await curator.open(stale)  # still readable, for the record
+    assert curator.item["id"] == stale
+    await curator.open(gone)
+    assert "Only admins" in str(await curator.delete())
+    admin = await _state(mine, "admin")
+    await admin.open(gone)
+    assert "Deleted" in str(await admin.delete())
+    assert "not found" in str(await admin.open(gone))
+    with psycopg.connect(database_url) as c:
+        actions = dict(c.execute("SELECT action, actor_label FROM audit_log WHERE target_id = ANY(%s)",
+                                 ([stale, gone],)).fetchall())
+    assert actions == {"knowledge.invalidated": f"curator-{mine.slug}@example.com",
+                       "knowledge.deleted": f"admin-{mine.slug}@example.com"}
