@@ -45,10 +45,18 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def load(self):
+        """On load; ``/knowledge?item=<id>`` opens that item (links from the review queue)."""
         principal = await self._principal()
         if principal is None:
             return AuthState.require_session
         self._show(principal)
+        item_id = self.router.url.query_parameters.get("item", "")
+        if item_id:
+            try:
+                await self._load_item(principal, item_id)
+            except DomainError as err:
+                self.item = {}
+                return rx.toast.error(str(err))
         return None
 
     async def _search(self) -> None:

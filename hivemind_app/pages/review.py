@@ -13,6 +13,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.knowledge import review
 from hivemind_api.vocab import CATEGORIES
+from hivemind_app import routes
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
@@ -328,8 +329,10 @@ def _detail() -> rx.Component:
                 rx.cond(
                     ReviewState.open_similar.length() > 0,
                     rx.unordered_list(rx.foreach(ReviewState.open_similar, lambda s: rx.list_item(rx.hstack(
-                        rx.text(s["title"], " — ", s["score"], " ", rx.badge(s["near"], color_scheme="orange"),
-                                size="2"),
+                        rx.link(s["title"], href=routes.KNOWLEDGE + "?item=" + s["id"], size="2",
+                                id="similar-" + s["id"]),
+                        rx.text(s["score"], size="2", color_scheme="gray"),
+                        rx.badge(s["near"], color_scheme="orange"),
                         rx.cond(
                             ReviewState.can_curate & (s["own"] == "yes") & (ReviewState.open_status == "pending"),
                             rx.checkbox("supersede it", checked=ReviewState.supersede_id == s["id"],

@@ -129,3 +129,25 @@ def test_a_viewer_sees_the_queue_without_actions(harness, cli, page: Page) -> No
     expect(page.locator("#approve")).to_have_count(0)
     expect(page.locator("#bulk-approve")).to_have_count(0)
     expect(page.locator(f"#select-{cid}")).to_have_count(0)
+
+
+def test_similar_items_link_to_the_knowledge_browser(harness, cli, page: Page) -> None:
+    _ensure_accounts(cli)
+    agent = _agent_key(cli)
+    curator = cli("key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role",
+                  "curator").stdout.splitlines()[-1]
+    text = ("Kafka consumers rebalance in a loop when max.poll.interval.ms is shorter than the time a batch takes; "
+            "raise it or lower max.poll.records so each poll finishes in time.")
+    first = _contribute(agent, text)
+    assert _status(cli, first) == "pending"
+    r = httpx.post(f"{_api()}/api/v1/contributions/{first}/approve", headers={"X-API-Key": curator}, json={}, timeout=30)
+    item_id = r.json()["item_id"]
+    again = _contribute(agent, text.replace("in a loop", "over and over"))
+    assert _status(cli, again) == "pending"
+    base = harness.frontend_url.rstrip("/")
+    _sign_in(page, base, ADMIN)
+    page.goto(base + "/review")
+    page.locator(f"#open-{again}").click()
+    page.locator(f"#similar-{item_id}").click()
+    expect(page).to_have_url(re.compile(r"/knowledge\?item="), timeout=TIMEOUT)
+    expect(page.locator("#item-title")).to_contain_text("Kafka consumers rebalance", timeout=TIMEOUT)
