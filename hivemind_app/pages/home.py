@@ -54,10 +54,9 @@ class HomeState(AuthState):
 
     @rx.event
     async def load(self):
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         async with session_scope() as db:
             o = await org_overview(db, principal.org.id)
         self.pending, self.org_items, self.public_items = o.pending_contributions, o.org_items, o.public_items

@@ -45,10 +45,9 @@ class KeysState(AuthState):
 
     @rx.event
     async def load(self):
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         self.created_key = ""
         await self._reload(principal.org.slug)
         return None
@@ -67,8 +66,8 @@ class KeysState(AuthState):
 
     @rx.event
     async def create(self):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can create API keys.")
         try:
             async with session_scope() as db:
@@ -90,8 +89,8 @@ class KeysState(AuthState):
 
     @rx.event
     async def revoke(self, prefix: str):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can revoke API keys.")
         try:
             async with session_scope() as db:

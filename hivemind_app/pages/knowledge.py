@@ -46,10 +46,9 @@ class KnowledgeState(AuthState):
     @rx.event
     async def load(self):
         """On load; ``/knowledge?item=<id>`` opens that item (links from the review queue)."""
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         item_id = self.router.url.query_parameters.get("item", "")
         if item_id:
             try:
@@ -122,8 +121,8 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def invalidate(self):
-        principal = await self._principal()
-        if principal is None or not principal.can_curate:
+        principal = await self._with_role("curator", "admin")
+        if principal is None:
             return rx.toast.error("Only curators and admins can invalidate knowledge.")
         item_id = self.item.get("id", "")
         try:
@@ -137,8 +136,8 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def delete(self):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can delete knowledge.")
         item_id = self.item.get("id", "")
         try:
@@ -152,8 +151,8 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def set_public(self, is_public: bool):
-        principal = await self._principal()
-        if principal is None or not principal.can_curate:
+        principal = await self._with_role("curator", "admin")
+        if principal is None:
             return rx.toast.error("Only curators and admins can publish.")
         item_id = self.item.get("id", "")
         try:

@@ -29,17 +29,16 @@ class MembersState(AuthState):
 
     @rx.event
     async def load(self):
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         await self._reload(principal.org.id)
         return None
 
     @rx.event
     async def change_role(self, user_id: str, role: str):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can change roles.")
         try:
             async with session_scope() as db:

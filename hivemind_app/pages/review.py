@@ -66,11 +66,6 @@ class ReviewState(AuthState):
     def page_label(self) -> str:
         return f"Page {self.page + 1} of {max(1, -(-self.total // PAGE_SIZE))} · {self.total} contributions"
 
-    async def _curator(self) -> SessionPrincipal | None:
-        principal = await self._principal()
-        self._show(principal)
-        return principal if principal is not None and principal.can_curate else None
-
     async def _reload(self, principal: SessionPrincipal) -> None:
         async with session_scope() as db:
             page = await review.list_pending(
@@ -84,10 +79,9 @@ class ReviewState(AuthState):
 
     @rx.event
     async def load(self):
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         await self._reload(principal)
         return None
 
@@ -181,7 +175,7 @@ class ReviewState(AuthState):
         self.supersede_id = "" if self.supersede_id == item_id else item_id
 
     async def _decide(self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = "") -> list[str]:
-        principal = await self._curator()
+        principal = await self._with_role("curator", "admin")
         if principal is None:
             return ["Only curators and admins can review contributions."]
         reviewer = review.Reviewer(org_id=principal.org.id, label=principal.user.email, user_id=principal.user.id)

@@ -38,10 +38,9 @@ class RulesState(AuthState):
 
     @rx.event
     async def load(self):
-        principal = await self._principal()
+        principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
-        self._show(principal)
         await self._reload(principal.org.slug)
         return None
 
@@ -55,8 +54,8 @@ class RulesState(AuthState):
 
     @rx.event
     async def add(self):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can change auto-approve rules.")
         raw = self.new_min_score.strip()
         if raw and not raw.isdigit():
@@ -76,8 +75,8 @@ class RulesState(AuthState):
 
     @rx.event
     async def remove(self, rule_id: str):
-        principal = await self._principal()
-        if principal is None or principal.role != "admin":
+        principal = await self._with_role("admin")
+        if principal is None:
             return rx.toast.error("Only admins can change auto-approve rules.")
         try:
             async with session_scope() as db:

@@ -28,6 +28,19 @@ class AuthState(rx.State):
         async with session_scope() as db:
             return await resolve_session(db, self.session_token)
 
+    async def _signed_in(self) -> SessionPrincipal | None:
+        """Resolve the session and show who is signed in: every page's on_load starts here
+        (``None``: return ``AuthState.require_session`` to send the visitor on)."""
+        principal = await self._principal()
+        self._show(principal)
+        return principal
+
+    async def _with_role(self, *roles: str) -> SessionPrincipal | None:
+        """The signed-in member if their role is one of ``roles``: the server-side check every
+        mutating handler makes, whatever the browser showed."""
+        principal = await self._principal()
+        return principal if principal is not None and principal.role in roles else None
+
     def _show(self, principal: SessionPrincipal | None) -> None:
         self.user_email = principal.user.email if principal else ""
         self.org_name = principal.org.name if principal else ""

@@ -10,7 +10,7 @@ from hivemind_api.accounts import keys
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_app.pages.keys import KeysState
-from tests.integration.test_review_state import _session
+from tests.integration.dashboard import signed_in
 
 
 @pytest.fixture
@@ -19,15 +19,10 @@ async def org(db):
         return await create_org(s, "ks-" + uuid.uuid4().hex[:8])
 
 
-async def _state(org, role: str) -> KeysState:
-    state = KeysState()
-    state.session_token = await _session(f"{role}-{org.slug}@example.com", org.slug, role)
-    await state.load()
-    return state
 
 
 async def test_admin_creates_sees_once_and_revokes(org) -> None:
-    admin = await _state(org, "admin")
+    admin = await signed_in(KeysState, org, "admin")
     admin.set_new_agent("ci-runner")
     admin.set_new_role("reader")
     admin.set_new_name("CI")
@@ -52,7 +47,7 @@ async def test_curators_and_viewers_cannot_create_or_revoke(org) -> None:
     async with session_scope() as s:
         info, raw = await keys.create_api_key(s, org.slug, "kept-agent")
     for role in ("curator", "viewer"):
-        state = await _state(org, role)
+        state = await signed_in(KeysState, org, role)
         assert [r["agent"] for r in state.rows] == ["kept-agent"]
         state.set_new_agent("sneaky")
         assert "Only admins" in str(await state.create())
@@ -66,7 +61,7 @@ async def test_an_admin_cannot_revoke_another_orgs_key(org) -> None:
     async with session_scope() as s:
         other = await create_org(s, org.slug + "-o")
         info, raw = await keys.create_api_key(s, other.slug, "theirs")
-    admin = await _state(org, "admin")
+    admin = await signed_in(KeysState, org, "admin")
     assert "no key with prefix" in str(await admin.revoke(info.key_prefix))
     async with session_scope() as s:
         assert await keys.authenticate_key(s, raw) is not None

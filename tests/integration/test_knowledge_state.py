@@ -12,7 +12,7 @@ from hivemind_api import embeddings
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_app.pages.knowledge import KnowledgeState
-from tests.integration.test_review_state import _session
+from tests.integration.dashboard import signed_in
 
 
 def _item(url: str, org_id: uuid.UUID, content: str, *, public: bool) -> str:
@@ -33,11 +33,6 @@ async def orgs(db):
     return mine, other
 
 
-async def _state(org, role: str) -> KnowledgeState:
-    state = KnowledgeState()
-    state.session_token = await _session(f"{role}-{org.slug}@example.com", org.slug, role)
-    await state.load()
-    return state
 
 
 async def test_search_shows_what_the_orgs_agents_see_and_records_nothing(orgs, database_url) -> None:
@@ -47,7 +42,7 @@ async def test_search_shows_what_the_orgs_agents_see_and_records_nothing(orgs, d
                           public=True)
     theirs_private = _item(database_url, other.id, "Our ripgrep wrapper lives in tools/rg.sh and adds --hidden.",
                            public=False)
-    viewer = await _state(mine, "viewer")
+    viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.set_query("ripgrep ignore files search")
     ids = {r["id"] for r in viewer.results}
     assert own in ids and theirs_public in ids and theirs_private not in ids
@@ -65,10 +60,10 @@ async def test_curators_publish_their_own_items_only(orgs, database_url) -> None
     mine, other = orgs
     own = _item(database_url, mine.id, "Pin Terraform providers with a lock file committed to the repo.", public=False)
     theirs = _item(database_url, other.id, "Terraform lock files record provider checksums per platform.", public=True)
-    viewer = await _state(mine, "viewer")
+    viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.open(own)
     assert "Only curators" in str(await viewer.set_public(True))
-    curator = await _state(mine, "curator")
+    curator = await signed_in(KnowledgeState, mine, "curator")
     await curator.open(own)
     assert "published" in str(await curator.set_public(True)).lower()
     assert curator.item["public"] == "public" and any("knowledge.published" in e for e in curator.item_events)
@@ -87,10 +82,10 @@ async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -
     stale = _item(database_url, mine.id, "Docker Desktop 4.2 needs the legacy VPN kit for corporate proxies.", public=False)
     gone = _item(database_url, mine.id, "Our old CI used Jenkins agents on bare metal with a shared Maven cache.",
                  public=False)
-    viewer = await _state(mine, "viewer")
+    viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.open(stale)
     assert "Only curators" in str(await viewer.invalidate())
-    curator = await _state(mine, "curator")
+    curator = await signed_in(KnowledgeState, mine, "curator")
     await curator.open(stale)
     assert "Invalidated" in str(await curator.invalidate())
     assert "already invalidated" in str(await curator.invalidate())
@@ -100,7 +95,7 @@ async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -
     assert curator.item["id"] == stale
     await curator.open(gone)
     assert "Only admins" in str(await curator.delete())
-    admin = await _state(mine, "admin")
+    admin = await signed_in(KnowledgeState, mine, "admin")
     await admin.open(gone)
     assert "Deleted" in str(await admin.delete())
     assert "not found" in str(await admin.open(gone))

@@ -10,7 +10,7 @@ import pytest
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_app.pages.members import MembersState
-from tests.integration.test_review_state import _session
+from tests.integration.dashboard import signed_in
 
 
 @pytest.fixture
@@ -19,11 +19,6 @@ async def org(db):
         return await create_org(s, "ms-" + uuid.uuid4().hex[:8])
 
 
-async def _state(org, role: str, name: str | None = None) -> MembersState:
-    state = MembersState()
-    state.session_token = await _session(f"{name or role}-{org.slug}@example.com", org.slug, role)
-    await state.load()
-    return state
 
 
 def _role(url: str, email: str) -> str:
@@ -33,8 +28,8 @@ def _role(url: str, email: str) -> str:
 
 
 async def test_admin_changes_roles_but_never_removes_the_last_admin(org, database_url) -> None:
-    viewer = await _state(org, "viewer")
-    admin = await _state(org, "admin")
+    viewer = await signed_in(MembersState, org, "viewer")
+    admin = await signed_in(MembersState, org, "admin")
     viewer_row = next(r for r in admin.rows if r["email"].startswith("viewer-"))
     assert "is now curator" in str(await admin.change_role(viewer_row["id"], "curator"))
     assert _role(database_url, viewer_row["email"]) == "curator"
@@ -49,14 +44,14 @@ async def test_admin_changes_roles_but_never_removes_the_last_admin(org, databas
 
 
 async def test_non_admins_cannot_change_roles(org, database_url) -> None:
-    await _state(org, "admin")
+    await signed_in(MembersState, org, "admin")
     for role in ("curator", "viewer"):
-        state = await _state(org, role)
+        state = await signed_in(MembersState, org, role)
         target = next(r for r in state.rows if r["email"].startswith("admin-"))
         assert "Only admins" in str(await state.change_role(target["id"], "viewer"))
         assert _role(database_url, target["email"]) == "admin"
     async with session_scope() as s:
         other = await create_org(s, org.slug + "-o")
-    outsider = await _state(other, "admin", "outsider")
-    victim = next(r for r in (await _state(org, "viewer", "v2")).rows if r["email"].startswith("admin-"))
+    outsider = await signed_in(MembersState, other, "admin", "outsider")
+    victim = next(r for r in (await signed_in(MembersState, org, "viewer", "v2")).rows if r["email"].startswith("admin-"))
     assert "no member" in str(await outsider.change_role(victim["id"], "viewer"))

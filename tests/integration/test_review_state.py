@@ -9,17 +9,13 @@ import psycopg
 import pytest
 
 from hivemind_api.accounts.orgs import create_org
-from hivemind_api.accounts.sessions import start_session
-from hivemind_api.accounts.users import create_user
 from hivemind_api.db.engine import session_scope
 from hivemind_app.pages.review import ReviewState
+from tests.integration.dashboard import member_session
 
 
 async def _session(email: str, slug: str, role: str) -> str:
-    async with session_scope() as db:
-        m = await create_user(db, email, "a-long-password-1", slug, role)
-        token, _ = await start_session(db, m.user, ttl_hours=1)
-    return token
+    return await member_session(email, slug, role)
 
 
 def _pending(url: str, org_id: uuid.UUID, title: str) -> str:

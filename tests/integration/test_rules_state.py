@@ -10,7 +10,7 @@ from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge import rules
 from hivemind_app.pages.rules import RulesState
-from tests.integration.test_review_state import _session
+from tests.integration.dashboard import signed_in
 
 
 @pytest.fixture
@@ -19,15 +19,10 @@ async def org(db):
         return await create_org(s, "rs-" + uuid.uuid4().hex[:8])
 
 
-async def _state(org, role: str) -> RulesState:
-    state = RulesState()
-    state.session_token = await _session(f"{role}-{org.slug}@example.com", org.slug, role)
-    await state.load()
-    return state
 
 
 async def test_admin_adds_and_removes_rules(org) -> None:
-    admin = await _state(org, "admin")
+    admin = await signed_in(RulesState, org, "admin")
     assert admin.rows == []
     admin.set_new_category("tooling")
     admin.set_new_min_score("70")
@@ -51,14 +46,14 @@ async def test_others_cannot_change_rules_even_with_forged_events(org) -> None:
     async with session_scope() as s:
         kept = await rules.add_rule(s, org.slug, "workaround")
     for role in ("curator", "viewer"):
-        state = await _state(org, role)
+        state = await signed_in(RulesState, org, role)
         assert [r["category"] for r in state.rows] == ["workaround"]
         state.set_new_category("general")
         assert "Only admins" in str(await state.add())
         assert "Only admins" in str(await state.remove(str(kept.id)))
     async with session_scope() as s:
         other = await create_org(s, org.slug + "-o")
-    outsider = await _state(other, "admin")
+    outsider = await signed_in(RulesState, other, "admin")
     assert "no auto-approve rule" in str(await outsider.remove(str(kept.id)))
     async with session_scope() as s:
         assert [r.category for r in await rules.list_rules(s, org.slug)] == ["workaround"]
