@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rq import Queue, Retry, get_current_job
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
@@ -44,9 +45,7 @@ class PipelineContext:
     contribution_id: uuid.UUID
     org_id: uuid.UUID
     agent_id: str
-    category: str
     content: str
-    content_hash: str
     embedding: list[float] | None = None
     embedding_model: str | None = None
     minhash: list[int] = field(default_factory=list)
@@ -134,8 +133,8 @@ _CLAIM_SQL = sa.text(
     FOR UPDATE SKIP LOCKED
     """
 )
-# Everything else the decision needs, in one round trip: the agent's recent record, the same
-# content live or queued in the org, and the org's rule for the category.
+# Everything else the decision needs, in one round trip: the agent's recent record and the same
+# content live or queued in the org.
 _CONTEXT_SQL = sa.text(
     """
     SELECT h.approved, h.rejected,
@@ -203,14 +202,16 @@ async def _process_batch(first: uuid.UUID | None = None) -> dict[str, str]:
         ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)})).scalars().all()
         if not ids:
             return {}  # withdrawn meanwhile, or already done by another job's batch
-        rows = [await session.get(Contribution, i) for i in ids]
+        rows = (await session.exec(
+            select(Contribution).where(Contribution.id.in_(ids)).order_by(Contribution.created_at)
+        )).all()  # the rows are already locked by the claim
         model_id = embeddings.model_identity().model_id
         # The worker's loop runs nothing else: the model call may block it.
         vectors = embeddings.embed([r.content for r in rows], batch_size=BATCH)
         statuses = {}
         for row, vector in zip(rows, vectors, strict=True):
-            ctx = PipelineContext(row.id, row.org_id, row.source_agent_id, row.category, row.content,
-                                  row.content_hash, embedding=vector, embedding_model=model_id)
+            ctx = PipelineContext(row.id, row.org_id, row.source_agent_id, row.content,
+                                  embedding=vector, embedding_model=model_id)
             sign(ctx)
             statuses[str(row.id)] = await _finish(session, row, ctx)
         return statuses

@@ -109,8 +109,9 @@ def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
-# Recording what was served runs inside the search statement (data-modifying CTEs), so a search
-# is one round trip; ``retrieval_count`` and the signal rows commit with the search's transaction.
+# The one definition of recording what was served: data-modifying CTEs over a relation ``page``
+# with an ``id`` column. Searches append it to their own statement (one round trip; it commits
+# with the search); ``record_retrievals`` runs it alone for a list of ids.
 _RECORD_CTES = """,
         served AS (
             UPDATE knowledge_items SET retrieval_count = retrieval_count + 1
@@ -120,6 +121,7 @@ _RECORD_CTES = """,
             INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id, by_own_org)
             SELECT id, 'retrieval', :org, :agent, :run, org_id = :org FROM served
         )"""
+_RECORD_IDS_SQL = sa.text(f"WITH page AS (SELECT unnest(CAST(:ids AS uuid[])) AS id){_RECORD_CTES} SELECT 1")
 
 
 @lru_cache(maxsize=256)  # parsing the statement's bind parameters costs ~0.15 ms per search
@@ -236,13 +238,5 @@ async def record_retrievals(
     """One retrieval signal per served item, marking whether the caller is the item's own org."""
     if not item_ids:
         return
-    await session.exec(sa.text(
-        """
-        WITH served AS (
-            UPDATE knowledge_items SET retrieval_count = retrieval_count + 1
-            WHERE id = ANY(:ids) RETURNING id, org_id
-        )
-        INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id, by_own_org)
-        SELECT id, 'retrieval', :org, :agent, :run, org_id = :org FROM served
-        """
-    ), params={"ids": item_ids, "org": principal.org_id, "agent": principal.agent_id, "run": run_id})
+    await session.exec(_RECORD_IDS_SQL, params={
+        "ids": item_ids, "org": principal.org_id, "agent": principal.agent_id, "run": run_id})

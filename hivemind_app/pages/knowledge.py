@@ -119,50 +119,41 @@ class KnowledgeState(AuthState):
     def close(self):
         self.item = {}
 
-    @rx.event
-    async def invalidate(self):
-        principal = await self._with_role("curator", "admin")
+    async def _act(self, roles: tuple[str, ...], denied: str, action, done: str | None = None,  # noqa: ANN001
+                   *, closes: bool = False):
+        """Run ``action(db, viewer, item_id)`` on the open item as a member with one of ``roles``,
+        then refresh the item (or close it, when the action removed it) and the results."""
+        principal = await self._with_role(*roles)
         if principal is None:
-            return rx.toast.error("Only curators and admins can invalidate knowledge.")
+            return rx.toast.error(denied)
         item_id = self.item.get("id", "")
         try:
             async with session_scope() as db:
-                await items.invalidate(db, _viewer(principal), item_id)
-            await self._load_item(principal, item_id)
+                result = await action(db, _viewer(principal), item_id)
+            if closes:
+                self.item = {}
+            else:
+                await self._load_item(principal, item_id)
             await self._search()
         except DomainError as err:
             return rx.toast.error(str(err))
-        return rx.toast.success("Invalidated: search no longer returns it; it stays readable for the record")
+        return rx.toast.success(done or result.message)
+
+    @rx.event
+    async def invalidate(self):
+        return await self._act(("curator", "admin"), "Only curators and admins can invalidate knowledge.",
+                               items.invalidate,
+                               "Invalidated: search no longer returns it; it stays readable for the record")
 
     @rx.event
     async def delete(self):
-        principal = await self._with_role("admin")
-        if principal is None:
-            return rx.toast.error("Only admins can delete knowledge.")
-        item_id = self.item.get("id", "")
-        try:
-            async with session_scope() as db:
-                await items.delete_own(db, _viewer(principal), item_id)
-        except DomainError as err:
-            return rx.toast.error(str(err))
-        self.item = {}
-        await self._search()
-        return rx.toast.success("Deleted: it no longer appears anywhere")
+        return await self._act(("admin",), "Only admins can delete knowledge.", items.delete_own,
+                               "Deleted: it no longer appears anywhere", closes=True)
 
     @rx.event
     async def set_public(self, is_public: bool):
-        principal = await self._with_role("curator", "admin")
-        if principal is None:
-            return rx.toast.error("Only curators and admins can publish.")
-        item_id = self.item.get("id", "")
-        try:
-            async with session_scope() as db:
-                result = await items.set_public(db, _viewer(principal), item_id, is_public)
-            await self._load_item(principal, item_id)
-            await self._search()
-        except DomainError as err:
-            return rx.toast.error(str(err))
-        return rx.toast.success(result.message)
+        return await self._act(("curator", "admin"), "Only curators and admins can publish.",
+                               lambda db, viewer, item_id: items.set_public(db, viewer, item_id, is_public))
 
 
 def _result_row(row: rx.Var) -> rx.Component:
