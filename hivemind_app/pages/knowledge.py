@@ -82,8 +82,13 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def set_category_filter(self, value: str):
-        self.category = value
-        await self._search()
+        before, self.category = self.category, value
+        try:
+            await self._search()
+        except DomainError as err:  # a forged category: nothing changes
+            self.category = before
+            return rx.toast.error(str(err))
+        return None
 
     async def _load_item(self, principal: SessionPrincipal, item_id: str) -> None:
         viewer = _viewer(principal)

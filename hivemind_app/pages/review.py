@@ -10,7 +10,7 @@ import reflex as rx
 
 from hivemind_api.accounts.sessions import SessionPrincipal
 from hivemind_api.db.engine import session_scope
-from hivemind_api.errors import DomainError
+from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import review
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app import routes
@@ -85,39 +85,54 @@ class ReviewState(AuthState):
         await self._reload(principal)
         return None
 
-    async def _refilter(self):
+    async def _refilter(self, **changes: str):
+        """Apply filter changes and reload page one; a value the domain refuses (a forged event)
+        changes nothing and is reported."""
         principal = await self._principal()
         if principal is None:
             return AuthState.require_session
-        self.page = 0
-        await self._reload(principal)
+        before = {name: getattr(self, name) for name in changes}
+        for name, value in changes.items():
+            setattr(self, name, value)
+        try:
+            await self._reload_first_page(principal)
+        except DomainError as err:
+            for name, value in before.items():
+                setattr(self, name, value)
+            return rx.toast.error(str(err))
         return None
+
+    async def _reload_first_page(self, principal: SessionPrincipal) -> None:
+        if self.flagged not in (ALL, "flagged", "unflagged"):
+            raise InvalidInput(f"invalid flag filter {self.flagged!r}")
+        page = self.page
+        self.page = 0
+        try:
+            await self._reload(principal)
+        except DomainError:
+            self.page = page
+            raise
 
     @rx.event
     async def set_status_filter(self, value: str):
-        self.status = value
         self.open_id = ""
-        return await self._refilter()
+        return await self._refilter(status=value)
 
     @rx.event
     async def set_category_filter(self, value: str):
-        self.category = value
-        return await self._refilter()
+        return await self._refilter(category=value)
 
     @rx.event
     async def set_sort(self, value: str):
-        self.sort = value
-        return await self._refilter()
+        return await self._refilter(sort=value)
 
     @rx.event
     async def set_flagged_filter(self, value: str):
-        self.flagged = value
-        return await self._refilter()
+        return await self._refilter(flagged=value)
 
     @rx.event
     async def set_agent_filter(self, value: str):
-        self.agent = value.strip()
-        return await self._refilter()
+        return await self._refilter(agent=value.strip())
 
     @rx.event
     async def turn_page(self, delta: int):

@@ -104,3 +104,12 @@ async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -
                                  ([stale, gone],)).fetchall())
     assert actions == {"knowledge.invalidated": f"curator-{mine.slug}@example.com",
                        "knowledge.deleted": f"admin-{mine.slug}@example.com"}
+
+
+async def test_a_forged_category_is_refused_and_changes_nothing(orgs, database_url) -> None:
+    mine, _ = orgs
+    own = _item(database_url, mine.id, "Use `pip download` to prefetch wheels for an offline install.", public=False)
+    viewer = await signed_in(KnowledgeState, mine, "viewer")
+    await viewer.set_query("prefetch wheels offline install")
+    assert "invalid category" in str(await viewer.set_category_filter("nonsense"))
+    assert viewer.category == "all" and own in {r["id"] for r in viewer.results}

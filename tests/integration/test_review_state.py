@@ -126,3 +126,17 @@ async def test_queue_filters_by_agent_and_flags(org, database_url) -> None:
     assert [r["id"] for r in state.rows] == [a]
     await state.set_flagged_filter("flagged")
     assert [r["id"] for r in state.rows] == [b]
+
+
+async def test_forged_filter_values_are_refused_and_change_nothing(org, database_url) -> None:
+    cid = _pending(database_url, org.id, "Stays listed")
+    state = ReviewState()
+    state.session_token = await _session(f"forged-{org.slug}@example.com", org.slug, "viewer")
+    await state.load()
+    for handler, value, message in ((state.set_status_filter, "everything", "invalid status"),
+                                    (state.set_category_filter, "nonsense", "invalid category"),
+                                    (state.set_sort, "random", "invalid sort"),
+                                    (state.set_flagged_filter, "maybe", "invalid flag filter")):
+        assert message in str(await handler(value))
+        assert (state.status, state.category, state.sort, state.flagged) == ("pending", "all", "newest", "all")
+        assert [r["id"] for r in state.rows] == [cid]
