@@ -82,6 +82,19 @@ async def create_user(
     return MembershipInfo(user=UserInfo(id=user.id, email=email), org=org, role=role)
 
 
+async def change_password(session: AsyncSession, user_id: uuid.UUID, current: str, new: str) -> None:
+    """Replace a password after checking the current one (how a one-time password is retired)."""
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None or not verify_password(user.password_hash, current):
+        raise InvalidInput("the current password is wrong")
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    await audit.record(session, actor=user.email, actor_user_id=user.id, action="user.password_changed",
+                       target_type="user", target_id=str(user.id), details={})
+
+
 async def count_users(session: AsyncSession) -> int:
     return (await session.exec(select(func.count()).select_from(User))).one()
 
