@@ -79,9 +79,10 @@ test-fast: python-deps redis-service
 test-browser: python-deps
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser -x -q
 
-# Seeds 10k and 100k items embedded by the real model (cached in .hivemind-bench/), then
-# measures; BENCH_SIZES=10000 for a quicker run.
+# Approval-to-tab latency in a real browser first, then: seeds 10k and 100k items embedded by the
+# real model (cached in .hivemind-bench/) and measures; BENCH_SIZES=10000 for a quicker run.
 bench: install
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/feed_latency.py -q -s
 	$(PY) -m tests.bench.run_bench
 
 # Leak rate, over-redaction, injection recall / false positives and cost per 2 KB on the labelled
