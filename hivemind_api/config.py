@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     rate_limit_requests_per_org: str = "12000/minute"
     rate_limit_contributions_per_key: str = "60/minute"
     rate_limit_contributions_per_org: str = "600/minute"
+    # SSE: a `ping` event this often (proxies close streams that stay silent, often after 30 s+).
+    sse_ping_seconds: float = Field(default=15.0, gt=0, le=25)
+    # Webhook targets on private, loopback or link-local addresses are refused unless set (SSRF).
+    webhook_allow_private: bool = False
+    # Seconds before each retry of a failed webhook delivery; len + 1 attempts in all
+    # (default: 5 attempts over about an hour).
+    webhook_backoff_seconds: str = "60,240,900,2400"
+    webhook_timeout_seconds: float = 10.0
+    # Consecutive failed attempts after which an endpoint is disabled.
+    webhook_max_failures: int = 10
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -1,10 +1,19 @@
 """The ordered history of visible changes (SPEC §2): one row per change, in the change's own
 transaction, with ``pg_notify`` carrying only the event id. Feeds, SSE and webhooks all read
-from this table, so nothing is lost while a listener is down."""
+from this table, so nothing is lost while a listener is down.
+
+Readers keep a cursor (the last id they saw) and read ``id > cursor``. That is only exact if ids
+become visible in id order, which an identity column alone does not promise: two transactions
+can take ids 10 and 11 and commit 11 first. ``append_event`` therefore takes a transaction-level
+advisory lock before it takes an id, so event-writing transactions commit in id order (the lock
+is held from the append to the commit, which is short: every caller appends near its end).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +22,41 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.db.models import Event, KnowledgeItem, Org
 
 CHANNEL = "hivemind_events"
+_ORDER_LOCK = 0x45_56_4E_54  # "EVNT": event ids commit in order
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One event as every consumer (feeds, SSE, webhooks) sees it."""
+
+    id: int
+    type: str
+    org_id: uuid.UUID
+    is_public: bool
+    summary: dict[str, Any]
+    created_at: datetime
+
+    def visible_to(self, org_id: uuid.UUID) -> bool:
+        """Public events reach everyone; the rest only the event's own org."""
+        return self.is_public or self.org_id == org_id
+
+    def as_payload(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "timestamp": self.created_at.isoformat(),
+                "org_id": str(self.org_id), "is_public": self.is_public, "item": self.summary}
+
+
+async def events_after(session: AsyncSession, after_id: int, *, limit: int = 500,
+                       visible_to: uuid.UUID | None = None) -> list[EventRecord]:
+    """Events with ``id > after_id`` in id order; with ``visible_to``, only those that org may see."""
+    where = "id > :after" + (" AND (is_public OR org_id = :org)" if visible_to is not None else "")
+    rows = (await session.exec(sa.text(
+        f"SELECT id, type, org_id, is_public, summary, created_at FROM events WHERE {where} ORDER BY id LIMIT :n"
+    ), params={"after": after_id, "org": visible_to, "n": limit})).all()
+    return [EventRecord(int(r.id), r.type, r.org_id, r.is_public, dict(r.summary or {}), r.created_at) for r in rows]
+
+
+async def latest_event_id(session: AsyncSession) -> int:
+    return int((await session.exec(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
 
 
 def item_summary(item: KnowledgeItem, org_name: str) -> dict[str, Any]:
@@ -44,6 +88,7 @@ async def append_event(
         org = await session.get(Org, org_id)
         summary = item_summary(item, org.name if org else "")
     summary = {**(summary or {}), **(extra or {})}
+    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
     event = Event(
         type=event_type, org_id=org_id, is_public=is_public,
         knowledge_item_id=item.id if item is not None else None,

@@ -57,23 +57,3 @@ async def org_feed(session: AsyncSession, org_id: uuid.UUID, limit: int = FEED_S
         "WHERE e.org_id = :org ORDER BY e.id DESC LIMIT :n"
     ), params={"org": org_id, "n": limit})).all()
     return _entries(rows)
-
-
-async def latest_event_id(session: AsyncSession) -> int:
-    return int((await session.exec(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
-
-
-@dataclass(frozen=True)
-class Changes:
-    last_id: int
-    org_ids: set[uuid.UUID]
-    public: bool
-
-
-async def changes_after(session: AsyncSession, last_id: int) -> Changes:
-    """Which feeds changed since event ``last_id``: catch-up after a missed notification."""
-    row = (await session.exec(sa.text(
-        "SELECT coalesce(max(id), :last) AS last_id, coalesce(array_agg(DISTINCT org_id), '{}') AS orgs, "
-        "coalesce(bool_or(is_public AND type IN :types), false) AS public FROM events WHERE id > :last"
-    ).bindparams(sa.bindparam("types", expanding=True)), params={"last": last_id, "types": list(PUBLIC_TYPES)})).one()
-    return Changes(int(row.last_id), set(row.orgs or []), bool(row.public))

@@ -5,7 +5,7 @@ import reflex as rx
 from hivemind_api.api.app import create_api
 from hivemind_app import routes
 from hivemind_app.feed_listener import feed_listener
-from hivemind_app.lifespan import hivemind_runtime
+from hivemind_app.lifespan import event_hub, hivemind_runtime
 from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.knowledge import KnowledgeState, knowledge_page
@@ -18,6 +18,7 @@ from hivemind_app.state.feed import OrgFeedState, PublicFeedState
 
 app = rx.App(api_transformer=create_api())
 app.register_lifespan_task(hivemind_runtime)
+app.register_lifespan_task(event_hub)
 app.register_lifespan_task(feed_listener)
 
 app.add_page(home_page, route=routes.HOME, title="HiveMind",

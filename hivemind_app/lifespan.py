@@ -1,4 +1,5 @@
-"""Start HiveMind's runtime with the Reflex backend (FastAPI's own lifespan never runs there)."""
+"""Start HiveMind's runtime with the Reflex backend (FastAPI's own lifespan never runs there),
+and the process's event hub (its one LISTEN connection)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from contextlib import asynccontextmanager
 
 from hivemind_api.api import mcp_server
 from hivemind_api.config import get_settings
-from hivemind_api.runtime import start_runtime
+from hivemind_api.event_hub import hub
+from hivemind_api.runtime import current_runtime, start_runtime
 
 
 @asynccontextmanager
@@ -18,3 +20,8 @@ async def hivemind_runtime() -> AsyncIterator[None]:
             yield
     finally:
         await runtime.stop()
+
+
+async def event_hub() -> None:
+    """Lifespan task: follow the events table for the feeds, SSE clients and webhook dispatch."""
+    await hub.run(lambda: current_runtime().services.database_url)

@@ -1,0 +1,56 @@
+"""``GET /api/v1/stream/feed``: the live event stream (Server-Sent Events, via sse-starlette)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.api.deps import principal
+from hivemind_api.event_hub import hub
+from hivemind_api.event_stream import StreamLagging, follow, parse_cursor
+from hivemind_api.runtime import current_runtime
+
+router = APIRouter(prefix="/api/v1")
+RETRY_MS = 2000  # how long a disconnected EventSource waits before it reconnects
+
+
+def _ping() -> ServerSentEvent:
+    return ServerSentEvent(data="", event="ping")
+
+
+@router.get("/stream/feed", tags=["stream"], operation_id="stream_knowledge_feed",
+            response_class=EventSourceResponse, responses={200: {"content": {"text/event-stream": {}}}})
+async def stream_knowledge_feed(
+    request: Request,
+    who: Annotated[KeyPrincipal, Depends(principal)],
+    since: Annotated[int | None, Query(ge=0, description="Replay the events after this id first")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """Live events as Server-Sent Events: ``public`` (items entering or leaving the public commons,
+    from every org) and ``private`` (your org's own events), each with ``id:`` set to the event id,
+    plus a ``ping`` event at least every 25 s. Reconnect with ``Last-Event-ID`` (browsers'
+    EventSource does it for you) or ``?since=`` to replay exactly the events you missed."""
+    after = parse_cursor(last_event_id, since)
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        yield ServerSentEvent(comment="connected", retry=RETRY_MS)
+        try:
+            async for event in follow(hub, who.org_id, after):
+                if event is None:
+                    if await request.is_disconnected():
+                        return
+                    continue
+                yield ServerSentEvent(
+                    data=json.dumps(event.as_payload(), separators=(",", ":")), id=str(event.id),
+                    event="public" if event.is_public else "private",
+                )
+        except StreamLagging:
+            return  # the client reconnects with Last-Event-ID and replays from the table
+
+    return EventSourceResponse(events(), ping=current_runtime().settings.sse_ping_seconds, ping_message_factory=_ping,
+                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
