@@ -39,8 +39,8 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def migrate(url: str) -> tuple[str | None, str]:
-    """Upgrade the database at ``url`` to head; returns (revision before, revision after)."""
+def migrate(url: str, target: str = "head") -> tuple[str | None, str]:
+    """Upgrade the database at ``url`` to head (or ``target``); returns (revision before, after)."""
     engine = sa.create_engine(sync_url(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
@@ -50,7 +50,7 @@ def migrate(url: str) -> tuple[str | None, str]:
                 before = MigrationContext.configure(conn).get_current_revision()
                 cfg = _config()
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                command.upgrade(cfg, target)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
             finally:

@@ -218,6 +218,7 @@ class KnowledgeItem(SQLModel, table=True):
     expired_at: datetime | None = _ts()
     superseded_by: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     deleted_at: datetime | None = _ts()
+    published_at: datetime | None = _ts()  # when it (last) entered the public commons
     created_at: datetime | None = _created()
     updated_at: datetime | None = _created()
 
@@ -273,6 +274,8 @@ class WebhookDelivery(SQLModel, table=True):
     response_status: int | None = None
     latency_ms: int | None = None
     error: str | None = None
+    scheduled_for: datetime | None = _created()
+    attempted_at: datetime | None = _ts()
     created_at: datetime | None = _created()
 
 

@@ -199,6 +199,7 @@ async def set_public(session: AsyncSession, principal: KeyPrincipal | OrgViewer,
     if item.is_public == is_public:
         raise Conflict(f"knowledge item '{item_id}' is already {'public' if is_public else 'private'}")
     item.is_public = is_public
+    item.published_at = sa.func.now() if is_public else None
     item.updated_at = sa.func.now()
     session.add(item)
     await session.flush()

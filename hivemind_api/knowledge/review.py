@@ -188,6 +188,7 @@ async def approve(
         category=c.category, confidence=c.confidence, framework=c.framework, language=c.language,
         version=c.version, tags=list(c.tags or []), content_hash=c.content_hash,
         contributed_at=c.created_at, title=c.title, content=c.content, is_public=is_public,
+        published_at=sa.func.now() if is_public else None,
         embedding=c.embedding, embedding_model=c.embedding_model, approved_by=reviewer.user_id,
     )
     try:

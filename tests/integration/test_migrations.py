@@ -17,7 +17,7 @@ def test_migrates_from_empty_and_is_idempotent(fresh_url: str) -> None:
     assert current_revision(fresh_url) is None
     before, after = migrate(fresh_url)
     assert (before, after) == (None, head_revision())
-    assert head_revision() == "0003"
+    assert head_revision() == "0004"
     assert migrate(fresh_url) == (head_revision(), head_revision())
 
 
@@ -118,3 +118,29 @@ def test_full_text_column_is_generated(fresh_url: str) -> None:
             "SELECT count(*) FROM knowledge_items WHERE search_tsv @@ plainto_tsquery('english', 'settings dropped')"
         ).fetchone()[0]
     assert hits == 1
+
+
+def test_0004_backfills_when_public_items_entered_the_commons(target) -> None:
+    url = target.create_database()
+    migrate(url, "0003")
+    with _conn(url) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('m4', 'M4') RETURNING id").fetchone()[0]
+
+        def item(title: str, public: bool) -> str:
+            return c.execute(
+                "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+                "content, is_public, approved_at) VALUES (%s, 'a', 'general', %s, now(), %s, 'c', %s, "
+                "now() - interval '5 days') RETURNING id", (org, title * 64, title, public)).fetchone()[0]
+
+        approved_public, published_later, private = item("a", True), item("b", True), item("c", False)
+        c.execute("INSERT INTO events (type, org_id, is_public, knowledge_item_id, created_at) "
+                  "VALUES ('knowledge.published', %s, true, %s, now() - interval '1 day')", (org, published_later))
+    assert migrate(url) == ("0003", "0004")
+    with _conn(url) as c:
+        since = dict(c.execute("SELECT id, published_at > now() - interval '2 days' FROM knowledge_items").fetchall())
+        nulls = c.execute("SELECT id FROM knowledge_items WHERE published_at IS NULL").fetchall()
+        cursor = c.execute("SELECT value FROM deployment_config WHERE key = 'webhook_dispatch_cursor'").fetchone()[0]
+        last_event = c.execute("SELECT max(id) FROM events").fetchone()[0]
+    assert since[approved_public] is False and since[published_later] is True  # approved_at vs the publish event
+    assert nulls == [(private,)]
+    assert int(cursor) == last_event  # webhooks start from the events after the upgrade
