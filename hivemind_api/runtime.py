@@ -16,7 +16,9 @@ from redis import Redis
 from rq import Queue
 
 from hivemind_api import embeddings
+from hivemind_api.event_hub import hub
 from hivemind_api.knowledge import pipeline
+from hivemind_api.webhooks import delivery as webhook_delivery
 
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
@@ -38,6 +40,7 @@ class Runtime:
     limiter: RateLimiter
 
     recovery: asyncio.Task | None = None
+    webhook_trigger: asyncio.Task | None = None
 
     def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
         """Make sure a pipeline drain will pick this stored contribution up (jobs are coalesced)."""
@@ -57,14 +60,36 @@ class Runtime:
             await asyncio.sleep(every_s)
             try:
                 await self.recover_stuck()
+                await webhook_delivery.requeue_lost(self.queue)
             except Exception as err:  # noqa: BLE001 - keep watching; the next round retries
-                log.warning("stuck-contribution check failed: %s", err)
+                log.warning("recovery check failed: %s", err)
+
+    async def _trigger_webhooks(self) -> None:
+        """Ask for a webhook dispatch whenever the process's event hub sees new events (the
+        dispatch itself reads the events table, so a missed request only delays it until the
+        recovery loop's next round)."""
+        events = hub.subscribe()
+        try:
+            while True:
+                batch = await events.next_batch(timeout=60)
+                overflowed = events.overflowed
+                if overflowed:
+                    events.close()
+                    events = hub.subscribe()
+                if batch or overflowed:
+                    try:
+                        await asyncio.to_thread(webhook_delivery.request_dispatch, self.queue)
+                    except Exception as err:  # noqa: BLE001 - the recovery loop asks again
+                        log.warning("could not request a webhook dispatch: %s", err)
+        finally:
+            events.close()
 
     async def stop(self) -> None:
         """Stop workers first (they hold Redis connections), then the engine, then the servers."""
         global _current
-        if self.recovery is not None:
-            self.recovery.cancel()
+        for task in (self.recovery, self.webhook_trigger):
+            if task is not None:
+                task.cancel()
         if self.supervisor is not None:
             await self.supervisor.stop()
         self.queue.connection.close()
@@ -106,5 +131,6 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         raise
     queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis_url))
     _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings))
-    _current.recovery = asyncio.create_task(_current._recovery_loop(), name="hivemind-stuck-recovery")
+    _current.recovery = asyncio.create_task(_current._recovery_loop(), name="hivemind-recovery")
+    _current.webhook_trigger = asyncio.create_task(_current._trigger_webhooks(), name="hivemind-webhook-trigger")
     return _current

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
 from hivemind_api.api import mcp_server
-from hivemind_api.api.routes import knowledge, review, stats, stream
+from hivemind_api.api.routes import knowledge, review, stats, stream, webhooks
 from hivemind_api.errors import DomainError
 from hivemind_api.ratelimit import RateLimited
 
@@ -37,6 +37,7 @@ def create_api() -> FastAPI:
     api.include_router(review.router)
     api.include_router(stream.router)
     api.include_router(stats.router)
+    api.include_router(webhooks.router)
     # Exactly /mcp (the earlier implementation mounted it at /mcp/mcp by mistake).
     api.router.routes.append(Route("/mcp", endpoint=mcp_server.endpoint, methods=["GET", "POST", "DELETE"]))
 

@@ -14,6 +14,7 @@ from hivemind_api.knowledge.contributions import OwnContribution
 from hivemind_api.knowledge.items import ItemDetail
 from hivemind_api.knowledge.review import PendingContribution
 from hivemind_api.knowledge.search import SearchHit
+from hivemind_api.webhooks.endpoints import DeliveryAttempt, EndpointInfo
 
 
 class ContributionIn(BaseModel):
@@ -86,3 +87,31 @@ class KeyOut(BaseModel):
     role: str
     tier: str
     request_count: int
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(description="http(s) URL that receives the POSTs")
+    event_types: list[str] = Field(default_factory=list, description="Event types to send; empty: all")
+    active: bool = True
+
+
+class WebhookPatch(BaseModel):
+    url: str | None = None
+    event_types: list[str] | None = None
+    active: bool | None = Field(default=None, description="false pauses; true resumes (and clears a disable)")
+
+
+class WebhookListOut(BaseModel):
+    webhooks: list[EndpointInfo]
+
+
+# The domain's EndpointInfo plus the secret, which only creation and rotation return.
+WebhookCreatedOut = create_model(
+    "WebhookCreatedOut",
+    **{name: (hint, ...) for name, hint in get_type_hints(EndpointInfo).items()},
+    secret=(str, Field(description="HMAC-SHA256 signing secret: shown only now, keep it")),
+)
+
+
+class DeliveryLogOut(BaseModel):
+    deliveries: list[DeliveryAttempt]
