@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hivemind_api.db.models import Event, KnowledgeItem, Org
+from hivemind_api.db.models import Contribution, Event, KnowledgeItem, Org
 
 CHANNEL = "hivemind_events"
 _ORDER_LOCK = 0x45_56_4E_54  # "EVNT": event ids commit in order
@@ -70,6 +70,15 @@ def item_summary(item: KnowledgeItem, org_name: str) -> dict[str, Any]:
     }
 
 
+def contribution_summary(c: Contribution) -> dict[str, Any]:
+    """An item summary's fields for events about a contribution (no quality yet; ``append_event``
+    adds the org name)."""
+    return {
+        "id": str(c.id), "title": c.title, "category": c.category, "quality": None,
+        "created_at": c.created_at.isoformat() if c.created_at else None,
+    }
+
+
 async def append_event(
     session: AsyncSession,
     event_type: str,
@@ -83,10 +92,12 @@ async def append_event(
 ) -> int:
     """Append an event and NOTIFY its id; both take effect only if the caller's transaction commits.
 
-    The summary defaults to the item's; ``extra`` adds fields to it (e.g. ``superseded_by``)."""
-    if summary is None and item is not None:
+    The summary defaults to the item's; every summary gets the org's name; ``extra`` adds fields
+    (e.g. ``superseded_by``)."""
+    if summary is None and item is not None or summary is not None and "org_name" not in summary:
         org = await session.get(Org, org_id)
-        summary = item_summary(item, org.name if org else "")
+        org_name = org.name if org else ""
+        summary = item_summary(item, org_name) if summary is None else {**summary, "org_name": org_name}
     summary = {**(summary or {}), **(extra or {})}
     await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
     event = Event(

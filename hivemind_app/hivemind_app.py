@@ -6,6 +6,7 @@ from hivemind_api.api.app import create_api
 from hivemind_app import routes
 from hivemind_app.feed_listener import feed_listener
 from hivemind_app.lifespan import event_hub, hivemind_runtime
+from hivemind_app.pages.analytics import AnalyticsState, analytics_page
 from hivemind_app.pages.home import HomeState, home_page
 from hivemind_app.pages.keys import KeysState, keys_page
 from hivemind_app.pages.knowledge import KnowledgeState, knowledge_page
@@ -14,6 +15,7 @@ from hivemind_app.pages.members import MembersState, members_page
 from hivemind_app.pages.review import ReviewState, review_page
 from hivemind_app.pages.rules import RulesState, rules_page
 from hivemind_app.pages.setup import SetupState, setup_page
+from hivemind_app.pages.webhooks import WebhooksState, webhooks_page
 from hivemind_app.state.feed import OrgFeedState, PublicFeedState
 
 app = rx.App(api_transformer=create_api())
@@ -30,3 +32,6 @@ app.add_page(keys_page, route=routes.KEYS, title="API keys · HiveMind", on_load
 app.add_page(rules_page, route=routes.RULES, title="Auto-approve rules · HiveMind", on_load=RulesState.load)
 app.add_page(knowledge_page, route=routes.KNOWLEDGE, title="Knowledge · HiveMind", on_load=KnowledgeState.load)
 app.add_page(members_page, route=routes.MEMBERS, title="Members · HiveMind", on_load=MembersState.load)
+app.add_page(webhooks_page, route=routes.WEBHOOKS, title="Webhooks · HiveMind", on_load=WebhooksState.load)
+app.add_page(analytics_page, route=routes.ANALYTICS, title="Analytics · HiveMind",
+             on_load=[AnalyticsState.load, PublicFeedState.join, OrgFeedState.join])

@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution
-from hivemind_api.events import append_event
+from hivemind_api.events import append_event, contribution_summary
 from hivemind_api.knowledge import review, rules
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
@@ -191,8 +191,8 @@ async def _finish(session: AsyncSession, row: Contribution, ctx: PipelineContext
         return "approved"
     await append_event(
         session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
-        summary={"id": str(row.id), "title": row.title, "category": row.category,
-                 "source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
+        summary=contribution_summary(row), extra={"source_agent_id": row.source_agent_id,
+                                                     "prescreen_score": row.prescreen_score},
     )
     return row.status
 

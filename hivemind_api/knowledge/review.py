@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api import audit
 from hivemind_api.db.models import Contribution, KnowledgeItem
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
-from hivemind_api.events import append_event
+from hivemind_api.events import append_event, contribution_summary
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import parse_uuid, validate_category
 
@@ -229,7 +229,7 @@ async def reject(session: AsyncSession, reviewer: Reviewer, contribution_id: str
     session.add(c)
     await session.flush()
     await append_event(session, "knowledge.rejected", org_id=c.org_id, contribution_id=c.id,
-                       summary={"id": str(c.id), "title": c.title, "category": c.category, "reason": reason})
+                       summary=contribution_summary(c), extra={"reason": reason})
     await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
                        action="contribution.rejected", org_id=c.org_id, target_type="contribution",
                        target_id=str(c.id), details={"reason": reason})

@@ -13,9 +13,11 @@ NAV: list[tuple[str, str, str]] = [
     ("Home", routes.HOME, "house"),
     ("Review queue", routes.REVIEW, "inbox"),
     ("Knowledge", routes.KNOWLEDGE, "book-open"),
+    ("Analytics", routes.ANALYTICS, "chart-column"),
     ("API keys", routes.KEYS, "key-round"),
     ("Auto-approve rules", routes.RULES, "list-checks"),
     ("Members", routes.MEMBERS, "users"),
+    ("Webhooks", routes.WEBHOOKS, "webhook"),
 ]
 
 

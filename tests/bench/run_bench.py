@@ -233,10 +233,11 @@ def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, float]:
     texts = corpus_mod.long_texts(N_CONTRIB)
     log(f"raw model throughput on {len(texts)} ~200-word texts")
     embeddings.embed(texts[:5])
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for text in texts:
         embeddings.embed([text])
     raw_bs1 = len(texts) / (time.perf_counter() - t)
+    model_cpu_ms = (time.process_time() - cpu) / len(texts) * 1000  # both ORT threads count
     t = time.perf_counter()
     embeddings.embed(texts, batch_size=16)
     raw_batched = len(texts) / (time.perf_counter() - t)
@@ -247,17 +248,34 @@ def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, float]:
             assert warm.status_code == 202
             _wait_all(url, 1)
             log(f"posting {len(texts)} contributions")
+            backend = psutil.Process(proc.pid)
+            before = _cpu_split(backend)
             start = time.perf_counter()
             for text in texts:
                 assert c.post("/api/v1/knowledge", json={"content": text, "category": "general"}).status_code == 202
             posted = time.perf_counter() - start
             _wait_all(url, len(texts) + 1)
             elapsed = time.perf_counter() - start
+            after = _cpu_split(backend)
     finally:
         proc.terminate()
         proc.wait(60)
+    cpu_ms = {k: (after[k] - before[k]) / len(texts) * 1000 for k in after}
     return {"n": len(texts), "pipeline_per_s": len(texts) / elapsed, "post_per_s": len(texts) / posted,
-            "raw_bs1_per_s": raw_bs1, "raw_batched_per_s": raw_batched}
+            "raw_bs1_per_s": raw_bs1, "raw_batched_per_s": raw_batched, "model_cpu_ms": model_cpu_ms,
+            "cpu_ms_per_contribution": cpu_ms}
+
+
+def _cpu_split(backend: psutil.Process) -> dict[str, float]:
+    """CPU seconds so far: the backend process, its worker (children), this client, the machine."""
+    def busy(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    machine = psutil.cpu_times()
+    workers = sum(busy(ch) for ch in backend.children(recursive=True))
+    return {"backend": busy(backend), "worker": workers, "client": time.process_time(),
+            "machine": machine.user + machine.system + getattr(machine, "nice", 0.0)}
 
 
 def _wait_all(url: str, expected: int, timeout: float = 1800) -> None:
@@ -358,6 +376,23 @@ def main() -> None:
     write_report(results)
 
 
+def _cpu_lines(c: dict) -> list[str]:
+    """Where the CPU of one contribution goes, and the ceiling that puts on the ratio."""
+    cpu = c.get("cpu_ms_per_contribution")
+    if not cpu:
+        return []
+    cores = os.cpu_count() or 1
+    ceiling = cores / (cpu["machine"] / 1000)
+    return [
+        f"CPU per contribution over the whole run: {cpu['machine']:.1f} ms for the machine, of which the worker "
+        f"(model included) {cpu['worker']:.1f} ms, the backend (HTTP, auth, rate limit, scrub, screen, insert) "
+        f"{cpu['backend']:.1f} ms, this benchmark's HTTP client {cpu['client']:.1f} ms, and the rest (Postgres, "
+        f"Redis) {cpu['machine'] - cpu['worker'] - cpu['backend'] - cpu['client']:.1f} ms. The model alone costs "
+        f"{c['model_cpu_ms']:.1f} ms of CPU per text, so with every core busy the pipeline could reach at most "
+        f"{ceiling:.0f}/s here, {ceiling / c['raw_bs1_per_s']:.2f} × the model's one-at-a-time rate.",
+    ]
+
+
 def _feed_latency_section() -> list[str]:
     """The browser half of ``make bench`` (``tests/browser/feed_latency.py``) ran just before."""
     path = DATA / "feed_latency.json"
@@ -415,6 +450,8 @@ def write_report(r: dict) -> None:
         "",
         f"Accepting the POSTs alone ran at {c['post_per_s']:.0f}/s. Corpus embedding (short items, batches of 64) ran at "
         f"{r['corpus_embed_per_s']:.0f} items/s.",
+        "",
+        *_cpu_lines(c),
         "",
         f"Scrubbing + injection screening (in the request path): {r['trust_ms_per_2kb']:.1f} ms per 2 KB item "
         "(median over the evaluation corpus cut into 2 KB items; target < 20 ms).",

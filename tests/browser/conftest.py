@@ -42,6 +42,9 @@ def harness(data_dir: Path) -> Iterator[object]:
     os.environ["HIVEMIND_DATA_DIR"] = str(data_dir)
     os.environ["REFLEX_STATE_MANAGER_MODE"] = "memory"
     os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
+    # Webhook receivers in these tests listen on loopback, and retries come seconds apart.
+    os.environ["HIVEMIND_WEBHOOK_ALLOW_PRIVATE"] = "1"
+    os.environ["HIVEMIND_WEBHOOK_BACKOFF_SECONDS"] = "1,1,1,1"
     from reflex.testing import AppHarness
 
     with AppHarness.create(root=REPO) as h:

@@ -27,7 +27,7 @@ def test_first_start_pins_and_a_different_model_is_refused_until_reembed(env) ->
         assert client.get("/api/openapi.json").status_code == 200
     url = env["HIVEMIND_DATABASE_URL"]
     with psycopg.connect(url, autocommit=True) as c:
-        pinned = dict(c.execute("SELECT key, value FROM deployment_config").fetchall())
+        pinned = dict(c.execute("SELECT key, value FROM deployment_config WHERE key LIKE 'embedding%'").fetchall())
         identity = embeddings.model_identity()
         assert pinned == {"embedding_model_name": identity.name, "embedding_model_revision": identity.revision,
                           "embedding_dimension": "384"}

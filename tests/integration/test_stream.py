@@ -51,6 +51,9 @@ def test_public_events_reach_every_org_and_private_ones_only_their_own(stack: Ag
         sse, before = _until(acme, "knowledge.approved", private_item)
         assert sse.event == "private" and not sse.payload["is_public"]
         assert [e.payload["type"] for e in before] == ["contribution.created"]
+        created = before[0].payload["item"]  # every event carries the same summary fields
+        assert {"id", "title", "category", "quality", "org_name", "created_at"} <= set(created)
+        assert created["org_name"] == "Acme Inc" and created["quality"] is None
         # beta reaches the next public event without ever being shown acme's private ones
         beta_public = stack.add_item("b", _tip("beta public tip"), public=True)
         sse, before = _until(beta, "knowledge.approved", beta_public)

@@ -1,0 +1,208 @@
+"""Analytics: the public commons (stat cards, growth from real daily counts, categories), the
+org's reciprocity ledger, agents, and top items, all from ``hivemind_api.stats``.
+
+It follows the live feed: the page joins the shared feed states, and a hidden element keyed on
+their newest event ids remounts whenever an event arrives, which re-runs ``refresh``.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hivemind_api import stats
+from hivemind_api.db.engine import session_scope
+from hivemind_app import routes
+from hivemind_app.components.layout import page_layout
+from hivemind_app.components.stat_card import stat_card
+from hivemind_app.state.auth import AuthState
+from hivemind_app.state.feed import OrgFeedState, PublicFeedState
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.1f} %"
+
+
+class AnalyticsState(AuthState):
+    commons: dict[str, str] = {}
+    daily: list[dict[str, int | str]] = []
+    categories: list[dict[str, int | str]] = []
+    ledger: dict[str, str] = {}
+    agents: list[dict[str, str]] = []
+    top_items: list[dict[str, str]] = []
+
+    @rx.event
+    async def load(self):
+        principal = await self._signed_in()
+        if principal is None:
+            return AuthState.require_session
+        await self._fill(principal.org.id)
+        return None
+
+    @rx.event
+    async def refresh(self):
+        principal = await self._principal()
+        if principal is not None:
+            await self._fill(principal.org.id)
+
+    async def _fill(self, org_id) -> None:  # noqa: ANN001 - uuid
+        async with session_scope() as db:
+            c = await stats.commons_stats(db)
+            o = await stats.org_stats(db, org_id)
+            agents = await stats.agent_table(db, org_id)
+        self.commons = {
+            "total": str(c.total_items), "added_24h": str(c.added_24h), "added_7d": str(c.added_7d),
+            "growth_24h": _pct(c.growth_rate_24h), "growth_7d": _pct(c.growth_rate_7d),
+            "retrievals_24h": str(c.retrieval_volume_24h), "domains": str(c.domains_covered),
+            "orgs": str(c.contributing_orgs),
+        }
+        self.daily = [{"day": f"{d.date:%m-%d}", "added": d.added, "total": d.total} for d in c.daily]
+        self.categories = [{"category": k.category, "count": k.count} for k in c.categories]
+        self.ledger = {
+            "contributions": str(o.contributions_total), "pending": str(o.contributions_pending),
+            "approved_24h": str(o.contributions_approved_24h), "items": str(o.items_live),
+            "public": str(o.items_public), "given": str(o.retrievals_by_others), "own": str(o.retrievals_by_own),
+            "taken": str(o.retrievals_from_others), "helpful": str(o.helpful_count),
+            "not_helpful": str(o.not_helpful_count),
+        }
+        self.agents = [{
+            "agent": a.agent_id, "contributions": str(a.agent_contributions), "pending": str(a.agent_pending),
+            "approved": str(a.agent_approved), "items": str(a.agent_items_live),
+            "retrievals": str(a.agent_retrievals_received), "by_others": str(a.agent_retrievals_by_others),
+            "helpful": "–" if a.agent_helpful_ratio is None else _pct(a.agent_helpful_ratio),
+        } for a in agents]
+        self.top_items = [{
+            "id": str(t.id), "title": t.title, "category": t.category, "by_others": str(t.retrievals_by_others),
+            "helpful": str(t.helpful_by_others), "all": str(t.retrieval_count), "public": "public" if t.is_public else "",
+        } for t in o.top_items]
+
+
+def _commons_cards() -> rx.Component:
+    c = AnalyticsState.commons
+    return rx.grid(
+        stat_card("Public items", c["total"], "live items in the commons", card_id="an-total"),
+        stat_card("New in 24 h", c["added_24h"], "growth " + c["growth_24h"], card_id="an-added-24h"),
+        stat_card("New in 7 days", c["added_7d"], "growth " + c["growth_7d"], card_id="an-added-7d"),
+        stat_card("Retrievals, 24 h", c["retrievals_24h"], "of public items, by every org", card_id="an-retrievals"),
+        stat_card("Domains", c["domains"], c["orgs"] + " contributing orgs", card_id="an-domains"),
+        columns="5", spacing="3", width="100%",
+    )
+
+
+def _growth_chart() -> rx.Component:
+    return rx.card(
+        rx.text("Commons growth, last 30 days (UTC)", weight="bold"),
+        rx.recharts.composed_chart(
+            rx.recharts.bar(data_key="added", name="entered that day", fill=rx.color("amber", 8)),
+            rx.recharts.line(data_key="total", name="public items", stroke=rx.color("blue", 9), dot=False,
+                             y_axis_id="right"),
+            rx.recharts.x_axis(data_key="day"),
+            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.y_axis(y_axis_id="right", orientation="right", allow_decimals=False),
+            rx.recharts.graphing_tooltip(),
+            rx.recharts.legend(),
+            data=AnalyticsState.daily,
+            height=260,
+            width="100%",
+        ),
+        width="100%",
+        id="growth-chart",
+    )
+
+
+def _categories_chart() -> rx.Component:
+    return rx.card(
+        rx.text("Public items by category", weight="bold"),
+        rx.recharts.bar_chart(
+            rx.recharts.bar(data_key="count", fill=rx.color("green", 8)),
+            rx.recharts.x_axis(data_key="category"),
+            rx.recharts.y_axis(allow_decimals=False),
+            rx.recharts.graphing_tooltip(),
+            data=AnalyticsState.categories,
+            height=260,
+            width="100%",
+        ),
+        width="100%",
+        id="categories-chart",
+    )
+
+
+def _ledger() -> rx.Component:
+    led = AnalyticsState.ledger
+    return rx.card(
+        rx.vstack(
+            rx.text("Reciprocity ledger: " + AuthState.org_name, weight="bold"),
+            rx.grid(
+                stat_card("Given", led["given"], "retrievals of our items by other orgs' agents", card_id="led-given"),
+                stat_card("Taken", led["taken"], "retrievals of other orgs' items by our agents", card_id="led-taken"),
+                stat_card("Helpful", led["helpful"], led["not_helpful"] + " did not help (other orgs' outcomes)",
+                          card_id="led-helpful"),
+                stat_card("Contributions", led["contributions"],
+                          led["pending"] + " pending, " + led["approved_24h"] + " approved in 24 h",
+                          card_id="led-contributions"),
+                stat_card("Our live items", led["items"], led["public"] + " public; " + led["own"] + " own-org reads",
+                          card_id="led-items"),
+                columns="5", spacing="3", width="100%",
+            ),
+            spacing="3", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _table(headers: list[str], rows: rx.Var, cells, element_id: str) -> rx.Component:  # noqa: ANN001
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
+        width="100%",
+        id=element_id,
+    )
+
+
+def _agents_and_top() -> rx.Component:
+    return rx.grid(
+        rx.card(
+            rx.text("Agents", weight="bold"),
+            _table(["Agent", "Contributed", "Pending", "Approved", "Live items", "Retrievals", "By other orgs",
+                    "Helpful"],
+                   AnalyticsState.agents,
+                   lambda r: [rx.table.cell(r[k]) for k in ("agent", "contributions", "pending", "approved", "items",
+                                                            "retrievals", "by_others", "helpful")],
+                   "agents-table"),
+            width="100%",
+        ),
+        rx.card(
+            rx.text("Top items (use by other orgs)", weight="bold"),
+            _table(["Item", "By other orgs", "Helpful", "All retrievals"], AnalyticsState.top_items,
+                   lambda r: [rx.table.cell(rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
+                                            rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em"))),
+                              rx.table.cell(r["by_others"]), rx.table.cell(r["helpful"]), rx.table.cell(r["all"])],
+                   "top-items"),
+            width="100%",
+        ),
+        columns="2", spacing="3", width="100%",
+    )
+
+
+def _live_trigger() -> rx.Component:
+    """Remounts (so refreshes the figures) whenever either live feed gets a newer event."""
+    newest = lambda entries: rx.cond(entries.length() > 0, entries[0]["id"], "none")  # noqa: E731
+    # The key sits on the outer box: a new key remounts its child, whose on_mount then fires again.
+    return rx.box(rx.box(on_mount=AnalyticsState.refresh),
+                  key=newest(PublicFeedState.entries) + "-" + newest(OrgFeedState.entries), display="none")
+
+
+def _body() -> rx.Component:
+    return rx.vstack(
+        _live_trigger(),
+        rx.heading("Public commons", size="4"),
+        _commons_cards(),
+        rx.grid(_growth_chart(), _categories_chart(), columns="2", spacing="3", width="100%"),
+        rx.heading("Your org", size="4"),
+        _ledger(),
+        _agents_and_top(),
+        width="100%",
+        spacing="4",
+    )
+
+
+analytics_page = page_layout("Analytics", _body)

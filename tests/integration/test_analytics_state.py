@@ -1,0 +1,48 @@
+"""The analytics page's state: the same figures the stats domain computes, for the member's org."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from hivemind_api import stats
+from hivemind_api.accounts.orgs import create_org
+from hivemind_api.db.engine import session_scope
+from hivemind_app.pages.analytics import AnalyticsState
+from tests.integration.dashboard import signed_in
+
+
+@pytest.fixture
+async def org(db):
+    async with session_scope() as s:
+        return await create_org(s, "an-" + uuid.uuid4().hex[:8])
+
+
+def _item(url: str, org_id, *, public: bool, days_ago: int, category: str, agent: str) -> None:  # noqa: ANN001
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(
+            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+            "content, is_public, approved_at, published_at) VALUES (%s, %s, %s, %s, now(), %s, 'c', %s, now(), "
+            "CASE WHEN %s THEN now() - make_interval(days => %s) END)",
+            (org_id, agent, category, uuid.uuid4().hex * 2, f"{category} tip", public, public, days_ago))
+
+
+async def test_figures_match_the_domain_and_refresh(org, database_url) -> None:
+    _item(database_url, org.id, public=True, days_ago=0, category="bug_fix", agent="bot-1")
+    _item(database_url, org.id, public=True, days_ago=2, category="config", agent="bot-1")
+    _item(database_url, org.id, public=False, days_ago=0, category="tooling", agent="bot-2")
+    state = await signed_in(AnalyticsState, org, "viewer")
+    async with session_scope() as s:
+        commons = await stats.commons_stats(s)
+    assert state.commons["total"] == str(commons.total_items)
+    assert state.commons["added_24h"] == str(commons.added_24h)
+    assert [d["added"] for d in state.daily] == [d.added for d in commons.daily] and len(state.daily) == 30
+    assert {c["category"]: c["count"] for c in state.categories} == {k.category: k.count for k in commons.categories}
+    assert state.ledger["items"] == "3" and state.ledger["public"] == "2"
+    assert [a["agent"] for a in state.agents] == ["bot-1", "bot-2"]
+    assert {t["title"] for t in state.top_items} == {"bug_fix tip", "config tip", "tooling tip"}
+    _item(database_url, org.id, public=True, days_ago=0, category="workaround", agent="bot-3")
+    await state.refresh()
+    assert state.ledger["items"] == "4" and "bot-3" in [a["agent"] for a in state.agents]
