@@ -1,8 +1,30 @@
-"""RQ job functions. Jobs take plain arguments and talk to the database themselves."""
+"""RQ job functions and queueing helpers. Jobs take plain arguments and talk to the database themselves."""
 
 from __future__ import annotations
 
 import os
+
+from rq import Queue, Retry
+
+FAILED_JOB_TTL = 24 * 3600
+
+
+def enqueue_coalesced(queue: Queue, flag: str, func: str, *, flag_ttl_s: int, job_timeout: int,
+                      retry: Retry) -> bool:
+    """Queue ``func`` unless one is already waiting to start; returns whether one was queued.
+
+    The waiting job's ``flag`` key is set here and deleted by the job when it starts (so work
+    arriving while it runs queues the next one); ``flag_ttl_s`` bounds how long a lost job can
+    block new ones. Used for the pipeline's drain and the webhook dispatch: many requests, one job.
+    """
+    if not queue.connection.set(flag, "1", nx=True, ex=flag_ttl_s):
+        return False
+    try:
+        queue.enqueue(func, job_timeout=job_timeout, result_ttl=0, failure_ttl=FAILED_JOB_TTL, retry=retry)
+    except Exception:
+        queue.connection.delete(flag)
+        raise
+    return True
 
 
 def ping(token: str) -> dict[str, object]:

@@ -30,6 +30,7 @@ from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution
 from hivemind_api.events import append_event, contribution_summary
+from hivemind_api.jobs import enqueue_coalesced
 from hivemind_api.knowledge import review, rules
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
@@ -238,15 +239,8 @@ MAX_BATCHES_PER_DRAIN = 64
 
 def request_drain(queue: Queue) -> bool:
     """Queue a drain unless one is already waiting to start. Returns whether one was queued."""
-    if not queue.connection.set(drain_flag(queue.name), "1", nx=True, ex=DRAIN_FLAG_TTL):
-        return False
-    try:
-        queue.enqueue("hivemind_api.knowledge.pipeline.drain", job_timeout=600, result_ttl=0,
-                      failure_ttl=24 * 3600, retry=Retry(max=3, interval=[5, 30, 120]))
-    except Exception:
-        queue.connection.delete(drain_flag(queue.name))
-        raise
-    return True
+    return enqueue_coalesced(queue, drain_flag(queue.name), "hivemind_api.knowledge.pipeline.drain",
+                             flag_ttl_s=DRAIN_FLAG_TTL, job_timeout=600, retry=Retry(max=3, interval=[5, 30, 120]))
 
 
 def drain() -> int:

@@ -35,6 +35,7 @@ from hivemind_api.config import Settings, get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint
 from hivemind_api.events import EventRecord, events_after
+from hivemind_api.jobs import FAILED_JOB_TTL, enqueue_coalesced
 from hivemind_api.webhooks.endpoints import delivery_id
 from hivemind_api.webhooks.signing import signature
 from hivemind_api.webhooks.targets import TargetRefused, resolve_target
@@ -62,15 +63,8 @@ def _flag(queue_name: str) -> str:
 
 def request_dispatch(queue: Queue) -> bool:
     """Queue a dispatch unless one is already waiting to start."""
-    if not queue.connection.set(_flag(queue.name), "1", nx=True, ex=DISPATCH_FLAG_TTL):
-        return False
-    try:
-        queue.enqueue("hivemind_api.webhooks.delivery.dispatch", job_timeout=300, result_ttl=0,
-                      failure_ttl=24 * 3600, retry=Retry(max=3, interval=[5, 30, 120]))
-    except Exception:
-        queue.connection.delete(_flag(queue.name))
-        raise
-    return True
+    return enqueue_coalesced(queue, _flag(queue.name), "hivemind_api.webhooks.delivery.dispatch",
+                             flag_ttl_s=DISPATCH_FLAG_TTL, job_timeout=300, retry=Retry(max=3, interval=[5, 30, 120]))
 
 
 async def _dispatch_page(session: AsyncSession) -> tuple[list[uuid.UUID], bool]:
@@ -121,7 +115,7 @@ def dispatch() -> int:
 
 
 def _enqueue_delivery(queue: Queue, attempt_id: uuid.UUID, delay_s: float = 0) -> None:
-    kwargs = {"job_timeout": 120, "result_ttl": 0, "failure_ttl": 24 * 3600}
+    kwargs = {"job_timeout": 120, "result_ttl": 0, "failure_ttl": FAILED_JOB_TTL}
     if delay_s > 0:
         queue.enqueue_in(timedelta(seconds=delay_s), "hivemind_api.webhooks.delivery.deliver", str(attempt_id), **kwargs)
     else:
