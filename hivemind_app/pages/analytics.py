@@ -22,6 +22,11 @@ def _pct(rate: float) -> str:
     return f"{rate * 100:.1f} %"
 
 
+def _growth(added: int, total: int, rate: float) -> str:
+    """A growth rate, or "all new" when the commons was empty at the start of the window."""
+    return "all new" if added and added == total else _pct(rate)
+
+
 class AnalyticsState(AuthState):
     commons: dict[str, str] = {}
     daily: list[dict[str, int | str]] = []
@@ -51,7 +56,8 @@ class AnalyticsState(AuthState):
             agents = await stats.agent_table(db, org_id)
         self.commons = {
             "total": str(c.total_items), "added_24h": str(c.added_24h), "added_7d": str(c.added_7d),
-            "growth_24h": _pct(c.growth_rate_24h), "growth_7d": _pct(c.growth_rate_7d),
+            "growth_24h": _growth(c.added_24h, c.total_items, c.growth_rate_24h),
+            "growth_7d": _growth(c.added_7d, c.total_items, c.growth_rate_7d),
             "retrievals_24h": str(c.retrieval_volume_24h), "domains": str(c.domains_covered),
             "orgs": str(c.contributing_orgs),
         }
@@ -179,7 +185,7 @@ def _agents_and_top() -> rx.Component:
                    "top-items"),
             width="100%",
         ),
-        columns="2", spacing="3", width="100%",
+        columns="1", spacing="3", width="100%",
     )
 
 
