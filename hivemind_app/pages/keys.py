@@ -12,6 +12,7 @@ from hivemind_api.accounts import keys
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.vocab import KEY_ROLES
+from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -137,8 +138,9 @@ def _key_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["status"], id="status-" + row["prefix"]),
         rx.table.cell(rx.cond(
             KeysState.is_admin & (row["status"] == "active"),
-            rx.button("Revoke", size="1", color_scheme="red", variant="soft", id="revoke-" + row["prefix"],
-                      on_click=KeysState.revoke(row["prefix"])),
+            confirm_button("Revoke", title="Revoke key " + row["prefix"] + "?",
+                           description="Agent " + row["agent"] + " loses access at once. This cannot be undone.",
+                           on_confirm=KeysState.revoke(row["prefix"]), element_id="revoke-" + row["prefix"]),
         )),
         id="key-" + row["prefix"],
     )

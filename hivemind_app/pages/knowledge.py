@@ -16,6 +16,7 @@ from hivemind_api.knowledge import items
 from hivemind_api.knowledge.access import OrgViewer
 from hivemind_api.knowledge.search import SearchFilters, search
 from hivemind_api.vocab import CATEGORIES
+from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
@@ -230,8 +231,9 @@ def _detail() -> rx.Component:
                         rx.button("Invalidate", on_click=KnowledgeState.invalidate, id="invalidate", variant="soft",
                                   color_scheme="gray"),
                         rx.cond(KnowledgeState.role == "admin",
-                                rx.button("Delete", on_click=KnowledgeState.delete, id="delete", variant="soft",
-                                          color_scheme="red")),
+                                confirm_button("Delete", title="Delete this item?",
+                                               description="It disappears from search for every agent at once.",
+                                               on_confirm=KnowledgeState.delete, element_id="delete", size="2")),
                         spacing="3",
                     ),
                 ),

@@ -14,6 +14,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.vocab import MEMBER_ROLES
 from hivemind_app.components.auth_card import form_field
+from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -137,8 +138,9 @@ def _member_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["since"]),
         rx.table.cell(rx.cond(
             MembersState.is_admin,
-            rx.button("Remove", size="1", color_scheme="red", variant="soft", id="remove-" + row["id"],
-                      on_click=MembersState.remove(row["id"])),
+            confirm_button("Remove", title="Remove " + row["email"] + "?",
+                           description="They lose access to this org at once; their account stays for other orgs.",
+                           on_confirm=MembersState.remove(row["id"]), element_id="remove-" + row["id"]),
         )),
         id="member-" + row["id"],
     )

@@ -13,6 +13,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.vocab import EVENT_TYPES
 from hivemind_api.webhooks import endpoints
+from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -216,7 +217,9 @@ def _actions(row: rx.Var) -> rx.Component:
                 rx.cond(row["status"] == "active", button("Pause", WebhooksState.pause, "pause"),
                         button("Resume", WebhooksState.resume, "resume", color_scheme="green")),
                 button("Rotate secret", WebhooksState.rotate, "rotate"),
-                button("Delete", WebhooksState.delete, "delete-webhook", color_scheme="red"),
+                confirm_button("Delete", title="Delete this webhook?",
+                               description="Deliveries to " + row["url"] + " stop and its delivery log is deleted.",
+                               on_confirm=WebhooksState.delete(row["id"]), element_id="delete-webhook-" + row["id"]),
                 spacing="2",
             ),
         ),

@@ -25,6 +25,7 @@ def test_create_use_and_revoke_a_key(harness, cli, page: Page) -> None:
     prefix = raw[:12]
     expect(page.locator(f"#status-{prefix}")).to_have_text("active")
     page.locator(f"#revoke-{prefix}").click()
+    page.locator("#confirm").click()
     expect(page.locator(f"#status-{prefix}")).to_have_text(re.compile(r"^revoked "), timeout=TIMEOUT)
     assert httpx.get(_api() + "/api/v1/keys/me", headers={"X-API-Key": raw}, timeout=30).status_code == 401
     page.reload()

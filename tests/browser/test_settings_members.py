@@ -40,6 +40,7 @@ def test_add_sign_in_change_password_and_remove_a_member(harness, cli, page: Pag
     page.get_by_role("option", name="curator").click()
     expect(page.get_by_text("newcomer@acme.example is now curator")).to_be_visible(timeout=TIMEOUT)
     page.locator(f"#remove-{user_id}").click()
+    page.locator("#confirm").click()
     expect(page.locator(f"#member-{user_id}")).to_have_count(0, timeout=TIMEOUT)
     again.goto(base + "/settings/members")  # the removed member's session no longer works
     expect(again).to_have_url(re.compile(r"/login"), timeout=TIMEOUT)

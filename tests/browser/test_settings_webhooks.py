@@ -76,6 +76,10 @@ def test_add_a_webhook_and_watch_its_deliveries(harness, cli, page: Page) -> Non
         page.locator(f"#resume-{broken_id}").click()
         expect(page.locator(f"#webhook-status-{broken_id}")).to_have_text("active", timeout=TIMEOUT)
         page.locator(f"#delete-webhook-{broken_id}").click()
+        page.locator("#cancel").click()  # asked first: cancelling keeps it
+        expect(page.locator(f"#webhook-{broken_id}")).to_have_count(1)
+        page.locator(f"#delete-webhook-{broken_id}").click()
+        page.locator("#confirm").click()
         expect(page.locator(f"#webhook-{broken_id}")).to_have_count(0, timeout=TIMEOUT)
     finally:
         receiver.close()
