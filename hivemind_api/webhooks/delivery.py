@@ -146,10 +146,10 @@ async def _claim(attempt_id: uuid.UUID) -> _Claimed | AttemptResult:
         row = (await session.exec(sa.text(
             "SELECT d.attempt, d.event_id, e.id AS endpoint_id, e.url, e.secret, e.is_active "
             "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
-            "WHERE d.id = :id AND d.status = 'pending' FOR UPDATE OF d SKIP LOCKED"
+            "WHERE d.id = :id AND d.status = 'pending' AND d.attempted_at IS NULL FOR UPDATE OF d SKIP LOCKED"
         ), params={"id": attempt_id})).first()
-        if row is None:
-            return AttemptResult("skipped", error="not pending (done by another job, or the endpoint was deleted)")
+        if row is None:  # a duplicate job (re-enqueued by recovery) finds the attempt claimed or done
+            return AttemptResult("skipped", error="not pending (taken by another job, or the endpoint was deleted)")
         if not row.is_active:
             await session.exec(sa.text(
                 "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint is not active' WHERE id = :id"),

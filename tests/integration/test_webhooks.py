@@ -207,3 +207,33 @@ async def test_private_targets_are_refused_unless_allowed(db, monkeypatch: pytes
     result = await delivery.send(claimed, get_settings())
     assert result.status == "failed" and "HIVEMIND_WEBHOOK_ALLOW_PRIVATE" in result.error
     reset_settings()
+
+
+async def test_a_duplicate_job_for_one_attempt_sends_it_once(db, database_url, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    from hivemind_api.accounts.orgs import create_org
+
+    monkeypatch.setenv("HIVEMIND_WEBHOOK_ALLOW_PRIVATE", "1")
+    reset_settings()
+    receiver = Receiver()
+    try:
+        async with session_scope() as s:
+            org = await create_org(s, "whd-" + uuid.uuid4().hex[:8])
+            made = await endpoints.create_endpoint(s, org.id, endpoints.Actor("test"), url=receiver.base_url + "/once")
+        with psycopg.connect(database_url, autocommit=True) as c:
+            event = c.execute("INSERT INTO events (type, org_id, summary) VALUES ('knowledge.approved', %s, '{}') "
+                              "RETURNING id", (org.id,)).fetchone()[0]
+            attempt = c.execute("INSERT INTO webhook_deliveries (endpoint_id, event_id) VALUES (%s, %s) RETURNING id",
+                                (made.endpoint.id, event)).fetchone()[0]
+        first = await delivery._claim(attempt)  # job 1 has claimed the attempt and is sending it …
+        assert isinstance(first, delivery._Claimed)
+        duplicate, following = await delivery.deliver_attempt(attempt)  # … when a re-enqueued copy runs
+        assert duplicate.status == "skipped" and following is None
+        assert receiver.received("/once") == []
+        result = await delivery.send(first, get_settings())  # job 1 finishes
+        assert result.status == "success" and len(receiver.received("/once")) == 1
+    finally:
+        receiver.close()
+        monkeypatch.delenv("HIVEMIND_WEBHOOK_ALLOW_PRIVATE")
+        reset_settings()
