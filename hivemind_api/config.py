@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # RQ workers the app itself starts and supervises. None: one when Redis is embedded, none
     # when an external Redis is configured (production runs `hivemind worker` separately).
     workers: int | None = None
+    # ONNX Runtime threads of the embedding model per process. Unset: one per core. Several
+    # `hivemind worker` processes on one machine do better with 1 each (two one-thread
+    # processes embed ~20 % more per CPU-second than one process on two threads).
+    model_threads: int | None = Field(default=None, ge=1, le=64)
     # An RQ worker refreshes its heartbeat about every (ttl - 15) s; /health calls a worker
     # dead when its last heartbeat is older than this.
     worker_ttl: int = 20

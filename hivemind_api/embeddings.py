@@ -77,7 +77,7 @@ def get_model() -> OnnxEncoder:
         with _lock:
             if _model is None:
                 onnx_file = ensure_onnx_model(_model_dir(), _onnx_file(model_identity()))
-                _model = OnnxEncoder(_model_dir(), onnx_file)
+                _model = OnnxEncoder(_model_dir(), onnx_file, threads=get_settings().model_threads)
     return _model
 
 

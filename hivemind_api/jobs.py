@@ -28,5 +28,7 @@ def enqueue_coalesced(queue: Queue, flag: str, func: str, *, flag_ttl_s: int, jo
 
 
 def ping(token: str) -> dict[str, object]:
-    """Round-trip probe: proves a live worker picks up and finishes jobs."""
-    return {"token": token, "worker_pid": os.getpid()}
+    """Round-trip probe: proves a live worker picks up and finishes jobs (and how it runs the model)."""
+    from hivemind_api import embeddings
+
+    return {"token": token, "worker_pid": os.getpid(), "model_threads": embeddings.get_model().threads}

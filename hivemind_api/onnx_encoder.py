@@ -36,6 +36,11 @@ class OnnxEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
+    @property
+    def threads(self) -> int:
+        """ONNX Runtime's intra-op threads (0: one per core)."""
+        return self._session.get_session_options().intra_op_num_threads
+
     def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:
         encoded = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
