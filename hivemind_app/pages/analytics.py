@@ -12,6 +12,7 @@ import reflex as rx
 from hivemind_api import stats
 from hivemind_api.db.engine import session_scope
 from hivemind_app import routes
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.stat_card import stat_card
 from hivemind_app.state.auth import AuthState
@@ -155,34 +156,26 @@ def _ledger() -> rx.Component:
     )
 
 
-def _table(headers: list[str], rows: rx.Var, cells, element_id: str) -> rx.Component:  # noqa: ANN001
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r)))),
-        width="100%",
-        id=element_id,
-    )
-
-
 def _agents_and_top() -> rx.Component:
     return rx.grid(
         rx.card(
             rx.text("Agents", weight="bold"),
-            _table(["Agent", "Contributed", "Pending", "Approved", "Live items", "Retrievals", "By other orgs",
-                    "Helpful"],
-                   AnalyticsState.agents,
-                   lambda r: [rx.table.cell(r[k]) for k in ("agent", "contributions", "pending", "approved", "items",
-                                                            "retrievals", "by_others", "helpful")],
-                   "agents-table"),
+            data_table(("Agent", "Contributed", "Pending", "Approved", "Live items", "Retrievals", "By other orgs",
+                        "Helpful"), AnalyticsState.agents,
+                       lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in (
+                           "agent", "contributions", "pending", "approved", "items", "retrievals", "by_others",
+                           "helpful")]),
+                       element_id="agents-table"),
             width="100%",
         ),
         rx.card(
             rx.text("Top items (use by other orgs)", weight="bold"),
-            _table(["Item", "By other orgs", "Helpful", "All retrievals"], AnalyticsState.top_items,
-                   lambda r: [rx.table.cell(rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
-                                            rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em"))),
-                              rx.table.cell(r["by_others"]), rx.table.cell(r["helpful"]), rx.table.cell(r["all"])],
-                   "top-items"),
+            data_table(("Item", "By other orgs", "Helpful", "All retrievals"), AnalyticsState.top_items,
+                       lambda r: rx.table.row(
+                           rx.table.cell(rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
+                                         rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em"))),
+                           rx.table.cell(r["by_others"]), rx.table.cell(r["helpful"]), rx.table.cell(r["all"])),
+                       element_id="top-items"),
             width="100%",
         ),
         columns="1", spacing="3", width="100%",

@@ -13,6 +13,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.vocab import KEY_ROLES
 from hivemind_app.components.confirm import confirm_button
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -154,13 +155,8 @@ def _body() -> rx.Component:
                           KeysState.dismiss_created, element_id="created-key"),
         ),
         _create_form(),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                "Prefix", "Agent", "Label", "Role", "Requests", "Last used", "Status", "")])),
-            rx.table.body(rx.foreach(KeysState.rows, _key_row)),
-            width="100%",
-            id="keys",
-        ),
+        data_table(("Prefix", "Agent", "Label", "Role", "Requests", "Last used", "Status", ""), KeysState.rows,
+                   _key_row, element_id="keys"),
         width="100%",
         spacing="4",
     )

@@ -17,6 +17,7 @@ from hivemind_api.knowledge.access import OrgViewer
 from hivemind_api.knowledge.search import SearchFilters, search
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app.components.confirm import confirm_button
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
@@ -258,13 +259,8 @@ def _body() -> rx.Component:
         _detail(),
         rx.cond(
             KnowledgeState.results.length() > 0,
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Title", "Category", "Org", "Relevance", "Quality", "")])),
-                rx.table.body(rx.foreach(KnowledgeState.results, _result_row)),
-                width="100%",
-                id="results",
-            ),
+            data_table(("Title", "Category", "Org", "Relevance", "Quality", ""), KnowledgeState.results,
+                       _result_row, element_id="results"),
             rx.text(rx.cond(KnowledgeState.query == "", "Type to search.", "No results."), size="2",
                     color_scheme="gray", id="results-empty"),
         ),

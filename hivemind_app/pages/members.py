@@ -15,6 +15,7 @@ from hivemind_api.errors import DomainError
 from hivemind_api.vocab import MEMBER_ROLES
 from hivemind_app.components.auth_card import form_field
 from hivemind_app.components.confirm import confirm_button
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -205,12 +206,7 @@ def _body() -> rx.Component:
                           MembersState.dismiss_password, element_id="one-time-password"),
         ),
         _add_form(),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Email", "Role", "Member since", "")])),
-            rx.table.body(rx.foreach(MembersState.rows, _member_row)),
-            width="100%",
-            id="members",
-        ),
+        data_table(("Email", "Role", "Member since", ""), MembersState.rows, _member_row, element_id="members"),
         _password_form(),
         width="100%",
         spacing="4",

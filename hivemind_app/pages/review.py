@@ -14,6 +14,7 @@ from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import review
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app import routes
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
@@ -286,13 +287,8 @@ def _queue_row(row: rx.Var) -> rx.Component:
 
 def _queue() -> rx.Component:
     return rx.vstack(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("", "Title", "Category", "Agent", "Pre-screen", "Flags", "Contributed")])),
-            rx.table.body(rx.foreach(ReviewState.rows, _queue_row)),
-            width="100%",
-            id="queue",
-        ),
+        data_table(("", "Title", "Category", "Agent", "Pre-screen", "Flags", "Contributed"), ReviewState.rows,
+                   _queue_row, element_id="queue"),
         rx.cond(ReviewState.total == 0, rx.text("Nothing here.", color_scheme="gray", id="queue-empty")),
         rx.hstack(
             rx.button("Previous", on_click=ReviewState.turn_page(-1), disabled=ReviewState.page == 0,

@@ -12,6 +12,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.knowledge import rules
 from hivemind_api.vocab import CATEGORIES
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
@@ -116,13 +117,7 @@ def _body() -> rx.Component:
             ),
         ),
         rx.cond(RulesState.error != "", rx.text(RulesState.error, color_scheme="red", size="2", id="rule-error")),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Category", "Minimum score", "Added", "")])),
-            rx.table.body(rx.foreach(RulesState.rows, _rule_row)),
-            width="100%",
-            id="rules",
-        ),
+        data_table(("Category", "Minimum score", "Added", ""), RulesState.rows, _rule_row, element_id="rules"),
         rx.cond(RulesState.rows.length() == 0, rx.text("No rule: every contribution waits for a curator.",
                                                        size="2", color_scheme="gray", id="rules-empty")),
         width="100%",

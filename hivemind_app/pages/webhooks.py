@@ -14,6 +14,7 @@ from hivemind_api.errors import DomainError
 from hivemind_api.vocab import EVENT_TYPES
 from hivemind_api.webhooks import endpoints
 from hivemind_app.components.confirm import confirm_button
+from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
@@ -239,25 +240,23 @@ def _webhook_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _attempt_row(a: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(a["event"]), rx.table.cell(a["attempt"]),
+        rx.table.cell(rx.badge(a["status"], color_scheme=rx.match(
+            a["status"], ("success", "green"), ("pending", "gray"), ("skipped", "gray"), "red"))),
+        rx.table.cell(a["http"]), rx.table.cell(a["latency"]), rx.table.cell(a["error"]), rx.table.cell(a["at"]),
+    )
+
+
 def _log() -> rx.Component:
     return rx.cond(
         WebhooksState.log_for != "",
         rx.card(
             rx.vstack(
                 rx.text("Deliveries to ", rx.code(WebhooksState.log_url), weight="bold"),
-                rx.table.root(
-                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                        "Event", "Attempt", "Status", "HTTP", "Latency", "Error", "At")])),
-                    rx.table.body(rx.foreach(WebhooksState.log_rows, lambda a: rx.table.row(
-                        rx.table.cell(a["event"]), rx.table.cell(a["attempt"]),
-                        rx.table.cell(rx.badge(a["status"], color_scheme=rx.match(
-                            a["status"], ("success", "green"), ("pending", "gray"), ("skipped", "gray"), "red"))),
-                        rx.table.cell(a["http"]), rx.table.cell(a["latency"]), rx.table.cell(a["error"]),
-                        rx.table.cell(a["at"]),
-                    ))),
-                    width="100%",
-                    id="delivery-log",
-                ),
+                data_table(("Event", "Attempt", "Status", "HTTP", "Latency", "Error", "At"), WebhooksState.log_rows,
+                           _attempt_row, element_id="delivery-log"),
                 rx.cond(WebhooksState.log_rows.length() == 0, rx.text("No deliveries yet.", size="2")),
                 spacing="2",
             ),
@@ -275,13 +274,8 @@ def _body() -> rx.Component:
                           note="Copy it into your receiver now: it is not shown again (rotate it if lost)."),
         ),
         _create_form(),
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
-                "URL", "Events", "Status", "Last delivery", "Secret", "")])),
-            rx.table.body(rx.foreach(WebhooksState.rows, _webhook_row)),
-            width="100%",
-            id="webhooks",
-        ),
+        data_table(("URL", "Events", "Status", "Last delivery", "Secret", ""), WebhooksState.rows, _webhook_row,
+                   element_id="webhooks"),
         _log(),
         width="100%",
         spacing="4",
