@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 
@@ -48,7 +48,7 @@ class Subscription:
         self._backlog += len(batch)
         self._queue.put_nowait(batch)
 
-    async def next_batch(self, timeout: float) -> list[EventRecord] | None:
+    async def next_batch(self, timeout: float | None = None) -> list[EventRecord] | None:
         """The next batch, or None after ``timeout`` seconds without events."""
         try:
             batch = await asyncio.wait_for(self._queue.get(), timeout)
@@ -71,16 +71,28 @@ class EventHub:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
         self.last_id: int | None = None
-        self.listening = False
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
 
     def subscribe(self) -> Subscription:
         sub = Subscription(self)
         self._subscribers.add(sub)
         return sub
+
+    async def follow(self, idle_timeout: float) -> AsyncIterator[list[EventRecord] | None]:
+        """For consumers that rebuild from the table rather than replay: each batch as it comes,
+        ``[]`` after ``idle_timeout`` seconds without events, and ``None`` when the consumer fell
+        behind and may have missed events (it is resubscribed and should rebuild everything)."""
+        sub = self.subscribe()
+        try:
+            while True:
+                batch = await sub.next_batch(idle_timeout)
+                if sub.overflowed:
+                    sub.close()
+                    sub = self.subscribe()
+                    yield None
+                else:
+                    yield batch or []
+        finally:
+            sub.close()
 
     def _dispatch(self, batch: list[EventRecord]) -> None:
         for sub in list(self._subscribers):
@@ -114,7 +126,6 @@ class EventHub:
                 await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: wake.put_nowait(payload))
                 # An idle LISTEN connection raises nothing when the server drops it: asyncpg tells us.
                 conn.add_termination_listener(lambda _c: wake.put_nowait(_LOST))
-                self.listening = True
                 await self._catch_up()  # whatever happened while we were away
                 while True:
                     signals = [await wake.get()]
@@ -129,7 +140,6 @@ class EventHub:
                 log.warning("event hub lost its connection (%s); reconnecting", err)
                 await asyncio.sleep(RETRY_S)
             finally:
-                self.listening = False
                 if conn is not None and not conn.is_closed():
                     await conn.close()
 

@@ -35,10 +35,9 @@ def parse_cursor(last_event_id: str | None, since: int | None) -> int | None:
     return since
 
 
-async def follow(hub: EventHub, org_id: uuid.UUID, after: int | None, *,
-                 idle_timeout: float = 15.0) -> AsyncIterator[EventRecord | None]:
+async def follow(hub: EventHub, org_id: uuid.UUID, after: int | None) -> AsyncIterator[EventRecord]:
     """Events visible to ``org_id``, in id order: those after ``after`` (None: from now on), then
-    live ones. Yields None after ``idle_timeout`` seconds without any (a chance to ping or stop)."""
+    live ones, until the client falls too far behind (``StreamLagging``)."""
     with hub.subscribe() as live:
         last = after if after is not None else hub.last_id or 0
         if after is not None:
@@ -51,12 +50,9 @@ async def follow(hub: EventHub, org_id: uuid.UUID, after: int | None, *,
                 if len(page) < REPLAY_PAGE:
                     break
         while True:
-            batch = await live.next_batch(idle_timeout)
+            batch = await live.next_batch()
             if live.overflowed:
                 raise StreamLagging("the client fell behind the live events")
-            if batch is None:
-                yield None
-                continue
             for event in batch:
                 if event.id > last and event.visible_to(org_id):
                     yield event

@@ -59,20 +59,19 @@ async def latest_event_id(session: AsyncSession) -> int:
     return int((await session.exec(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
 
 
-def item_summary(item: KnowledgeItem, org_name: str) -> dict[str, Any]:
+def item_summary(item: KnowledgeItem) -> dict[str, Any]:
+    """What every consumer sees of an item (``append_event`` adds the org's name)."""
     return {
         "id": str(item.id),
         "title": item.title,
         "category": item.category,
         "quality": round(float(item.quality_score), 4),
-        "org_name": org_name,
         "created_at": item.approved_at.isoformat() if item.approved_at else None,
     }
 
 
 def contribution_summary(c: Contribution) -> dict[str, Any]:
-    """An item summary's fields for events about a contribution (no quality yet; ``append_event``
-    adds the org name)."""
+    """The same fields for events about a contribution (no quality yet)."""
     return {
         "id": str(c.id), "title": c.title, "category": c.category, "quality": None,
         "created_at": c.created_at.isoformat() if c.created_at else None,
@@ -94,16 +93,15 @@ async def append_event(
 
     The summary defaults to the item's; every summary gets the org's name; ``extra`` adds fields
     (e.g. ``superseded_by``)."""
-    if summary is None and item is not None or summary is not None and "org_name" not in summary:
-        org = await session.get(Org, org_id)
-        org_name = org.name if org else ""
-        summary = item_summary(item, org_name) if summary is None else {**summary, "org_name": org_name}
-    summary = {**(summary or {}), **(extra or {})}
+    if summary is None and item is not None:
+        summary = item_summary(item)
+    org = await session.get(Org, org_id)
+    summary = {**(summary or {}), "org_name": org.name if org else "", **(extra or {})}
     await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
     event = Event(
         type=event_type, org_id=org_id, is_public=is_public,
         knowledge_item_id=item.id if item is not None else None,
-        contribution_id=contribution_id, summary=summary or {},
+        contribution_id=contribution_id, summary=summary,
     )
     session.add(event)
     await session.flush()

@@ -68,21 +68,13 @@ class Runtime:
         """Ask for a webhook dispatch whenever the process's event hub sees new events (the
         dispatch itself reads the events table, so a missed request only delays it until the
         recovery loop's next round)."""
-        events = hub.subscribe()
-        try:
-            while True:
-                batch = await events.next_batch(timeout=60)
-                overflowed = events.overflowed
-                if overflowed:
-                    events.close()
-                    events = hub.subscribe()
-                if batch or overflowed:
-                    try:
-                        await asyncio.to_thread(webhook_delivery.request_dispatch, self.queue)
-                    except Exception as err:  # noqa: BLE001 - the recovery loop asks again
-                        log.warning("could not request a webhook dispatch: %s", err)
-        finally:
-            events.close()
+        async for batch in hub.follow(idle_timeout=60):
+            if batch == []:
+                continue  # idle
+            try:
+                await asyncio.to_thread(webhook_delivery.request_dispatch, self.queue)
+            except Exception as err:  # noqa: BLE001 - the recovery loop asks again
+                log.warning("could not request a webhook dispatch: %s", err)
 
     async def stop(self) -> None:
         """Stop workers first (they hold Redis connections), then the engine, then the servers."""

@@ -185,14 +185,17 @@ class AgentStats:
     agent_helpful_ratio: float | None  # helpful / (helpful + not helpful); None without outcomes
 
 
+# ``:agent`` NULL: every agent; otherwise only that one, filtered inside each part so one
+# agent's figures do not aggregate the whole org first.
+_ONE = "(CAST(:agent AS text) IS NULL OR {column} = :agent)"
 _AGENTS_SQL = f"""
     WITH c AS (
       SELECT source_agent_id AS agent, count(*) AS total, count(*) FILTER (WHERE status = 'pending') AS pending,
              count(*) FILTER (WHERE status = 'approved') AS approved
-      FROM contributions WHERE org_id = :org GROUP BY source_agent_id
+      FROM contributions WHERE org_id = :org AND {_ONE.format(column="source_agent_id")} GROUP BY source_agent_id
     ), k AS (
       SELECT k.source_agent_id AS agent, count(*) AS live FROM knowledge_items k
-      WHERE k.org_id = :org AND {LIVE} GROUP BY k.source_agent_id
+      WHERE k.org_id = :org AND {_ONE.format(column="k.source_agent_id")} AND {LIVE} GROUP BY k.source_agent_id
     ), s AS (
       SELECT k.source_agent_id AS agent,
              count(*) FILTER (WHERE s.kind = 'retrieval' AND NOT (s.by_own_org AND s.agent_id = k.source_agent_id))
@@ -203,7 +206,7 @@ _AGENTS_SQL = f"""
              count(*) FILTER (WHERE s.kind = 'outcome_not_helpful'
                               AND NOT (s.by_own_org AND s.agent_id = k.source_agent_id)) AS not_helpful
       FROM signals s JOIN knowledge_items k ON k.id = s.knowledge_item_id
-      WHERE k.org_id = :org GROUP BY k.source_agent_id
+      WHERE k.org_id = :org AND {_ONE.format(column="k.source_agent_id")} GROUP BY k.source_agent_id
     ), agents AS (SELECT agent FROM c UNION SELECT agent FROM k UNION SELECT agent FROM s)
     SELECT a.agent, coalesce(c.total, 0) AS total, coalesce(c.pending, 0) AS pending,
            coalesce(c.approved, 0) AS approved, coalesce(k.live, 0) AS live, coalesce(s.received, 0) AS received,
@@ -222,12 +225,11 @@ def _agent(r) -> AgentStats:  # noqa: ANN001 - a SQL row
 async def agent_table(session: AsyncSession, org_id: uuid.UUID) -> list[AgentStats]:
     """Every agent of the org that contributed or whose items were used, busiest first."""
     rows = (await session.exec(sa.text(_AGENTS_SQL + " ORDER BY total DESC, received DESC, a.agent"),
-                               params={"org": org_id})).all()
+                               params={"org": org_id, "agent": None})).all()
     return [_agent(r) for r in rows]
 
 
 async def user_stats(session: AsyncSession, org_id: uuid.UUID, agent_id: str) -> AgentStats:
     """One agent of the caller's org (all zero for an agent the org has never seen)."""
-    row = (await session.exec(sa.text(_AGENTS_SQL + " WHERE a.agent = :agent"),
-                              params={"org": org_id, "agent": agent_id})).first()
+    row = (await session.exec(sa.text(_AGENTS_SQL), params={"org": org_id, "agent": agent_id})).first()
     return _agent(row) if row is not None else AgentStats(agent_id, 0, 0, 0, 0, 0, 0, 0, 0, None)

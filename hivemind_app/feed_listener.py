@@ -37,9 +37,11 @@ async def _push_org(app: rx.App, org_id) -> None:  # noqa: ANN001 - uuid
 
 
 async def _refresh(app: rx.App, batch: list[EventRecord] | None) -> None:
-    """Rewrite the feeds ``batch`` touched (all joined feeds for a heartbeat, ``None``)."""
-    public = batch is None or any(e.is_public and e.type in PUBLIC_TYPES for e in batch)
-    orgs = set(joined_orgs) if batch is None else {e.org_id for e in batch} & joined_orgs
+    """Rewrite the feeds ``batch`` touched (every joined feed for a heartbeat ``[]`` or after
+    falling behind, ``None``)."""
+    everything = not batch
+    public = everything or any(e.is_public and e.type in PUBLIC_TYPES for e in batch)
+    orgs = set(joined_orgs) if everything else {e.org_id for e in batch} & joined_orgs
     if public:
         await _push_public(app)
     for org_id in orgs:
@@ -48,16 +50,8 @@ async def _refresh(app: rx.App, batch: list[EventRecord] | None) -> None:
 
 async def feed_listener(app: rx.App) -> None:
     """Lifespan task: refresh the feeds each batch of events touches."""
-    events = hub.subscribe()
-    try:
-        while True:
-            batch = await events.next_batch(timeout=HEARTBEAT_S)
-            if events.overflowed:  # fell behind: start over from the table
-                events.close()
-                events, batch = hub.subscribe(), None
-            try:
-                await _refresh(app, batch)
-            except Exception as err:  # noqa: BLE001 - the next batch or heartbeat retries
-                log.warning("feed refresh failed: %s", err)
-    finally:
-        events.close()
+    async for batch in hub.follow(idle_timeout=HEARTBEAT_S):
+        try:
+            await _refresh(app, batch)
+        except Exception as err:  # noqa: BLE001 - the next batch or heartbeat retries
+            log.warning("feed refresh failed: %s", err)

@@ -20,7 +20,7 @@ from hivemind_api import audit
 import secrets
 
 from hivemind_api.accounts.passwords import hash_password
-from hivemind_api.accounts.users import normalize_email, validate_member_role
+from hivemind_api.accounts.users import join_org, normalize_email, validate_member_role
 from hivemind_api.db.models import Membership, User
 from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.knowledge.validation import parse_uuid
@@ -55,14 +55,8 @@ async def add_member(session: AsyncSession, org_id: uuid.UUID, email: str, role:
         user = User(email=email, password_hash=hash_password(one_time))
         session.add(user)
         await session.flush()
-    elif await session.get(Membership, (user.id, org_id)) is not None:
-        raise Conflict(f"{email} is already a member of this org")
-    member = Membership(user_id=user.id, org_id=org_id, role=role)
-    session.add(member)
-    await session.flush()
-    await audit.record(session, actor=actor, actor_user_id=actor_user_id, action="member.added", org_id=org_id,
-                       target_type="user", target_id=str(user.id),
-                       details={"email": email, "role": role, "new_account": one_time is not None})
+    member = await join_org(session, user, org_id, role, org_label="this org", actor=actor, actor_user_id=actor_user_id,
+                            details={"new_account": one_time is not None})
     return MemberInfo(user.id, email, role, member.created_at), one_time
 
 

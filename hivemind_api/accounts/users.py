@@ -70,16 +70,23 @@ async def create_user(
             raise Conflict(f"user {email} already exists") from None
     elif not verify_password(user.password_hash, password):
         raise Conflict(f"user {email} already exists with another password")
-    existing = await session.get(Membership, (user.id, org.id))
-    if existing is not None:
-        raise Conflict(f"user {email} is already a member of {org_slug} (role {existing.role})")
-    session.add(Membership(user_id=user.id, org_id=org.id, role=role))
-    await audit.record(
-        session, actor=actor, action="member.added", org_id=org.id,
-        target_type="user", target_id=str(user.id), details={"email": email, "role": role},
-    )
-    await session.flush()
+    await join_org(session, user, org.id, role, org_label=org_slug, actor=actor)
     return MembershipInfo(user=UserInfo(id=user.id, email=email), org=org, role=role)
+
+
+async def join_org(session: AsyncSession, user: User, org_id: uuid.UUID, role: str, *, org_label: str, actor: str,
+                   actor_user_id: uuid.UUID | None = None, details: dict | None = None) -> Membership:
+    """Make ``user`` a member of the org with ``role`` (refused if already one), audited."""
+    existing = await session.get(Membership, (user.id, org_id))
+    if existing is not None:
+        raise Conflict(f"user {user.email} is already a member of {org_label} (role {existing.role})")
+    member = Membership(user_id=user.id, org_id=org_id, role=role)
+    session.add(member)
+    await session.flush()
+    await audit.record(session, actor=actor, actor_user_id=actor_user_id, action="member.added", org_id=org_id,
+                       target_type="user", target_id=str(user.id),
+                       details={"email": user.email, "role": role, **(details or {})})
+    return member
 
 
 async def change_password(session: AsyncSession, user_id: uuid.UUID, current: str, new: str) -> None:

@@ -94,6 +94,11 @@ async def _dispatch_page(session: AsyncSession) -> tuple[list[uuid.UUID], bool]:
     return [a.id for a in attempts], len(events) == DISPATCH_PAGE
 
 
+async def _dispatch_next_page() -> tuple[list[uuid.UUID], bool]:
+    async with session_scope() as session:
+        return await _dispatch_page(session)
+
+
 def dispatch() -> int:
     """RQ job: attempt rows for every event not dispatched yet, and a delivery job for each."""
     job = get_current_job()
@@ -102,11 +107,7 @@ def dispatch() -> int:
     queue = Queue(job.origin, connection=job.connection) if job is not None else None
     total, more = 0, True
     while more:
-        async def page() -> tuple[list[uuid.UUID], bool]:
-            async with session_scope() as session:
-                return await _dispatch_page(session)
-
-        ids, more = run_async(page())
+        ids, more = run_async(_dispatch_next_page())
         total += len(ids)
         if queue is not None:
             for attempt_id in ids:

@@ -127,9 +127,7 @@ async def create_endpoint(session: AsyncSession, org_id: uuid.UUID, actor: Actor
     return CreatedEndpoint(_info(endpoint), secret)
 
 
-async def list_endpoints(session: AsyncSession, org_id: uuid.UUID) -> list[EndpointInfo]:
-    endpoints = (await session.exec(select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
-                                    .order_by(WebhookEndpoint.created_at))).all()
+async def _with_last_delivery(session: AsyncSession, endpoints: list[WebhookEndpoint]) -> list[EndpointInfo]:
     last = {r.endpoint_id: (r.attempted_at, r.status) for r in (await session.exec(sa.text(
         "SELECT DISTINCT ON (endpoint_id) endpoint_id, attempted_at, status FROM webhook_deliveries "
         "WHERE endpoint_id = ANY(:ids) AND attempted_at IS NOT NULL ORDER BY endpoint_id, attempted_at DESC"
@@ -137,9 +135,14 @@ async def list_endpoints(session: AsyncSession, org_id: uuid.UUID) -> list[Endpo
     return [_info(e, last.get(e.id)) for e in endpoints]
 
 
+async def list_endpoints(session: AsyncSession, org_id: uuid.UUID) -> list[EndpointInfo]:
+    return await _with_last_delivery(session, list((await session.exec(
+        select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id).order_by(WebhookEndpoint.created_at))).all()))
+
+
 async def get_endpoint(session: AsyncSession, org_id: uuid.UUID, endpoint_id: str) -> EndpointInfo:
-    e = await _owned(session, org_id, endpoint_id)
-    return next(i for i in await list_endpoints(session, org_id) if i.id == e.id)
+    [info] = await _with_last_delivery(session, [await _owned(session, org_id, endpoint_id)])
+    return info
 
 
 async def update_endpoint(session: AsyncSession, org_id: uuid.UUID, endpoint_id: str, actor: Actor, *,

@@ -7,6 +7,8 @@ org on the server.
 
 from __future__ import annotations
 
+from functools import partial
+
 import reflex as rx
 
 from hivemind_api.db.engine import session_scope
@@ -107,49 +109,36 @@ class WebhooksState(AuthState):
     def dismiss_secret(self):
         self.created_secret = ""
 
-    async def _change(self, webhook_id: str, action: str):
+    async def _change(self, webhook_id: str, change, message: str):  # noqa: ANN001 - endpoints function
+        """Run ``change(db, org_id, webhook_id, actor)`` for a curator or admin, then reload."""
         principal = await self._with_role(*MANAGERS)
         if principal is None:
             return rx.toast.error("Only curators and admins can change webhooks.")
-        message = ""
         try:
             async with session_scope() as db:
-                actor, org_id = self._actor(principal), principal.org.id
-                if action == "pause":
-                    await endpoints.update_endpoint(db, org_id, webhook_id, actor, active=False)
-                    message = "Webhook paused"
-                elif action == "resume":
-                    await endpoints.update_endpoint(db, org_id, webhook_id, actor, active=True)
-                    message = "Webhook resumed"
-                elif action == "rotate":
-                    made = await endpoints.rotate_secret(db, org_id, webhook_id, actor)
-                    self.created_secret, self.created_url = made.secret, made.endpoint.url
-                    message = "New secret: update your receiver"
-                elif action == "delete":
-                    await endpoints.delete_endpoint(db, org_id, webhook_id, actor)
-                    message = "Webhook deleted"
-                else:
-                    return rx.toast.error(f"Unknown action {action!r}.")
+                result = await change(db, principal.org.id, webhook_id, self._actor(principal))
         except DomainError as err:
             return rx.toast.error(str(err))
+        if isinstance(result, endpoints.CreatedEndpoint):  # a rotated secret, shown once
+            self.created_secret, self.created_url = result.secret, result.endpoint.url
         await self._reload(principal.org.id)
         return rx.toast.success(message)
 
     @rx.event
     async def pause(self, webhook_id: str):
-        return await self._change(webhook_id, "pause")
+        return await self._change(webhook_id, partial(endpoints.update_endpoint, active=False), "Webhook paused")
 
     @rx.event
     async def resume(self, webhook_id: str):
-        return await self._change(webhook_id, "resume")
+        return await self._change(webhook_id, partial(endpoints.update_endpoint, active=True), "Webhook resumed")
 
     @rx.event
     async def rotate(self, webhook_id: str):
-        return await self._change(webhook_id, "rotate")
+        return await self._change(webhook_id, endpoints.rotate_secret, "New secret: update your receiver")
 
     @rx.event
     async def delete(self, webhook_id: str):
-        return await self._change(webhook_id, "delete")
+        return await self._change(webhook_id, endpoints.delete_endpoint, "Webhook deleted")
 
     @rx.event
     async def show_log(self, webhook_id: str):

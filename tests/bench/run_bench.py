@@ -78,14 +78,19 @@ def corpus_vectors(items: list[dict]) -> tuple[np.ndarray, float]:
     return vectors, rate
 
 
-def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tuple[str, str]:
-    """A database of n items over ORGS orgs (20 % public); returns (url, key of org 0's agent)."""
-    name = f"bench_{n}"
+def fresh_database(admin_url: str, name: str) -> str:
+    """A new, migrated database ``name`` on the benchmark's server (replacing any earlier one)."""
     with psycopg.connect(admin_url, autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {name}")
         c.execute(f"CREATE DATABASE {name}")
     url = admin_url.replace("/postgres?", f"/{name}?")
     migrate(url)
+    return url
+
+
+def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tuple[str, str]:
+    """A database of n items over ORGS orgs (20 % public); returns (url, key of org 0's agent)."""
+    url = fresh_database(admin_url, f"bench_{n}")
     rng = random.Random(3)
     with psycopg.connect(url) as conn:
         register_vector(conn)
@@ -219,12 +224,7 @@ def recall_at_10(url: str, org_id: uuid.UUID, queries: list[str]) -> float:
 
 
 def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, float]:
-    name = "bench_contrib"
-    with psycopg.connect(admin_url, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name}")
-        c.execute(f"CREATE DATABASE {name}")
-    url = admin_url.replace("/postgres?", f"/{name}?")
-    migrate(url)
+    url = fresh_database(admin_url, "bench_contrib")
     key = generate_key()
     with psycopg.connect(url, autocommit=True) as c:
         org = c.execute("INSERT INTO orgs (slug, name) VALUES ('contrib', 'Contrib') RETURNING id").fetchone()[0]
@@ -299,12 +299,7 @@ def queue_latency(admin_url: str, items: list[dict], n: int = 100_000) -> dict[s
     from hivemind_api.db.engine import configure_database, dispose_database, session_scope
     from hivemind_api.knowledge.review import list_pending
 
-    name = "bench_queue"
-    with psycopg.connect(admin_url, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name}")
-        c.execute(f"CREATE DATABASE {name}")
-    url = admin_url.replace("/postgres?", f"/{name}?")
-    migrate(url)
+    url = fresh_database(admin_url, "bench_queue")
     rng = random.Random(5)
     with psycopg.connect(url) as conn:
         org = conn.execute("INSERT INTO orgs (slug, name) VALUES ('queue', 'Queue') RETURNING id").fetchone()[0]

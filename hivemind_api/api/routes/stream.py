@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from hivemind_api.accounts.keys import KeyPrincipal
@@ -26,7 +26,6 @@ def _ping() -> ServerSentEvent:
 @router.get("/stream/feed", tags=["stream"], operation_id="stream_knowledge_feed",
             response_class=EventSourceResponse, responses={200: {"content": {"text/event-stream": {}}}})
 async def stream_knowledge_feed(
-    request: Request,
     who: Annotated[KeyPrincipal, Depends(principal)],
     since: Annotated[int | None, Query(ge=0, description="Replay the events after this id first")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
@@ -40,11 +39,7 @@ async def stream_knowledge_feed(
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(comment="connected", retry=RETRY_MS)
         try:
-            async for event in follow(hub, who.org_id, after):
-                if event is None:
-                    if await request.is_disconnected():
-                        return
-                    continue
+            async for event in follow(hub, who.org_id, after):  # sse-starlette stops it on disconnect
                 yield ServerSentEvent(
                     data=json.dumps(event.as_payload(), separators=(",", ":")), id=str(event.id),
                     event="public" if event.is_public else "private",
