@@ -78,6 +78,43 @@ def contribution_summary(c: Contribution) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: its type and org, and the item or summary it is about."""
+
+    type: str
+    org_id: uuid.UUID
+    is_public: bool = False
+    item: KnowledgeItem | None = None
+    contribution_id: uuid.UUID | None = None
+    summary: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None
+
+
+async def append_events(session: AsyncSession, events: list[NewEvent]) -> list[int]:
+    """Append events in one INSERT and NOTIFY once; all take effect only if the caller's
+    transaction commits. Returns their ids in order.
+
+    One notification is enough for any number of rows: readers never trust the payload, they
+    read every event after the last id they saw. Each summary defaults to its item's, gets the
+    org's name, and ``extra`` adds fields (e.g. ``superseded_by``)."""
+    if not events:
+        return []
+    rows = []
+    for e in events:
+        summary = e.summary if e.summary is not None or e.item is None else item_summary(e.item)
+        org = await session.get(Org, e.org_id)  # from the session's identity map after the first
+        rows.append({
+            "type": e.type, "org_id": e.org_id, "is_public": e.is_public,
+            "knowledge_item_id": e.item.id if e.item is not None else None, "contribution_id": e.contribution_id,
+            "summary": {**(summary or {}), "org_name": org.name if org else "", **(e.extra or {})},
+        })
+    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
+    ids = sorted(int(i) for i in (await session.exec(sa.insert(Event).values(rows).returning(Event.id))).scalars())
+    await session.exec(sa.text("SELECT pg_notify(:ch, :id)"), params={"ch": CHANNEL, "id": str(ids[-1])})
+    return ids
+
+
 async def append_event(
     session: AsyncSession,
     event_type: str,
@@ -89,21 +126,7 @@ async def append_event(
     summary: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> int:
-    """Append an event and NOTIFY its id; both take effect only if the caller's transaction commits.
-
-    The summary defaults to the item's; every summary gets the org's name; ``extra`` adds fields
-    (e.g. ``superseded_by``)."""
-    if summary is None and item is not None:
-        summary = item_summary(item)
-    org = await session.get(Org, org_id)
-    summary = {**(summary or {}), "org_name": org.name if org else "", **(extra or {})}
-    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
-    event = Event(
-        type=event_type, org_id=org_id, is_public=is_public,
-        knowledge_item_id=item.id if item is not None else None,
-        contribution_id=contribution_id, summary=summary,
-    )
-    session.add(event)
-    await session.flush()
-    await session.exec(sa.text("SELECT pg_notify(:ch, :id)"), params={"ch": CHANNEL, "id": str(event.id)})
-    return int(event.id)
+    """Append one event (see ``append_events``)."""
+    (event_id,) = await append_events(session, [NewEvent(event_type, org_id, is_public, item, contribution_id,
+                                                         summary, extra)])
+    return event_id

@@ -20,6 +20,12 @@ from hivemind_api.vocab import EMBEDDING_DIM
 TZ = sa.DateTime(timezone=True)
 
 
+def _empty_list() -> list:
+    """A fresh list. Not the builtin ``list``: pydantic inspects a default factory's signature
+    on every instantiation, and for a builtin that means parsing its text signature (~0.3 ms)."""
+    return []
+
+
 def _uuid_pk() -> Any:
     return Field(
         default=None,
@@ -132,7 +138,7 @@ class Contribution(SQLModel, table=True):
     language: str | None = None
     version: str | None = None
     tags: list[str] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     content_hash: str | None = None
@@ -154,7 +160,7 @@ class Contribution(SQLModel, table=True):
     embedding_model: str | None = None
     minhash: list[int] | None = Field(default=None, sa_column=sa.Column(ARRAY(sa.BigInteger), nullable=True))
     flags: list[str] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     error: str | None = None
@@ -186,7 +192,7 @@ class KnowledgeItem(SQLModel, table=True):
     language: str | None = None
     version: str | None = None
     tags: list[str] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     content_hash: str
@@ -253,7 +259,7 @@ class WebhookEndpoint(SQLModel, table=True):
     org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     url: str
     event_types: list[str] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     secret: str

@@ -52,20 +52,19 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
     """
     data = validate_contribution(data)
     prepared = await asyncio.to_thread(ingest.prepare, data.content)
-    async with session_scope() as session:
-        row = Contribution(
+    # One autocommit INSERT … RETURNING: the row is committed before the job is queued (the
+    # worker must find it), and building an ORM object plus BEGIN/COMMIT would double the cost.
+    async with session_scope(autocommit=True) as session:
+        contribution_id = (await session.exec(sa.insert(Contribution).values(
             org_id=principal.org_id, api_key_id=principal.key_id, source_agent_id=principal.agent_id,
             run_id=data.run_id, category=data.category, confidence=data.confidence,
-            framework=data.framework, language=data.language, version=data.version, tags=data.tags,
+            framework=data.framework, language=data.language, version=data.version, tags=data.tags or [],
             content=prepared.content, content_hash=prepared.content_hash, title=prepared.title,
             redaction_report=prepared.redaction_report, injection_verdict=prepared.injection_verdict,
             injection_score=prepared.injection_score,
             status="blocked" if prepared.blocked else "processing",
             rejection_reason=prepared.block_reason,
-        )
-        session.add(row)
-        await session.flush()
-        contribution_id = row.id
+        ).returning(Contribution.id))).scalar_one()
     if prepared.blocked:
         return ContributionReceipt(
             contribution_id, "blocked", data.category,

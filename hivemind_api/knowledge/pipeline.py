@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,8 +29,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import Contribution
-from hivemind_api.events import append_event, contribution_summary
+from hivemind_api.db.models import AutoApproveRule, Contribution
+from hivemind_api.events import NewEvent, append_events, contribution_summary
 from hivemind_api.jobs import enqueue_coalesced
 from hivemind_api.knowledge import review, rules
 from hivemind_api.trust import minhash
@@ -41,45 +42,52 @@ NEAR_DUPLICATE_SIMILARITY = 0.92
 SIMILAR_ITEMS = 10
 
 
-@dataclass
-class PipelineContext:
-    contribution_id: uuid.UUID
-    org_id: uuid.UUID
-    agent_id: str
-    content: str
-    embedding: list[float] | None = None
-    embedding_model: str | None = None
-    minhash: list[int] = field(default_factory=list)
+def _sig_bands(sig: list[int]) -> tuple[list[int], list[int]]:
+    pairs = minhash.bands(sig)
+    return [b for b, _ in pairs], [h for _, h in pairs]
 
 
-def sign(ctx: PipelineContext) -> None:
-    ctx.minhash = minhash.signature(ctx.content)
+def _vector_array(vectors: list[list[float]]) -> str:
+    """A ``vector[]`` literal: one parameter for a whole batch's embeddings."""
+    return "{" + ",".join(f'"[{",".join(map(repr, v))}]"' for v in vectors) + "}"
 
 
+# The batch is worked in set-based statements, a handful per batch rather than a handful per
+# contribution: each round trip costs Python and Postgres CPU that the model would otherwise get.
+
+# The SIMILAR_ITEMS nearest live items each contribution's org may see. The ANN stays inside a
+# LATERAL per contribution (ORDER BY distance LIMIT k, so the HNSW index serves it).
 _SIMILAR_SQL = sa.text(
     """
-    SELECT k.id, k.title, k.org_id, k.is_public, 1 - (k.embedding <=> CAST(:q AS vector)) AS similarity, c.minhash
-    FROM knowledge_items k LEFT JOIN contributions c ON c.id = k.contribution_id
-    WHERE (k.org_id = :org OR k.is_public) AND k.deleted_at IS NULL AND k.expired_at IS NULL
-      AND k.embedding IS NOT NULL
-    ORDER BY k.embedding <=> CAST(:q AS vector)
-    LIMIT :k
+    SELECT q.n, k.id, k.title, k.org_id, k.is_public, k.similarity, c.minhash
+    FROM unnest(CAST(CAST(:vecs AS text) AS vector[]), CAST(:orgs AS uuid[])) WITH ORDINALITY AS q(v, org, n)
+    CROSS JOIN LATERAL (
+        SELECT id, title, org_id, is_public, contribution_id, 1 - (embedding <=> q.v) AS similarity
+        FROM knowledge_items
+        WHERE (org_id = q.org OR is_public) AND deleted_at IS NULL AND expired_at IS NULL AND embedding IS NOT NULL
+        ORDER BY embedding <=> q.v
+        LIMIT :k) k
+    LEFT JOIN contributions c ON c.id = k.contribution_id
     """
 )
 
-# Contributions sharing at least one LSH band with this one: live items the caller may see (for
-# near-duplicates the ANN did not rank) and recent contributions of any org (for bursts).
+# Contributions sharing at least one LSH band with each one (whose bands are already inserted):
+# live items the caller may see (for near-duplicates the ANN did not rank) and recent
+# contributions of any org (for bursts). Contributions of the same batch see each other.
 _BAND_CANDIDATES_SQL = sa.text(
     """
-    SELECT DISTINCT c.id, c.minhash, c.org_id, c.source_agent_id, c.status,
-           c.created_at > now() - make_interval(mins => :burst_minutes) AS recent,
-           k.id AS item_id, k.title AS item_title, k.org_id AS item_org, k.is_public
-    FROM minhash_bands b
-    JOIN contributions c ON c.id = b.contribution_id
-    LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.expired_at IS NULL
-    WHERE (b.band, b.hash) IN (SELECT * FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[])))
-      AND c.id <> :me
-    LIMIT 200
+    SELECT m.me, x.*
+    FROM unnest(CAST(:mes AS uuid[])) AS m(me)
+    CROSS JOIN LATERAL (
+        SELECT DISTINCT c.id, c.minhash, c.org_id, c.source_agent_id, c.status,
+               c.created_at > now() - make_interval(mins => :burst_minutes) AS recent,
+               k.id AS item_id, k.title AS item_title, k.org_id AS item_org, k.is_public
+        FROM minhash_bands mine
+        JOIN minhash_bands b ON b.band = mine.band AND b.hash = mine.hash AND b.contribution_id <> m.me
+        JOIN contributions c ON c.id = b.contribution_id
+        LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.expired_at IS NULL
+        WHERE mine.contribution_id = m.me
+        LIMIT 200) x
     """
 )
 
@@ -96,32 +104,39 @@ def _similar(item_id: uuid.UUID, title: str, org: uuid.UUID, public: bool, cosin
     }
 
 
-async def _similar_items(session: AsyncSession, ctx: PipelineContext) -> tuple[list[dict[str, Any]], list[str]]:
-    """The nearest live items (ANN) plus LSH near-duplicates the ANN missed; and curator flags."""
-    rows = (await session.exec(_SIMILAR_SQL, params={"q": str(ctx.embedding), "org": ctx.org_id, "k": SIMILAR_ITEMS})).all()
-    similar = {
-        str(r.id): _similar(r.id, r.title, r.org_id, r.is_public, float(r.similarity),
-                            minhash.jaccard(ctx.minhash, list(r.minhash or [])), ctx.org_id)
-        for r in rows
-    }
-    bands = minhash.bands(ctx.minhash)
-    candidates = (await session.exec(_BAND_CANDIDATES_SQL, params={
-        "bands": [b for b, _ in bands], "hashes": [h for _, h in bands], "me": ctx.contribution_id,
-        "burst_minutes": BURST_MINUTES,
+@dataclass
+class _Work:
+    """One claimed contribution and what the batch's statements found for it."""
+
+    row: Contribution
+    embedding: list[float]
+    minhash: list[int]
+    similar: dict[str, dict[str, Any]] = field(default_factory=dict)
+    burst_agents: set[tuple[uuid.UUID, str]] = field(default_factory=set)
+
+
+async def _find_similar(session: AsyncSession, work: list[_Work]) -> None:
+    """Nearest live items (ANN), LSH near-duplicates the ANN missed, and burst partners."""
+    rows = (await session.exec(_SIMILAR_SQL, params={
+        "vecs": _vector_array([w.embedding for w in work]), "orgs": [w.row.org_id for w in work], "k": SIMILAR_ITEMS,
     })).all()
-    burst_agents: set[tuple[uuid.UUID, str]] = set()
+    for r in rows:
+        w = work[r.n - 1]
+        w.similar[str(r.id)] = _similar(r.id, r.title, r.org_id, r.is_public, float(r.similarity),
+                                        minhash.jaccard(w.minhash, list(r.minhash or [])), w.row.org_id)
+    by_id = {w.row.id: w for w in work}
+    candidates = (await session.exec(_BAND_CANDIDATES_SQL, params={
+        "mes": list(by_id), "burst_minutes": BURST_MINUTES})).all()
     for c in candidates:
-        j = minhash.jaccard(ctx.minhash, list(c.minhash or []))
+        w = by_id[c.me]
+        j = minhash.jaccard(w.minhash, list(c.minhash or []))
         if j < minhash.NEAR_DUPLICATE_JACCARD:
             continue
-        visible = c.item_id is not None and (c.item_org == ctx.org_id or c.is_public)
-        if visible and str(c.item_id) not in similar:
-            similar[str(c.item_id)] = _similar(c.item_id, c.item_title, c.item_org, c.is_public, None, j, ctx.org_id)
-        if c.recent and c.status != "blocked" and (c.org_id, c.source_agent_id) != (ctx.org_id, ctx.agent_id):
-            burst_agents.add((c.org_id, c.source_agent_id))
-    flags = ["burst"] if len(burst_agents) >= BURST_OTHER_AGENTS else []
-    ordered = sorted(similar.values(), key=lambda s: (-(s["similarity"] or 0), -s["jaccard"]))
-    return ordered, flags
+        visible = c.item_id is not None and (c.item_org == w.row.org_id or c.is_public)
+        if visible and str(c.item_id) not in w.similar:
+            w.similar[str(c.item_id)] = _similar(c.item_id, c.item_title, c.item_org, c.is_public, None, j, w.row.org_id)
+        if c.recent and c.status != "blocked" and (c.org_id, c.source_agent_id) != (w.row.org_id, w.row.source_agent_id):
+            w.burst_agents.add((c.org_id, c.source_agent_id))
 
 
 _CLAIM_SQL = sa.text(
@@ -134,68 +149,98 @@ _CLAIM_SQL = sa.text(
     FOR UPDATE SKIP LOCKED
     """
 )
-# Everything else the decision needs, in one round trip: the agent's recent record and the same
-# content live or queued in the org.
+# Everything else each decision needs: the agent's record before this batch, and the same
+# content already live or queued in the org.
 _CONTEXT_SQL = sa.text(
     """
-    SELECT h.approved, h.rejected,
-      (SELECT id FROM knowledge_items WHERE org_id = :org AND content_hash = :h
-         AND deleted_at IS NULL AND expired_at IS NULL) AS live_item,
-      (SELECT id FROM contributions WHERE org_id = :org AND content_hash = :h AND status = 'pending'
-         AND id <> :me LIMIT 1) AS queued
-    FROM (SELECT count(*) FILTER (WHERE status = 'approved') AS approved,
-                 count(*) FILTER (WHERE status IN ('rejected', 'duplicate', 'blocked')) AS rejected
-          FROM (SELECT status FROM contributions
-                WHERE org_id = :org AND source_agent_id = :agent AND id <> :me
-                  AND status NOT IN ('processing', 'pending')
-                ORDER BY created_at DESC LIMIT 50) recent) h
+    SELECT m.me, h.approved, h.rejected, live.id AS live_item, queued.id AS queued
+    FROM unnest(CAST(:mes AS uuid[]), CAST(:orgs AS uuid[]), CAST(:agents AS text[]), CAST(:hashes AS text[]))
+         AS m(me, org, agent, h)
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE status = 'approved') AS approved,
+               count(*) FILTER (WHERE status IN ('rejected', 'duplicate', 'blocked')) AS rejected
+        FROM (SELECT status FROM contributions
+              WHERE org_id = m.org AND source_agent_id = m.agent AND id <> m.me
+                AND status NOT IN ('processing', 'pending')
+              ORDER BY created_at DESC LIMIT 50) recent) h
+    LEFT JOIN LATERAL (SELECT id FROM knowledge_items WHERE org_id = m.org AND content_hash = m.h
+                         AND deleted_at IS NULL AND expired_at IS NULL LIMIT 1) live ON true
+    LEFT JOIN LATERAL (SELECT id FROM contributions WHERE org_id = m.org AND content_hash = m.h
+                         AND status = 'pending' AND id <> m.me LIMIT 1) queued ON true
     """
 )
 _INSERT_BANDS_SQL = sa.text(
     "INSERT INTO minhash_bands (contribution_id, band, hash) "
-    "SELECT :me, b, h FROM unnest(CAST(:bands AS smallint[]), CAST(:hashes AS bigint[])) AS t(b, h)"
+    "SELECT * FROM unnest(CAST(:mes AS uuid[]), CAST(:bands AS smallint[]), CAST(:hashes AS bigint[]))"
 )
 BATCH = 16
 
 
-async def _finish(session: AsyncSession, row: Contribution, ctx: PipelineContext) -> str:
-    row.embedding, row.embedding_model, row.minhash = ctx.embedding, ctx.embedding_model, ctx.minhash
-    row.similar_items, flags = await _similar_items(session, ctx)
-    row.flags = sorted(set(row.flags or []) | set(flags))
-    bands = minhash.bands(ctx.minhash)
-    await session.exec(_INSERT_BANDS_SQL, params={
-        "me": row.id, "bands": [b for b, _ in bands], "hashes": [h for _, h in bands]})
-    facts = (await session.exec(_CONTEXT_SQL, params={
-        "org": row.org_id, "agent": row.source_agent_id, "me": row.id, "h": row.content_hash})).one()
-    report, verdict = row.redaction_report or {}, row.injection_verdict or {}
-    screen_result = prescreen(PrescreenInput(
-        content=row.content, redaction_total=int(report.get("total", 0)),
-        placeholder_share=float(report.get("placeholder_share", 0.0)),
-        max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
-        near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
-        history=AgentHistory(facts.approved, facts.rejected), flags=tuple(row.flags),
-        injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
-    ))
-    row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
-    row.updated_at = sa.func.now()
-    if facts.live_item is not None or facts.queued is not None:
-        row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", facts.live_item, facts.queued
-    else:
-        row.status = "pending"
-    session.add(row)
-    await session.flush()
-    if row.status != "pending":
-        return row.status
-    rule = await rules.matching_rule(session, row.org_id, row.category)
-    if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
-        await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
-        return "approved"
-    await append_event(
-        session, "contribution.created", org_id=row.org_id, contribution_id=row.id,
-        summary=contribution_summary(row), extra={"source_agent_id": row.source_agent_id,
-                                                     "prescreen_score": row.prescreen_score},
-    )
-    return row.status
+async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str) -> dict[str, str]:
+    """Decide every contribution of the batch: ``pending`` (with ``contribution.created``),
+    ``duplicate``, or ``approved`` by an auto-approve rule."""
+    mes, bands, hashes = [], [], []
+    for w in work:
+        b, h = _sig_bands(w.minhash)
+        mes += [w.row.id] * len(b)
+        bands += b
+        hashes += h
+    await session.exec(_INSERT_BANDS_SQL, params={"mes": mes, "bands": bands, "hashes": hashes})
+    await _find_similar(session, work)
+    facts = {f.me: f for f in (await session.exec(_CONTEXT_SQL, params={
+        "mes": [w.row.id for w in work], "orgs": [w.row.org_id for w in work],
+        "agents": [w.row.source_agent_id for w in work], "hashes": [w.row.content_hash or "" for w in work],
+    })).all()}
+    first_with_hash: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+    now = datetime.now(timezone.utc)
+    for w in work:  # oldest first
+        row, fact = w.row, facts[w.row.id]
+        row.embedding, row.embedding_model, row.minhash = w.embedding, model_id, w.minhash
+        row.similar_items = sorted(w.similar.values(), key=lambda s: (-(s["similarity"] or 0), -s["jaccard"]))
+        burst = ["burst"] if len(w.burst_agents) >= BURST_OTHER_AGENTS else []
+        row.flags = sorted(set(row.flags or []) | set(burst))
+        report, verdict = row.redaction_report or {}, row.injection_verdict or {}
+        screen_result = prescreen(PrescreenInput(
+            content=row.content, redaction_total=int(report.get("total", 0)),
+            placeholder_share=float(report.get("placeholder_share", 0.0)),
+            max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
+            near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
+            history=AgentHistory(fact.approved, fact.rejected), flags=tuple(row.flags),
+            injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
+        ))
+        row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
+        row.updated_at = now
+        # The same text earlier in this very batch counts as queued: it is about to be pending.
+        earlier = first_with_hash.setdefault((row.org_id, row.content_hash), row.id) if row.content_hash else row.id
+        queued = fact.queued if fact.queued is not None else (earlier if earlier != row.id else None)
+        if fact.live_item is not None or queued is not None:
+            row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", fact.live_item, queued
+        else:
+            row.status = "pending"
+        session.add(row)
+    await session.flush()  # one executemany for the batch
+    statuses: dict[str, str] = {}
+    created: list[NewEvent] = []
+    rule_cache: dict[tuple[uuid.UUID, str], AutoApproveRule | None] = {}
+    for w in work:
+        row = w.row
+        statuses[str(row.id)] = row.status
+        if row.status != "pending":
+            continue
+        key = (row.org_id, row.category)
+        if key not in rule_cache:
+            rule_cache[key] = await rules.matching_rule(session, row.org_id, row.category)
+        rule = rule_cache[key]
+        if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
+            await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
+            statuses[str(row.id)] = "approved"
+            continue
+        created.append(NewEvent(
+            "contribution.created", row.org_id, contribution_id=row.id, summary=contribution_summary(row),
+            extra={"source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
+        ))
+    await append_events(session, created)
+    return statuses
 
 
 async def _process_batch(first: uuid.UUID | None = None) -> dict[str, str]:
@@ -209,13 +254,9 @@ async def _process_batch(first: uuid.UUID | None = None) -> dict[str, str]:
         model_id = embeddings.model_identity().model_id
         # The worker's loop runs nothing else: the model call may block it.
         vectors = embeddings.embed([r.content for r in rows], batch_size=BATCH)
-        statuses = {}
-        for row, vector in zip(rows, vectors, strict=True):
-            ctx = PipelineContext(row.id, row.org_id, row.source_agent_id, row.content,
-                                  embedding=vector, embedding_model=model_id)
-            sign(ctx)
-            statuses[str(row.id)] = await _finish(session, row, ctx)
-        return statuses
+        work = [_Work(row, [float(x) for x in vector], minhash.signature(row.content or ""))
+                for row, vector in zip(rows, vectors, strict=True)]
+        return await _finish_batch(session, work, model_id)
 
 
 def process_contribution(contribution_id: str, _legacy_content: str | None = None) -> str:
