@@ -6,7 +6,8 @@ stored it as ``processing``. The work is then found in Postgres, not carried by 
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch in one
 model call, and finishes each contribution: nearest items, exact and near duplicates, burst
 flags, pre-screen, then ``pending`` (with ``contribution.created``), ``duplicate``, or approval
-by an auto-approve rule, one transaction per batch. It stops when nothing waits.
+by an auto-approve rule, one transaction per batch, in a handful of set-based statements. The
+next batch is embedded while the previous one's statements run. It stops when nothing waits.
 
 Jobs are coalesced: a contribution queues a drain only if none is already waiting in the queue
 (``request_drain``), so a burst of contributions costs a few jobs, not one each. Nothing can be
@@ -16,6 +17,7 @@ lost between the two: a crash rolls the batch back, its rows stay ``processing``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -144,11 +146,12 @@ _CLAIM_SQL = sa.text(
     SELECT id FROM contributions
     WHERE status = 'processing' AND (id = :first OR id IN (
         SELECT id FROM contributions WHERE status = 'processing' AND id IS DISTINCT FROM :first
-        ORDER BY created_at LIMIT :n))
+        ORDER BY created_at LIMIT :n FOR UPDATE SKIP LOCKED))
     ORDER BY created_at
     FOR UPDATE SKIP LOCKED
     """
-)
+)  # SKIP LOCKED inside too: the oldest rows may belong to a batch still running (another worker's,
+# or this drain's previous one), and the next batch must take the ones after them
 # Everything else each decision needs: the agent's record before this batch, and the same
 # content already live or queued in the org.
 _CONTEXT_SQL = sa.text(
@@ -243,20 +246,59 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
     return statuses
 
 
-async def _process_batch(first: uuid.UUID | None = None) -> dict[str, str]:
-    async with session_scope() as session:
-        ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)})).scalars().all()
-        if not ids:
-            return {}  # withdrawn meanwhile, or already done by another job's batch
-        rows = (await session.exec(
-            select(Contribution).where(Contribution.id.in_(ids)).order_by(Contribution.created_at)
-        )).all()  # the rows are already locked by the claim
-        model_id = embeddings.model_identity().model_id
-        # The worker's loop runs nothing else: the model call may block it.
-        vectors = embeddings.embed([r.content for r in rows], batch_size=BATCH)
-        work = [_Work(row, [float(x) for x in vector], minhash.signature(row.content or ""))
-                for row, vector in zip(rows, vectors, strict=True)]
-        return await _finish_batch(session, work, model_id)
+async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Task[dict[str, str]] | None = None,
+                         embedded: asyncio.Event | None = None) -> dict[str, str]:
+    """Claim up to ``BATCH`` waiting contributions (``first`` among them), embed them, finish them.
+
+    In a drain, ``embedded`` is set once this batch no longer needs the model (so the next batch
+    can be claimed and embedded meanwhile), and the statements wait for the ``previous`` batch
+    to commit: batches are decided strictly one after another, each seeing the last one's rows.
+    """
+    try:
+        async with session_scope() as session:
+            ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)})).scalars().all()
+            if not ids:
+                return {}  # withdrawn meanwhile, or already done by another job's batch
+            rows = (await session.exec(
+                select(Contribution).where(Contribution.id.in_(ids)).order_by(Contribution.created_at)
+            )).all()  # the rows are already locked by the claim
+            model_id = embeddings.model_identity().model_id
+            # In a thread: the model releases the GIL, so the previous batch's statements run meanwhile.
+            vectors = await asyncio.to_thread(embeddings.embed, [r.content or "" for r in rows], BATCH)
+            if embedded is not None:
+                embedded.set()
+            work = [_Work(row, vector, minhash.signature(row.content or ""))
+                    for row, vector in zip(rows, vectors, strict=True)]
+            if previous is not None:
+                await previous
+            return await _finish_batch(session, work, model_id)
+    finally:
+        if embedded is not None:
+            embedded.set()
+
+
+async def _drain(max_batches: int) -> tuple[dict[str, str], bool]:
+    """Batches back to back until none waits; returns the statuses and whether it stopped at
+    ``max_batches``. While one batch's statements run, the next batch is already being embedded:
+    the model keeps both cores busy instead of waiting for Postgres."""
+    tasks: list[asyncio.Task[dict[str, str]]] = []
+    previous: asyncio.Task[dict[str, str]] | None = None
+    try:
+        for _ in range(max_batches):
+            embedded = asyncio.Event()
+            current = asyncio.create_task(_process_batch(previous=previous, embedded=embedded))
+            tasks.append(current)
+            await embedded.wait()
+            if current.done() and not current.cancelled() and current.exception() is None and not current.result():
+                break  # nothing was waiting
+            previous = current
+        results = await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:  # after a failure, stop the batches still running (their transactions roll back)
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    statuses = {cid: st for r in results for cid, st in r.items()}
+    return statuses, len(tasks) == max_batches and bool(results[-1])
 
 
 def process_contribution(contribution_id: str, _legacy_content: str | None = None) -> str:
@@ -289,17 +331,12 @@ def drain() -> int:
     job = get_current_job()
     if job is not None:
         job.connection.delete(drain_flag(job.origin))  # from now on a new contribution queues a new drain
-    done = 0
-    for _ in range(MAX_BATCHES_PER_DRAIN):
-        statuses = run_async(_process_batch())
-        if not statuses:
-            return done
-        for cid, status in statuses.items():
-            log.info("contribution %s -> %s", cid, status)
-        done += len(statuses)
-    if job is not None:  # more keeps arriving: let other jobs run, then continue
+    statuses, more = run_async(_drain(MAX_BATCHES_PER_DRAIN))
+    for cid, status in statuses.items():
+        log.info("contribution %s -> %s", cid, status)
+    if more and job is not None:  # more keeps arriving: let other jobs run, then continue
         request_drain(Queue(job.origin, connection=job.connection))
-    return done
+    return len(statuses)
 
 
 STUCK_AFTER_S = 60

@@ -7,7 +7,7 @@ import psycopg
 from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.db.engine import configure_database, dispose_database
 from hivemind_api.knowledge import contributions
-from hivemind_api.knowledge.pipeline import BATCH, process_contribution
+from hivemind_api.knowledge.pipeline import BATCH, _drain, process_contribution
 from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.worker.loop import run_async
 
@@ -40,6 +40,49 @@ def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_
             embedded = c.execute("SELECT count(*) FROM contributions WHERE org_id = %s AND embedding IS NOT NULL "
                                  "AND minhash IS NOT NULL", (org,)).fetchone()[0]
         assert left == 0 and embedded == len(texts)
+    finally:
+        run_async(dispose_database())
+
+
+def test_a_drain_overlaps_batches_yet_decides_them_in_order(database_url, monkeypatch) -> None:
+    """The next batch is claimed and embedded while the previous one's statements run: it must
+    take the rows after the (still locked) previous batch, and its decisions must see that batch
+    committed (a copy of a text from the batch before is a duplicate of it)."""
+    import threading
+    import time
+
+    from hivemind_api import embeddings
+
+    with psycopg.connect(database_url, autocommit=True) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('overlap', 'Overlap') RETURNING id").fetchone()[0]
+    who = KeyPrincipal(key_id=None, org_id=org, org_slug="overlap", agent_id="agent-o", role="contributor",
+                       tier="free", request_count=0)
+    texts = [f"Step {i}: run `alembic upgrade head` before starting workers, or jobs hit old columns." for i in range(BATCH)]
+    texts.append(texts[3])  # lands in the second batch: a duplicate of a row the first batch made pending
+    texts += [f"Other {i}: set PGOPTIONS=-c statement_timeout=5s for ad-hoc shells." for i in range(BATCH)]
+    queued: list = []
+    real_embed, embedding_threads = embeddings.embed, set()
+
+    def embed(batch, batch_size=32):
+        embedding_threads.add(threading.get_ident())
+        time.sleep(0.2)  # long enough that the previous batch's statements run meanwhile
+        return real_embed(batch, batch_size)
+
+    monkeypatch.setattr(embeddings, "embed", embed)
+    configure_database(database_url)
+    try:
+        for text in texts:
+            run_async(contributions.contribute(who, ContributionInput(content=text, category="config"), queued.append))
+        statuses, more = run_async(_drain(8))
+        assert not more and len(statuses) == len(texts)  # three batches, none stopped early
+        assert threading.get_ident() not in embedding_threads  # the model ran off the event loop
+        with psycopg.connect(database_url) as c:
+            rows = dict(c.execute("SELECT id, status FROM contributions WHERE org_id = %s", (org,)).fetchall())
+            dup_of = c.execute("SELECT duplicate_of_contribution FROM contributions WHERE id = %s",
+                               (queued[BATCH],)).fetchone()[0]
+        assert list(rows.values()).count("processing") == 0
+        assert rows[queued[BATCH]] == "duplicate" and dup_of == queued[3]
+        assert sum(1 for st in rows.values() if st == "pending") == len(texts) - 1
     finally:
         run_async(dispose_database())
 
