@@ -80,7 +80,7 @@ test-browser: python-deps
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser -x -q
 
 # Approval-to-tab latency in a real browser first, then: seeds 10k and 100k items embedded by the
-# real model (cached in .hivemind-bench/) and measures; BENCH_SIZES=10000 for a quicker run.
+# real model (cached in .hivemind-bench/) and measures; BENCH_SIZES=10000 (and BENCH_CONTRIB_ROUNDS=1) for a quicker run.
 bench: install
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/feed_latency.py -q -s
 	$(PY) -m tests.bench.run_bench

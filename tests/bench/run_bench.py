@@ -49,7 +49,7 @@ DATA = REPO / ".hivemind-bench"
 N_QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
 N_RECALL = int(os.environ.get("BENCH_RECALL_QUERIES", "100"))
 N_CONTRIB = int(os.environ.get("BENCH_CONTRIBUTIONS", "200"))
-CONTRIB_ROUNDS = int(os.environ.get("BENCH_CONTRIB_ROUNDS", "3"))
+CONTRIB_ROUNDS = int(os.environ.get("BENCH_CONTRIB_ROUNDS", "5"))
 ORGS = 10
 PUBLIC_SHARE = 0.2
 
