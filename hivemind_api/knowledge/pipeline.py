@@ -220,8 +220,7 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
             row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", fact.live_item, queued
         else:
             row.status = "pending"
-        session.add(row)
-    await session.flush()  # one executemany for the batch
+    await session.flush()  # the claimed rows are in the session: one executemany for the batch
     statuses: dict[str, str] = {}
     created: list[NewEvent] = []
     rule_cache: dict[tuple[uuid.UUID, str], AutoApproveRule | None] = {}
@@ -289,7 +288,7 @@ async def _drain(max_batches: int) -> tuple[dict[str, str], bool]:
             current = asyncio.create_task(_process_batch(previous=previous, embedded=embedded))
             tasks.append(current)
             await embedded.wait()
-            if current.done() and not current.cancelled() and current.exception() is None and not current.result():
+            if current.done() and current.exception() is None and not current.result():
                 break  # nothing was waiting
             previous = current
         results = await asyncio.gather(*tasks)

@@ -95,9 +95,14 @@ def _commons_cards() -> rx.Component:
     )
 
 
+def _panel(title: str, content: rx.Component, panel_id: str | None = None) -> rx.Component:
+    """A titled, full-width card: every section of this page."""
+    return rx.card(rx.text(title, weight="bold"), content, width="100%", id=panel_id)
+
+
 def _growth_chart() -> rx.Component:
-    return rx.card(
-        rx.text("Commons growth, last 30 days (UTC)", weight="bold"),
+    return _panel(
+        "Commons growth, last 30 days (UTC)",
         rx.recharts.composed_chart(
             rx.recharts.bar(data_key="added", name="entered that day", fill=rx.color("amber", 8)),
             rx.recharts.line(data_key="total", name="public items", stroke=rx.color("blue", 9), dot=False,
@@ -111,14 +116,13 @@ def _growth_chart() -> rx.Component:
             height=260,
             width="100%",
         ),
-        width="100%",
-        id="growth-chart",
+        "growth-chart",
     )
 
 
 def _categories_chart() -> rx.Component:
-    return rx.card(
-        rx.text("Public items by category", weight="bold"),
+    return _panel(
+        "Public items by category",
         rx.recharts.bar_chart(
             rx.recharts.bar(data_key="count", fill=rx.color("green", 8)),
             rx.recharts.x_axis(data_key="category"),
@@ -128,8 +132,7 @@ def _categories_chart() -> rx.Component:
             height=260,
             width="100%",
         ),
-        width="100%",
-        id="categories-chart",
+        "categories-chart",
     )
 
 
@@ -158,25 +161,23 @@ def _ledger() -> rx.Component:
 
 def _agents_and_top() -> rx.Component:
     return rx.grid(
-        rx.card(
-            rx.text("Agents", weight="bold"),
+        _panel(
+            "Agents",
             data_table(("Agent", "Contributed", "Pending", "Approved", "Live items", "Retrievals", "By other orgs",
                         "Helpful"), AnalyticsState.agents,
                        lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in (
                            "agent", "contributions", "pending", "approved", "items", "retrievals", "by_others",
                            "helpful")]),
                        element_id="agents-table"),
-            width="100%",
         ),
-        rx.card(
-            rx.text("Top items (use by other orgs)", weight="bold"),
+        _panel(
+            "Top items (use by other orgs)",
             data_table(("Item", "By other orgs", "Helpful", "All retrievals"), AnalyticsState.top_items,
                        lambda r: rx.table.row(
                            rx.table.cell(rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
                                          rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em"))),
                            rx.table.cell(r["by_others"]), rx.table.cell(r["helpful"]), rx.table.cell(r["all"])),
                        element_id="top-items"),
-            width="100%",
         ),
         columns="1", spacing="3", width="100%",
     )
