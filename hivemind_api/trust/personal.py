@@ -75,6 +75,25 @@ def _ip_kind(value: str) -> str | None:
     return "HOST" if ip.is_private or ip.is_link_local else "IP"
 
 
+# Seven digits, each within four characters of the next: the shape of any number kept below
+# (libphonenumber's matcher allows at most four punctuation characters between digit blocks).
+_PHONE_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")
+
+
+def _phones(text: str) -> list[Span]:
+    """Phone numbers of seven digits or more. Parsing every candidate (version strings, ports,
+    counts) is most of the scrubber's cost on technical prose, so a text without seven digits
+    close together is not handed to the parser at all: it could not yield a number kept here."""
+    if not _PHONE_DIGITS.search(text):
+        return []
+    spans = []
+    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
+        raw = m.raw_string
+        if sum(c.isdigit() for c in raw) >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+            spans.append(Span(m.start, m.end, "PHONE"))
+    return spans
+
+
 def detect(text: str) -> list[Span]:
     spans: list[Span] = []
     for m in _GIT_AUTHOR.finditer(text):
@@ -82,10 +101,7 @@ def detect(text: str) -> list[Span]:
     for m in _EMAIL.finditer(text):
         if not _EXAMPLE_DOMAINS.search(m.group()) and not re.match(r"git@|noreply@", m.group()):
             spans.append(Span(m.start(), m.end(), "EMAIL"))
-    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
-        raw = m.raw_string
-        if sum(c.isdigit() for c in raw) >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
-            spans.append(Span(m.start, m.end, "PHONE"))
+    spans += _phones(text)
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and len(set(digits)) > 2:

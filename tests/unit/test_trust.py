@@ -111,3 +111,23 @@ def test_a_token_match_grows_to_the_token_but_not_into_its_variable_name() -> No
     assert scrub(f"export GH_TOKEN={token}\ngh auth status").text == "export GH_TOKEN=[SECRET]\ngh auth status"
     jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
     assert scrub(f"Token: {jwt}.").text == "Token: [SECRET]."
+
+
+def test_the_phone_parser_only_sees_texts_with_seven_digits_close_together(monkeypatch) -> None:
+    from hivemind_api.trust import personal
+
+    parsed: list[str] = []
+    real = personal.phonenumbers.PhoneNumberMatcher
+    monkeypatch.setattr(personal.phonenumbers, "PhoneNumberMatcher",
+                        lambda text, *a, **kw: parsed.append(text) or real(text, *a, **kw))
+    prose = "django 5.1 on port 8000: 30 seconds, 137 exits, 1 MB uploads, redis 7.4 and vite 5 (note 1234)."
+    assert personal.detect(prose) == [] and parsed == []
+    # Numbers written with up to four characters between digit groups still reach it and are kept.
+    for number in ("+1 (415) 555-0132", "415.555.0132", "+44 20 7946 0958", "(415) 555-0132"):
+        assert [s.kind for s in personal.detect(f"call {number} after 6pm")] == ["PHONE"], number
+    assert len(parsed) == 4
+
+
+def test_a_secret_assignment_is_found_at_the_start_of_its_name_anywhere_in_prose() -> None:
+    text = "In prod the DB_PASSWORD=hunter2hunter2 and x.client_secret: 'a8Fk2Lq9Zx' were both in the log."
+    assert scrub(text).text == "In prod the DB_PASSWORD=[SECRET] and x.client_secret: '[SECRET]' were both in the log."
