@@ -186,8 +186,10 @@ def db_migrate() -> None:
 @app.command("reembed")
 def reembed() -> None:
     """Re-embed all knowledge with the installed model and pin it (after a model change)."""
+    from hivemind_api import embeddings
     from hivemind_api.reembed import reembed_all
 
+    embeddings.use_throughput_mode()
     report = _run(lambda _session: reembed_all())
     typer.echo(f"re-embedded {report.knowledge_items} items and {report.contributions} contributions "
                f"with {report.model_id}")

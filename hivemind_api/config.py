@@ -27,10 +27,13 @@ class Settings(BaseSettings):
     # RQ workers the app itself starts and supervises. None: one when Redis is embedded, none
     # when an external Redis is configured (production runs `hivemind worker` separately).
     workers: int | None = None
-    # ONNX Runtime threads of the embedding model per process. Unset: one per core. Several
-    # `hivemind worker` processes on one machine do better with 1 each (two one-thread
-    # processes embed ~20 % more per CPU-second than one process on two threads).
+    # ONNX Runtime threads per run of the embedding model. Unset: one per core in the backend (a
+    # query's latency), one in a worker, which instead runs `model_streams` texts side by side
+    # (throughput: two one-thread runs embed ~25 % more per second than one run on two threads).
     model_threads: int | None = Field(default=None, ge=1, le=64)
+    # Texts a worker embeds at once. Unset: the cores divided by model_threads. Several workers
+    # on one machine: set this so workers × streams × threads ≈ cores.
+    model_streams: int | None = Field(default=None, ge=1, le=64)
     # An RQ worker refreshes its heartbeat about every (ttl - 15) s; /health calls a worker
     # dead when its last heartbeat is older than this.
     worker_ttl: int = 20

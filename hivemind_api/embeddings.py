@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,9 @@ from hivemind_api.vocab import EMBEDDING_DIM
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _lock = threading.Lock()
 _model: OnnxEncoder | None = None
+# "latency" (backend: a query's embedding uses every core) or "throughput" (worker: many texts,
+# each on one core, several at once). Set before the model is loaded.
+_mode = "latency"
 
 
 class ModelMismatch(DomainError):
@@ -70,20 +74,54 @@ def _onnx_file(identity: ModelIdentity) -> Path:
     return cache / f"all-MiniLM-L6-v2-{identity.revision[:16]}" / "model.onnx"
 
 
+def use_throughput_mode() -> None:
+    """For worker processes, before the model loads: one ONNX Runtime thread per run and
+    ``model_streams()`` runs side by side (``embed_many``), the fastest way to embed many texts
+    on a CPU. The backend keeps the default, where one query's run uses every core."""
+    global _mode
+    if _model is not None and _mode != "throughput":
+        raise RuntimeError("the model is already loaded for latency")
+    _mode = "throughput"
+
+
+def model_threads() -> int | None:
+    """ONNX Runtime intra-op threads per run (None: one per core)."""
+    configured = get_settings().model_threads
+    return configured if configured is not None else (1 if _mode == "throughput" else None)
+
+
+def model_streams() -> int:
+    """How many texts ``embed_many`` embeds at once: the cores, shared by each run's threads."""
+    configured = get_settings().model_streams
+    if configured is not None:
+        return configured
+    return max(1, (os.cpu_count() or 1) // (model_threads() or os.cpu_count() or 1))
+
+
+def get_model_file() -> Path:
+    """The ONNX file of the installed weights (exported on first use)."""
+    return ensure_onnx_model(_model_dir(), _onnx_file(model_identity()))
+
+
 def get_model() -> OnnxEncoder:
     """The loaded encoder (thread-safe, once per process; exports the ONNX file on first use)."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                onnx_file = ensure_onnx_model(_model_dir(), _onnx_file(model_identity()))
-                _model = OnnxEncoder(_model_dir(), onnx_file, threads=get_settings().model_threads)
+                _model = OnnxEncoder(_model_dir(), get_model_file(), threads=model_threads())
     return _model
 
 
 def embed(texts: list[str], batch_size: int = 32) -> list[list[float]]:
     """Embed synchronously (worker jobs, CLI). Vectors are unit length."""
     return get_model().encode(texts, batch_size=batch_size).tolist()
+
+
+def embed_many(texts: list[str]) -> list[list[float]]:
+    """Embed many texts for throughput (the pipeline, re-embedding): ``model_streams()`` at once,
+    one per run. The same vectors as ``embed``."""
+    return get_model().encode_each(texts, model_streams()).tolist()
 
 
 async def embed_query(text: str) -> list[float]:

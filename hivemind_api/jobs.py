@@ -31,4 +31,5 @@ def ping(token: str) -> dict[str, object]:
     """Round-trip probe: proves a live worker picks up and finishes jobs (and how it runs the model)."""
     from hivemind_api import embeddings
 
-    return {"token": token, "worker_pid": os.getpid(), "model_threads": embeddings.get_model().threads}
+    return {"token": token, "worker_pid": os.getpid(), "model_threads": embeddings.get_model().threads,
+            "model_streams": embeddings.model_streams()}

@@ -9,6 +9,8 @@ milliseconds. The tokenizer is the model package's own ``tokenizer.json``.
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,8 @@ class OnnxEncoder:
         # Postgres needs for the very query the embedding was made for.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def threads(self) -> int:
@@ -69,3 +73,20 @@ class OnnxEncoder:
             (hidden,) = self._session.run(["last_hidden_state"], batch)
             out[chunk] = self.pool(hidden, batch["attention_mask"])
         return out
+
+    def encode_each(self, texts: list[str], streams: int) -> np.ndarray:
+        """Unit vectors like ``encode``, for throughput: one text per run, ``streams`` runs at once.
+
+        On CPU a run of one 256-token text keeps its activations in cache, where a batch of 16
+        does not; and single-threaded runs side by side skip ONNX Runtime's per-operator hand-offs
+        between threads. With one intra-op thread per run, two streams on two cores embed ~25 %
+        more 200-word texts per second than one run on two threads (docs/benchmarks.md).
+        The model releases the GIL, so the streams are threads of this process.
+        """
+        if streams <= 1 or len(texts) <= 1:
+            return self.encode(texts, batch_size=1)
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(streams, thread_name_prefix="embed")
+        return np.concatenate(list(self._pool.map(lambda t: self.encode([t], batch_size=1), texts)))
+

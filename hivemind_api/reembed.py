@@ -37,7 +37,7 @@ async def reembed_all(batch_size: int = 64) -> ReembedReport:
                 ), params={"last": last_id, "n": batch_size})).all()
                 if not rows:
                     break
-                vectors = await asyncio.to_thread(embeddings.embed, [r.content for r in rows])
+                vectors = await asyncio.to_thread(embeddings.embed_many, [r.content for r in rows])
                 for row, vector in zip(rows, vectors, strict=True):
                     await session.exec(sa.text(
                         f"UPDATE {table} SET embedding = CAST(:v AS vector), embedding_model = :m WHERE id = :id"

@@ -3,9 +3,9 @@
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
 stored it as ``processing``. The work is then found in Postgres, not carried by jobs: a
 ``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
-(``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch in one
-model call, and finishes each contribution: nearest items, exact and near duplicates, burst
-flags, pre-screen, then ``pending`` (with ``contribution.created``), ``duplicate``, or approval
+(``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch
+(``embed_many``: single-thread model runs side by side), and finishes each contribution:
+nearest items, exact and near duplicates, burst flags, pre-screen, then ``pending`` (with ``contribution.created``), ``duplicate``, or approval
 by an auto-approve rule, one transaction per batch, in a handful of set-based statements. The
 next batch is embedded while the previous one's statements run. It stops when nothing waits.
 
@@ -263,7 +263,7 @@ async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Ta
             )).all()  # the rows are already locked by the claim
             model_id = embeddings.model_identity().model_id
             # In a thread: the model releases the GIL, so the previous batch's statements run meanwhile.
-            vectors = await asyncio.to_thread(embeddings.embed, [r.content or "" for r in rows], BATCH)
+            vectors = await asyncio.to_thread(embeddings.embed_many, [r.content or "" for r in rows])
             if embedded is not None:
                 embedded.set()
             work = [_Work(row, vector, minhash.signature(row.content or ""))

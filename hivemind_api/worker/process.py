@@ -41,6 +41,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
     # RQ forks its scheduler from the worker. If the worker is killed outright, that child would
     # live on holding the worker's Redis sockets; make every child die with this process.
     os.register_at_fork(after_in_child=die_with_parent)
+    embeddings.use_throughput_mode()  # a worker embeds many texts: single-thread runs side by side
     services = open_services(settings, need_redis=True)
     try:
         migrate(services.database_url)

@@ -148,14 +148,15 @@ def test_db_migrate(cli_env) -> None:
 def test_worker_runs_queued_jobs(cli_env, target) -> None:
     queue = Queue("default", connection=Redis.from_url(target.redis_url))
     job = queue.enqueue("hivemind_api.jobs.ping", "from-cli-test")
-    env = dict(cli_env, HIVEMIND_MODEL_THREADS="1")  # one thread per worker process
+    env = dict(cli_env, HIVEMIND_MODEL_THREADS="2", HIVEMIND_MODEL_STREAMS="3")  # not a worker's defaults
     if target.data_dir is not None:  # the embedded servers are running: reach them by URL
         env["HIVEMIND_REDIS_URL"] = target.redis_url
     r = run(env, "worker", "--burst")
     assert r.returncode == 0, r.stderr
     job.refresh()
     assert job.is_finished and job.return_value()["token"] == "from-cli-test"
-    assert job.return_value()["model_threads"] == 1  # HIVEMIND_MODEL_THREADS reached the model
+    assert job.return_value()["model_threads"] == 2  # HIVEMIND_MODEL_THREADS reached the model
+    assert job.return_value()["model_streams"] == 3
 
 
 def _servers_for(data_dir: Path) -> list[psutil.Process]:

@@ -34,6 +34,9 @@ def test_embedded_default_supervises_worker_and_cleans_up(tmp_path: Path) -> Non
         wait_for(lambda: job.refresh() or job.is_finished, timeout=30)
         first_pid = job.return_value()["worker_pid"]
         assert first_pid in runtime.supervisor.pids
+        # The worker embeds for throughput: one-thread model runs, one per core, side by side.
+        assert job.return_value()["model_threads"] == 1
+        assert job.return_value()["model_streams"] == os.cpu_count()
 
         os.kill(first_pid, signal.SIGKILL)  # a worker dying mid-flight is replaced
         wait_for(lambda: runtime.supervisor.restarts == 1 and len(runtime.supervisor.pids) == 1, timeout=30)

@@ -69,3 +69,43 @@ def test_a_wrong_export_is_refused(tmp_path: Path) -> None:
     onnx.save(model, str(broken))
     with pytest.raises(ExportFailed):
         _verify(embeddings._model_dir(), broken)
+
+
+def test_throughput_runs_give_the_same_vectors_in_order_on_parallel_single_thread_runs() -> None:
+    """The worker's ``encode_each``: one text per run, two runs at once, each on one thread."""
+    import threading
+
+    from hivemind_api.onnx_encoder import OnnxEncoder
+
+    texts = [f"note {i}: " + "raise the pool size and reuse connections " * (1 + 7 * (i % 3)) for i in range(9)]
+    encoder = OnnxEncoder(embeddings._model_dir(), embeddings.get_model_file(), threads=1)
+    assert encoder.threads == 1
+    runs: list[tuple[int, int]] = []
+    real_encode = encoder.encode
+
+    def encode(batch: list[str], batch_size: int = 32):
+        runs.append((threading.get_ident(), len(batch)))
+        return real_encode(batch, batch_size)
+
+    encoder.encode = encode  # type: ignore[method-assign]
+    each = encoder.encode_each(texts, streams=2)
+    assert np.abs(each - np.array(embeddings.embed(texts))).max() < 1e-5
+    assert {n for _, n in runs} == {1} and len(runs) == len(texts)
+    assert len({t for t, _ in runs}) == 2 and threading.get_ident() not in {t for t, _ in runs}
+
+
+def test_workers_run_the_model_single_threaded_side_by_side_and_the_backend_on_every_core(monkeypatch) -> None:
+    import os
+    from types import SimpleNamespace
+
+    settings = SimpleNamespace(model_threads=None, model_streams=None)
+    monkeypatch.setattr(embeddings, "get_settings", lambda: settings)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(embeddings, "_mode", "latency")
+    assert embeddings.model_threads() is None and embeddings.model_streams() == 1
+    monkeypatch.setattr(embeddings, "_mode", "throughput")
+    assert embeddings.model_threads() == 1 and embeddings.model_streams() == 4
+    settings.model_threads = 2
+    assert embeddings.model_streams() == 2
+    settings.model_streams = 3
+    assert embeddings.model_streams() == 3

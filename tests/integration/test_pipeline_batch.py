@@ -61,14 +61,14 @@ def test_a_drain_overlaps_batches_yet_decides_them_in_order(database_url, monkey
     texts.append(texts[3])  # lands in the second batch: a duplicate of a row the first batch made pending
     texts += [f"Other {i}: set PGOPTIONS=-c statement_timeout=5s for ad-hoc shells." for i in range(BATCH)]
     queued: list = []
-    real_embed, embedding_threads = embeddings.embed, set()
+    real_embed, embedding_threads = embeddings.embed_many, set()
 
-    def embed(batch, batch_size=32):
+    def embed_many(batch):
         embedding_threads.add(threading.get_ident())
         time.sleep(0.2)  # long enough that the previous batch's statements run meanwhile
-        return real_embed(batch, batch_size)
+        return real_embed(batch)
 
-    monkeypatch.setattr(embeddings, "embed", embed)
+    monkeypatch.setattr(embeddings, "embed_many", embed_many)
     configure_database(database_url)
     try:
         for text in texts:
