@@ -89,4 +89,3 @@ class OnnxEncoder:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(streams, thread_name_prefix="embed")
         return np.concatenate(list(self._pool.map(lambda t: self.encode([t], batch_size=1), texts)))
-

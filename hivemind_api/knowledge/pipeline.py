@@ -5,9 +5,10 @@ stored it as ``processing``. The work is then found in Postgres, not carried by 
 ``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch
 (``embed_many``: single-thread model runs side by side), and finishes each contribution:
-nearest items, exact and near duplicates, burst flags, pre-screen, then ``pending`` (with ``contribution.created``), ``duplicate``, or approval
-by an auto-approve rule, one transaction per batch, in a handful of set-based statements. The
-next batch is embedded while the previous one's statements run. It stops when nothing waits.
+nearest items, exact and near duplicates, burst flags, pre-screen, then ``pending`` (with
+``contribution.created``), ``duplicate``, or approval by an auto-approve rule, one transaction
+per batch, in a handful of set-based statements. The next batch is embedded while the previous
+one's statements run. It stops when nothing waits.
 
 Jobs are coalesced: a contribution queues a drain only if none is already waiting in the queue
 (``request_drain``), so a burst of contributions costs a few jobs, not one each. Nothing can be
