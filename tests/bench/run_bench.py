@@ -53,6 +53,9 @@ N_QUERIES = int(os.environ.get("BENCH_QUERIES", "200"))
 N_RECALL = int(os.environ.get("BENCH_RECALL_QUERIES", "100"))
 N_CONTRIB = int(os.environ.get("BENCH_CONTRIBUTIONS", "200"))
 CONTRIB_ROUNDS = int(os.environ.get("BENCH_CONTRIB_ROUNDS", "5"))
+# The integration tests' server; "granian" is what `hivemind run` serves with (Reflex picks it when
+# gunicorn is absent). Search-only runs here measured the two within noise of each other.
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")
 ORGS = 10
 PUBLIC_SHARE = 0.2
 
@@ -136,8 +139,13 @@ def start_backend(database_url: str, redis_url: str, workers: int) -> tuple[subp
     # with limits no benchmark reaches.
     env.update({f"HIVEMIND_RATE_LIMIT_{k}": "1000000/minute" for k in
                 ("REQUESTS_PER_KEY", "REQUESTS_PER_ORG", "CONTRIBUTIONS_PER_KEY", "CONTRIBUTIONS_PER_ORG")})
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "tests.integration.serve:asgi",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+    if SERVER == "granian":
+        command = ["-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", "1", "--log-level", "warning", "tests.integration.serve:asgi"]
+    else:
+        command = ["-m", "uvicorn", "--factory", "tests.integration.serve:asgi",
+                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen([sys.executable, *command],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -270,7 +278,7 @@ def _raw_rates(texts: list[str]) -> dict[str, float]:
 class _LeanClient:
     """HTTP over one keep-alive connection with the standard library, as a load generator
     should be: it shares the two cores with what it measures, and httpx costs ~1 ms of CPU per
-    request (measured here: REST search p50 1.6–2.5 ms lower with this client). Its CPU is still
+    request (REST search p50 was 1–2 ms lower with this client in runs here). Its CPU is still
     measured and reported. The server closes connections idle for 5 s: one reconnect is allowed."""
 
     def __init__(self, base: str, key: str) -> None:
