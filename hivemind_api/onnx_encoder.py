@@ -37,8 +37,8 @@ class OnnxEncoder:
         # Postgres needs for the very query the embedding was made for.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pools: dict[int, ThreadPoolExecutor] = {}  # by stream count
+        self._pools_lock = threading.Lock()
 
     @property
     def threads(self) -> int:
@@ -85,7 +85,8 @@ class OnnxEncoder:
         """
         if streams <= 1 or len(texts) <= 1:
             return self.encode(texts, batch_size=1)
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(streams, thread_name_prefix="embed")
-        return np.concatenate(list(self._pool.map(lambda t: self.encode([t], batch_size=1), texts)))
+        with self._pools_lock:
+            pool = self._pools.get(streams)
+            if pool is None:
+                pool = self._pools[streams] = ThreadPoolExecutor(streams, thread_name_prefix="embed")
+        return np.concatenate(list(pool.map(lambda t: self.encode([t], batch_size=1), texts)))
