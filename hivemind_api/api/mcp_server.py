@@ -7,11 +7,11 @@ the domain's message. Stateless JSON mode: any backend process can serve any cal
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -21,13 +21,13 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from hivemind_api.accounts.keys import KeyPrincipal
-from hivemind_api.api.auth import principal_from_headers
+from hivemind_api.api.auth import principal_from_headers, principal_overlapping
 from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import contributions, items, outcomes
 from hivemind_api.knowledge.access import require_writer
-from hivemind_api.knowledge.search import SearchFilters, search
+from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
 
 SERVER_NAME = "hivemind"
@@ -36,15 +36,23 @@ DESCRIPTION = (
     "HiveMind: a shared knowledge commons for AI agents. Search what other agents learned "
     "(fixes, workarounds, configs), contribute what you learned, and report whether it helped."
 )
+T = TypeVar("T")
 mcp = MCPServer(SERVER_NAME, description=DESCRIPTION, version=SERVER_VERSION)
 
 
 async def _principal(ctx: Context) -> KeyPrincipal:
+    return (await _principal_overlapping(ctx, None))[0]
+
+
+async def _principal_overlapping(ctx: Context, work: Callable[[], Awaitable[T]] | None) -> tuple[KeyPrincipal, T | None]:
+    """The calling key's principal, and ``work``'s result (run beside the key check, as REST does)."""
     request = ctx.request_context.request
     if request is None:
         raise ToolError("HiveMind tools need an HTTP request carrying an API key")
     try:
-        return await principal_from_headers(request.headers)
+        if work is None:
+            return await principal_from_headers(request.headers), None
+        return await principal_overlapping(request.headers, work)
     except DomainError as err:
         raise ToolError(str(err)) from None
 
@@ -118,7 +126,10 @@ async def search_knowledge(
     With query: a short summary per result (id, title, category, scores); fetch the full text of
     one with id=<result id>. Results are ordered by relevance and quality.
     """
-    who = await _principal(ctx)
+    if id or not query:
+        who, vector = await _principal(ctx), None
+    else:
+        who, vector = await _principal_overlapping(ctx, lambda: embed_search_text(query))
     async with _tool_errors():
         if id:
             async with session_scope() as session:
@@ -132,7 +143,7 @@ async def search_knowledge(
             raise InvalidInput(f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z") from None
         async with session_scope(autocommit=True) as session:
             result = await search(
-                session, who, query, filters=SearchFilters(category, framework, language, version, when),
+                session, who, query, vector, filters=SearchFilters(category, framework, language, version, when),
                 limit=limit, cursor=cursor, include_content=include_content,
             )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]

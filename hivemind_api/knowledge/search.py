@@ -174,6 +174,21 @@ def _search_sql(where: str, with_content: bool, record: bool = True) -> sa.TextC
     )
 
 
+def search_text(query: str | None) -> str:
+    """The query as it is searched (trimmed), or ``InvalidInput`` for an empty or oversize one."""
+    query = (query or "").strip()
+    if not query:
+        raise InvalidInput("query must not be empty")
+    if len(query) > MAX_QUERY:
+        raise InvalidInput(f"query must be at most {MAX_QUERY} characters")
+    return query
+
+
+async def embed_search_text(query: str | None) -> list[float]:
+    """The vector ``search`` would compute for ``query``, for callers that start it earlier."""
+    return await embed_query(search_text(query))
+
+
 async def search(
     session: AsyncSession,
     principal: KeyPrincipal | OrgViewer,
@@ -195,11 +210,7 @@ async def search(
     """
     if isinstance(principal, OrgViewer):
         record = False  # a dashboard member browsing is not an agent retrieving
-    query = (query or "").strip()
-    if not query:
-        raise InvalidInput("query must not be empty")
-    if len(query) > MAX_QUERY:
-        raise InvalidInput(f"query must be at most {MAX_QUERY} characters")
+    query = search_text(query)
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and 50")
     validate_category(filters.category)

@@ -53,3 +53,15 @@ def test_requests_per_key_and_over_mcp(limited: AgentStack) -> None:
     assert codes[:12] == [200] * 12 and codes[12:] == [429, 429]
     result = call(limited, "b_curator", "list_knowledge", {})
     assert result.is_error and "rate limit" in result.content[0].text
+
+
+def test_searches_over_the_key_limit_are_refused_over_rest_and_mcp(limited: AgentStack) -> None:
+    """From its second search on, a key's query is embedded while its limits are checked: the
+    13th search must still be refused, and so must the next ones, without results."""
+    key = limited.add_key("beta", "searcher", "contributor")
+    with limited.client(key) as c:
+        codes = [c.get("/api/v1/knowledge/search", params={"query": "slim images"}) for _ in range(14)]
+    assert [r.status_code for r in codes] == [200] * 12 + [429, 429]
+    assert all("results" not in r.json() for r in codes[12:])
+    result = call(limited, key, "search_knowledge", {"query": "slim images"})
+    assert result.is_error and "rate limit" in result.content[0].text

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.integration.agent_stack import AgentStack
+from tests.integration.test_mcp import call
 
 SNIPPET = (
     "psycopg 3 prepares a statement automatically after five executions; a prepared plan keeps "
@@ -46,6 +47,29 @@ def test_revoked_key_is_refused_at_once(stack: AgentStack) -> None:
         assert c.get("/api/v1/keys/me").status_code == 200
         stack.sql("UPDATE api_keys SET revoked_at = now() WHERE key_prefix = %s", (key[:12],))
         assert c.get("/api/v1/keys/me").status_code == 401
+
+
+def test_revoked_key_is_refused_at_once_by_search(stack: AgentStack) -> None:
+    """A key that has just searched gets its next query embedded while the key is checked; a
+    revocation in between must still refuse that search, and every one after it."""
+    key = stack.add_key("acme", "searcher", "contributor")
+    with stack.client(key) as c:
+        for _ in range(2):
+            assert c.get("/api/v1/knowledge/search", params={"query": "prepared statements"}).status_code == 200
+        stack.sql("UPDATE api_keys SET revoked_at = now() WHERE key_prefix = %s", (key[:12],))
+        for _ in range(2):
+            refused = c.get("/api/v1/knowledge/search", params={"query": "prepared statements"})
+            assert refused.status_code == 401 and "results" not in refused.json()
+
+
+def test_revoked_key_is_refused_at_once_by_mcp_search(stack: AgentStack) -> None:
+    key = stack.add_key("acme", "mcp-searcher", "contributor")
+    for _ in range(2):
+        assert not call(stack, key, "search_knowledge", {"query": "prepared statements"}).is_error
+    stack.sql("UPDATE api_keys SET revoked_at = now() WHERE key_prefix = %s", (key[:12],))
+    for _ in range(2):
+        refused = call(stack, key, "search_knowledge", {"query": "prepared statements"})
+        assert refused.is_error and "API key" in refused.content[0].text
 
 
 # --- contributing -----------------------------------------------------------------------------

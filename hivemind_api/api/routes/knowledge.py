@@ -6,9 +6,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.api.auth import principal_overlapping
 from hivemind_api.api.deps import principal
 from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, SearchOut
 from hivemind_api.db.engine import session_scope
@@ -16,7 +17,7 @@ from hivemind_api.knowledge import contributions, items
 from hivemind_api.knowledge.contributions import ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.access import require_writer
-from hivemind_api.knowledge.search import SearchFilters, search
+from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.runtime import current_runtime
 
@@ -37,7 +38,7 @@ async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionRec
 
 @router.get("/knowledge/search", response_model=SearchOut, operation_id="search_knowledge")
 async def search_knowledge(
-    who: Principal,
+    request: Request,
     query: Annotated[str, Query(min_length=1, max_length=1000)],
     category: str | None = None,
     framework: str | None = None,
@@ -51,9 +52,10 @@ async def search_knowledge(
 ) -> SearchOut:
     """Hybrid search (vector + full text, fused, weighted by quality) over your org's items and
     the public commons."""
+    who, vector = await principal_overlapping(request.headers, lambda: embed_search_text(query))
     async with session_scope(autocommit=True) as session:
         result = await search(
-            session, who, query,
+            session, who, query, vector,
             filters=SearchFilters(category, framework, language, version, at_time),
             limit=limit, cursor=cursor, include_content=include_content, run_id=run_id,
         )
