@@ -32,7 +32,7 @@ from hivemind_api.knowledge.validation import validate_category
 
 # Each of the two rankings contributes its top 50 to the fusion: a page holds at most 50 results,
 # and the HNSW scan's cost grows with this number (at 100k items: ~4.6 ms for 40, ~7.4 ms for 100,
-# with the same recall@10 of 0.984, since ef_search stays 100).
+# with the same recall@10, since ef_search does not change).
 CANDIDATES = 50
 RRF_K = 60
 MAX_QUERY = 1000

@@ -15,10 +15,10 @@ from hivemind_api.db.engine import session_scope
 async def test_ann_settings_are_connection_defaults(db) -> None:
     """Searches rely on them without a SET of their own; RESET ALL must not lose them either."""
     async with session_scope(autocommit=True) as session:
-        assert (await session.exec(sa.text("SHOW hnsw.ef_search"))).scalar() == "100"
+        assert (await session.exec(sa.text("SHOW hnsw.ef_search"))).scalar() == "200"
         assert (await session.exec(sa.text("SHOW hnsw.iterative_scan"))).scalar() == "relaxed_order"
         await session.exec(sa.text("RESET ALL"))
-        assert (await session.exec(sa.text("SHOW hnsw.ef_search"))).scalar() == "100"
+        assert (await session.exec(sa.text("SHOW hnsw.ef_search"))).scalar() == "200"
 
 
 async def test_autocommit_sessions_commit_each_statement(db) -> None:
