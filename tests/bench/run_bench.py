@@ -581,7 +581,7 @@ def write_report(r: dict) -> None:
         "- search via REST at 100k: p50 ≤ 20 ms, p95 ≤ 40 ms, p50 ≤ 1.3 × raw;",
         "- recall@10 ≥ 0.95 against exact filtered search;",
         "- search via REST at 1M: p95 ≤ 80 ms (measured only with `BENCH_SIZES=…,1000000`: embedding a million "
-        "items takes about two hours on this machine);",
+        "items takes 70–110 minutes on this machine, depending on the host's speed that hour);",
         "- pipeline ≥ 0.8 × the model's raw embedding throughput on the same texts;",
         "- scrubbing + screening under 20 ms per 2 KB item;",
         "- approval to browser tab update p95 ≤ 250 ms.",
