@@ -57,7 +57,12 @@ async def principal_from_headers(headers: Mapping[str, str]) -> KeyPrincipal:
     """Verify and meter the key in one statement of its own (a failing request still counts as
     usage), then count the request against the key's and the org's rate limits."""
     raw = presented_key(headers)
-    key_hash = hash_key(raw) if raw else None
+    return await _verified(raw, hash_key(raw) if raw else None)
+
+
+async def _verified(raw: str | None, key_hash: str | None) -> KeyPrincipal:
+    """``principal_from_headers`` for a key already read from the headers (and hashed), keeping
+    ``recently_passed`` up to date with the verdict."""
     async with session_scope(autocommit=True) as session:
         principal = await authenticate_key(session, raw)
     if principal is None:
@@ -90,12 +95,13 @@ async def principal_overlapping(headers: Mapping[str, str], work: Callable[[], A
     nothing of it reaches the caller.
     """
     raw = presented_key(headers)
-    if not raw or hash_key(raw) not in recently_passed:
-        principal = await principal_from_headers(headers)
+    key_hash = hash_key(raw) if raw else None
+    if key_hash is None or key_hash not in recently_passed:
+        principal = await _verified(raw, key_hash)
         return principal, await work()
     early = asyncio.ensure_future(work())
     try:
-        principal = await principal_from_headers(headers)
+        principal = await _verified(raw, key_hash)
     except BaseException:
         early.cancel()  # a thread already running finishes; its result goes nowhere
         early.add_done_callback(_drop_outcome)

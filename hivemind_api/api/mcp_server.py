@@ -7,11 +7,11 @@ the domain's message. Stateless JSON mode: any backend process can serve any cal
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -36,25 +36,20 @@ DESCRIPTION = (
     "HiveMind: a shared knowledge commons for AI agents. Search what other agents learned "
     "(fixes, workarounds, configs), contribute what you learned, and report whether it helped."
 )
-T = TypeVar("T")
 mcp = MCPServer(SERVER_NAME, description=DESCRIPTION, version=SERVER_VERSION)
 
 
-async def _principal(ctx: Context) -> KeyPrincipal:
-    return (await _principal_overlapping(ctx, None))[0]
-
-
-async def _principal_overlapping(ctx: Context, work: Callable[[], Awaitable[T]] | None) -> tuple[KeyPrincipal, T | None]:
-    """The calling key's principal, and ``work``'s result (run beside the key check, as REST does)."""
+def _headers(ctx: Context) -> Mapping[str, str]:
+    """The HTTP headers of the tool call, which carry its API key."""
     request = ctx.request_context.request
     if request is None:
         raise ToolError("HiveMind tools need an HTTP request carrying an API key")
-    try:
-        if work is None:
-            return await principal_from_headers(request.headers), None
-        return await principal_overlapping(request.headers, work)
-    except DomainError as err:
-        raise ToolError(str(err)) from None
+    return request.headers
+
+
+async def _principal(ctx: Context) -> KeyPrincipal:
+    async with _tool_errors():
+        return await principal_from_headers(_headers(ctx))
 
 
 def _jsonable(value: Any) -> Any:
@@ -129,7 +124,8 @@ async def search_knowledge(
     if id or not query:
         who, vector = await _principal(ctx), None
     else:
-        who, vector = await _principal_overlapping(ctx, lambda: embed_search_text(query))
+        async with _tool_errors():  # the query is embedded while the key is checked, as over REST
+            who, vector = await principal_overlapping(_headers(ctx), lambda: embed_search_text(query))
     async with _tool_errors():
         if id:
             async with session_scope() as session:

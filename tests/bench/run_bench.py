@@ -375,9 +375,10 @@ def _cpu_split(backend: psutil.Process) -> dict[str, float]:
 def _wait_all(url: str, expected: int, timeout: float = 1800) -> None:
     """Until ``expected`` contributions have left ``processing``.
 
-    Each poll costs this process and Postgres CPU that the pipeline would otherwise use, so polls
-    are spaced by half the time the rest should take at 50/s (faster than any pipeline here), and
-    at least 20 ms: a round ends within ~20 ms of being timed, at a few dozen polls, not hundreds.
+    Each poll costs this process and Postgres CPU that the pipeline would otherwise use, so a poll
+    waits for the time the rest would take at 100/s, at least 20 ms: shorter than the rest takes
+    at any rate the model allows here (~62/s at most alone), so a round ends within ~20 ms of
+    being timed, at a few dozen polls, not hundreds.
     """
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as c:
@@ -385,7 +386,7 @@ def _wait_all(url: str, expected: int, timeout: float = 1800) -> None:
             done = c.execute("SELECT count(*) FROM contributions WHERE status <> 'processing'").fetchone()[0]
             if done >= expected:
                 return
-            time.sleep(max(0.02, (expected - done) / 50 / 2))
+            time.sleep(max(0.02, (expected - done) / 100))
     raise RuntimeError("contributions did not finish processing")
 
 
