@@ -17,7 +17,7 @@ from rq import Queue
 
 from hivemind_api import embeddings
 from hivemind_api.event_hub import hub
-from hivemind_api.knowledge import pipeline
+from hivemind_api.knowledge import ingest, pipeline
 from hivemind_api.webhooks import delivery as webhook_delivery
 
 from hivemind_api.config import Settings
@@ -112,6 +112,8 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
             await ensure_model_pinned(session)
         if warm_up_model:
             await asyncio.to_thread(embeddings.get_model)  # the first search should not pay for it
+        # Nor the first contribution for compiling the screens' pattern sets (~1 s).
+        await asyncio.to_thread(ingest.prepare, "Warm-up: the scrubber and the injection screen.")
         supervisor = None
         if settings.supervised_workers:
             env = child_env(services, settings, dict(os.environ))

@@ -22,6 +22,9 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from hivemind_api.trust.prefilter import Prefilter
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\u00ad\u180e]")
 _TAGS = re.compile("[\U000e0000-\U000e007f]")
@@ -209,6 +212,11 @@ def _surfaces(text: str) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _prefilter() -> Prefilter:
+    return Prefilter([rule.pattern for rule in RULES])
+
+
 def screen(text: str) -> Verdict:
     normalized, hidden, tag_text = normalize(text)
     surfaces = _surfaces(normalized)
@@ -219,8 +227,9 @@ def screen(text: str) -> Verdict:
     matches: list[Match] = []
     seen: set[tuple[str, str]] = set()
     for where, body in surfaces:
+        scan = _prefilter().scan(body)  # runs only the rules that can match at all
         for rule in RULES:
-            m = rule.pattern.search(body)
+            m = scan.search(rule.pattern)
             if m and (rule.name, where) not in seen:
                 seen.add((rule.name, where))
                 severity = rule.severity if where in ("text", "decoded_text") else "block"

@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from hivemind_api.trust.prefilter import Prefilter
 from hivemind_api.trust.spans import Span
 
 # First names that are also ordinary words, months or technologies: evidence only with a cue.
@@ -116,31 +117,37 @@ _CUE_WORDS = {"the", "this", "that", "it", "we", "you", "they", "he", "she", "me
               "your", "our", "my", "a", "an", "if", "for", "in", "on", "about"}
 
 
+@lru_cache(maxsize=1)
+def _prefilter() -> Prefilter:
+    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF])
+
+
 def detect(text: str) -> list[Span]:
+    scan = _prefilter().scan(text)  # runs only the patterns that can match at all
     spans: list[Span] = []
     for strength, pattern in _CUED.items():
-        for m in pattern.finditer(text):
+        for m in scan.finditer(pattern):
             name = m.group("name")
             known = name.split()[0].lower() in first_names()
             if _plausible_name(name) and (strength == "strong" or known or len(name.split()) == 2):
                 spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    for m in _PAIR.finditer(text):
+    for m in scan.finditer(_PAIR):
         if _strong_first(m.group("first")) and m.group("last") not in NOT_SURNAMES:
             spans.append(Span(m.start(), m.end(), "NAME"))
-    for m in _SPEECH.finditer(text):
+    for m in scan.finditer(_SPEECH):
         name = m.group("name")
         known = name.split()[0].lower() in first_names()
         if (known or len(name.split()) == 2) and _plausible_name(name):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    for m in _POSSESSIVE.finditer(text):
+    for m in scan.finditer(_POSSESSIVE):
         first = m.group("first")
         personal_thing = m.group("thing").lower() in _PERSONAL_THINGS
         if (_strong_first(first) or personal_thing) and _plausible_name(first):
             spans.append(Span(m.start("first"), m.end("first"), "NAME"))
-    for m in _CODE_OWNER.finditer(text):
+    for m in scan.finditer(_CODE_OWNER):
         if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in ("me", "someone", "anyone"):
             spans.append(Span(m.start("who"), m.end("who"), "NAME"))
-    for m in _SIGNOFF.finditer(text):
+    for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     return spans

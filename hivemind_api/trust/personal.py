@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 import phonenumbers
 from stdnum import iban, luhn
 
+from hivemind_api.trust.prefilter import Prefilter
 from hivemind_api.trust.spans import Span
 
 _EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b")
@@ -94,32 +96,40 @@ def _phones(text: str) -> list[Span]:
     return spans
 
 
+@lru_cache(maxsize=1)
+def _prefilter() -> Prefilter:
+    return Prefilter([_GIT_AUTHOR, _EMAIL, _PHONE_DIGITS, _CARD, _IBAN, _IPV4, _IPV6, _PRIVATE_HOST, _HOME,
+                      _ADDRESS, _ADDRESS_EU, _POSTCODE_UK])
+
+
 def detect(text: str) -> list[Span]:
+    scan = _prefilter().scan(text)  # runs only the patterns that can match at all
     spans: list[Span] = []
-    for m in _GIT_AUTHOR.finditer(text):
+    for m in scan.finditer(_GIT_AUTHOR):
         spans += [Span(m.start("name"), m.end("name"), "NAME"), Span(m.start("email"), m.end("email"), "EMAIL")]
-    for m in _EMAIL.finditer(text):
+    for m in scan.finditer(_EMAIL):
         if not _EXAMPLE_DOMAINS.search(m.group()) and not re.match(r"git@|noreply@", m.group()):
             spans.append(Span(m.start(), m.end(), "EMAIL"))
-    spans += _phones(text)
-    for m in _CARD.finditer(text):
+    if _PHONE_DIGITS in scan:
+        spans += _phones(text)
+    for m in scan.finditer(_CARD):
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and len(set(digits)) > 2:
             spans.append(Span(m.start(), m.end(), "CREDIT_CARD"))
-    for m in _IBAN.finditer(text):
+    for m in scan.finditer(_IBAN):
         if iban.is_valid(m.group()):
             spans.append(Span(m.start(), m.end(), "IBAN"))
     for pattern in (_IPV4, _IPV6):
-        for m in pattern.finditer(text):
+        for m in scan.finditer(pattern):
             kind = _ip_kind(m.group())
             if kind:
                 spans.append(Span(m.start(), m.end(), kind))
-    for m in _PRIVATE_HOST.finditer(text):
+    for m in scan.finditer(_PRIVATE_HOST):
         if not m.group().lower().endswith(("docker.internal", "cluster.local")):
             spans.append(Span(m.start(), m.end(), "HOST"))
-    for m in _HOME.finditer(text):
+    for m in scan.finditer(_HOME):
         if m.group("user").lower() not in _GENERIC_USERS and not m.group("user").startswith(("$", "<", "{", "%")):
             spans.append(Span(m.start(), m.end(), "PATH"))
     for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK):
-        spans += [Span(m.start(), m.end(), "ADDRESS") for m in pattern.finditer(text)]
+        spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     return spans

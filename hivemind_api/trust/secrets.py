@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from hivemind_api.trust.prefilter import Prefilter
 from hivemind_api.trust.spans import Span, extend_token
 
 _PEM = re.compile(
@@ -105,20 +106,49 @@ def _value_span(match: re.Match[str]) -> tuple[int, int]:
     return start, end
 
 
+@lru_cache(maxsize=1)
+def _prefilter() -> Prefilter:
+    """Every secret pattern, in the order their spans are reported."""
+    return Prefilter([_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT])
+
+
 def detect(text: str) -> list[Span]:
-    spans: list[Span] = [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]
-    for pattern in [*_library_patterns(), *_EXTRA_TOKENS]:
-        for match in pattern.finditer(text):
-            start, end = _value_span(match)
-            start, end = extend_token(text, start, end)
-            if end - start >= 8 and not is_placeholder(text[start:end]):
-                spans.append(Span(start, end, "SECRET"))
+    spans: list[Span] = []
+    for pattern in _prefilter().candidates(text):  # the patterns that can match at all: usually none
+        if pattern is _PEM:
+            spans += [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]
+        elif pattern is _URL_CREDENTIALS:
+            spans += _url_credentials(text)
+        elif pattern is _ASSIGNMENT:
+            spans += _assignments(text)
+        else:
+            spans += _tokens(pattern, text)
+    return spans
+
+
+def _tokens(pattern: re.Pattern[str], text: str) -> list[Span]:
+    spans = []
+    for match in pattern.finditer(text):
+        start, end = _value_span(match)
+        start, end = extend_token(text, start, end)
+        if end - start >= 8 and not is_placeholder(text[start:end]):
+            spans.append(Span(start, end, "SECRET"))
+    return spans
+
+
+def _url_credentials(text: str) -> list[Span]:
+    spans = []
     for match in _URL_CREDENTIALS.finditer(text):
         user, password = match.group(1), match.group(2)
         if not is_placeholder(password):
             spans.append(Span(match.start(2), match.end(2), "SECRET"))
             if not is_placeholder(user) and user.lower() not in _SERVICE_USERS:
                 spans.append(Span(match.start(1), match.end(1), "NAME"))
+    return spans
+
+
+def _assignments(text: str) -> list[Span]:
+    spans = []
     for match in _ASSIGNMENT.finditer(text):
         value = match.group("value")
         if is_placeholder(value) or value.startswith("[") or "(" in value or _is_path(value):
