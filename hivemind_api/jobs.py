@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry
 
 FAILED_JOB_TTL = 24 * 3600
@@ -20,11 +22,33 @@ def enqueue_coalesced(queue: Queue, flag: str, func: str, *, flag_ttl_s: int, jo
     if not queue.connection.set(flag, "1", nx=True, ex=flag_ttl_s):
         return False
     try:
-        queue.enqueue(func, job_timeout=job_timeout, result_ttl=0, failure_ttl=FAILED_JOB_TTL, retry=retry)
+        _enqueue(queue, func, job_timeout, retry)
     except Exception:
         queue.connection.delete(flag)
         raise
     return True
+
+
+async def enqueue_coalesced_async(redis: AsyncRedis, queue: Queue, flag: str, func: str, *, flag_ttl_s: int,
+                                  job_timeout: int, retry: Retry) -> bool:
+    """``enqueue_coalesced`` from the event loop, for a request path.
+
+    During a burst the flag is nearly always set already, so the usual cost is one command on
+    the loop's own connection, not a thread hand-off and a blocking client; only a job that
+    must be queued goes to a thread (RQ's client is synchronous).
+    """
+    if not await redis.set(flag, "1", nx=True, ex=flag_ttl_s):
+        return False
+    try:
+        await asyncio.to_thread(_enqueue, queue, func, job_timeout, retry)
+    except Exception:
+        await redis.delete(flag)
+        raise
+    return True
+
+
+def _enqueue(queue: Queue, func: str, job_timeout: int, retry: Retry) -> None:
+    queue.enqueue(func, job_timeout=job_timeout, result_ttl=0, failure_ttl=FAILED_JOB_TTL, retry=retry)
 
 
 def ping(token: str) -> dict[str, object]:

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 
 from hivemind_api import embeddings
@@ -38,13 +39,14 @@ class Runtime:
     supervisor: WorkerSupervisor | None
     queue: Queue
     limiter: RateLimiter
+    redis: AsyncRedis  # the queue's server, for the event loop (RQ's own client blocks)
 
     recovery: asyncio.Task | None = None
     webhook_trigger: asyncio.Task | None = None
 
-    def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
+    async def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
         """Make sure a pipeline drain will pick this stored contribution up (jobs are coalesced)."""
-        pipeline.request_drain(self.queue)
+        await pipeline.request_drain_async(self.redis, self.queue)
 
     async def recover_stuck(self) -> int:
         """Re-request a drain if contributions waited too long (a lost or failed job)."""
@@ -85,6 +87,7 @@ class Runtime:
         if self.supervisor is not None:
             await self.supervisor.stop()
         self.queue.connection.close()
+        await self.redis.aclose()
         await dispose_database()
         await asyncio.to_thread(self.services.release)
         if _current is self:
@@ -124,7 +127,8 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         await asyncio.to_thread(services.release)
         raise
     queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis_url))
-    _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings))
+    _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings),
+                       AsyncRedis.from_url(services.redis_url))
     _current.recovery = asyncio.create_task(_current._recovery_loop(), name="hivemind-recovery")
     _current.webhook_trigger = asyncio.create_task(_current._trigger_webhooks(), name="hivemind-webhook-trigger")
     return _current

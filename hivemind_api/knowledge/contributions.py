@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -38,7 +38,7 @@ class ContributionReceipt:
     message: str
 
 
-Enqueue = Callable[[uuid.UUID], None]
+Enqueue = Callable[[uuid.UUID], Awaitable[object]]
 _INSERT = Contribution.__table__.insert().returning(Contribution.__table__.c.id)
 
 
@@ -74,7 +74,7 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
             "searchable. Agents read contributions later, so text addressed to them is not accepted.",
         )
     try:
-        await asyncio.to_thread(enqueue, contribution_id)
+        await enqueue(contribution_id)
     except Exception as err:
         async with session_scope() as session:
             await session.exec(sa.delete(Contribution).where(Contribution.id == contribution_id))

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry, get_current_job
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,7 +35,7 @@ from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import AutoApproveRule, Contribution
 from hivemind_api.events import NewEvent, append_events, contribution_summary
-from hivemind_api.jobs import enqueue_coalesced
+from hivemind_api.jobs import enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
@@ -320,10 +321,18 @@ DRAIN_FLAG_TTL = 30  # s; a drain still queued after this no longer blocks new o
 MAX_BATCHES_PER_DRAIN = 64
 
 
+_DRAIN_JOB = {"func": "hivemind_api.knowledge.pipeline.drain", "flag_ttl_s": DRAIN_FLAG_TTL, "job_timeout": 600,
+              "retry": Retry(max=3, interval=[5, 30, 120])}
+
+
 def request_drain(queue: Queue) -> bool:
     """Queue a drain unless one is already waiting to start. Returns whether one was queued."""
-    return enqueue_coalesced(queue, drain_flag(queue.name), "hivemind_api.knowledge.pipeline.drain",
-                             flag_ttl_s=DRAIN_FLAG_TTL, job_timeout=600, retry=Retry(max=3, interval=[5, 30, 120]))
+    return enqueue_coalesced(queue, drain_flag(queue.name), **_DRAIN_JOB)
+
+
+async def request_drain_async(redis: AsyncRedis, queue: Queue) -> bool:
+    """``request_drain`` on the event loop's connection (``redis``, to the queue's server)."""
+    return await enqueue_coalesced_async(redis, queue, drain_flag(queue.name), **_DRAIN_JOB)
 
 
 def drain() -> int:

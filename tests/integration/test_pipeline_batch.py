@@ -12,6 +12,13 @@ from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.worker.loop import run_async
 
 
+def _into(queued: list) -> contributions.Enqueue:
+    """An enqueue that only records the id: the test runs the jobs itself."""
+    async def enqueue(contribution_id) -> None:
+        queued.append(contribution_id)
+    return enqueue
+
+
 def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_url) -> None:
     with psycopg.connect(database_url, autocommit=True) as c:
         org = c.execute("INSERT INTO orgs (slug, name) VALUES ('batch', 'Batch') RETURNING id").fetchone()[0]
@@ -24,7 +31,7 @@ def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_
     configure_database(database_url)
     try:
         for text in texts:
-            run_async(contributions.contribute(who, ContributionInput(content=text, category="tooling"), queued.append))
+            run_async(contributions.contribute(who, ContributionInput(content=text, category="tooling"), _into(queued)))
         assert process_contribution(str(queued[0])) == "pending"
         with psycopg.connect(database_url) as c:
             statuses = dict(c.execute("SELECT id, status FROM contributions WHERE org_id = %s", (org,)).fetchall())
@@ -72,7 +79,7 @@ def test_a_drain_overlaps_batches_yet_decides_them_in_order(database_url, monkey
     configure_database(database_url)
     try:
         for text in texts:
-            run_async(contributions.contribute(who, ContributionInput(content=text, category="config"), queued.append))
+            run_async(contributions.contribute(who, ContributionInput(content=text, category="config"), _into(queued)))
         statuses, more = run_async(_drain(8))
         assert not more and len(statuses) == len(texts)  # three batches, none stopped early
         assert threading.get_ident() not in embedding_threads  # the model ran off the event loop
@@ -92,7 +99,9 @@ def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_ur
     from rq import Queue, SimpleWorker
 
     from hivemind_api.db.engine import session_scope
-    from hivemind_api.knowledge.pipeline import drain_flag, request_drain, stuck_contributions
+    from redis.asyncio import Redis as AsyncRedis
+
+    from hivemind_api.knowledge.pipeline import drain_flag, request_drain, request_drain_async, stuck_contributions
 
     conn = Redis.from_url(target.redis_url)
     queue = Queue("drain-test-" + target.name, connection=conn)
@@ -105,10 +114,14 @@ def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_ur
                        tier="free", request_count=0)
     configure_database(database_url)
     try:
-        for i in range(20):
-            text = f"Note {i}: set `ulimit -n 65535` in the unit file (LimitNOFILE) rather than in the shell profile."
-            run_async(contributions.contribute(who, ContributionInput(content=text, category="config"),
-                                               lambda _cid: request_drain(queue)))
+        async def contribute_all() -> None:  # as the backend does: the event loop's own connection
+            async with AsyncRedis.from_url(target.redis_url) as redis:
+                for i in range(20):
+                    text = f"Note {i}: set `ulimit -n 65535` in the unit file (LimitNOFILE), not in the shell profile."
+                    await contributions.contribute(who, ContributionInput(content=text, category="config"),
+                                                   lambda _cid: request_drain_async(redis, queue))
+
+        run_async(contribute_all())
         assert queue.count == 1 and conn.exists(flag)  # twenty contributions, one job
         SimpleWorker([queue], connection=conn).work(burst=True)
         assert not conn.exists(flag)
@@ -135,3 +148,39 @@ def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_ur
         run_async(dispose_database())
         queue.empty()
         conn.close()
+
+
+def test_a_contribution_the_queue_refuses_is_not_kept(database_url) -> None:
+    """Redis unreachable when the drain is requested: the agent is told to retry (503) and no row
+    waits for a job that does not exist."""
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+    from rq import Queue
+
+    from hivemind_api.knowledge.contributions import QueueUnavailable
+    from hivemind_api.knowledge.pipeline import request_drain_async
+
+    with psycopg.connect(database_url, autocommit=True) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('down', 'Down') RETURNING id").fetchone()[0]
+    who = KeyPrincipal(key_id=None, org_id=org, org_slug="down", agent_id="agent-x", role="contributor",
+                       tier="free", request_count=0)
+    dead = "redis://127.0.0.1:1/0"  # nothing listens there
+    queue = Queue("nowhere", connection=Redis.from_url(dead))
+
+    async def contribute() -> None:
+        async with AsyncRedis.from_url(dead) as redis:
+            await contributions.contribute(who, ContributionInput(content="Pin the image digest.", category="config"),
+                                           lambda _cid: request_drain_async(redis, queue))
+
+    configure_database(database_url)
+    try:
+        try:
+            run_async(contribute())
+        except QueueUnavailable as err:
+            assert err.status_code == 503 and "try again" in str(err)
+        else:
+            raise AssertionError("the contribution was accepted without a queue")
+        with psycopg.connect(database_url) as c:
+            assert c.execute("SELECT count(*) FROM contributions WHERE org_id = %s", (org,)).fetchone()[0] == 0
+    finally:
+        run_async(dispose_database())
