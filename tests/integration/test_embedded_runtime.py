@@ -57,3 +57,25 @@ def test_embedded_default_supervises_worker_and_cleans_up(tmp_path: Path) -> Non
         servers = embedded_server_pids(data_dir)
     time.sleep(0.5)
     assert alive(servers) == []
+
+
+def test_embedded_postgres_keeps_a_vector_index_in_shared_buffers(tmp_path: Path) -> None:
+    """PostgreSQL's 128 MB default would not hold a 100k-item HNSW index; the embedded server gets
+    a quarter of the machine's memory (at most 4 GB), every start, with its include written once."""
+    import psycopg
+
+    from hivemind_api.embedded.postgres import EmbeddedPostgres, shared_buffers_mb
+
+    assert shared_buffers_mb(24 * 2**30) == 4096 and shared_buffers_mb(4 * 2**30) == 1024
+    assert shared_buffers_mb(256 * 2**20) == 128  # never below PostgreSQL's own default
+    for _ in range(2):
+        pg = EmbeddedPostgres(tmp_path)
+        url = pg.acquire()
+        try:
+            with psycopg.connect(url) as c:
+                pages, unit = c.execute(
+                    "SELECT setting::bigint, unit FROM pg_settings WHERE name = 'shared_buffers'").fetchone()
+            assert unit == "8kB" and pages * 8 // 1024 == shared_buffers_mb() > 128
+        finally:
+            pg.release()
+    assert (tmp_path / "pg" / "postgresql.conf").read_text().count("include_if_exists = 'hivemind.conf'") == 1
