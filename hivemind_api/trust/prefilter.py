@@ -39,7 +39,7 @@ MAX_CODE_POINT = 0x10FFFF
 SURROGATES = (0xD800, 0xDFFF)
 RE2_MAX_REPEAT = 1000  # RE2 refuses larger counted repetitions
 MAX_COUNTED_GAP = 8  # longer upper bounds become unbounded
-RE2_MEMORY = 64 << 20  # per set; the DFA cache lives within it
+RE2_MEMORY = 32 << 20  # per set (four sets per process); the DFA cache lives within it
 
 Ranges = list[tuple[int, int]]
 
