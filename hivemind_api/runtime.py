@@ -54,7 +54,7 @@ class Runtime:
             stuck = await pipeline.stuck_contributions(session)
         if stuck:
             log.warning("%d contribution(s) waited too long in processing; requesting a drain", stuck)
-            await asyncio.to_thread(pipeline.request_drain, self.queue)
+            await pipeline.request_drain_async(self.redis, self.queue)
         return stuck
 
     async def _recovery_loop(self, every_s: float = 30.0) -> None:
@@ -74,7 +74,7 @@ class Runtime:
             if batch == []:
                 continue  # idle
             try:
-                await asyncio.to_thread(webhook_delivery.request_dispatch, self.queue)
+                await webhook_delivery.request_dispatch_async(self.redis, self.queue)
             except Exception as err:  # noqa: BLE001 - the recovery loop asks again
                 log.warning("could not request a webhook dispatch: %s", err)
 

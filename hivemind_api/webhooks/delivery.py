@@ -26,6 +26,7 @@ from datetime import timedelta
 import httpx
 import sqlalchemy as sa
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry
 from rq.job import get_current_job
 from sqlmodel import select
@@ -35,7 +36,7 @@ from hivemind_api.config import Settings, get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint
 from hivemind_api.events import EventRecord, events_after
-from hivemind_api.jobs import FAILED_JOB_TTL, enqueue_coalesced
+from hivemind_api.jobs import FAILED_JOB_TTL, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.webhooks.endpoints import delivery_id
 from hivemind_api.webhooks.signing import signature
 from hivemind_api.webhooks.targets import TargetRefused, resolve_target
@@ -61,10 +62,18 @@ def _flag(queue_name: str) -> str:
     return f"hivemind:webhooks:dispatch-queued:{queue_name}"
 
 
+_DISPATCH_JOB = {"func": "hivemind_api.webhooks.delivery.dispatch", "flag_ttl_s": DISPATCH_FLAG_TTL,
+                 "job_timeout": 300, "retry": Retry(max=3, interval=[5, 30, 120])}
+
+
 def request_dispatch(queue: Queue) -> bool:
     """Queue a dispatch unless one is already waiting to start."""
-    return enqueue_coalesced(queue, _flag(queue.name), "hivemind_api.webhooks.delivery.dispatch",
-                             flag_ttl_s=DISPATCH_FLAG_TTL, job_timeout=300, retry=Retry(max=3, interval=[5, 30, 120]))
+    return enqueue_coalesced(queue, _flag(queue.name), **_DISPATCH_JOB)
+
+
+async def request_dispatch_async(redis: AsyncRedis, queue: Queue) -> bool:
+    """``request_dispatch`` on the event loop's connection (``redis``, to the queue's server)."""
+    return await enqueue_coalesced_async(redis, queue, _flag(queue.name), **_DISPATCH_JOB)
 
 
 async def _dispatch_page(session: AsyncSession) -> tuple[list[uuid.UUID], bool]:

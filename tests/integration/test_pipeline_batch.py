@@ -184,3 +184,44 @@ def test_a_contribution_the_queue_refuses_is_not_kept(database_url) -> None:
             assert c.execute("SELECT count(*) FROM contributions WHERE org_id = %s", (org,)).fetchone()[0] == 0
     finally:
         run_async(dispose_database())
+
+
+def test_the_backend_requests_a_drain_for_contributions_stuck_in_processing(database_url, target) -> None:
+    """The runtime's periodic check, on the event loop's own Redis connection: a row that waited
+    too long in ``processing`` gets a drain queued; with none waiting, nothing is queued."""
+    from redis import Redis
+    from redis.asyncio import Redis as AsyncRedis
+    from rq import Queue
+
+    from hivemind_api.knowledge.pipeline import drain_flag
+    from hivemind_api.runtime import Runtime
+
+    conn = Redis.from_url(target.redis_url)
+    queue = Queue("stuck-test-" + target.name, connection=conn)
+    queue.empty()
+    conn.delete(drain_flag(queue.name))
+    with psycopg.connect(database_url, autocommit=True) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('stuck', 'Stuck') RETURNING id").fetchone()[0]
+
+    async def recover() -> int:
+        async with AsyncRedis.from_url(target.redis_url) as redis:
+            # Only the queue and its Redis take part in the check.
+            runtime = Runtime(None, None, None, queue, None, redis)  # type: ignore[arg-type]
+            return await runtime.recover_stuck()
+
+    configure_database(database_url)
+    try:
+        assert run_async(recover()) == 0 and queue.count == 0
+        with psycopg.connect(database_url, autocommit=True) as c:
+            c.execute("INSERT INTO contributions (org_id, source_agent_id, category, content, status, created_at) "
+                      "VALUES (%s, 'agent-s', 'config', 'Pin the base image.', 'processing', now() - interval '5 minutes')",
+                      (org,))
+        assert run_async(recover()) == 1
+        assert queue.count == 1 and conn.exists(drain_flag(queue.name))
+        assert queue.jobs[0].func_name == "hivemind_api.knowledge.pipeline.drain"
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as c:
+            c.execute("DELETE FROM contributions WHERE org_id = %s", (org,))
+        queue.empty()
+        conn.delete(drain_flag(queue.name))
+        run_async(dispose_database())
