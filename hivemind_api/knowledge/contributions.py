@@ -63,7 +63,7 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
             "framework": data.framework, "language": data.language, "version": data.version, "tags": data.tags or [],
             "content": prepared.content, "content_hash": prepared.content_hash, "title": prepared.title,
             "redaction_report": prepared.redaction_report, "injection_verdict": prepared.injection_verdict,
-            "injection_score": prepared.injection_score,
+            "injection_score": prepared.injection_score, "flags": prepared.flags,
             "status": "blocked" if prepared.blocked else "processing",
             "rejection_reason": prepared.block_reason,
         })).scalar_one()

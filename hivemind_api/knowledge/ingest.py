@@ -33,6 +33,10 @@ class PreparedText:
     injection_score: float
     blocked: bool
     block_reason: str | None
+    flags: list[str]
+
+
+INJECTION_SUSPECTED = "injection_suspected"
 
 
 def normalize(content: str) -> str:
@@ -65,4 +69,6 @@ def prepare(content: str) -> PreparedText:
         injection_score=verdict.score,
         blocked=verdict.blocked,
         block_reason=verdict.reason() if verdict.blocked else None,
+        # Suspicious but below blocking: a curator decides, and no auto-approve rule may.
+        flags=[INJECTION_SUSPECTED] if verdict.flagged else [],
     )

@@ -17,13 +17,13 @@ contribution; ``flag`` rules only inform the curator.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from hivemind_api.trust import classifier
+from hivemind_api.trust.deobfuscate import readings
 from hivemind_api.trust.prefilter import Prefilter
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\u00ad\u180e]")
@@ -35,8 +35,6 @@ _HIDDEN_HTML = re.compile(
     re.S | re.I,
 )
 _MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"([^\"]*)\")?\s*\)")
-_BLOB_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=])")
-_BLOB_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){20,}\b")
 
 _AI = r"(?:ai|assistant|agent|llm|language\s+model|model|chatbot|bot|copilot|claude|gpt|chatgpt|gemini)"
 _INSTR = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|constraints|programming|training|system\s+messages?)"
@@ -156,10 +154,18 @@ class Verdict:
     score: float
     matches: list[Match] = field(default_factory=list)
     hidden_characters: int = 0
+    classifier_score: float = 0.0
+
+    @property
+    def flagged(self) -> bool:
+        """Not blocked, but suspicious: a curator must decide, and no rule may auto-approve it."""
+        return not self.blocked and any(m.severity == "flag" for m in self.matches)
 
     def as_report(self) -> dict[str, object]:
         return {
-            "blocked": self.blocked, "score": self.score, "hidden_characters": self.hidden_characters,
+            "blocked": self.blocked, "flagged": self.flagged, "score": self.score,
+            "classifier_score": round(self.classifier_score, 3), "classifier_version": classifier.load().version,
+            "hidden_characters": self.hidden_characters,
             "matches": [m.__dict__ for m in self.matches],
             "rules": sorted({m.rule for m in self.matches}),
         }
@@ -176,27 +182,6 @@ def normalize(text: str) -> tuple[str, int, str]:
     hidden = len(_INVISIBLE.findall(text)) + len(tags)
     text = _TAGS.sub("", _INVISIBLE.sub("", text))
     return unicodedata.normalize("NFKC", text), hidden, tags
-
-
-def _decoded_blobs(text: str) -> list[str]:
-    decoded = []
-    for m in _BLOB_B64.finditer(text):
-        blob = m.group()
-        try:
-            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False)
-            value = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
-        if value and sum(c.isprintable() or c.isspace() for c in value) / len(value) > 0.95:
-            decoded.append(value)
-    for m in _BLOB_HEX.finditer(text):
-        try:
-            value = bytes.fromhex(m.group()).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if value and all(c.isprintable() or c.isspace() for c in value):
-            decoded.append(value)
-    return decoded
 
 
 def _surfaces(text: str) -> list[tuple[str, str]]:
@@ -222,8 +207,9 @@ def screen(text: str) -> Verdict:
     surfaces = _surfaces(normalized)
     if tag_text:
         surfaces.append(("tag_characters", tag_text))
-    for decoded in _decoded_blobs(normalized):
-        surfaces += [("decoded_" + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", decoded))]
+    for reading in readings(normalized):  # homoglyphs, leetspeak, spelled-out words, decoded layers
+        prefix = reading.where + "_"
+        surfaces += [(prefix + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", reading.text))]
     matches: list[Match] = []
     seen: set[tuple[str, str]] = set()
     for where, body in surfaces:
@@ -232,7 +218,7 @@ def screen(text: str) -> Verdict:
             m = scan.search(rule.pattern)
             if m and (rule.name, where) not in seen:
                 seen.add((rule.name, where))
-                severity = rule.severity if where in ("text", "decoded_text") else "block"
+                severity = rule.severity if where == "text" or where.endswith("_text") else "block"
                 matches.append(Match(rule.name, rule.family, severity, where, m.group()[:120]))
     if hidden >= 3 or tag_text:
         matches.append(Match("hidden_characters", "hidden", "block" if tag_text or hidden >= 8 else "flag",
@@ -240,6 +226,11 @@ def screen(text: str) -> Verdict:
     for where, body in surfaces:
         if where in ("html_comment", "hidden_html") and re.search(rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I):
             matches.append(Match("hidden_instruction", "hidden", "block", where, body.strip()[:120]))
+    learned = classifier.score([body for where, body in surfaces if not where.startswith("link_")])
+    model = classifier.load()
+    if learned.probability >= model.flag_at:
+        severity = "block" if learned.probability >= model.block_at else "flag"
+        matches.append(Match("learned_classifier", "learned", severity, "text", learned.window[:120]))
     blocking = [m for m in matches if m.severity == "block"]
     score = min(1.0, 0.6 * len(blocking) + 0.2 * (len(matches) - len(blocking)))
-    return Verdict(bool(blocking), round(score, 2), matches, hidden)
+    return Verdict(bool(blocking), round(score, 2), matches, hidden, learned.probability)

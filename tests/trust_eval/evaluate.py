@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hivemind_api.trust.injection import screen
 from hivemind_api.trust.scrubber import scrub
+from tests.trust_eval import independent, measure
 
 CORPUS = Path(__file__).with_name("corpus.jsonl")
 FLOORS = {
@@ -114,22 +115,66 @@ def cost_per_2kb(cases: list[dict]) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    r = evaluate()
-    print(f"Trust pipeline on {r['cases']} labelled cases ({CORPUS.name})\n")
+def print_own(r: dict[str, object]) -> None:
+    print(f"Development corpus: {r['cases']} cases written alongside the screens ({CORPUS.name})\n")
     print(f"{'category/kind':34} {'cases':>5} {'values':>6} {'leaked':>6} {'keep':>5} {'removed':>7}")
-    for name, k in r["by_kind"].items():
+    for name, k in r["by_kind"].items():  # type: ignore[union-attr]
         print(f"{name:34} {k['cases']:>5} {k['values']:>6} {k['leaked']:>6} {k['keep']:>5} {k['removed']:>7}")
     print()
-    for key, floor in FLOORS.items():
-        value = r[key]
-        ok = value <= floor if key.endswith(("rate", "kb")) and key != "name_scrub_rate" else value >= floor
-        print(f"{key:32} {value:8.4f}   target {'<=' if key.endswith(('leak_rate', 'positive_rate', 'kb')) else '>='} {floor}  {'ok' if ok else 'MISSED'}")
+    for key in FLOORS:
+        print(f"{key:32} {r[key]:8.4f}")
     print(f"{'over_redaction_rate':32} {r['over_redaction_rate']:8.4f}")
-    if r["problems"]:
-        print("\nproblems:")
-        for p in r["problems"]:
-            print("  " + p)
+
+
+def _fmt(value: float | None, pct: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:.1f}%" if pct else f"{value:.2f}"
+
+
+def _row_figures(t: measure.Tally, family: str) -> str:
+    r = measure.rates(t, family)
+    parts = []
+    if family in ("secret", "pii"):
+        parts.append(f"leak {_fmt(r[family + '_leak_rate'])} of {t.values}")
+    if t.names:
+        parts.append(f"names scrubbed {_fmt(r['name_scrub_rate'])} of {t.names}")
+    if t.positives:
+        parts.append(f"recall {_fmt(r['injection_recall'])} of {t.positives}")
+    if family == "benign" and t.negatives:
+        parts.append(f"false pos {_fmt(r['false_positive_rate'])} of {t.negatives}")
+    if t.keep:
+        parts.append(f"over-redaction {_fmt(r['over_redaction_rate'])} of {t.keep}")
+    return "; ".join(parts)
+
+
+def print_independent(report: measure.Report, out_dir: Path) -> None:
+    print("\nIndependent set (tests/trust_eval/independent.py): packaged data sets, Faker, gitleaks' catalogue")
+    print("dev may be read case by case; heldout is never tuned on (only its figures are printed)\n")
+    print(f"{'summary':24} {'dev':>10} {'heldout':>10}   target")
+    dev, held = report.summary("dev"), report.summary("heldout")
+    for metric, (op, target) in measure.TARGETS.items():
+        pct = metric != "ms_per_2kb"
+        ok = "ok" if measure.meets(metric, held[metric]) else "MISSED"
+        print(f"{metric:24} {_fmt(dev[metric], pct):>10} {_fmt(held[metric], pct):>10}   {op} "
+              f"{_fmt(target, pct)}  {ok}")
+    for title, table in (("family / kind", report.by_kind), ("family / language", report.by_language)):
+        print(f"\n{title:34} {'dev':56} heldout")
+        keys = sorted({(f, k) for (_, f, k) in table})
+        for family, key in keys:
+            d = table.get(("dev", family, key), measure.Tally())
+            h = table.get(("heldout", family, key), measure.Tally())
+            print(f"{family + '/' + key:34} {_row_figures(d, family):56} {_row_figures(h, family)}")
+    out_dir.mkdir(exist_ok=True)
+    problems = out_dir / "dev-problems.txt"
+    problems.write_text("\n".join(report.problems("dev")) + "\n")
+    print(f"\n{len(report.problems('dev'))} dev problems written to {problems} (heldout problems are not shown)")
+
+
+def main() -> None:
+    print_own(evaluate())
+    cases = independent.build()
+    print_independent(measure.evaluate(cases), Path(".hivemind-eval"))
 
 
 if __name__ == "__main__":

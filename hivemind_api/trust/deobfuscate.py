@@ -1,0 +1,121 @@
+"""Readings of a text an attacker hopes the screen will not make, but an agent reading it might.
+
+The injection screen runs its rules and its classifier on every reading here, not only on the
+text as written:
+
+* **skeleton**: each character folded to the ASCII letter it is confusable with (Unicode TR39's
+  confusables data, shipped by ``confusable-homoglyphs``): Cyrillic ``іgnоrе`` reads ``ignore``;
+* **leet**: digits and symbols inside words read as the letters they stand for (``1gn0r3``);
+* **joined**: words spelled out letter by letter (``i g n o r e``, ``i.g.n.o.r.e``) joined again;
+* **decoded layers**: base64, hex, URL escapes, HTML entities and rot13, each decoded and decoded
+  again (three layers at most), so ``base64(urlencode(payload))`` is read as ``payload``.
+
+Each reading is produced only when the text shows the sign of it (a confusable character, a
+digit inside a word, runs of single letters, a blob, an escape), so ordinary prose costs one pass
+of a few regular expressions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import html
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+MAX_LAYERS = 3
+_BLOB_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+_BLOB_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){12,}\b")
+_URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_HTML_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});")
+_LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{3,}\b")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
+                       "$": "s", "!": "i", "|": "l"})
+_SPELLED = re.compile(r"(?<!\S)(?:\w[ .\-_*]){3,}\w(?!\S)")
+# English function words under rot13 (the, and, you, of, to, is, your, all, with, this, that).
+_ROT13_SIGN = re.compile(r"\b(?:gur|naq|lbh|bs|gb|vf|lbhe|nyy|jvgu|guvf|gung)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Reading:
+    where: str  # skeleton | leet | joined | decoded_base64 | decoded_hex | url_decoded | html_decoded | rot13
+    text: str
+
+
+@lru_cache(maxsize=1)
+def _skeleton_table() -> dict[int, str]:
+    """Non-ASCII characters confusable with one ASCII letter or digit, mapped to it."""
+    data = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    table: dict[int, str] = {}
+    for char, entries in data.items():
+        if len(char) != 1 or ord(char) < 128:
+            continue
+        ascii_forms = [e["c"] for e in entries if len(e["c"]) == 1 and e["c"].isascii() and e["c"].isalnum()]
+        letters = [c for c in ascii_forms if c.isalpha()]
+        if letters or ascii_forms:
+            table[ord(char)] = (letters or ascii_forms)[0]
+    return table
+
+
+def skeleton(text: str) -> str:
+    return text.translate(_skeleton_table())
+
+
+def _printable(value: str) -> bool:
+    return bool(value) and sum(c.isprintable() or c.isspace() for c in value) / len(value) > 0.95
+
+
+def _decode_once(text: str) -> list[Reading]:
+    out: list[Reading] = []
+    for m in _BLOB_B64.finditer(text):
+        blob = m.group()
+        try:
+            value = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=False).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if _printable(value):
+            out.append(Reading("decoded_base64", value))
+    for m in _BLOB_HEX.finditer(text):
+        try:
+            value = bytes.fromhex(m.group()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if _printable(value):
+            out.append(Reading("decoded_hex", value))
+    if len(_URL_ESCAPE.findall(text)) >= 3:
+        out.append(Reading("url_decoded", urllib.parse.unquote_plus(text)))
+    if len(_HTML_ENTITY.findall(text)) >= 3:
+        out.append(Reading("html_decoded", html.unescape(text)))
+    return out
+
+
+def readings(text: str) -> list[Reading]:
+    """Every other reading of ``text`` (not the text itself), decoded layers included."""
+    out: list[Reading] = []
+    table = _skeleton_table()
+    if any(ord(c) in table for c in text if ord(c) >= 128):
+        out.append(Reading("skeleton", skeleton(text)))
+    if _LEET_WORD.search(text):
+        leet = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), text)
+        if leet != text:
+            out.append(Reading("leet", leet))
+    if _SPELLED.search(text):
+        out.append(Reading("joined", _SPELLED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group()), text)))
+    if len(_ROT13_SIGN.findall(text)) >= 2:
+        out.append(Reading("rot13", codecs.decode(text, "rot13")))
+    frontier, seen = [text], {text}
+    for _ in range(MAX_LAYERS):
+        next_frontier = []
+        for body in frontier:
+            for reading in _decode_once(body):
+                if reading.text not in seen:
+                    seen.add(reading.text)
+                    out.append(reading)
+                    next_frontier.append(reading.text)
+        frontier = next_frontier
+    return out
