@@ -18,13 +18,16 @@ import phonenumbers
 from stdnum import iban, luhn
 
 from hivemind_api.trust.prefilter import Prefilter
-from hivemind_api.trust.spans import Span
+from hivemind_api.trust.spans import Span, resolve
 
 _EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b")
-_CARD = re.compile(r"(?<![\d\-.])(?:\d[ \-]?){12,18}\d(?![\d\-.])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_CARD = re.compile(r"(?<![\d\-.])(?<!\d[\-.])(?:\d[ \-]?){11,18}\d(?!\d|[\-.]\d)")
+# Maestro and other 12-digit cards are only taken when the text calls them a card.
+_CARD_CUE = re.compile(r"(?i)\b(?:card|cc|carte|karte|tarjeta|carta|cartão|kaart|karta|kort|kart|карт\w*|カード|卡|카드)\b")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,4})?\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+# Every IPv6 notation (full, ``::``-compressed, IPv4-embedded, with a zone); ``ipaddress`` decides.
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?![\w:])")
 _HOME = re.compile(r"(?P<prefix>/home/|/Users/|[A-Za-z]:\\{1,2}Users\\{1,2})(?P<user>[A-Za-z0-9._\-]+)")
 _GIT_AUTHOR = re.compile(
     r"(?im)^[ \t>]*(?:Author|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|"
@@ -59,12 +62,30 @@ _GENERIC_USERS = {
 }
 _PUBLIC_RESOLVERS = {"8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222"}
 _EXAMPLE_DOMAINS = re.compile(r"@(?:[\w\-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.I)
+# At a documentation domain only a placeholder mailbox is ordinary text: ``user@example.com`` stays,
+# ``anna.schmidt@example.org`` is a person's name in an address and goes.
+_PLACEHOLDER_MAILBOX = re.compile(
+    r"^(?:user|username|you|your[._\-]?(?:name|email)|name|email|mail|me|someone|somebody|person|foo|bar|baz|test|"
+    r"tester|demo|example|admin|info|support|contact|hello|sales|noreply|no-reply|alice|bob|carol|john\.doe|jane\.doe|"
+    r"jdoe|x|a|b|security|abuse|postmaster|webmaster|hostmaster|privacy|legal|billing|ops|dev|devops|team|hr|jobs|"
+    r"press|office|help|feedback|newsletter|notifications?|alerts?|mailer-daemon|root|ci|bot|service)\d{0,2}@", re.I)
+
+
+def _iban_checksum_ok(value: str) -> bool:
+    """ISO 13616's mod-97 check and a known country's length; the national part's own check
+    digits are not required (an account number someone mistyped is still theirs)."""
+    compact = iban.compact(value.upper().replace("-", ""))
+    try:
+        iban.validate(compact, check_country=False)
+    except Exception:  # noqa: BLE001 - stdnum raises one of several ValidationError subclasses
+        return False
+    return True
 
 
 def _ip_kind(value: str) -> str | None:
     """IP for addresses that can point at a person or a network; None for technical ones."""
     try:
-        ip = ipaddress.ip_address(value)
+        ip = ipaddress.ip_address(value.split("%", 1)[0])
     except ValueError:
         return None
     if ip.is_loopback or ip.is_unspecified or ip.is_multicast or value in _PUBLIC_RESOLVERS:
@@ -82,18 +103,61 @@ def _ip_kind(value: str) -> str | None:
 _PHONE_DIGITS = re.compile(r"\d(?:\D{0,4}\d){6}")
 
 
+# An international number: "+" and a country code, then 6-14 more digits in any grouping.
+_PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .\-/]?\(?\d{1,5}\)?){2,6}(?![\w])")
+# A national number announced as one (in the languages the evaluation covers): "call me on 0911 801561".
+_PHONE_CUE = re.compile(
+    r"(?i)(?:\b(?:phone|tel|telephone|mobile|mob|cell|fax|call|text|sms|whatsapp|signal|number|no|nr|ring|"
+    r"telefon|handy|rufnummer|téléphone|portable|portable|teléfono|telefono|móvil|cellulare|celular|telefoon|"
+    r"mobiel|telefonu|telefonnummer|puhelin|numer|číslo|telefone|тел|телефон|номер|τηλ|τηλέφωνο|טלפון|هاتف|"
+    r"फ़ोन|फोन)\b\.?|電話|电话|手机|携帯|전화|휴대폰)[\s:#.,]*(?:on|at|is|:|au|am|под|на)?\s*"
+    r"(?P<number>\(?\+?\d[\d\s().\-/]{5,20}\d)")
+_NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,3}(?:\.\d{1,3}){3}")
+# Inside a candidate: a date, or a version (a dotted group of one digit) means it is not a number to call.
+_DATE_OR_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,3}\.\d(?:\.\d+)+|\bv\d")
+# A national number with its trunk prefix: "0911 801561", "030-01 60 19", "02397912198".
+_PHONE_NATIONAL = re.compile(r"(?<![\w+.\-/])(?:0\d{1,4}|\(0\d{1,4}\))(?:[ \-/]?\d{2,4}){1,4}(?:x\d{1,5})?(?![\w.\-/]|\.\d)")
+
+
 def _phones(text: str) -> list[Span]:
-    """Phone numbers of seven digits or more. Parsing every candidate (version strings, ports,
-    counts) is most of the scrubber's cost on technical prose, so a text without seven digits
-    close together is not handed to the parser at all: it could not yield a number kept here."""
+    """Phone numbers of seven digits or more that are *possible* (right length for a numbering
+    plan; an unassigned range is still somebody's number to the screen). Parsing every candidate
+    (version strings, ports, counts) is most of the scrubber's cost on technical prose, so a text
+    without seven digits close together is not handed to the parser at all."""
     if not _PHONE_DIGITS.search(text):
         return []
     spans = []
-    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID):
+    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
         raw = m.raw_string
-        if sum(c.isdigit() for c in raw) >= 7 and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+        if sum(c.isdigit() for c in raw) >= 7 and not _NOT_A_PHONE.fullmatch(raw.strip()) and \
+                not _DATE_OR_VERSION.search(raw):
             spans.append(Span(m.start, m.end, "PHONE"))
-    return spans
+    for m in _PHONE_NATIONAL.finditer(text):
+        if 9 <= sum(c.isdigit() for c in m.group()) <= (16 if m.group().startswith("00") else 12):
+            spans.append(Span(m.start(), m.end(), "PHONE"))
+    for m in _PHONE_INTERNATIONAL.finditer(text):
+        digits = sum(c.isdigit() for c in m.group())
+        if 8 <= digits <= 15 and _possible_international(m.group()):
+            spans.append(Span(m.start(), m.end(), "PHONE"))
+    for m in _PHONE_CUE.finditer(text):
+        number = m.group("number").rstrip(" -/.(")
+        digits = sum(c.isdigit() for c in number)
+        if 7 <= digits <= 15 and not _NOT_A_PHONE.fullmatch(number.strip()):
+            spans.append(Span(m.start("number"), m.start("number") + len(number), "PHONE"))
+    # A digit run inside a longer token (a SHA, a hash, an id) is part of that token, not a number.
+    def word_char(c: str) -> bool:
+        return c.isascii() and c.isalnum()
+
+    inside = [sp for sp in spans if (sp.start > 0 and word_char(text[sp.start - 1])) or
+              (sp.end < len(text) and word_char(text[sp.end]) and text[sp.end] != "x")]
+    return resolve([sp for sp in spans if sp not in inside])  # one number found three ways is one span
+
+
+def _possible_international(raw: str) -> bool:
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(raw, None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 @lru_cache(maxsize=1)
@@ -108,17 +172,24 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_GIT_AUTHOR):
         spans += [Span(m.start("name"), m.end("name"), "NAME"), Span(m.start("email"), m.end("email"), "EMAIL")]
     for m in scan.finditer(_EMAIL):
-        if not _EXAMPLE_DOMAINS.search(m.group()) and not re.match(r"git@|noreply@", m.group()):
+        address = m.group()
+        if re.match(r"git@|noreply@|[\w.+\-]*users\.noreply\.", address):
+            continue
+        if not (_EXAMPLE_DOMAINS.search(address) and _PLACEHOLDER_MAILBOX.match(address)):
             spans.append(Span(m.start(), m.end(), "EMAIL"))
     if _PHONE_DIGITS in scan:
         spans += _phones(text)
     for m in scan.finditer(_CARD):
         digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and luhn.is_valid(digits) and len(set(digits)) > 2:
+        cued = len(digits) >= 13 or _CARD_CUE.search(text, max(0, m.start() - 40), m.start())
+        if 12 <= len(digits) <= 19 and cued and luhn.is_valid(digits) and len(set(digits)) > 2:
             spans.append(Span(m.start(), m.end(), "CREDIT_CARD"))
     for m in scan.finditer(_IBAN):
-        if iban.is_valid(m.group()):
-            spans.append(Span(m.start(), m.end(), "IBAN"))
+        candidate = m.group()  # the pattern may have taken a following word as a last group: drop it
+        while len(candidate) >= 15 and not _iban_checksum_ok(candidate):
+            candidate = re.sub(r"[ \-]?[A-Za-z0-9]{1,4}$", "", candidate)
+        if len(candidate) >= 15:
+            spans.append(Span(m.start(), m.start() + len(candidate), "IBAN"))
     for pattern in (_IPV4, _IPV6):
         for m in scan.finditer(pattern):
             kind = _ip_kind(m.group())

@@ -51,7 +51,7 @@ _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/
 # every word, and prose would cost ~1 ms per KB (the leftmost match is the same either way).
 _ASSIGNMENT = re.compile(
     r"""(?ix)
-    (?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|
+    (?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|pass(?![a-z])|secret|token|api[_\-]?key|apikey|access[_\-]?key|
         private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key)[A-Za-z0-9_.\-]*)
     ["']?(?P<op>\s*(?::=|=>|=|:)\s*|\s+(?:is|was|is\s+set\s+to)\s+)
     (?P<quote>["'`]?)(?P<value>[^\s"'`,;)]{6,})(?P=quote)
@@ -112,8 +112,47 @@ def _prefilter() -> Prefilter:
     return Prefilter([_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT])
 
 
+# A long run of token characters: the shape of any API key, whatever its vendor.
+_TOKEN_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/.])[A-Za-z0-9][A-Za-z0-9_\-+/.]{19,}={0,2}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_KEYWORD_NEAR = re.compile(r"(?i)(?:key|token|secret|passw|pwd|auth|bearer|credential|api)")
+_WORDY_SEGMENT = re.compile(r"[A-Za-z]{2,}")
+
+
+def _random_token(token: str, keyword_near: bool) -> bool:
+    """Random-looking enough to be a credential, and not one of the long tokens technical text is
+    full of: commit SHAs and digests (hex), UUIDs, versions, file names, dotted or dashed words."""
+    core = token.rstrip("=.")
+    if _UUID.fullmatch(core) or "://" in core or re.search(r"\.(?:py|js|ts|json|ya?ml|toml|txt|md|html|whl|tar|gz|so|dll)\b", core):
+        return False
+    if _HEX.fullmatch(core):
+        return keyword_near and len(core) >= 20
+    digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
+    if digits < 2 or letters < 4:
+        return False
+    # dotted, dashed and slashed words ("x86_64-linux-gnu", "com.example.app.v2"): a word per segment
+    segments = [seg for seg in re.split(r"[\-_./+]", core) if seg]
+    longest = max(segments, key=len)
+    if len(longest) < 12 and not keyword_near:
+        return False
+    if all(_WORDY_SEGMENT.fullmatch(seg) or seg.isdigit() or len(seg) <= 3 for seg in segments):
+        return False
+    return _entropy(longest) >= (3.0 if keyword_near else 3.5)
+
+
+def _high_entropy(text: str) -> list[Span]:
+    spans = []
+    for m in _TOKEN_RUN.finditer(text):
+        token = m.group().rstrip(".")
+        near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start()))
+        if not is_placeholder(token) and _random_token(token, near):
+            spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
+    return spans
+
+
 def detect(text: str) -> list[Span]:
-    spans: list[Span] = []
+    spans: list[Span] = _high_entropy(text)
     for pattern in _prefilter().candidates(text):  # the patterns that can match at all: usually none
         if pattern is _PEM:
             spans += [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]
@@ -156,6 +195,9 @@ def _assignments(text: str) -> list[Span]:
         env_style = match.group("name").isupper() and "=" in match.group("op")
         if _looks_like_secret_value(value, quoted=bool(match.group("quote")), env_style=env_style):
             end = match.end("value")
+            if env_style and not match.group("quote"):  # NAME=value: the value runs to the next space
+                while end < len(text) and not text[end].isspace():
+                    end += 1
             while end - 1 > match.start("value") and text[end - 1] == ".":
                 end -= 1  # "the password is hunter22." ends a sentence
             spans.append(Span(match.start("value"), end, "SECRET"))

@@ -20,10 +20,15 @@ from __future__ import annotations
 import base64
 import codecs
 import hashlib
+import json
+import os
 import random
 import re
+import subprocess
+import sys
 import urllib.parse
 import warnings
+from datetime import date, datetime
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -126,6 +131,13 @@ def _iban_variants(fake) -> list[str]:  # noqa: ANN001
     return list(dict.fromkeys([value, iban.format(value), iban.format(value).lower()]))
 
 
+def _city(fake) -> str:  # noqa: ANN001
+    """it_IT builds its city list from a set: pick from it sorted so the set is the same every run."""
+    cities = next((getattr(p, "cities", None) for p in fake.providers if isinstance(getattr(p, "cities", None), list)),
+                  None)
+    return fake.random_element(sorted(cities)) if cities else fake.city()
+
+
 _VALUE_MAKERS = {
     "person": lambda f: f.name(), "name": lambda f: f.name(), "first_name": lambda f: f.first_name(),
     "last_name": lambda f: f.last_name(), "name_female": lambda f: f.name_female(),
@@ -134,7 +146,7 @@ _VALUE_MAKERS = {
     "last_name_female": lambda f: f.last_name(), "last_name_male": lambda f: f.last_name(),
     "email": lambda f: f.email(), "credit_card_number": lambda f: f.credit_card_number(),
     "ssn": lambda f: f.ssn(), "address": lambda f: f.address().replace("\n", ", "),
-    "street_name": lambda f: f.street_name(), "city": lambda f: f.city(), "country": lambda f: f.country(),
+    "street_name": lambda f: f.street_name(), "city": lambda f: _city(f), "country": lambda f: f.country(),
     "organization": lambda f: f.company(), "building_number": lambda f: f.building_number(),
     "secondary_address": lambda f: f.building_number(), "postcode": lambda f: f.postcode(),
     "zipcode": lambda f: f.postcode(), "age": lambda f: str(f.random_int(18, 90)), "year": lambda f: f.year(),
@@ -142,7 +154,9 @@ _VALUE_MAKERS = {
     "prefix_male": lambda f: f.prefix_male() if hasattr(f, "prefix_male") else "Mr.",
     "prefix_female": lambda f: f.prefix_female() if hasattr(f, "prefix_female") else "Ms.",
     "prefix": lambda f: f.prefix() if hasattr(f, "prefix") else "Dr.",
-    "date_of_birth": lambda f: f.date_of_birth().isoformat(), "date_time": lambda f: f.date_time().isoformat(),
+    # fixed bounds: Faker's defaults are relative to today, which would change the set every day
+    "date_of_birth": lambda f: f.date_between(date(1940, 1, 1), date(2006, 12, 31)).isoformat(),
+    "date_time": lambda f: f.date_time_between(datetime(1990, 1, 1), datetime(2025, 12, 31)).isoformat(),
     "day_of_week": lambda f: f.day_of_week(), "state_abbr": lambda f: "CA", "us_driver_license": lambda f: "D1234567",
     "nation_woman": lambda f: "Kenyan woman", "nation_plural": lambda f: "Kenyans",
     "ip_address": lambda f: f.ipv4_public(),
@@ -216,7 +230,8 @@ def _structured(b: _Builder) -> None:
                                  ("iban", _iban_variants(fake)), ("email", [fake.email(), fake.free_email()])):
                 for value in values:
                     context = b.rng.choice(_TECH_CONTEXTS)
-                    b.add("pii", kind, lang, f"struct:{kind}:{locale}:{i}", context.format(v=value), sensitive=[value])
+                    address = re.sub(r"^\[(.*)\]:\d+$", r"\1", value)  # "[addr]:port": the port is not personal
+                    b.add("pii", kind, lang, f"struct:{kind}:{locale}:{i}", context.format(v=value), sensitive=[address])
 
 
 # ------------------------------------------------------------------------------ secrets
@@ -245,8 +260,10 @@ def _sample(b: _Builder, py: str, group: int, gen) -> str | None:  # noqa: ANN00
             continue
         value = m.group(group) if group and (pattern.groups or 0) >= group and m.group(group) else (
             next((g for g in m.groups() if g), None) if pattern.groups else m.group())
-        if value and len(value) >= 8 and len(set(value)) > 4:
-            return value.strip()
+        # Real tokens are printable ASCII without spaces or quotes; rules with negated classes
+        # ("anything but a quote") would otherwise produce control characters.
+        if value and len(value) >= 8 and len(set(value)) > 4 and re.fullmatch(r"[!#-&(-~]+", value):
+            return value
     return None
 
 
@@ -450,6 +467,16 @@ def _benign(b: _Builder, paragraphs: list[str]) -> None:
 
 @lru_cache(maxsize=1)
 def build() -> tuple[Case, ...]:
+    """The set, identical on every run: some Faker locales draw from sets, whose order depends on
+    the interpreter's hash seed, so the set is built in a child with ``PYTHONHASHSEED=0``."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        out = subprocess.run([sys.executable, "-m", "tests.trust_eval.independent", "--json"], check=True,
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        return tuple(Case(**row) for row in json.loads(out.stdout))
+    return _build()
+
+
+def _build() -> tuple[Case, ...]:
     b = _Builder()
     paragraphs = technical_paragraphs(b)
     _personal(b)
@@ -463,6 +490,9 @@ def build() -> tuple[Case, ...]:
 if __name__ == "__main__":
     from collections import Counter
 
+    if "--json" in sys.argv:
+        json.dump([c.as_dict() for c in build()], sys.stdout)
+        sys.exit(0)
     cases = build()
     print(len(cases), Counter((c.family, c.split) for c in cases))
     print(Counter(c.language for c in cases).most_common(30))

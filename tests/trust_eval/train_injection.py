@@ -4,7 +4,7 @@ Positives and negatives are every row of the packaged data sets (``sources.py``)
 in the dev split (``independent.split_of``, the same rule the evaluation uses), plus the benign
 texts of the own development corpus and dev-split package documentation as hard negatives. The
 held-out split is never read here. Thresholds are chosen on out-of-fold scores of the dev rows:
-``flag_at`` keeps at most 0.5 % of benign dev texts flagged (a text by its highest window),
+``flag_at`` keeps at most 0.3 % of benign dev texts flagged (a text by its highest window),
 ``block_at`` at most 0.1 %.
 
 Writes ``hivemind_api/trust/models/injection_ngrams.npz`` (non-zero weights as float16).
@@ -70,7 +70,7 @@ def main() -> None:
         if label == 0:
             per_text[seed] = max(per_text.get(seed, 0.0), float(score))
     benign = np.sort(np.array(list(per_text.values())))
-    flag_at = float(benign[int(len(benign) * 0.995)])
+    flag_at = float(benign[int(len(benign) * 0.997)])
     block_at = max(float(benign[int(len(benign) * 0.999)]), flag_at)
     recall_flag = float((oof[y == 1] >= flag_at).mean())
     recall_block = float((oof[y == 1] >= block_at).mean())

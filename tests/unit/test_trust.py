@@ -131,3 +131,30 @@ def test_the_phone_parser_only_sees_texts_with_seven_digits_close_together(monke
 def test_a_secret_assignment_is_found_at_the_start_of_its_name_anywhere_in_prose() -> None:
     text = "In prod the DB_PASSWORD=hunter2hunter2 and x.client_secret: 'a8Fk2Lq9Zx' were both in the log."
     assert scrub(text).text == "In prod the DB_PASSWORD=[SECRET] and x.client_secret: '[SECRET]' were both in the log."
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("client 2a01:4f8:c17:1e5d::1 was blocked", "2a01:4f8:c17:1e5d::1"),  # compressed IPv6
+    ("from [2a01:4f8:0:0:0:0:0:2]:8443 again", "2a01:4f8:0:0:0:0:0:2"),
+    ("transfer from de89 3704 0044 0532 0130 00 failed", "de89 3704 0044 0532 0130 00"),  # lower case, spaced
+    ("reach them at ES9405208341495891550320 once done", "ES9405208341495891550320"),  # national check fails
+    ("write to anna.schmidt@example.org for access", "anna.schmidt@example.org"),
+    ("call me on +905773016628 tomorrow", "+905773016628"),  # possible, not a known range
+    ("reach them at 030-01 60 19 once the migration finishes", "030-01 60 19"),  # national, trunk prefix
+    ("withdraw with the card 501880877680 at the ATM", "501880877680"),  # 12-digit Maestro, called a card
+    ("It worked once I switched to wr5rgjkkkfzllpojikeh483hvyldsukt in the dashboard", "wr5rgjkkkfzllpojikeh483hvyldsukt"),
+    ("DB_PASS=3RcJj5Y)wZ&_7*qI$", "3RcJj5Y)wZ&_7*qI$"),
+])
+def test_formats_the_independent_evaluation_found_leaking(text, value) -> None:
+    assert value not in scrub(text).text
+
+
+@pytest.mark.parametrize("text", [
+    "write to user@example.com or security@example.com",
+    "fixed in 1f3870be274f6c49b3e31a0c6728957f4b2e6b1a (see 3.14.2, released 2026-03-01)",
+    "## 1.2.2 - 2026-03-01",
+    "the triple is x86_64-unknown-linux-gnu and the wheel is numpy-2.4.6-cp311-cp311-manylinux_2_17_x86_64.whl",
+    "request id 123e4567-e89b-12d3-a456-426614174000 on port 8080",
+])
+def test_technical_tokens_stay(text) -> None:
+    assert scrub(text).text == text
