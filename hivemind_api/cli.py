@@ -195,6 +195,48 @@ def reembed() -> None:
                f"with {report.model_id}")
 
 
+@app.command("rescreen")
+def rescreen() -> None:
+    """Re-screen every live item passed by other screens; quarantine what now fails."""
+    from hivemind_api.knowledge.quarantine import rescreen_all
+    from hivemind_api.trust.version import screen_version
+
+    with typer.progressbar(length=1, label=f"re-screening with {screen_version()}") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = _run(lambda _session: rescreen_all(progress))
+    typer.echo(f"checked {report.checked} items, quarantined {report.quarantined}, {report.remaining} left")
+
+
+@app.command("purge")
+def purge_command(
+    target: Annotated[str, typer.Argument(help="A knowledge item's or a contribution's id")],
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase an item or a contribution, and every copy of its text, from the database."""
+    from hivemind_api.errors import NotFound
+    from hivemind_api.knowledge import purge
+    from hivemind_api.knowledge.review import Reviewer
+
+    if not yes:
+        typer.confirm(f"Purge {target} from org {org}? This cannot be undone", abort=True)
+
+    async def go(session: AsyncSession) -> purge.PurgeResult:
+        org_row = await orgs_domain.get_org(session, org)
+        curator = Reviewer(org_id=org_row.id, label="cli")
+        try:
+            return await purge.purge_item(session, curator, target)
+        except NotFound:
+            return await purge.purge_contribution(session, curator, target)
+
+    result = _run(go)
+    typer.echo(f"purged {result.id}: {result.knowledge_items} item(s), {result.contributions} contribution(s), "
+               f"{result.events_erased} event summaries erased")
+
+
 @app.command("worker")
 def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empty")] = False) -> None:
     """Run an RQ worker (production runs one or more of these next to the app)."""

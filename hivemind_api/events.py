@@ -46,14 +46,31 @@ class EventRecord:
                 "org_id": str(self.org_id), "is_public": self.is_public, "item": self.summary}
 
 
+# Events about a quarantined item reach nobody (SSE, webhooks, the hub) except the quarantine and
+# release themselves, which tell subscribers the item left or came back.
+_SHOWN = ("(k.quarantined_at IS NULL OR e.type IN ('knowledge.quarantined', 'knowledge.released'))")
+_SELECT = ("SELECT e.id, e.type, e.org_id, e.is_public, e.summary, e.created_at FROM events e "
+           "LEFT JOIN knowledge_items k ON k.id = e.knowledge_item_id ")
+
+
+def _records(rows) -> list[EventRecord]:  # noqa: ANN001 - SQLAlchemy rows
+    return [EventRecord(int(r.id), r.type, r.org_id, r.is_public, dict(r.summary or {}), r.created_at) for r in rows]
+
+
 async def events_after(session: AsyncSession, after_id: int, *, limit: int = 500,
                        visible_to: uuid.UUID | None = None) -> list[EventRecord]:
     """Events with ``id > after_id`` in id order; with ``visible_to``, only those that org may see."""
-    where = "id > :after" + (" AND (is_public OR org_id = :org)" if visible_to is not None else "")
+    where = "e.id > :after" + (" AND (e.is_public OR e.org_id = :org)" if visible_to is not None else "")
     rows = (await session.exec(sa.text(
-        f"SELECT id, type, org_id, is_public, summary, created_at FROM events WHERE {where} ORDER BY id LIMIT :n"
+        f"{_SELECT} WHERE {where} AND {_SHOWN} ORDER BY e.id LIMIT :n"
     ), params={"after": after_id, "org": visible_to, "n": limit})).all()
-    return [EventRecord(int(r.id), r.type, r.org_id, r.is_public, dict(r.summary or {}), r.created_at) for r in rows]
+    return _records(rows)
+
+
+async def event_by_id(session: AsyncSession, event_id: int) -> EventRecord | None:
+    """One event, or None when it is no longer shown (its item was quarantined since)."""
+    rows = (await session.exec(sa.text(f"{_SELECT} WHERE e.id = :id AND {_SHOWN}"), params={"id": event_id})).all()
+    return (_records(rows) or [None])[0]
 
 
 async def latest_event_id(session: AsyncSession) -> int:

@@ -35,6 +35,12 @@ _COLUMNS = """
 """
 
 
+# Not about a quarantined item (but its quarantine, for the org), and not a purged event (whose
+# summary was erased).
+_SHOWN = ("e.summary->>'purged' IS NULL AND (e.type = 'knowledge.quarantined' OR NOT EXISTS ("
+          "SELECT 1 FROM knowledge_items k WHERE k.id = e.knowledge_item_id AND k.quarantined_at IS NOT NULL))")
+
+
 def _entries(rows) -> list[FeedEntry]:  # noqa: ANN001 - SQLAlchemy rows
     return [FeedEntry(r.id, r.type, r.title, r.category, r.org_name,
                       str(r.knowledge_item_id) if r.knowledge_item_id else None, r.created_at, r.is_public)
@@ -45,7 +51,7 @@ async def public_feed(session: AsyncSession, limit: int = FEED_SIZE) -> list[Fee
     """What every org sees: items entering the public commons."""
     rows = (await session.exec(sa.text(
         f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
-        "WHERE e.is_public AND e.type IN :types ORDER BY e.id DESC LIMIT :n"
+        f"WHERE e.is_public AND e.type IN :types AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
     ).bindparams(sa.bindparam("types", expanding=True)), params={"types": list(PUBLIC_TYPES), "n": limit})).all()
     return _entries(rows)
 
@@ -54,6 +60,6 @@ async def org_feed(session: AsyncSession, org_id: uuid.UUID, limit: int = FEED_S
     """Everything that happened in one org (its members only)."""
     rows = (await session.exec(sa.text(
         f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
-        "WHERE e.org_id = :org ORDER BY e.id DESC LIMIT :n"
+        f"WHERE e.org_id = :org AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
     ), params={"org": org_id, "n": limit})).all()
     return _entries(rows)

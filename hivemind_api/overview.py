@@ -24,11 +24,11 @@ _SQL = sa.text(
     SELECT
       (SELECT count(*) FROM contributions WHERE org_id = :org AND status = 'pending'),
       (SELECT count(*) FROM knowledge_items
-        WHERE org_id = :org AND deleted_at IS NULL AND expired_at IS NULL),
+        WHERE org_id = :org AND deleted_at IS NULL AND quarantined_at IS NULL AND expired_at IS NULL),
       (SELECT count(*) FROM knowledge_items
-        WHERE org_id = :org AND is_public AND deleted_at IS NULL AND expired_at IS NULL),
+        WHERE org_id = :org AND is_public AND deleted_at IS NULL AND quarantined_at IS NULL AND expired_at IS NULL),
       (SELECT count(*) FROM knowledge_items
-        WHERE is_public AND deleted_at IS NULL AND expired_at IS NULL),
+        WHERE is_public AND deleted_at IS NULL AND quarantined_at IS NULL AND expired_at IS NULL),
       (SELECT count(*) FROM api_keys WHERE org_id = :org AND revoked_at IS NULL),
       (SELECT count(*) FROM memberships WHERE org_id = :org)
     """

@@ -3,7 +3,7 @@
 commons figures read public items only, org and agent figures read the caller's own org only.
 
 Definitions (also in the REST docs):
-- *live* item: not deleted, not expired (superseded), not invalidated, already valid;
+- *live* item: not deleted, not quarantined, not expired (superseded), not invalidated, already valid;
 - an item *enters* the commons when it is approved as public or published (``published_at``);
 - *by others*: signals (retrievals, outcomes) from agents of another org than the item's;
 - an agent's own outcomes on its own items are recorded but never counted (as for quality).
@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DAYS = 30
 TOP_ITEMS = 5
-LIVE = ("k.deleted_at IS NULL AND k.expired_at IS NULL AND (k.invalid_at IS NULL OR k.invalid_at > now()) "
+LIVE = ("k.deleted_at IS NULL AND k.quarantined_at IS NULL AND k.expired_at IS NULL AND (k.invalid_at IS NULL OR k.invalid_at > now()) "
         "AND (k.valid_at IS NULL OR k.valid_at <= now())")
 
 

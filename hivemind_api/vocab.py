@@ -25,6 +25,9 @@ EVENT_TYPES = (
     "knowledge.unpublished",
     "knowledge.deleted",
     "knowledge.superseded",
+    "knowledge.quarantined",  # a re-screen failed it: gone for everyone until its curators decide
+    "knowledge.released",  # its curators put a quarantined item back
+    "knowledge.purged",  # its text was erased everywhere
 )
 SIGNAL_KINDS = ("retrieval", "outcome_solved", "outcome_not_helpful", "flag_contradiction")
 EMBEDDING_DIM = 384

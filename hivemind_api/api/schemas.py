@@ -5,13 +5,13 @@ result type already has the right shape, it is the response model itself (one de
 from __future__ import annotations
 
 import uuid
-
 from typing import get_type_hints
 
 from pydantic import BaseModel, Field, create_model
 
 from hivemind_api.knowledge.contributions import OwnContribution
 from hivemind_api.knowledge.items import ItemDetail
+from hivemind_api.knowledge.quarantine import QuarantinedItem
 from hivemind_api.knowledge.review import PendingContribution
 from hivemind_api.knowledge.search import SearchHit
 from hivemind_api.webhooks.endpoints import DeliveryAttempt, EndpointInfo
@@ -115,3 +115,13 @@ WebhookCreatedOut = create_model(
 
 class DeliveryLogOut(BaseModel):
     deliveries: list[DeliveryAttempt]
+
+
+class QuarantineListOut(BaseModel):
+    items: list[QuarantinedItem]
+
+
+class ReleaseOut(BaseModel):
+    id: uuid.UUID
+    status: str  # "released"
+    screen_version: str | None

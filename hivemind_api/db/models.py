@@ -164,6 +164,7 @@ class Contribution(SQLModel, table=True):
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     error: str | None = None
+    screen_version: str | None = None  # the screens that passed it (trust.version.SCREEN_VERSION)
     created_at: datetime | None = _created()
     updated_at: datetime | None = _created()
 
@@ -225,6 +226,9 @@ class KnowledgeItem(SQLModel, table=True):
     superseded_by: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     deleted_at: datetime | None = _ts()
     published_at: datetime | None = _ts()  # when it (last) entered the public commons
+    screen_version: str | None = None  # the screens that last passed it
+    quarantined_at: datetime | None = _ts()  # failed a re-screen: hidden until released or purged
+    quarantine_evidence: dict | None = _json()
     created_at: datetime | None = _created()
     updated_at: datetime | None = _created()
 

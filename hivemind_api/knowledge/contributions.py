@@ -64,6 +64,7 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
             "content": prepared.content, "content_hash": prepared.content_hash, "title": prepared.title,
             "redaction_report": prepared.redaction_report, "injection_verdict": prepared.injection_verdict,
             "injection_score": prepared.injection_score, "flags": prepared.flags,
+            "screen_version": prepared.screen_version,
             "status": "blocked" if prepared.blocked else "processing",
             "rejection_reason": prepared.block_reason,
         })).scalar_one()

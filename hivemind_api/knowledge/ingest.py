@@ -15,6 +15,7 @@ from hivemind_api.errors import DomainError
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.trust.injection import screen
 from hivemind_api.trust.scrubber import MAX_PLACEHOLDER_SHARE, scrub
+from hivemind_api.trust.version import screen_version
 
 
 class MostlyRedacted(DomainError):
@@ -34,6 +35,7 @@ class PreparedText:
     blocked: bool
     block_reason: str | None
     flags: list[str]
+    screen_version: str
 
 
 INJECTION_SUSPECTED = "injection_suspected"
@@ -71,4 +73,5 @@ def prepare(content: str) -> PreparedText:
         block_reason=verdict.reason() if verdict.blocked else None,
         # Suspicious but below blocking: a curator decides, and no auto-approve rule may.
         flags=[INJECTION_SUSPECTED] if verdict.flagged else [],
+        screen_version=screen_version(),
     )

@@ -52,6 +52,7 @@ class ItemDetail:
     superseded_by: uuid.UUID | None
     integrity_verified: bool | None  # True, or None with integrity_warning set
     integrity_warning: str | None
+    screen_version: str | None  # the version of the trust screens that last passed it
 
 
 def _not_found(item_id: object) -> NotFound:
@@ -62,7 +63,7 @@ async def _visible_item(session: AsyncSession, principal: KeyPrincipal, item_id:
     row = (await session.exec(
         select(KnowledgeItem, Org).join(Org, Org.id == KnowledgeItem.org_id).where(
             KnowledgeItem.id == item_id,
-            KnowledgeItem.deleted_at.is_(None),
+            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None),
             (KnowledgeItem.org_id == principal.org_id) | KnowledgeItem.is_public,
         )
     )).first()
@@ -92,6 +93,7 @@ async def get_item(session: AsyncSession, principal: KeyPrincipal | OrgViewer, i
         superseded_by=item.superseded_by,
         integrity_verified=True if intact else None,
         integrity_warning=None if intact else INTEGRITY_WARNING,
+        screen_version=item.screen_version,
     )
 
 
@@ -191,7 +193,7 @@ async def set_public(session: AsyncSession, principal: KeyPrincipal | OrgViewer,
     item = (await session.exec(
         select(KnowledgeItem).where(
             KnowledgeItem.id == target, KnowledgeItem.org_id == principal.org_id,
-            KnowledgeItem.deleted_at.is_(None),
+            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None),
         ).with_for_update()
     )).first()
     if item is None:
@@ -220,7 +222,7 @@ async def invalidate(session: AsyncSession, principal: KeyPrincipal | OrgViewer,
     require_curator(principal)
     item = (await session.exec(select(KnowledgeItem).where(
         KnowledgeItem.id == parse_uuid(item_id, "item id"), KnowledgeItem.org_id == principal.org_id,
-        KnowledgeItem.deleted_at.is_(None)).with_for_update())).first()
+        KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None)).with_for_update())).first()
     if item is None:
         raise _not_found(item_id)
     if item.invalid_at is not None:

@@ -36,7 +36,7 @@ async def report_outcome(
     target = parse_uuid(item_id, "item_id")
     item = (await session.exec(sa.text(
         "SELECT id, org_id, source_agent_id, quality_score FROM knowledge_items "
-        "WHERE id = :id AND deleted_at IS NULL AND (org_id = :org OR is_public) FOR UPDATE"
+        "WHERE id = :id AND deleted_at IS NULL AND quarantined_at IS NULL AND (org_id = :org OR is_public) FOR UPDATE"
     ), params={"id": target, "org": principal.org_id})).first()
     if item is None:
         raise NotFound(f"knowledge item '{item_id}' not found")

@@ -68,7 +68,8 @@ _SIMILAR_SQL = sa.text(
     CROSS JOIN LATERAL (
         SELECT id, title, org_id, is_public, contribution_id, 1 - (embedding <=> q.v) AS similarity
         FROM knowledge_items
-        WHERE (org_id = q.org OR is_public) AND deleted_at IS NULL AND expired_at IS NULL AND embedding IS NOT NULL
+        WHERE (org_id = q.org OR is_public) AND deleted_at IS NULL AND quarantined_at IS NULL AND expired_at IS NULL
+          AND embedding IS NOT NULL
         ORDER BY embedding <=> q.v
         LIMIT :k) k
     LEFT JOIN contributions c ON c.id = k.contribution_id
@@ -89,7 +90,8 @@ _BAND_CANDIDATES_SQL = sa.text(
         FROM minhash_bands mine
         JOIN minhash_bands b ON b.band = mine.band AND b.hash = mine.hash AND b.contribution_id <> m.me
         JOIN contributions c ON c.id = b.contribution_id
-        LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.expired_at IS NULL
+        LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.quarantined_at IS NULL
+                                   AND k.expired_at IS NULL
         WHERE mine.contribution_id = m.me
         LIMIT 200) x
     """

@@ -178,7 +178,7 @@ async def approve(
     if supersedes:
         old = (await session.exec(select(KnowledgeItem).where(
             KnowledgeItem.id == parse_uuid(supersedes, "superseded item id"), KnowledgeItem.org_id == reviewer.org_id,
-            KnowledgeItem.deleted_at.is_(None)).with_for_update())).first()
+            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None)).with_for_update())).first()
         if old is None:
             raise NotFound(f"knowledge item '{supersedes}' not found")
         if old.expired_at is not None:
@@ -190,6 +190,7 @@ async def approve(
         contributed_at=c.created_at, title=c.title, content=c.content, is_public=is_public,
         published_at=sa.func.now() if is_public else None,
         embedding=c.embedding, embedding_model=c.embedding_model, approved_by=reviewer.user_id,
+        screen_version=c.screen_version,
     )
     try:
         async with session.begin_nested():

@@ -85,7 +85,7 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
-    clauses = ["(k.org_id = :org OR k.is_public)", "k.deleted_at IS NULL"]
+    clauses = ["(k.org_id = :org OR k.is_public)", "k.deleted_at IS NULL", "k.quarantined_at IS NULL"]
     params: dict[str, object] = {}
     if f.at_time is None:
         clauses += [

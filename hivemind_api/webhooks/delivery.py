@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.config import Settings, get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint
-from hivemind_api.events import EventRecord, events_after
+from hivemind_api.events import EventRecord, event_by_id, events_after
 from hivemind_api.jobs import FAILED_JOB_TTL, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.webhooks.endpoints import delivery_id
 from hivemind_api.webhooks.signing import signature
@@ -165,7 +165,12 @@ async def _claim(attempt_id: uuid.UUID) -> _Claimed | AttemptResult:
                 "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint is not active' WHERE id = :id"),
                 params={"id": attempt_id})
             return AttemptResult("skipped", error="the endpoint is not active")
-        event = (await events_after(session, row.event_id - 1, limit=1))[0]
+        event = await event_by_id(session, row.event_id)
+        if event is None:
+            await session.exec(sa.text(
+                "UPDATE webhook_deliveries SET status = 'skipped', error = 'the item was quarantined' WHERE id = :id"),
+                params={"id": attempt_id})
+            return AttemptResult("skipped", error="the item was quarantined")
         await session.exec(sa.text("UPDATE webhook_deliveries SET attempted_at = now() WHERE id = :id"),
                            params={"id": attempt_id})
         return _Claimed(row.attempt, row.endpoint_id, row.url, row.secret, event)

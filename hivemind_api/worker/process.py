@@ -18,7 +18,9 @@ from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, session_scope
 from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
+from hivemind_api.knowledge import quarantine
 from hivemind_api.services import open_services
+from hivemind_api.trust.version import screen_version
 from hivemind_api.worker.loop import run_async
 from hivemind_api.procutil import die_with_parent
 
@@ -49,6 +51,8 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         run_async(_pin_model())
         embeddings.get_model()  # load (or, on a new machine, export) before the first job
         worker = build_worker(services.redis_url, settings)
+        if quarantine.request_if_outdated(worker.queues[0]):  # the screens changed since items passed
+            log.info("queued a re-screen of the commons (screens %s)", screen_version())
         log.info("worker %s listening on %s", worker.name, settings.queue_name)
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:

@@ -12,8 +12,9 @@ import reflex as rx
 from hivemind_api.accounts.sessions import SessionPrincipal
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
-from hivemind_api.knowledge import items
+from hivemind_api.knowledge import items, purge, quarantine
 from hivemind_api.knowledge.access import OrgViewer
+from hivemind_api.knowledge.review import Reviewer
 from hivemind_api.knowledge.search import SearchFilters, search
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app.components.confirm import confirm_button
@@ -29,6 +30,10 @@ def _viewer(p: SessionPrincipal) -> OrgViewer:
                      role="curator" if p.can_curate else "reader")
 
 
+def _curator(p: SessionPrincipal) -> Reviewer:
+    return Reviewer(org_id=p.org.id, label=p.user.email, user_id=p.user.id)
+
+
 def _stamp(value) -> str:  # noqa: ANN001 - datetime or None
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
@@ -40,6 +45,7 @@ class KnowledgeState(AuthState):
     total: int = 0
     item: dict[str, str] = {}
     item_events: list[str] = []
+    quarantined: list[dict[str, str]] = []  # the org's quarantined items (curators only)
 
     @rx.var
     def can_curate(self) -> bool:
@@ -51,6 +57,7 @@ class KnowledgeState(AuthState):
         principal = await self._signed_in()
         if principal is None:
             return AuthState.require_session
+        await self._load_quarantined(principal)
         item_id = self.router.url.query_parameters.get("item", "")
         if item_id:
             try:
@@ -110,6 +117,45 @@ class KnowledgeState(AuthState):
             "mine": "yes" if d.org_attribution == principal.org.slug else "",
         }
         self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
+
+    async def _load_quarantined(self, principal: SessionPrincipal) -> None:
+        if not principal.can_curate:
+            self.quarantined = []
+            return
+        async with session_scope() as db:
+            found = await quarantine.list_quarantined(db, principal.org.id)
+        self.quarantined = [
+            {"id": str(q.id), "title": q.title, "category": q.category, "at": _stamp(q.quarantined_at),
+             "reasons": "; ".join(q.reasons), "content": q.content[:400] + ("…" if len(q.content) > 400 else ""),
+             "public": "public" if q.is_public else "private"}
+            for q in found
+        ]
+
+    async def _curate(self, action, item_id: str):  # noqa: ANN001 - an async domain function
+        """Run ``action(db, curator, item_id)`` as a curator or admin, then refresh the lists."""
+        principal = await self._with_role("curator", "admin")
+        if principal is None:
+            return rx.toast.error("Only curators and admins can release or purge knowledge.")
+        try:
+            async with session_scope() as db:
+                await action(db, _curator(principal), item_id)
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        if self.item.get("id") == item_id:
+            self.item = {}
+        await self._load_quarantined(principal)
+        await self._search()
+        return None
+
+    @rx.event
+    async def release(self, item_id: str):
+        failed = await self._curate(quarantine.release, item_id)
+        return failed or rx.toast.success("Released: it is back in search, feeds and statistics")
+
+    @rx.event
+    async def purge(self, item_id: str):
+        failed = await self._curate(purge.purge_item, item_id)
+        return failed or rx.toast.success("Purged: its text is gone from every table")
 
     @rx.event
     async def open(self, item_id: str):
@@ -235,6 +281,10 @@ def _detail() -> rx.Component:
                                 confirm_button("Delete", title="Delete this item?",
                                                description="It disappears from search for every agent at once.",
                                                on_confirm=KnowledgeState.delete, element_id="delete", size="2")),
+                        confirm_button("Purge", title="Purge this item?",
+                                       description=_PURGE_WARNING,
+                                       on_confirm=KnowledgeState.purge(KnowledgeState.item["id"]),
+                                       element_id="purge", size="2"),
                         spacing="3",
                     ),
                 ),
@@ -247,8 +297,44 @@ def _detail() -> rx.Component:
     )
 
 
+_PURGE_WARNING = ("Its text is erased from every table: the item, its contributions, event summaries and "
+                  "similar-item lists. Subscribers are told; the audit log keeps who did it. This cannot be undone.")
+
+
+def _quarantine_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.vstack(rx.text(row["title"], weight="medium", size="2"),
+                                rx.text(row["content"], size="1", color_scheme="gray"), spacing="1")),
+        rx.table.cell(rx.text(row["reasons"], size="2"), id="reasons-" + row["id"]),
+        rx.table.cell(rx.text(row["at"], size="2")),
+        rx.table.cell(rx.hstack(
+            rx.button("Release", size="1", variant="soft", on_click=KnowledgeState.release(row["id"]),
+                      id="release-" + row["id"]),
+            confirm_button("Purge", title="Purge this item?", description=_PURGE_WARNING,
+                           on_confirm=KnowledgeState.purge(row["id"]), element_id="purge-" + row["id"]),
+            spacing="2")),
+        id="quarantined-" + row["id"],
+    )
+
+
+def _quarantine() -> rx.Component:
+    """What a re-screen failed: hidden from everyone until a curator releases or purges it."""
+    return rx.cond(
+        KnowledgeState.quarantined.length() > 0,
+        rx.card(rx.vstack(
+            rx.heading("Quarantined by a re-screen", size="3"),
+            rx.text("The screens changed and now fail these items. Nobody sees them until you decide: release one "
+                    "if the finding is harmless, purge it if it holds personal data, a secret or an attack.",
+                    size="2", color_scheme="gray"),
+            data_table(("Item", "Why", "Quarantined", ""), KnowledgeState.quarantined, _quarantine_row,
+                       element_id="quarantine"),
+            spacing="2", width="100%"), width="100%"),
+    )
+
+
 def _body() -> rx.Component:
     return rx.vstack(
+        _quarantine(),
         rx.hstack(
             rx.input(placeholder="Search your org's knowledge and the public commons…", value=KnowledgeState.query,
                      on_change=KnowledgeState.set_query, debounce_timeout=300, id="search", width="32em"),

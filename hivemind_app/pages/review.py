@@ -11,9 +11,10 @@ import reflex as rx
 from hivemind_api.accounts.sessions import SessionPrincipal
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError, InvalidInput
-from hivemind_api.knowledge import review
+from hivemind_api.knowledge import purge, review
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app import routes
+from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
@@ -230,6 +231,23 @@ class ReviewState(AuthState):
         return self._report("Rejected", 1, errors)
 
     @rx.event
+    async def purge(self, contribution_id: str):
+        """Erase the contribution (and an item approved from it) from every table."""
+        principal = await self._with_role("curator", "admin")
+        if principal is None:
+            return rx.toast.error("Only curators and admins can purge.")
+        reviewer = review.Reviewer(org_id=principal.org.id, label=principal.user.email, user_id=principal.user.id)
+        try:
+            async with session_scope() as db:
+                result = await purge.purge_contribution(db, reviewer, contribution_id)
+        except DomainError as err:
+            return rx.toast.error(str(err))
+        self.selected = [s for s in self.selected if s != contribution_id]
+        self.open_id = ""
+        await self._reload(principal)
+        return rx.toast.success(result.message)
+
+    @rx.event
     async def approve_selected(self):
         ids = list(self.selected)
         return self._report("Approved", len(ids), await self._decide(ids, approve=True))
@@ -346,6 +364,13 @@ def _detail() -> rx.Component:
                         ),
                         align="center", spacing="3"))), id="detail-similar"),
                     rx.text("none", size="2", color_scheme="gray", id="detail-similar"),
+                ),
+                rx.cond(
+                    ReviewState.can_curate,
+                    confirm_button("Purge", title="Purge this contribution?",
+                                   description="Its text is erased from every table (and the item approved from it, "
+                                               "if any). Subscribers are told; the audit log keeps who did it.",
+                                   on_confirm=ReviewState.purge(ReviewState.open_id), element_id="purge", size="2"),
                 ),
                 rx.cond(
                     ReviewState.can_curate & (ReviewState.open_status == "pending"),

@@ -17,7 +17,7 @@ def test_migrates_from_empty_and_is_idempotent(fresh_url: str) -> None:
     assert current_revision(fresh_url) is None
     before, after = migrate(fresh_url)
     assert (before, after) == (None, head_revision())
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     assert migrate(fresh_url) == (head_revision(), head_revision())
 
 
@@ -135,7 +135,7 @@ def test_0004_backfills_when_public_items_entered_the_commons(target) -> None:
         approved_public, published_later, private = item("a", True), item("b", True), item("c", False)
         c.execute("INSERT INTO events (type, org_id, is_public, knowledge_item_id, created_at) "
                   "VALUES ('knowledge.published', %s, true, %s, now() - interval '1 day')", (org, published_later))
-    assert migrate(url) == ("0003", "0004")
+    assert migrate(url, "0004") == ("0003", "0004")
     with _conn(url) as c:
         since = dict(c.execute("SELECT id, published_at > now() - interval '2 days' FROM knowledge_items").fetchall())
         nulls = c.execute("SELECT id FROM knowledge_items WHERE published_at IS NULL").fetchall()
@@ -144,3 +144,24 @@ def test_0004_backfills_when_public_items_entered_the_commons(target) -> None:
     assert since[approved_public] is False and since[published_later] is True  # approved_at vs the publish event
     assert nulls == [(private,)]
     assert int(cursor) == last_event  # webhooks start from the events after the upgrade
+
+
+def test_0005_leaves_every_existing_item_to_be_rescreened(target) -> None:
+    url = target.create_database()
+    migrate(url, "0004")
+    with _conn(url) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('m5', 'M5') RETURNING id").fetchone()[0]
+        item = c.execute(
+            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+            "content) VALUES (%s, 'a', 'general', %s, now(), 't', 'c') RETURNING id", (org, "5" * 64)).fetchone()[0]
+        with pytest.raises(psycopg.errors.CheckViolation):  # 0004 knows no quarantine event
+            c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.quarantined', %s)", (org,))
+    assert migrate(url) == ("0004", "0005")
+    with _conn(url) as c:
+        row = c.execute("SELECT screen_version, quarantined_at, quarantine_evidence FROM knowledge_items "
+                        "WHERE id = %s", (item,)).fetchone()
+        assert row == (None, None, {})  # passed by no recorded screens: the worker re-screens it
+        for kind in ("knowledge.quarantined", "knowledge.released", "knowledge.purged"):
+            c.execute("INSERT INTO events (type, org_id) VALUES (%s, %s)", (kind, org))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.exploded', %s)", (org,))

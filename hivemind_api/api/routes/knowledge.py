@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from hivemind_api.accounts.keys import KeyPrincipal
 from hivemind_api.api.auth import principal_overlapping
-from hivemind_api.api.deps import principal
-from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, SearchOut
+from hivemind_api.api.deps import curator, principal
+from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, QuarantineListOut, ReleaseOut, SearchOut
 from hivemind_api.db.engine import session_scope
-from hivemind_api.knowledge import contributions, items
+from hivemind_api.knowledge import contributions, items, purge, quarantine
 from hivemind_api.knowledge.contributions import ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
+from hivemind_api.knowledge.purge import PurgeResult
 from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
@@ -76,6 +77,16 @@ async def list_knowledge(
     return OwnListOut(contributions=page.items, total_count=page.total_count, next_cursor=page.next_cursor)
 
 
+@router.get("/knowledge/quarantined", response_model=QuarantineListOut, operation_id="list_quarantined")
+async def list_quarantined(who: Principal) -> QuarantineListOut:
+    """Your org's items that a re-screen quarantined, with the evidence (curator keys). Nobody
+    else sees them until you release or purge them."""
+    reviewer = curator(who)
+    async with session_scope() as session:
+        found = await quarantine.list_quarantined(session, reviewer.org_id)
+    return QuarantineListOut(items=found)
+
+
 @router.get("/knowledge/{item_id}", response_model=ItemOut, response_model_exclude_none=False,
             operation_id="get_knowledge_item")
 async def get_knowledge_item(item_id: str, who: Principal, run_id: str | None = None) -> ItemOut:
@@ -97,6 +108,25 @@ async def publish_knowledge(item_id: str, who: Principal) -> PublishResult:
     """Share your org's item with every org (curator keys)."""
     async with session_scope() as session:
         return await items.set_public(session, who, item_id, True)
+
+
+@router.post("/knowledge/{item_id}/release", response_model=ReleaseOut, operation_id="release_knowledge")
+async def release_knowledge(item_id: str, who: Principal) -> ReleaseOut:
+    """Put a quarantined item of your org back into search, feeds and statistics (curator keys):
+    you judged the re-screen's finding harmless."""
+    reviewer = curator(who)
+    async with session_scope() as session:
+        item = await quarantine.release(session, reviewer, item_id)
+    return ReleaseOut(id=item.id, status="released", screen_version=item.screen_version)
+
+
+@router.post("/knowledge/{item_id}/purge", response_model=PurgeResult, operation_id="purge_knowledge")
+async def purge_knowledge(item_id: str, who: Principal) -> PurgeResult:
+    """Erase an item of your org (live, deleted or quarantined) and its contributions from every
+    table (curator keys). Subscribers get ``knowledge.purged``; the audit log keeps who and when."""
+    reviewer = curator(who)
+    async with session_scope() as session:
+        return await purge.purge_item(session, reviewer, item_id)
 
 
 @router.post("/knowledge/{item_id}/unpublish", response_model=PublishResult, operation_id="unpublish_knowledge")

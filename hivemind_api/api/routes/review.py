@@ -7,20 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from hivemind_api.accounts.keys import KeyPrincipal
-from hivemind_api.api.deps import principal
+from hivemind_api.api.deps import curator, principal
 from hivemind_api.api.schemas import ApproveIn, ApproveOut, KeyOut, OutcomeIn, PendingListOut, RejectIn, RejectOut
 from hivemind_api.db.engine import session_scope
-from hivemind_api.knowledge import outcomes, review
-from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge import outcomes, purge, review
+from hivemind_api.knowledge.purge import PurgeResult
 from hivemind_api.knowledge.outcomes import OutcomeResult
 
 router = APIRouter(prefix="/api/v1")
 Principal = Annotated[KeyPrincipal, Depends(principal)]
 
 
-def _reviewer(who: KeyPrincipal) -> review.Reviewer:
-    require_curator(who)
-    return review.Reviewer(org_id=who.org_id, label=f"agent:{who.agent_id}", key_id=who.key_id)
+_reviewer = curator
 
 
 @router.post("/outcomes", status_code=202, response_model=OutcomeResult, tags=["outcomes"], operation_id="report_outcome")
@@ -75,6 +73,16 @@ async def reject_contribution(contribution_id: str, who: Principal, body: Reject
     async with session_scope() as session:
         c = await review.reject(session, reviewer, contribution_id, reason=(body or RejectIn()).reason)
     return RejectOut(status="rejected", contribution_id=c.id)
+
+
+@router.post("/contributions/{contribution_id}/purge", response_model=PurgeResult, tags=["review"],
+             operation_id="purge_contribution")
+async def purge_contribution(contribution_id: str, who: Principal) -> PurgeResult:
+    """Erase a contribution (any status) of your org, and the item approved from it, from every
+    table (curator keys). Subscribers get ``knowledge.purged``; the audit log keeps who and when."""
+    reviewer = _reviewer(who)
+    async with session_scope() as session:
+        return await purge.purge_contribution(session, reviewer, contribution_id)
 
 
 @router.get("/keys/me", response_model=KeyOut, tags=["keys"], operation_id="get_my_key")

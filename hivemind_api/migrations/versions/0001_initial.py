@@ -16,7 +16,6 @@ from alembic import op
 from hivemind_api.vocab import (
     CATEGORIES,
     CONTRIBUTION_STATUSES,
-    EVENT_TYPES,
     KEY_ROLES,
     KEY_TIERS,
     MEMBER_ROLES,
@@ -27,6 +26,11 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+# The event types of this revision, frozen: later revisions extend the CHECK themselves (0005).
+_EVENT_TYPES_0001 = ("contribution.created", "knowledge.approved", "knowledge.rejected", "knowledge.published",
+                     "knowledge.unpublished", "knowledge.deleted", "knowledge.superseded")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -290,7 +294,7 @@ def upgrade() -> None:
         f"""
         CREATE TABLE events (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            type text NOT NULL CHECK (type IN {_in(EVENT_TYPES)}),
+            type text NOT NULL CHECK (type IN {_in(_EVENT_TYPES_0001)}),
             org_id uuid NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
             is_public boolean NOT NULL DEFAULT false,
             knowledge_item_id uuid REFERENCES knowledge_items(id) ON DELETE SET NULL,

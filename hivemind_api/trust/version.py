@@ -1,0 +1,20 @@
+"""Which screens passed a text: recorded on every contribution and item.
+
+``SCREEN_VERSION`` changes whenever what the screens decide can change: ``SCREENS_REVISION`` is
+raised by hand with any change to a rule or detector in ``hivemind_api/trust/``, and the
+injection classifier's weights contribute their own hash. A start with a new version makes the
+worker re-screen every live item (``knowledge/rescreen.py``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from hivemind_api.trust import classifier
+
+SCREENS_REVISION = "2026-12-03.1"
+
+
+@lru_cache(maxsize=1)
+def screen_version() -> str:
+    return f"{SCREENS_REVISION}+{classifier.load().version}"
