@@ -1,12 +1,15 @@
-"""A learned prompt-injection score: character n-grams and a logistic regression.
+"""A learned prompt-injection score: character and word n-grams and a logistic regression.
 
 The rule engine is precise but only knows the phrasings someone wrote down; attacks in other
 words or other languages pass it. This model was trained (``make train-injection``) on the
 *development* split of four public injection data sets (neuralchemy, S-Labs, yanismiraoui,
 bastioncorpus: six languages) with maintainers' package documentation as hard negatives, so
 that technical prose that says "ignore", "override" or "system prompt" stays benign. Character
-n-grams (2 to 5, within word boundaries) need no tokenizer or vocabulary, cope with inflection
-and with any script, and hash into a fixed feature space: the model is one weight vector.
+n-grams (2 to 5, within word boundaries) need no tokenizer or vocabulary and cope with inflection
+and any script; word unigrams and bigrams add the phrasing ("your instructions", "you are").
+Both hash into fixed feature spaces: the model is one weight vector. (Measured on out-of-fold
+dev scores at the same false-positive rate: characters alone caught 60 % of injections,
+characters and words 73 %.)
 
 A text is scored in windows of a few sentences (a single attack sentence in a long technical
 text would be diluted by a whole-text score) and its score is the highest window's. Scoring 2 KB
@@ -33,15 +36,27 @@ class Model:
     bias: float
     flag_at: float  # probability at which a text is flagged for a curator
     block_at: float  # probability at which a text is blocked
-    n_features: int
+    char_features: int
+    word_features: int
     version: str
 
 
-def vectorizer(n_features: int):  # noqa: ANN201 - sklearn's type
-    from sklearn.feature_extraction.text import HashingVectorizer
+class Vectorizer:
+    """Hashed character 2-5-grams beside hashed word 1-2-grams, each L2-normalised."""
 
-    return HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=n_features, alternate_sign=False,
-                             norm="l2", lowercase=True, dtype=np.float32)
+    def __init__(self, char_features: int, word_features: int) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=char_features,
+                                       alternate_sign=False, norm="l2", lowercase=True, dtype=np.float32)
+        self.words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=word_features,
+                                       alternate_sign=False, norm="l2", lowercase=True, dtype=np.float32,
+                                       token_pattern=r"(?u)\b\w+\b")
+
+    def transform(self, texts: list[str]):  # noqa: ANN201 - a scipy sparse matrix
+        import scipy.sparse as sp
+
+        return sp.hstack([self.chars.transform(texts), self.words.transform(texts)]).tocsr()
 
 
 def windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
@@ -72,16 +87,17 @@ def windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
 def load() -> Model:
     with resources.files("hivemind_api.trust").joinpath("models", MODEL_FILE).open("rb") as f:
         data = np.load(f)
-        n_features = int(data["n_features"])
-        weights = np.zeros(n_features, dtype=np.float32)
+        chars, words = int(data["char_features"]), int(data["word_features"])
+        weights = np.zeros(chars + words, dtype=np.float32)
         weights[data["index"]] = data["value"].astype(np.float32)
-        return Model(weights, float(data["bias"]), float(data["flag_at"]), float(data["block_at"]), n_features,
+        return Model(weights, float(data["bias"]), float(data["flag_at"]), float(data["block_at"]), chars, words,
                      str(data["version"]))
 
 
 @lru_cache(maxsize=1)
-def _vectorizer():  # noqa: ANN202
-    return vectorizer(load().n_features)
+def _vectorizer() -> Vectorizer:
+    model = load()
+    return Vectorizer(model.char_features, model.word_features)
 
 
 def window_scores(texts: list[str]) -> np.ndarray:

@@ -102,10 +102,35 @@ def gitleaks_rules() -> list[dict]:
     return tomllib.loads(data[start:end].decode())["rules"]
 
 
+def _project_distributions(root: str = "hivemind") -> list[md.Distribution]:
+    """The distributions HiveMind depends on (with its test extra), transitively: the same set in
+    every fresh environment, whatever else a developer installed by hand."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: dict[str, md.Distribution] = {}
+    todo = [(root, {"test"})]
+    while todo:
+        name, extras = todo.pop()
+        key = canonicalize_name(name)
+        if key in seen:
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            continue
+        seen[key] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in (extras or {""})):
+                todo.append((req.name, set(req.extras)))
+    return [seen[k] for k in sorted(seen)]
+
+
 def package_descriptions(limit: int = 400) -> list[tuple[str, str]]:
-    """(distribution name, long description) of installed distributions, sorted by name."""
+    """(distribution name, long description) of HiveMind's dependencies, sorted by name."""
     out = []
-    for dist in md.distributions():
+    for dist in _project_distributions():
         name = dist.metadata.get("Name") or ""
         body = dist.metadata.get_payload() or dist.metadata.get("Description") or ""  # type: ignore[attr-defined]
         if name and len(body) > 400:

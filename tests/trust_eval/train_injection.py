@@ -21,7 +21,8 @@ import numpy as np
 from hivemind_api.trust import classifier
 from tests.trust_eval import independent, sources
 
-N_FEATURES = 2**19
+CHAR_FEATURES, WORD_FEATURES = 2**19, 2**18
+C = 16.0  # chosen on out-of-fold dev scores (4, 16, 64 tried; words 1-2 and 1-3 tried)
 OUT = Path(classifier.__file__).with_name("models") / classifier.MODEL_FILE
 OWN_CORPUS = Path(__file__).with_name("corpus.jsonl")
 
@@ -48,7 +49,7 @@ def training_rows() -> list[tuple[str, int, str]]:
 def _fit(x, y):  # noqa: ANN001, ANN202
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000, solver="liblinear")
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
     model.fit(x, y)
     return model
 
@@ -60,7 +61,7 @@ def main() -> None:
     texts = [t for t, _, _ in rows]
     y = np.array([label for _, label, _ in rows])
     groups = [seed for _, _, seed in rows]
-    x = classifier.vectorizer(N_FEATURES).transform(texts)
+    x = classifier.Vectorizer(CHAR_FEATURES, WORD_FEATURES).transform(texts)
     oof = np.zeros(len(rows))
     for train, test in GroupKFold(n_splits=5).split(x, y, groups):
         oof[test] = _fit(x[train], y[train]).predict_proba(x[test])[:, 1]
@@ -80,7 +81,8 @@ def main() -> None:
     version = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
     OUT.parent.mkdir(exist_ok=True)
     np.savez_compressed(OUT, index=index, value=weights[index].astype(np.float16), bias=float(model.intercept_[0]),
-                        flag_at=flag_at, block_at=block_at, n_features=N_FEATURES, version=version)
+                        flag_at=flag_at, block_at=block_at, char_features=CHAR_FEATURES,
+                        word_features=WORD_FEATURES, version=version)
     print(f"{len(rows)} dev rows ({int(y.sum())} injections); out-of-fold: flag_at {flag_at:.3f} "
           f"(recall {recall_flag:.3f}), block_at {block_at:.3f} (recall {recall_block:.3f}); "
           f"{len(index)} weights -> {OUT} ({OUT.stat().st_size // 1024} KB), version {version}")
