@@ -42,6 +42,7 @@ _EXTRA_TOKENS = [
         r"\bya29\.[A-Za-z0-9_\-]{20,}",  # Google OAuth access token
         r"\bAKIA[0-9A-Z]{16}\b",
         r"\bhm_[A-Za-z0-9_\-]{20,}",  # our own API keys
+        r"\bapi_org_[A-Za-z0-9]{30,}",  # Hugging Face organisation tokens
     )
 ]
 # scheme://user:password@host: the password (and the user name, which is often a person's).
@@ -109,11 +110,23 @@ def _value_span(match: re.Match[str]) -> tuple[int, int]:
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     """Every secret pattern, in the order their spans are reported."""
-    return Prefilter([_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT])
+    return Prefilter([_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT, _SPOKEN, _CLI_FLAG])
+
+
+# A credential announced in prose or a header, whatever its alphabet: "the password is …",
+# "password: …", "Bearer …". The value runs to the next space (passwords hold any punctuation);
+# a sentence's closing punctuation is not part of it.
+_SPOKEN = re.compile(
+    r"(?i)\b(?:(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[ _-]?key|credential)s?\s*(?:is|was|:|=)\s*(?:now\s+)?"
+    r"|bearer\s+|basic\s+)(?P<value>[^\s\"'`]{6,})")
+# A credential on a command line: --password X, --token=X, mysql's -p'X' / -pX.
+_CLI_FLAG = re.compile(
+    r"(?:--(?:password|passwd|pass|token|secret|api-key|apikey|auth-token|access-token)[= ]"
+    r"|(?<![\w-])-p(?=['\"]|[^\s'\"]{6,}))(?P<quote>['\"]?)(?P<value>[^\s'\"]{6,}|(?<=['\"])[^'\"\n]{4,}(?=['\"]))")
 
 
 # A long run of token characters: the shape of any API key, whatever its vendor.
-_TOKEN_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/.])[A-Za-z0-9][A-Za-z0-9_\-+/.]{19,}={0,2}")
+_TOKEN_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/.%])[A-Za-z0-9][A-Za-z0-9_\-+/.%]{13,}={0,2}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _KEYWORD_NEAR = re.compile(r"(?i)(?:key|token|secret|passw|pwd|auth|bearer|credential|api)")
@@ -124,12 +137,23 @@ def _random_token(token: str, keyword_near: bool) -> bool:
     """Random-looking enough to be a credential, and not one of the long tokens technical text is
     full of: commit SHAs and digests (hex), UUIDs, versions, file names, dotted or dashed words."""
     core = token.rstrip("=.")
+    if re.search(r"%[0-9A-Fa-f]{2}", core) and not keyword_near:  # URL-escaped text, not a key
+        return False
     if _UUID.fullmatch(core) or "://" in core or re.search(r"\.(?:py|js|ts|json|ya?ml|toml|txt|md|html|whl|tar|gz|so|dll)\b", core):
         return False
     if _HEX.fullmatch(core):
         return keyword_near and len(core) >= 20
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
+    if core.isdigit():  # a long bare number is a credential only where one is expected
+        return keyword_near and len(core) >= 12
     if digits < 2 or letters < 4:
+        return False
+    # Random text switches between letters and digits often ("wo3g10k0u78j5h": 8 times); names
+    # with a number in them rarely do ("manylinux2014_x86_64": 3 times).
+    switches = sum(1 for a, b in zip(core, core[1:]) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum())
+    if len(core) < 20 and (switches < 4 or not core.isalnum()):
+        return False
+    if switches < (2 if keyword_near else 4):
         return False
     # dotted, dashed and slashed words ("x86_64-linux-gnu", "com.example.app.v2"): a word per segment
     segments = [seg for seg in re.split(r"[\-_./+]", core) if seg]
@@ -160,6 +184,8 @@ def detect(text: str) -> list[Span]:
             spans += _url_credentials(text)
         elif pattern is _ASSIGNMENT:
             spans += _assignments(text)
+        elif pattern is _SPOKEN or pattern is _CLI_FLAG:
+            spans += _announced(pattern, text)
         else:
             spans += _tokens(pattern, text)
     return spans
@@ -201,6 +227,21 @@ def _assignments(text: str) -> list[Span]:
             while end - 1 > match.start("value") and text[end - 1] == ".":
                 end -= 1  # "the password is hunter22." ends a sentence
             spans.append(Span(match.start("value"), end, "SECRET"))
+    return spans
+
+
+def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
+    spans = []
+    for m in pattern.finditer(text):
+        start, end = m.start("value"), m.end("value")
+        while end - 1 > start and text[end - 1] in ".,;:!?)":
+            end -= 1  # "the password is hunter22." ends a sentence
+        value = text[start:end]
+        if len(value) < 6 or is_placeholder(value) or value.startswith(("[", "$", "{", "<", "%")) or _is_path(value):
+            continue
+        if re.fullmatch(r"[a-z]+(?:[_\-][a-z]+)*", value):  # "the token is invalid", "password: required"
+            continue
+        spans.append(Span(start, end, "SECRET"))
     return spans
 
 

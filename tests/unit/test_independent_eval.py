@@ -23,7 +23,7 @@ HELDOUT_RATCHET = {
     "injection_recall": (">=", 0.70),
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.19),
+    "secret_leak_rate": ("<=", 0.13),
     "pii_leak_rate": ("<=", 0.15),
     "name_scrub_rate": (">=", 0.14),
 }

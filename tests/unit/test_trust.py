@@ -158,3 +158,27 @@ def test_formats_the_independent_evaluation_found_leaking(text, value) -> None:
 ])
 def test_technical_tokens_stay(text) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("The admin password is @(6O^SjmT on the staging box.", "@(6O^SjmT"),
+    ("Log in with password: +2lz5iw@qXG(ITi and change it afterwards.", "+2lz5iw@qXG(ITi"),
+    ("```\nmysql -u deploy -p'F07@S)vQse^)K' shop\n```", "F07@S)vQse^)K"),
+    ("`docker login -u ci --password ^*J#3QF^t4$piNR*V registry`", "^*J#3QF^t4$piNR*V"),
+    ('req.Header.Set("Authorization", "Bearer suELxcWfay94vC")', "suELxcWfay94vC"),
+    ("The asana token is 2299182085773789 and it expires soon.", "2299182085773789"),
+    ("After pasting o98eyrn4r122fc into the settings page it connected.", "o98eyrn4r122fc"),
+    ("export HF=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", "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"),
+])
+def test_announced_and_short_credentials_go(text, value) -> None:
+    assert value not in scrub(text).text
+
+
+@pytest.mark.parametrize("text", [
+    "If the token is invalid, the API answers 401; password: required in the schema.",
+    "Filter runs with ?q=workflow%3A%22Test%22 in the Actions tab.",
+    "Wheels are tagged manylinux2014_x86_64 and musllinux_1_2_aarch64.",
+    "Run `docker run -p 8080:80 nginx` after `mkdir -p build/output`.",
+])
+def test_credential_words_in_ordinary_prose_stay(text) -> None:
+    assert scrub(text).text == text
