@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hivemind_api.trust import names, personal, secrets
+from hivemind_api.trust import identity, names, personal, secrets
 from hivemind_api.trust.spans import PLACEHOLDER_RE, Span, apply, count_kinds, placeholder_share, resolve
 
 MAX_PLACEHOLDER_SHARE = 0.5
-_DETECTORS = (secrets.detect, personal.detect, names.detect)
+_DETECTORS = (secrets.detect, personal.detect, identity.detect, names.detect)
 
 
 @dataclass(frozen=True)

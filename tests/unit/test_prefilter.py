@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from hivemind_api.trust import injection, names, personal, secrets
+from hivemind_api.trust import identity, injection, names, personal, secrets
 from hivemind_api.trust.injection import screen
 from hivemind_api.trust.prefilter import MAX_CODE_POINT, Prefilter, _category, _char_set, superset_pattern
 from hivemind_api.trust.scrubber import scrub
@@ -25,7 +25,7 @@ from re import _constants as sre  # type: ignore[attr-defined]
 
 PREFILTERS = {
     "secrets": secrets._prefilter, "personal": personal._prefilter, "names": names._prefilter,
-    "injection": injection._prefilter,
+    "injection": injection._prefilter, "identity": identity._prefilter,
 }
 
 # Re-spellings that Python's re (with IGNORECASE, Unicode \s, \d, \w) still matches.

@@ -182,3 +182,27 @@ def test_announced_and_short_credentials_go(text, value) -> None:
 ])
 def test_credential_words_in_ordinary_prose_stay(text) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(("text", "value", "kind"), [
+    ("Here's my SSN: 755-71-0540", "755-71-0540", "ID_NUMBER"),
+    ("Meine Personalausweisnummer ist L01X00T47.", "L01X00T47", "ID_NUMBER"),
+    ("She was born on 1960-09-09 in Lyon.", "1960-09-09", "BIRTH_DATE"),
+    ("Date of birth: 12/03/1984", "12/03/1984", "BIRTH_DATE"),
+    ("My address is Fabriksgatan 60, 29431 Trollhättan.", "Fabriksgatan 60, 29431 Trollhättan", "ADDRESS"),
+    ("please send it to ul. Południowa 94/82, 07-069 Biała Podlaska? thanks", "Południowa 94/82", "ADDRESS"),
+    ("User: 5217 Stephen Viaduct Apt. 650, South Daniel, OR 15164", "Viaduct Apt. 650", "ADDRESS"),
+])
+def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
+    result = scrub(text)
+    assert value not in result.text and result.entities.get(kind), result.text
+
+
+@pytest.mark.parametrize("text", [
+    "Version 3.14.2 was released on 2026-03-01; the build from 2025-12-24 is gone.",
+    "Send the logs to the server at port 8080 and restart it.",
+    "The address field is required; validate it before saving (see RFC 5322).",
+    "He was born in a small town and later wrote the library.",
+])
+def test_dates_numbers_and_the_word_address_alone_stay(text) -> None:
+    assert scrub(text).text == text
