@@ -83,6 +83,29 @@ TECH_WORDS = set(
     Kafka Spark Hadoop Grafana Prometheus Elastic Mongo Mongodb Mysql Sqlite Github Gitlab Bitbucket Jira Notion
     Figma Zoom Teams Outlook Gmail Postman Insomnia Helm Istio Envoy Consul Vault Nomad Packer Vagrant Pulumi""".split()
 )
+# Names in any script after a cue that says a name follows ("my name is", "Name:", "named", a
+# title such as "Dr." or "Frau"): each word capitalised in a cased script (Latin, Cyrillic, Greek),
+# or any run of letters in an uncased one (CJK, Hangul, Hebrew, Arabic, Devanagari, Thai).
+# A capitalised word with at least one lower-case letter after its first ("HTML" is an acronym).
+_CASED_WORD = r"[^\W\d_a-zß-ÿа-яёіїєґα-ωά-ώ](?=[\w'’\-]*[a-zß-ÿа-яёіїєґα-ωά-ώ])['’\-\w]*"
+_UNCASED_RUN = r"[\u0590-\u06ff\u0900-\u0dff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
+_ANY_NAME = rf"(?:{_UNCASED_RUN}(?:[ \u00a0]{_UNCASED_RUN}){{0,3}}|{_CASED_WORD}(?:[ \u00a0]+(?:[A-ZÀ-Þ]\.\s?)?{_CASED_WORD}){{0,3}})"
+_NAME_CUE = (
+    r"my\s+name\s+is|name\s+is|named|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
+    r"under\s+(?:my\s+|the\s+|his\s+|her\s+)?(?:\w+'s\s+)?name|this\s+is|called|signed,?|"
+    # titles: with their full stop in any case ("ms. Deborah"), without it only capitalised ("Frau Weber")
+    r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα)\.|"
+    r"(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Pan|Pani|Mme|Mlle|Sr|Sra|Srta|Signora|Signor|Dott|"
+    r"Г-н|Г-жа|Господин|Госпожа|Пан|Пані|Κύριος|Κυρία)|"
+    r"ich\s+heiße|je\s+m'appelle|me\s+llamo|mi\s+chiamo|meu\s+nome\s+é|меня\s+зовут|мене\s+звати|"
+    r"私の名前は|我叫|我的名字是|제\s*이름은|저는"
+)
+_CUED_ANY = re.compile(rf"(?i:(?<![\w])(?:{_NAME_CUE}))(?![\w])[\s,:]*(?P<name>{_ANY_NAME})")
+# Words that follow a cue without being a name ("this is Docker", "name: string").
+_NOT_NAMES = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | {
+    "string", "str", "required", "optional", "none", "null", "true", "false", "the", "a", "an", "it", "not", "what",
+    "how", "why", "because", "correct", "wrong", "fine", "done", "ok", "okay", "great", "important", "unknown", "id",
+    "value", "key", "field", "type", "default", "example", "test", "name", "my", "your", "our", "their", "his", "her"}
 # TODO(priya), FIXME(wchen): the owner of a code note is a person (a handle or a first name).
 _CODE_OWNER = re.compile(r"\b(?:TODO|FIXME|XXX|HACK|NOTE|BUG)\((?P<who>@?[A-Za-z][\w.\-]{1,30})\)")
 _SIGNOFF = re.compile(rf"(?m)^(?:--\s*|—\s*)(?P<name>{_NAME_TOKEN}(?:\s+{_SURNAME})?)\s*$")
@@ -117,9 +140,15 @@ _CUE_WORDS = {"the", "this", "that", "it", "we", "you", "they", "he", "she", "me
               "your", "our", "my", "a", "an", "if", "for", "in", "on", "about"}
 
 
+def _bare(word: str) -> str:
+    """A word as the stop lists spell it: lower case, no trailing punctuation or possessive."""
+    word = word.lower().rstrip(".,;:")
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF])
+    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY])
 
 
 def detect(text: str) -> list[Span]:
@@ -147,6 +176,16 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_CODE_OWNER):
         if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in ("me", "someone", "anyone"):
             spans.append(Span(m.start("who"), m.end("who"), "NAME"))
+    for m in scan.finditer(_CUED_ANY):
+        words = m.group("name").split()
+        while words and _bare(words[-1]) in _NOT_NAMES:
+            words.pop()
+        if words and _bare(words[0]) not in _NOT_NAMES:
+            start = m.start("name")
+            end = start + len(" ".join(words))
+            if text[start:end].endswith(("'s", "’s")):
+                end -= 2
+            spans.append(Span(start, end, "NAME"))
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))

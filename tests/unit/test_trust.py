@@ -206,3 +206,24 @@ def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
 ])
 def test_dates_numbers_and_the_word_address_alone_stay(text) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("My name is 준혁", "준혁"),
+    ("Name:    Корнилов Ипатий Фёдорович\nAddress: somewhere", "Корнилов"),
+    ("Her maiden name is Ρίζος", "Ρίζος"),
+    ("I'd like to join accounts with ms. Deborah", "Deborah"),
+    ("Hello, this is Frau Weber from accounting.", "Weber"),
+    ("It's under my partner's name שקד אלסייד", "שקד"),
+])
+def test_names_after_a_cue_in_any_script(text, name) -> None:
+    assert name not in scrub(text).text
+
+
+@pytest.mark.parametrize("text", [
+    "BeautifulSoup can independently decode named HTML entities.",
+    "The request path, 2.5 ms Postgres and 1 ms Redis.",
+    "This is Docker's default bridge network; name: string in the schema.",
+])
+def test_cue_words_before_technical_words_stay(text) -> None:
+    assert scrub(text).text == text
