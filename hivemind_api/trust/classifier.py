@@ -116,7 +116,8 @@ class Score:
 
 def score(texts: list[str]) -> Score:
     """The highest window score over every window of every text (the readings of one text)."""
-    parts = [w for text in texts for w in windows(text)]
+    # Readings of a text mostly repeat it, and a short paragraph is also a window: score each once.
+    parts = list(dict.fromkeys(w for text in texts for w in windows(text)))
     if not parts:
         return Score(0.0, "")
     probabilities = window_scores(parts)

@@ -36,6 +36,7 @@ TARGETS = {
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
     "ms_per_2kb": ("<=", 20.0),
+    "p95_ms_per_2kb": ("<=", 20.0),
 }
 
 
@@ -136,7 +137,7 @@ class Report:
     by_family: dict[tuple[str, str], Tally]  # (split, family)
     by_kind: dict[tuple[str, str, str], Tally]  # (split, family, kind)
     by_language: dict[tuple[str, str, str], Tally]  # (split, family, language)
-    ms_per_2kb: dict[str, float]
+    ms_per_2kb: dict[str, tuple[float, float]]  # split -> (median, p95)
 
     def summary(self, split: str) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
@@ -149,7 +150,8 @@ class Report:
         out["false_positive_rate"] = benign.false_alarms / benign.negatives if benign.negatives else None
         everything = everything_of(fam)
         out["over_redaction_rate"] = everything.removed / everything.keep if everything.keep else None
-        out["ms_per_2kb"] = self.ms_per_2kb.get(split)
+        median, p95 = self.ms_per_2kb.get(split, (None, None))
+        out["ms_per_2kb"], out["p95_ms_per_2kb"] = median, p95
         return out
 
     def problems(self, split: str) -> list[str]:
@@ -163,8 +165,9 @@ def everything_of(tallies: dict[str, Tally]) -> Tally:
     return total
 
 
-def cost_per_2kb(cases: list[Case]) -> float:
-    """Median milliseconds to scrub and screen a ~2 KB text made of the split's texts."""
+def cost_per_2kb(cases: list[Case]) -> tuple[float, float]:
+    """Median and 95th-percentile milliseconds to scrub and screen a ~2 KB text made of the
+    split's texts, one after another on one core (as the request path does)."""
     items, current = [], ""
     for case in cases:
         current += case.text + "\n\n"
@@ -180,7 +183,9 @@ def cost_per_2kb(cases: list[Case]) -> float:
         scrub(item)
         screen(item)
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times) if times else 0.0
+    if not times:
+        return 0.0, 0.0
+    return statistics.median(times), statistics.quantiles(times, n=20)[-1]
 
 
 def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
