@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from hivemind_api.trust import classifier
 from hivemind_api.trust.deobfuscate import readings
+from hivemind_api.trust.multilingual import LEXICON
 from hivemind_api.trust.prefilter import Prefilter
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\u00ad\u180e]")
@@ -136,6 +137,10 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"
         r"(?:base64|rot13|hex|binary|morse|cipher)?[^\n]{0,40}?\b(?:and|then)\s+(?:follow|execute|run|obey|do|apply|"
         r"perform|carry\s+out)")),
+) + tuple(
+    # the same intents in 24 more languages (multilingual.py): override, reveal, role
+    Rule(f"{intent}_{language}", {"reveal": "role"}.get(intent, intent), _r(pattern))
+    for language, intent, pattern in LEXICON
 )
 
 
