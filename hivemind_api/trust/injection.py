@@ -39,6 +39,7 @@ _MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"([^\"]*)\")?\
 
 _AI = r"(?:ai|assistant|agent|llm|language\s+model|model|chatbot|bot|copilot|claude|gpt|chatgpt|gemini)"
 _INSTR = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|constraints|programming|training|system\s+messages?)"
+_TOOL = r"(?:[a-z][a-z0-9]*_[a-z0-9_]+|\w+\s+(?:tool|function|action|plugin))"
 _QUAL = r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|current|your|system|safety|all|any|the\s+above)"
 
 
@@ -132,6 +133,28 @@ RULES: tuple[Rule, ...] = (
     Rule("destructive_command", "tool", _r(
         r"\b(?:run|execute|type|paste)\b[^\n]{0,40}?`?\s*(?:sudo\s+)?rm\s+-(?:rf|fr)\s+(?:/|~|\$HOME|/\*)(?:\s|`|$)"
         r"|:\(\)\s*\{\s*:\|:&\s*\};:")),
+    # A tool named by its identifier ("send_email", "http_post") or as "the X tool", asked to send
+    # something out, to touch the user's secrets, or to act before answering.
+    Rule("tool_sends_out", "tool", _r(
+        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
+        r"\b(?:send|forward|post|upload|email|e-mail|mail|transmit|sync|export)\w*\s+(?:a\s+copy\s+of\s+)?"
+        r"(?:it|(?:this|the|your|every|all|our)\b[^\n]{0,30}?\b(?:summary|summaries|result|conversation|chat|history|"
+        r"response|answer|output|contents?|workspace|context|memory|record|transcript|keys?|secrets?|credentials|"
+        r"tokens?|files?))\b[^\n]{0,80}?\b(?:to|at)\s+"
+        r"(?:the\s+\w+\s+(?:at\s+)?)?(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+)")),
+    Rule("tool_on_user_secrets", "tool", _r(
+        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,80}}?"
+        r"(?:(?:the\s+user'?s?|saved|stored|all|your)\s+(?:saved\s+)?(?:credentials|secrets|passwords|tokens|api\s+keys|"
+        r"cookies|session)|~/\.ssh|~/\.aws|\.env\b|id_rsa|private\s+keys?)")),
+    Rule("tool_before_answering", "tool", _r(
+        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
+        r"\b(?:before|prior\s+to)\s+(?:responding|answering|replying|continuing|you\s+(?:respond|answer|reply|continue))"),
+        severity="flag"),  # also how developers describe a moderation hook: a curator decides
+    # A link or image whose query string carries a template the reader would fill ({{...}}, ${...},
+    # <...>) or names what to leak: the classic markdown exfiltration beacon.
+    Rule("exfil_query", "exfiltration", _r(
+        r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:[^\s)\"'>&]*(?:\{\{|\$\{|\$\(|<[a-z_]+>|%7B%7B)|[^\s)\"'>&]*"
+        r"(?:system_?prompt|api_?keys?|secrets?|passwords?|credentials|conversation|chat_?history|\$?[A-Z_]*API_KEY))")),
     # -- encoded payloads
     Rule("decode_and_follow", "encoded", _r(
         r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"

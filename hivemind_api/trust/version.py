@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from hivemind_api.trust import classifier
 
-SCREENS_REVISION = "2026-12-03.4"
+SCREENS_REVISION = "2026-12-03.5"
 
 
 @lru_cache(maxsize=1)

@@ -27,12 +27,15 @@ from hivemind_api.trust.injection import screen
 from hivemind_api.trust.scrubber import scrub
 from tests.trust_eval.independent import Case, name_parts
 
+OWN_TEMPLATE_KINDS = ("polite_tool_call", "exfiltration_link")
+
 # Floors on the held-out split (issue 15's "done when").
 TARGETS = {
     "secret_leak_rate": ("<=", 0.0),
     "pii_leak_rate": ("<=", 0.0),
     "name_scrub_rate": (">=", 0.95),
     "injection_recall": (">=", 0.95),
+    "injection_recall_datasets": (">=", 0.95),
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
     "ms_per_2kb": ("<=", 20.0),
@@ -146,6 +149,11 @@ class Report:
         out["pii_leak_rate"] = rates(fam.get("pii", Tally()), "pii")["pii_leak_rate"]
         out["name_scrub_rate"] = rates(everything_of(fam), "any")["name_scrub_rate"]
         out["injection_recall"] = rates(fam.get("injection", Tally()), "injection")["injection_recall"]
+        # Without the two families whose texts come from this repository's own templates (beacon
+        # links and polite tool calls: no packaged data set has them), i.e. data sets' rows only.
+        datasets = everything_of({k: t for (s, f, k), t in self.by_kind.items()
+                                  if s == split and f == "injection" and k not in OWN_TEMPLATE_KINDS})
+        out["injection_recall_datasets"] = rates(datasets, "injection")["injection_recall"]
         benign = fam.get("benign", Tally())
         out["false_positive_rate"] = benign.false_alarms / benign.negatives if benign.negatives else None
         everything = everything_of(fam)
