@@ -468,8 +468,8 @@ def main() -> None:
         results["contrib"] = contribution_throughput(admin_url, redis_url)
         results["queue"] = queue_latency(admin_url, items)
         results["trust_ms_per_2kb"] = trust_eval.cost_per_2kb(trust_eval.load())
-        independent_cases = [c for c in trust_independent.build() if c.split == "heldout"]
-        results["trust_independent_ms"] = trust_measure.cost_per_2kb(independent_cases)  # (median, p95)
+        held_out = [c.text for c in trust_independent.build() if c.split == "heldout"]
+        results["trust_independent_ms"] = trust_measure.cost_per_2kb(held_out)  # (median, p95)
     finally:
         rd.release()
         pg.release()

@@ -8,12 +8,11 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
 
-from tests.integration.agent_stack import AgentStack, start_stack, stop_stack
+from tests.integration.agent_stack import AgentStack
 from tests.integration.sse_client import StreamReader
 from tests.integration.test_mcp import call, error_text
 from tests.integration.webhook_receiver import Receiver
@@ -23,17 +22,8 @@ TEXT = ("{marker} Celery workers in Kubernetes lose a running task on SIGTERM un
 
 
 @pytest.fixture(scope="module")
-def stack(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentStack]:
-    running = start_stack(external_target, tmp_path_factory.mktemp("purge"), {"HIVEMIND_WEBHOOK_ALLOW_PRIVATE": "1"})
-    yield running
-    stop_stack(running)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+def stack(webhook_stack: AgentStack) -> AgentStack:
+    return webhook_stack
 
 
 def _pg_dump(stack: AgentStack) -> str:

@@ -9,7 +9,6 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -19,25 +18,13 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.events import EventRecord
 from hivemind_api.webhooks import delivery, endpoints
 from hivemind_api.webhooks.targets import TargetRefused
-from tests.integration.agent_stack import AgentStack, start_stack, stop_stack
+from tests.integration.agent_stack import AgentStack
 from tests.integration.webhook_receiver import Receiver
 
 
 @pytest.fixture(scope="module")
-def stack(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentStack]:
-    running = start_stack(external_target, tmp_path_factory.mktemp("webhooks"), {
-        "HIVEMIND_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is on loopback
-        "HIVEMIND_WEBHOOK_BACKOFF_SECONDS": "2,2,2,2",  # 5 attempts, seconds apart instead of an hour
-    })
-    yield running
-    stop_stack(running)
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+def stack(webhook_stack: AgentStack) -> AgentStack:
+    return webhook_stack
 
 
 def _tip(topic: str) -> str:

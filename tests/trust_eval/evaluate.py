@@ -9,8 +9,6 @@ floors (``FLOORS``) so a regression fails the build.
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,22 +95,7 @@ def evaluate(cases: list[dict] | None = None) -> dict[str, object]:
 
 def cost_per_2kb(cases: list[dict]) -> float:
     """Median milliseconds to scrub and screen a ~2 KB item made of corpus texts."""
-    items, current = [], ""
-    for case in cases:
-        current += case["text"] + "\n\n"
-        if len(current) >= 2048:
-            items.append(current[:2048])
-            current = ""
-    for item in items:  # RE2 builds its automaton's states on first sight; a running server has them
-        scrub(item)
-        screen(item)
-    times = []
-    for item in items:
-        start = time.perf_counter()
-        scrub(item)
-        screen(item)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return measure.cost_per_2kb([case["text"] for case in cases])[0]
 
 
 def print_own(r: dict[str, object]) -> None:
