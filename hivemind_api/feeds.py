@@ -15,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 FEED_SIZE = 20
 PUBLIC_TYPES = ("knowledge.approved", "knowledge.published")
+# Events after which the public feed must be rebuilt at once: entries arrive, or an item leaves
+# for everyone (its past entries are filtered out of the rebuilt feed).
+PUBLIC_REFRESH_TYPES = (*PUBLIC_TYPES, "knowledge.quarantined", "knowledge.released", "knowledge.purged")
 
 
 @dataclass(frozen=True)

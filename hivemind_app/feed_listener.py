@@ -15,7 +15,7 @@ import reflex as rx
 
 from hivemind_api.event_hub import hub
 from hivemind_api.events import EventRecord
-from hivemind_api.feeds import PUBLIC_TYPES
+from hivemind_api.feeds import PUBLIC_REFRESH_TYPES
 from hivemind_app.state.feed import (
     PUBLIC_TOKEN, OrgFeedState, PublicFeedState, joined_orgs, org_rows, org_token, public_rows,
 )
@@ -40,7 +40,7 @@ async def _refresh(app: rx.App, batch: list[EventRecord] | None) -> None:
     """Rewrite the feeds ``batch`` touched (every joined feed for a heartbeat ``[]`` or after
     falling behind, ``None``)."""
     everything = not batch
-    public = everything or any(e.is_public and e.type in PUBLIC_TYPES for e in batch)
+    public = everything or any(e.is_public and e.type in PUBLIC_REFRESH_TYPES for e in batch)
     orgs = set(joined_orgs) if everything else {e.org_id for e in batch} & joined_orgs
     if public:
         await _push_public(app)

@@ -67,3 +67,36 @@ def test_feeds_follow_the_events_table_across_a_lost_connection(external_target)
         _event(url, org, "after reconnect", public=False, notify=True)
         assert "after reconnect" in wait_for_title(org_token(org), OrgFeedState, "after reconnect")
         joined_orgs.discard(org)
+
+
+def test_a_purged_or_quarantined_item_leaves_the_open_feeds_at_once(external_target) -> None:
+    from hivemind_app.hivemind_app import app
+    from hivemind_app.state.feed import PUBLIC_TOKEN, PublicFeedState
+
+    redis_url = external_target.redis_url.rsplit("/", 1)[0] + "/10"
+    Redis.from_url(redis_url).flushdb()
+    url = external_target.create_database()
+    with backend(_env(url, redis_url)) as client:
+        with psycopg.connect(url, autocommit=True) as c:
+            org = c.execute("INSERT INTO orgs (slug, name) VALUES ('leaveorg', 'Leave Org') RETURNING id").fetchone()[0]
+
+        async def titles() -> list[str]:
+            state = await app.state_manager.get_state(rx.BaseStateToken(ident=PUBLIC_TOKEN, cls=PublicFeedState))
+            return [e["title"] for e in (await state.get_state(PublicFeedState)).entries]
+
+        def wait(predicate, timeout: float = 10) -> list[str]:  # noqa: ANN001
+            deadline = time.monotonic() + timeout
+            while True:
+                seen = client.portal.call(titles)
+                if predicate(seen) or time.monotonic() > deadline:
+                    return seen
+                time.sleep(0.1)
+
+        _event(url, org, "soon purged", public=True, notify=True)
+        assert "soon purged" in wait(lambda seen: "soon purged" in seen)
+        with psycopg.connect(url, autocommit=True) as c:  # what purge does to the table, then its event
+            c.execute("UPDATE events SET summary = jsonb_build_object('purged', true) WHERE summary->>'title' = 'soon purged'")
+            event_id = c.execute("INSERT INTO events (type, org_id, is_public, summary) VALUES ('knowledge.purged', %s, "
+                                 "true, '{\"purged\": true}') RETURNING id", (org,)).fetchone()[0]
+            c.execute("SELECT pg_notify('hivemind_events', %s)", (str(event_id),))
+        assert "soon purged" not in wait(lambda seen: "soon purged" not in seen)  # not at the 5-minute heartbeat
