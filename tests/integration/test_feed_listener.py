@@ -28,8 +28,25 @@ def _event(url: str, org_id: uuid.UUID, title: str, *, public: bool, notify: boo
             c.execute("SELECT pg_notify('hivemind_events', %s)", (str(event_id),))
 
 
-def test_feeds_follow_the_events_table_across_a_lost_connection(external_target) -> None:
+async def _titles(token: str, cls: type) -> list[str]:
+    """The titles a feed state holds right now, in the backend's own state manager."""
     from hivemind_app.hivemind_app import app
+
+    state = await app.state_manager.get_state(rx.BaseStateToken(ident=token, cls=cls))
+    return [e["title"] for e in (await state.get_state(cls)).entries]
+
+
+def _poll(client, token: str, cls: type, done, timeout: float = 10) -> list[str]:  # noqa: ANN001
+    """The feed's titles once ``done(titles)`` holds, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = client.portal.call(_titles, token, cls)
+        if done(seen) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.1)
+
+
+def test_feeds_follow_the_events_table_across_a_lost_connection(external_target) -> None:
     from hivemind_app.state.feed import PUBLIC_TOKEN, OrgFeedState, PublicFeedState, joined_orgs, org_token
 
     redis_url = external_target.redis_url.rsplit("/", 1)[0] + "/10"
@@ -40,23 +57,14 @@ def test_feeds_follow_the_events_table_across_a_lost_connection(external_target)
             org = c.execute("INSERT INTO orgs (slug, name) VALUES ('feedorg', 'Feed Org') RETURNING id").fetchone()[0]
         joined_orgs.add(org)  # as if a member's tab had joined the org's feed
 
-        async def titles(token: str, cls: type) -> list[str]:
-            state = await app.state_manager.get_state(rx.BaseStateToken(ident=token, cls=cls))
-            return [e["title"] for e in (await state.get_state(cls)).entries]
-
-        def wait_for_title(token: str, cls: type, title: str, timeout: float = 10) -> list[str]:
-            deadline = time.monotonic() + timeout
-            while True:
-                seen = client.portal.call(titles, token, cls)
-                if title in seen or time.monotonic() > deadline:
-                    return seen
-                time.sleep(0.1)
+        def wait_for_title(token: str, cls: type, title: str) -> list[str]:
+            return _poll(client, token, cls, lambda seen: title in seen)
 
         _event(url, org, "first public", public=True, notify=True)
         assert "first public" in wait_for_title(PUBLIC_TOKEN, PublicFeedState, "first public")
         _event(url, org, "first private", public=False, notify=True)
         assert "first private" in wait_for_title(org_token(org), OrgFeedState, "first private")
-        assert "first private" not in client.portal.call(titles, PUBLIC_TOKEN, PublicFeedState)
+        assert "first private" not in client.portal.call(_titles, PUBLIC_TOKEN, PublicFeedState)
 
         with psycopg.connect(url, autocommit=True) as c:  # the listener's connection dies …
             killed = c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -70,7 +78,6 @@ def test_feeds_follow_the_events_table_across_a_lost_connection(external_target)
 
 
 def test_a_purged_or_quarantined_item_leaves_the_open_feeds_at_once(external_target) -> None:
-    from hivemind_app.hivemind_app import app
     from hivemind_app.state.feed import PUBLIC_TOKEN, PublicFeedState
 
     redis_url = external_target.redis_url.rsplit("/", 1)[0] + "/10"
@@ -80,17 +87,8 @@ def test_a_purged_or_quarantined_item_leaves_the_open_feeds_at_once(external_tar
         with psycopg.connect(url, autocommit=True) as c:
             org = c.execute("INSERT INTO orgs (slug, name) VALUES ('leaveorg', 'Leave Org') RETURNING id").fetchone()[0]
 
-        async def titles() -> list[str]:
-            state = await app.state_manager.get_state(rx.BaseStateToken(ident=PUBLIC_TOKEN, cls=PublicFeedState))
-            return [e["title"] for e in (await state.get_state(PublicFeedState)).entries]
-
-        def wait(predicate, timeout: float = 10) -> list[str]:  # noqa: ANN001
-            deadline = time.monotonic() + timeout
-            while True:
-                seen = client.portal.call(titles)
-                if predicate(seen) or time.monotonic() > deadline:
-                    return seen
-                time.sleep(0.1)
+        def wait(predicate) -> list[str]:  # noqa: ANN001
+            return _poll(client, PUBLIC_TOKEN, PublicFeedState, predicate)
 
         _event(url, org, "soon purged", public=True, notify=True)
         assert "soon purged" in wait(lambda seen: "soon purged" in seen)
