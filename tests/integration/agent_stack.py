@@ -77,7 +77,8 @@ class AgentStack:
     def add_item(self, who: str, content: str, *, public: bool = False, **extra: object) -> str:
         """Contribute, wait for the pipeline, approve as that org's curator; returns the item id."""
         cid = self.contribute(who, content, **extra)
-        assert self.wait_processed(cid) == "pending"
+        status = self.wait_processed(cid)
+        assert status == "pending", (status, self.sql("SELECT flags, duplicate_of FROM contributions WHERE id = %s", (cid,)))
         curator = f"{who.split('_')[0].rstrip('2')}_curator"
         with self.client(curator) as c:
             r = c.post(f"/api/v1/contributions/{cid}/approve", json={"is_public": public})
