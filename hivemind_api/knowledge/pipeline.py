@@ -1,7 +1,8 @@
 """The slow half of ingestion, run by RQ workers (SPEC §5).
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
-stored it as ``processing``. The work is then found in Postgres, not carried by jobs: a
+stored it as ``processing``; the worker first runs the name model over it (too slow for the
+request path), then works on the text as the commons will store it. The work is then found in Postgres, not carried by jobs: a
 ``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch
 (``embed_many``: single-thread model runs side by side), and finishes each contribution:
@@ -37,8 +38,10 @@ from hivemind_api.db.models import AutoApproveRule, Contribution
 from hivemind_api.events import NewEvent, append_events, contribution_summary
 from hivemind_api.jobs import enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
+from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
+from hivemind_api.trust.scrubber import add_model_names
 from hivemind_api.worker.loop import run_async
 
 log = logging.getLogger("hivemind.pipeline")
@@ -249,6 +252,21 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
     return statuses
 
 
+def _scrub_names(row: Contribution) -> None:
+    """The name model's pass over the request path's output (``trust/name_model.py``): before
+    the contribution is embedded, titled for the queue or seen by anyone but its contributor."""
+    content, report = add_model_names(row.content or "", dict(row.redaction_report or {}))
+    if content != row.content:
+        row.content, row.redaction_report = content, report
+        row.content_hash, row.title = content_hash(content), make_title(content)
+
+
+def _scrub_names_and_embed(rows: list[Contribution]) -> list[list[float]]:
+    for row in rows:
+        _scrub_names(row)
+    return embeddings.embed_many([r.content or "" for r in rows])
+
+
 async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Task[dict[str, str]] | None = None,
                          embedded: asyncio.Event | None = None) -> dict[str, str]:
     """Claim up to ``BATCH`` waiting contributions (``first`` among them), embed them, finish them.
@@ -266,8 +284,8 @@ async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Ta
                 select(Contribution).where(Contribution.id.in_(ids)).order_by(Contribution.created_at)
             )).all()  # the rows are already locked by the claim
             model_id = embeddings.model_identity().model_id
-            # In a thread: the model releases the GIL, so the previous batch's statements run meanwhile.
-            vectors = await asyncio.to_thread(embeddings.embed_many, [r.content or "" for r in rows])
+            # In a thread: the models release the GIL, so the previous batch's statements run meanwhile.
+            vectors = await asyncio.to_thread(_scrub_names_and_embed, rows)
             if embedded is not None:
                 embedded.set()
             work = [_Work(row, vector, minhash.signature(row.content or ""))

@@ -6,13 +6,19 @@ the output (a value revealed by the first replacement, or split across two detec
 caught there). Content that is mostly placeholders carries no knowledge and is refused.
 
 The report keeps entity kinds and counts, never the values.
+
+The request path runs the rules (``scrub``); the worker then runs a name model over their
+output (``add_model_names``) before anyone but the contributor sees the text. ``scrub_stored``
+is both, as the commons finally stores a text (the evaluation and the re-screen use it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hivemind_api.trust import identity, names, personal, secrets
+from typing import Any
+
+from hivemind_api.trust import identity, name_model, names, personal, secrets
 from hivemind_api.trust.spans import PLACEHOLDER_RE, Span, apply, count_kinds, placeholder_share, resolve
 
 MAX_PLACEHOLDER_SHARE = 0.5
@@ -53,3 +59,28 @@ def scrub(text: str, max_passes: int = 3) -> ScrubResult:
     report = {"entities": entities, "total": sum(entities.values()), "placeholder_share": round(share, 3),
               "passes": passes}
     return ScrubResult(text, entities, share, passes, report)
+
+
+def add_model_names(text: str, report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The worker's half: names the model finds in an already scrubbed text, and the report
+    with them counted (``model_names`` says how many the model alone found)."""
+    spans = resolve([s for s in name_model.detect(text) if not PLACEHOLDER_RE.search(text[s.start:s.end])])
+    if not spans:
+        return text, report
+    text = apply(text, spans)
+    entities = dict(report.get("entities", {}))
+    entities["NAME"] = int(entities.get("NAME", 0)) + len(spans)
+    report = {**report, "entities": entities, "total": sum(entities.values()), "model_names": len(spans),
+              "placeholder_share": round(placeholder_share(text), 3)}
+    return text, report
+
+
+def scrub_stored(text: str) -> ScrubResult:
+    """The rules, then the name model: the text as the commons stores it."""
+    first = scrub(text)
+    scrubbed, report = add_model_names(first.text, first.report)
+    if scrubbed == first.text:
+        return first
+    entities = dict(report["entities"])
+    share = placeholder_share(scrubbed)
+    return ScrubResult(scrubbed, entities, share, first.passes, report)

@@ -1,8 +1,8 @@
 """Which screens passed a text: recorded on every contribution and item.
 
 ``SCREEN_VERSION`` changes whenever what the screens decide can change: ``SCREENS_REVISION`` is
-raised by hand with any change to a rule or detector in ``hivemind_api/trust/``, and the
-injection classifier's weights contribute their own hash. A start with a new version makes the
+raised by hand with any change to a rule or detector in ``hivemind_api/trust/``, the injection
+classifier's weights contribute their own hash, and the name model its package's version. A start with a new version makes the
 worker re-screen every live item (``knowledge/rescreen.py``).
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hivemind_api.trust import classifier
+from hivemind_api.trust import classifier, name_model
 
-SCREENS_REVISION = "2026-12-03.6"
+SCREENS_REVISION = "2026-12-03.7"
 
 
 @lru_cache(maxsize=1)
 def screen_version() -> str:
-    return f"{SCREENS_REVISION}+{classifier.load().version}"
+    return f"{SCREENS_REVISION}+{classifier.load().version}+{name_model.model_version()}"

@@ -141,6 +141,9 @@ def print_independent(report: measure.Report, out_dir: Path) -> None:
         ok = "ok" if measure.meets(metric, held[metric]) else "MISSED"
         print(f"{metric:24} {_fmt(dev[metric], pct):>10} {_fmt(held[metric], pct):>10}   {op} "
               f"{_fmt(target, pct)}  {ok}")
+    dev_w, held_w = report.worker_ms_per_2kb.get("dev", (0, 0)), report.worker_ms_per_2kb.get("heldout", (0, 0))
+    print(f"{'worker name model ms/2KB':24} {dev_w[0]:10.2f} {held_w[0]:10.2f}   (median; p95 {held_w[1]:.2f}; "
+          "in the worker, not the request path)")
     for title, table in (("family / kind", report.by_kind), ("family / language", report.by_language)):
         print(f"\n{title:34} {'dev':56} heldout")
         keys = sorted({(f, k) for (_, f, k) in table})

@@ -21,10 +21,12 @@ import statistics
 import time
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hivemind_api.trust import name_model
 from hivemind_api.trust.injection import screen
-from hivemind_api.trust.scrubber import scrub
+from hivemind_api.trust.scrubber import scrub, scrub_stored
 from tests.trust_eval.independent import Case, name_parts
 
 OWN_TEMPLATE_KINDS = ("polite_tool_call", "exfiltration_link")
@@ -89,7 +91,7 @@ def name_leaked(value: str, original: str, scrubbed: str) -> bool:
 
 def score_case(case: Case) -> Tally:
     t = Tally(cases=1)
-    result = scrub(case.text)
+    result = scrub_stored(case.text)  # the rules in the request path, then the worker's name model
     verdict = screen(case.text)
     alarmed = verdict.blocked or verdict.flagged
     for value in case.sensitive:
@@ -141,6 +143,7 @@ class Report:
     by_kind: dict[tuple[str, str, str], Tally]  # (split, family, kind)
     by_language: dict[tuple[str, str, str], Tally]  # (split, family, language)
     ms_per_2kb: dict[str, tuple[float, float]]  # split -> (median, p95)
+    worker_ms_per_2kb: dict[str, tuple[float, float]] = field(default_factory=dict)  # the name model
 
     def summary(self, split: str) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
@@ -173,27 +176,39 @@ def everything_of(tallies: dict[str, Tally]) -> Tally:
     return total
 
 
-def cost_per_2kb(texts: list[str]) -> tuple[float, float]:
-    """Median and 95th-percentile milliseconds to scrub and screen a ~2 KB text made of these
-    texts, one after another on one core (as the request path does)."""
+def _two_kb_items(texts: list[str]) -> list[str]:
     items, current = [], ""
     for text in texts:
         current += text + "\n\n"
         if len(current) >= 2048:
             items.append(current[:2048])
             current = ""
-    for item in items[:50]:  # warm RE2's lazily built automata, as a running server has them
-        scrub(item)
-        screen(item)
+    return items
+
+
+def _timed(items: list[str], work: Callable[[str], object]) -> tuple[float, float]:
+    """Median and 95th-percentile milliseconds of ``work`` per item, after a warm-up on 50."""
+    for item in items[:50]:  # warm RE2's lazily built automata (and the model), as a running server has them
+        work(item)
     times = []
     for item in items:
         start = time.perf_counter()
-        scrub(item)
-        screen(item)
+        work(item)
         times.append((time.perf_counter() - start) * 1000)
     if not times:
         return 0.0, 0.0
     return statistics.median(times), statistics.quantiles(times, n=20)[-1]
+
+
+def cost_per_2kb(texts: list[str]) -> tuple[float, float]:
+    """Median and 95th-percentile milliseconds to scrub and screen a ~2 KB text made of these
+    texts, one after another on one core (as the request path does)."""
+    return _timed(_two_kb_items(texts), lambda item: (scrub(item), screen(item)))
+
+
+def worker_cost_per_2kb(texts: list[str]) -> tuple[float, float]:
+    """The same for the worker's name model over a ~2 KB text (not in the request path)."""
+    return _timed(_two_kb_items(texts)[:300], name_model.detect)
 
 
 def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
@@ -207,7 +222,8 @@ def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
         by_kind[(case.split, case.family, case.kind)].add(t)
         by_language[(case.split, case.family, case.language)].add(t)
     cost = {split: cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
-    return Report(dict(by_family), dict(by_kind), dict(by_language), cost)
+    worker = {split: worker_cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
+    return Report(dict(by_family), dict(by_kind), dict(by_language), cost, worker)
 
 
 def meets(metric: str, value: float | None) -> bool:

