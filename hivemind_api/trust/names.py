@@ -1,12 +1,17 @@
 """Personal names, without an NER model (none installs from the registries without a download).
 
-Three kinds of evidence, each precise on technical text:
+Four kinds of evidence, each precise on technical text:
 
 * a known first name followed by a capitalised surname ("Priya Raman", "John Q. Smith"), where
   the first name is not also a common word or a technology ("Will", "Ruby", "Hugo", "Jasmine");
 * a person cue in front ("thanks to", "my colleague", "Hi", "reported by", "cc") or a speech
   verb behind ("… said", "… suggested"), which also catches names no list knows;
-* a known first name in the possessive ("Maria's laptop").
+* a known first name in the possessive ("Maria's laptop");
+* a short run of words in another script inside text written in Latin letters ("ask 王伟",
+  "Андрей Петров hit this too"): in a technical note in English such a run is nearly always a
+  person's or a place's name; a longer run (over four words), a run in quotes or backticks (a
+  UI string, a log line), a single character, and Cyrillic or Greek words that are not
+  capitalised are left alone.
 
 The first names are the US Census 1990 lists shipped by the ``names`` package (5,494 names); a
 name that only a cue reveals is still caught, whatever its origin.
@@ -114,6 +119,15 @@ _NOT_NAMES = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | {
     "string", "str", "required", "optional", "none", "null", "true", "false", "the", "a", "an", "it", "not", "what",
     "how", "why", "because", "correct", "wrong", "fine", "done", "ok", "okay", "great", "important", "unknown", "id",
     "value", "key", "field", "type", "default", "example", "test", "name", "my", "your", "our", "their", "his", "her"}
+# Letters of the scripts a name in another script is written in; cased ones must be capitalised.
+_OTHER_SCRIPTS = ("\u0400-\u04ff", "\u0370-\u03ff", "\u05d0-\u05ea\u05f0-\u05f4",
+                  "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff", "\u0900-\u097f", "\u0e01-\u0e4e",
+                  "\uac00-\ud7af", "\u3040-\u30ff\u3400-\u9fff")
+_OTHER_SCRIPT_RUN = re.compile("|".join(rf"(?<![\w])[{r}]+(?:[ \u00a0][{r}]+)*(?![\w])" for r in _OTHER_SCRIPTS))
+_EAST_ASIAN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_WORD = re.compile(r"[^\W\d_]+")
+_QUOTES = "'\"`«»“”‘’「」"
 # TODO(priya), FIXME(wchen): the owner of a code note is a person (a handle or a first name).
 _CODE_OWNER = re.compile(r"\b(?:TODO|FIXME|XXX|HACK|NOTE|BUG)\((?P<who>@?[A-Za-z][\w.\-]{1,30})\)")
 _SIGNOFF = re.compile(rf"(?m)^(?:--\s*|—\s*)(?P<name>{_NAME_TOKEN}(?:\s+{_SURNAME})?)\s*$")
@@ -154,6 +168,31 @@ def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+def _names_in_other_scripts(text: str) -> list[Span]:
+    """Short runs of another script inside mostly Latin text (see the module's docstring)."""
+    if text.isascii():
+        return []
+    words = _WORD.findall(text)
+    if not words or sum(1 for w in words if _LATIN_LETTER.match(w)) < 0.6 * len(words):
+        return []  # text written in that script: its words are not names by being there
+    spans = []
+    for m in _OTHER_SCRIPT_RUN.finditer(text):
+        words = m.group().split()
+        length = len("".join(words))
+        if len(words) > 4 or length < 2:
+            continue
+        cased = words[0][0].lower() != words[0][0].upper()
+        if cased and not all(w[0].isupper() for w in words):
+            continue
+        if not cased and length > (8 if _EAST_ASIAN.match(words[0]) else 24):
+            continue
+        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        if before and after and before in _QUOTES and after in _QUOTES:
+            continue
+        spans.append(Span(m.start(), m.end(), "NAME"))
+    return spans
+
+
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY, _NAME_LINE,
@@ -162,7 +201,7 @@ def _prefilter() -> Prefilter:
 
 def detect(text: str) -> list[Span]:
     scan = _prefilter().scan(text)  # runs only the patterns that can match at all
-    spans: list[Span] = []
+    spans: list[Span] = _names_in_other_scripts(text)
     for strength, pattern in _CUED.items():
         for m in scan.finditer(pattern):
             name = m.group("name")

@@ -26,7 +26,7 @@ HELDOUT_RATCHET = {
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.13),
     "pii_leak_rate": ("<=", 0.07),
-    "name_scrub_rate": (">=", 0.38),
+    "name_scrub_rate": (">=", 0.63),
 }
 
 

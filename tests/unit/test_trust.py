@@ -291,3 +291,26 @@ def test_a_name_heading_a_contact_block_or_with_an_honorific(text, name) -> None
 def test_a_heading_over_a_version_number_is_not_a_name() -> None:
     text = "Static Typing\n\nSince 2024.1 the package ships type hints."
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Thanks to 王伟 for the fix in the retry loop.", "王伟"),
+    ("Андрей Петров hit this too on the staging cluster.", "Андрей Петров"),
+    ("The patch from Γιώργος Παπαδόπουλος fixed the deadlock.", "Γιώργος Παπαδόπουλος"),
+    ("Ask 김민수 before you rotate the replica set.", "김민수"),
+    ("Reviewed by עומר כהן and merged into main.", "עומר כהן"),
+])
+def test_a_short_run_in_another_script_inside_latin_text_is_a_name(text, name) -> None:
+    scrubbed = scrub(text).text
+    assert name not in scrubbed and "[NAME]" in scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    'The button reads "Сохранить" in the Russian build, so the selector must not match on its label.',
+    "Ошибка подключения к базе данных: проверьте настройки сети и перезапустите сервер.",  # written in it
+    "The log line was: не удалось открыть файл конфигурации после обновления пакета",  # prose: long, lower case
+    r"A shrug ¯\_(ツ)_/¯ in a commit message breaks the old changelog parser.",  # one character
+    "日本語のドキュメントを参照してください。Install with pip and run the tests.",  # a sentence, not a name
+])
+def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
+    assert scrub(text).text == text
