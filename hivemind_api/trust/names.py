@@ -8,10 +8,10 @@ Four kinds of evidence, each precise on technical text:
   verb behind ("… said", "… suggested"), which also catches names no list knows;
 * a known first name in the possessive ("Maria's laptop");
 * a short run of words in another script inside text written in Latin letters ("ask 王伟",
-  "Андрей Петров hit this too"): in a technical note in English such a run is nearly always a
-  person's or a place's name; a longer run (over four words), a run in quotes or backticks (a
-  UI string, a log line), a single character, and Cyrillic or Greek words that are not
-  capitalised are left alone.
+  "Андрей Петров hit this too"; at least half the words in Latin letters): in a technical note in
+  English such a run is nearly always a person's or a place's name; a longer run (over four
+  words), a run in quotes or backticks (a UI string, a log line), a single character, and
+  Cyrillic or Greek words that are not capitalised are left alone.
 
 The first names are the US Census 1990 lists shipped by the ``names`` package (5,494 names); a
 name that only a cue reveals is still caught, whatever its origin.
@@ -126,7 +126,7 @@ _OTHER_SCRIPTS = ("\u0400-\u04ff", "\u0370-\u03ff", "\u05d0-\u05ea\u05f0-\u05f4"
 _OTHER_SCRIPT_RUN = re.compile("|".join(rf"(?<![\w])[{r}]+(?:[ \u00a0][{r}]+)*(?![\w])" for r in _OTHER_SCRIPTS))
 _EAST_ASIAN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
-_WORD = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _QUOTES = "'\"`«»“”‘’「」"
 # TODO(priya), FIXME(wchen): the owner of a code note is a person (a handle or a first name).
 _CODE_OWNER = re.compile(r"\b(?:TODO|FIXME|XXX|HACK|NOTE|BUG)\((?P<who>@?[A-Za-z][\w.\-]{1,30})\)")
@@ -172,8 +172,8 @@ def _names_in_other_scripts(text: str) -> list[Span]:
     """Short runs of another script inside mostly Latin text (see the module's docstring)."""
     if text.isascii():
         return []
-    words = _WORD.findall(text)
-    if not words or sum(1 for w in words if _LATIN_LETTER.match(w)) < 0.6 * len(words):
+    words = [w for w in text.split() if _LETTER.search(w)]
+    if not words or sum(1 for w in words if _LATIN_LETTER.search(w)) < 0.5 * len(words):
         return []  # text written in that script: its words are not names by being there
     spans = []
     for m in _OTHER_SCRIPT_RUN.finditer(text):

@@ -53,7 +53,8 @@ _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/
 _ASSIGNMENT = re.compile(
     r"""(?ix)
     (?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|pass(?![a-z])|secret|token|api[_\-]?key|apikey|access[_\-]?key|
-        private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key)[A-Za-z0-9_.\-]*)
+        private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key|
+        (?-i:_KEY)(?![A-Za-z0-9_.\-]))[A-Za-z0-9_.\-]*)
     ["']?(?P<op>\s*(?::=|=>|=|:)\s*|\s+(?:is|was|is\s+set\s+to)\s+)
     (?P<quote>["'`]?)(?P<value>[^\s"'`,;)]{6,})(?P=quote)
     """
@@ -139,13 +140,15 @@ def _random_token(token: str, keyword_near: bool) -> bool:
     core = token.rstrip("=.")
     if re.search(r"%[0-9A-Fa-f]{2}", core) and not keyword_near:  # URL-escaped text, not a key
         return False
-    if _UUID.fullmatch(core) or "://" in core or re.search(r"\.(?:py|js|ts|json|ya?ml|toml|txt|md|html|whl|tar|gz|so|dll)\b", core):
+    if _UUID.fullmatch(core):  # request and trace ids are UUIDs; some vendors' keys are too
+        return keyword_near
+    if "://" in core or re.search(r"\.(?:py|js|ts|json|ya?ml|toml|txt|md|html|whl|tar|gz|so|dll)\b", core):
         return False
+    if core.isdigit():  # a long bare number is a credential only where one is expected
+        return keyword_near and len(core) >= 12
     if _HEX.fullmatch(core):
         return keyword_near and len(core) >= 20
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
-    if core.isdigit():  # a long bare number is a credential only where one is expected
-        return keyword_near and len(core) >= 12
     if digits < 2 or letters < 4:
         return False
     # Random text switches between letters and digits often ("wo3g10k0u78j5h": 8 times); names

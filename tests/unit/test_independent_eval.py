@@ -24,9 +24,9 @@ HELDOUT_RATCHET = {
     "injection_recall_datasets": (">=", 0.73),
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.13),
+    "secret_leak_rate": ("<=", 0.092),
     "pii_leak_rate": ("<=", 0.07),
-    "name_scrub_rate": (">=", 0.63),
+    "name_scrub_rate": (">=", 0.65),
 }
 
 

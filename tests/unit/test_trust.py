@@ -314,3 +314,21 @@ def test_a_short_run_in_another_script_inside_latin_text_is_a_name(text, name) -
 ])
 def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("```env\nASANA_KEY=2419434670640139\nLOG_LEVEL=info\n```", "2419434670640139"),  # a long number where a key goes
+    ("const api = new Api({ key: '3406939680218400', retries: 3 });", "3406939680218400"),
+    ("HUBSPOT_KEY=D7F7E566-9827-0637-005B-B9B469B724CE", "D7F7E566-9827-0637-005B-B9B469B724CE"),  # a UUID-shaped key
+])
+def test_keys_shaped_like_numbers_or_uuids_next_to_a_key_name(text, secret) -> None:
+    assert secret not in scrub(text).text
+
+
+@pytest.mark.parametrize("text", [
+    "REDIS_KEY_PREFIX=hivemind_cache",  # only a name that ends in _KEY holds a key
+    "The request id was 3f2a1b4c-1234-4abc-9def-0123456789ab and it failed.",  # no key word near
+    "primary_key = True",
+])
+def test_ids_and_key_like_names_without_a_key_stay(text) -> None:
+    assert scrub(text).text == text
