@@ -14,8 +14,8 @@ from dataclasses import dataclass
 # Placeholder per kind; the order is the severity used when detections overlap.
 PLACEHOLDERS: dict[str, str] = {
     "SECRET": "[SECRET]",
+    "IBAN": "[IBAN]",  # before cards: an IBAN's digits can pass Luhn, and the whole IBAN must go
     "CREDIT_CARD": "[CREDIT_CARD]",
-    "IBAN": "[IBAN]",
     "ID_NUMBER": "[ID_NUMBER]",
     "EMAIL": "[EMAIL]",
     "PHONE": "[PHONE]",

@@ -332,3 +332,12 @@ def test_keys_shaped_like_numbers_or_uuids_next_to_a_key_name(text, secret) -> N
 ])
 def test_ids_and_key_like_names_without_a_key_stay(text) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize("text", [
+    "WARN auth failed for client GB10 KPMN 6384 1021 5134 95 (attempt 3)",  # its digits pass Luhn as a card
+    "CSV import broke on line 17: `4412;GB63 JHGT 3753 5475 5202 8;active`",  # mod-97 holds, a digit short
+])
+def test_a_whole_iban_goes_even_when_part_of_it_looks_like_a_card_or_its_length_is_off(text) -> None:
+    scrubbed = scrub(text).text
+    assert "[IBAN]" in scrubbed and "KPMN" not in scrubbed and "JHGT" not in scrubbed
