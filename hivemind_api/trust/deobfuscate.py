@@ -10,6 +10,10 @@ text as written:
 * **decoded layers**: base64, hex, URL escapes, HTML entities and rot13, each decoded and decoded
   again (three layers at most), so ``base64(urlencode(payload))`` is read as ``payload``.
 
+``encoded_prose`` says whether an encoding hides sentences: technical text carries tokens,
+digests and escaped URLs in base64, hex, URL escapes or HTML entities, rarely whole sentences, and
+an agent that decodes them reads the sentences. The screen flags such a text for a curator.
+
 Each reading is produced only when the text shows the sign of it (a confusable character, a
 digit inside a word, runs of single letters, a blob, an escape), so ordinary prose costs one pass
 of a few regular expressions.
@@ -37,8 +41,12 @@ _LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[0-9@
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
                        "$": "s", "!": "i", "|": "l"})
 _SPELLED = re.compile(r"(?<!\S)(?:\w[ .\-_*]){3,}\w(?!\S)")
-# English function words under rot13 (the, and, you, of, to, is, your, all, with, this, that).
-_ROT13_SIGN = re.compile(r"\b(?:gur|naq|lbh|bs|gb|vf|lbhe|nyy|jvgu|guvf|gung)\b", re.I)
+# Function words under rot13: English (the, and, you, of, to, is, your, all, with, this, that),
+# German (der, die, und, ist, nicht, mit, sie, wie), French (que, est, pour, les, des, vous),
+# Spanish and Portuguese (que, del, los, las, por, para, com, uma), Italian (che, per, della).
+_ROT13_SIGN = re.compile(
+    r"\b(?:gur|naq|lbh|bs|gb|vf|lbhe|nyy|jvgu|guvf|gung|qre|qvr|haq|vfg|avpug|zvg|fvr|jvr|dhr|rfg|cbhe|yrf|qrf|"
+    r"ibhf|qry|ybf|ynf|cbe|cnen|pbz|hzn|pur|cre|qryyn)\b", re.I)  # (not "har", "han", "vy": Swedish words)
 
 
 @dataclass(frozen=True)
@@ -119,3 +127,40 @@ def readings(text: str) -> list[Reading]:
                     next_frontier.append(reading.text)
         frontier = next_frontier
     return out
+
+
+# Whitespace-free runs with several URL escapes; runs of HTML entities.
+_URL_RUN = re.compile(r"[^\s\"'<>`]*(?:%[0-9A-Fa-f]{2}[^\s\"'<>`]*){3,}")
+_ENTITY_RUN = re.compile(r"(?:&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});[^&\n]{0,3}){6,}")
+_PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def is_prose(value: str, min_words: int = 6) -> bool:
+    """Sentences rather than a token: several words, which make up most of the characters."""
+    words = _PROSE_WORD.findall(value)
+    letters = sum(1 for c in value if not c.isspace())
+    return len(words) >= min_words and sum(map(len, words)) >= 0.6 * max(letters, 1)
+
+
+def encoded_prose(text: str, found: list[Reading]) -> Reading | None:
+    """The first sentence-like text hidden in an encoding (see the module's docstring); ``found``
+    is ``readings(text)``."""
+    bodies = [text] + [r.text for r in found if r.where in ("decoded_base64", "decoded_hex")]
+    for body in bodies:
+        if body is not text and is_prose(body):
+            return Reading("encoded", body)
+        for m in _URL_RUN.finditer(body):
+            # each part of a URL on its own: a search query's words are not a sentence
+            for part in re.split(r"[?&=#/:]", m.group()):
+                decoded = urllib.parse.unquote_plus(part)
+                if is_prose(decoded, min_words=7):
+                    return Reading("url_decoded", decoded)
+        for m in _ENTITY_RUN.finditer(body):
+            decoded = html.unescape(m.group())
+            if is_prose(decoded):
+                return Reading("html_decoded", decoded)
+    if len({w.lower() for w in _ROT13_SIGN.findall(text)}) >= 2:
+        decoded = codecs.decode(text, "rot13")
+        if is_prose(decoded, min_words=5):
+            return Reading("rot13", decoded)
+    return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from hivemind_api.trust import classifier
-from hivemind_api.trust.deobfuscate import readings
+from hivemind_api.trust.deobfuscate import encoded_prose, readings
 from hivemind_api.trust.multilingual import LEXICON
 from hivemind_api.trust.prefilter import Prefilter
 
@@ -235,7 +235,8 @@ def screen(text: str) -> Verdict:
     surfaces = _surfaces(normalized)
     if tag_text:
         surfaces.append(("tag_characters", tag_text))
-    for reading in readings(normalized):  # homoglyphs, leetspeak, spelled-out words, decoded layers
+    found = readings(normalized)
+    for reading in found:  # homoglyphs, leetspeak, spelled-out words, decoded layers
         prefix = reading.where + "_"
         surfaces += [(prefix + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", reading.text))]
     matches: list[Match] = []
@@ -248,6 +249,9 @@ def screen(text: str) -> Verdict:
                 seen.add((rule.name, where))
                 severity = rule.severity if where == "text" or where.endswith("_text") else "block"
                 matches.append(Match(rule.name, rule.family, severity, where, m.group()[:120]))
+    hidden_prose = encoded_prose(normalized, found)
+    if hidden_prose is not None:  # sentences behind an encoding: a curator looks (never auto-approved)
+        matches.append(Match("encoded_prose", "encoded", "flag", hidden_prose.where, hidden_prose.text.strip()[:120]))
     if hidden >= 3 or tag_text:
         matches.append(Match("hidden_characters", "hidden", "block" if tag_text or hidden >= 8 else "flag",
                              "text", f"{hidden} invisible characters"))
