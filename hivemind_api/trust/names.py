@@ -146,7 +146,8 @@ def first_names() -> frozenset[str]:
     return frozenset(found)
 
 
-def _strong_first(word: str) -> bool:
+def strong_first_name(word: str) -> bool:
+    """A first name from the list that is not also an ordinary word or a technology."""
     lower = word.lower()
     return lower in first_names() and lower not in AMBIGUOUS_FIRST
 
@@ -209,7 +210,7 @@ def detect(text: str) -> list[Span]:
             if _plausible_name(name) and (strength == "strong" or known or len(name.split()) == 2):
                 spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_PAIR):
-        if _strong_first(m.group("first")) and m.group("last") not in NOT_SURNAMES:
+        if strong_first_name(m.group("first")) and m.group("last") not in NOT_SURNAMES:
             spans.append(Span(m.start(), m.end(), "NAME"))
     for m in scan.finditer(_SPEECH):
         name = m.group("name")
@@ -219,7 +220,7 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_POSSESSIVE):
         first = m.group("first")
         personal_thing = m.group("thing").lower() in _PERSONAL_THINGS
-        if (_strong_first(first) or personal_thing) and _plausible_name(first):
+        if (strong_first_name(first) or personal_thing) and _plausible_name(first):
             spans.append(Span(m.start("first"), m.end("first"), "NAME"))
     for m in scan.finditer(_CODE_OWNER):
         if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in ("me", "someone", "anyone"):

@@ -26,7 +26,7 @@ HELDOUT_RATCHET = {
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.092),
     "pii_leak_rate": ("<=", 0.048),
-    "name_scrub_rate": (">=", 0.65),
+    "name_scrub_rate": (">=", 0.67),
 }
 
 

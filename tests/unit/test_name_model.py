@@ -50,3 +50,13 @@ def test_the_model_is_part_of_the_screens_version() -> None:
     from hivemind_api.trust.version import screen_version
 
     assert name_model.model_version() in screen_version()
+
+
+def test_a_known_first_name_the_model_calls_an_organisation_is_still_a_name() -> None:
+    assert _names("The fix from Karin Olsen works on every replica.") == ["Karin Olsen"]
+
+
+def test_sentences_that_cannot_hold_a_capitalised_name_are_not_given_to_the_model() -> None:
+    text = ("With spring-boot 3.3, the container exits with code 137. If you see it, raise the limit.\n"
+            "pip install -U celery\nJimena, can you check the limit?")
+    assert [sentence.strip() for _, sentence in name_model._candidates(text)] == ["Jimena, can you check the limit?"]
