@@ -51,6 +51,33 @@ _ADDRESS_EU = re.compile(
     r"(?:,\s*\d{5}\s+[A-ZÀ-Ý][a-zà-ÿ]+)?"
 )
 _POSTCODE_UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")
+# Streets in other languages, with the street word before the name ("Strada Manole Nr. 17",
+# "aleja Łabędzia 92", "ул. Ленина, д. 5", "chemin Odette Baron 47") or after it ("Felsőhetveni
+# utca 6.", "Laitisen tie 4", "Atatürk Caddesi 12"); the name is capitalised, a house number
+# follows, and a postcode and town may follow that.
+_STREET_BEFORE = (
+    r"Strada|Str\.|Intrarea|Aleea|Calea|Bulevardul|Splaiul|Șoseaua|Piața|Contrada|Via|Viale|Vicolo|Piazza|Corso|"
+    r"Calle|Avenida|Avda\.|Paseo|Plaza|Camino|Carrera|Rua|Travessa|Praça|Alameda|Estrada|Rodovia|Loteamento|"
+    r"Ulica|ul\.|Aleja|aleja|al\.|Plac|plac|Ulice|náměstí|Náměstí|třída|chemin|Chemin|impasse|Impasse|quai|Quai|"
+    r"улица|ул\.|переулок|пер\.|проспект|просп\.|пр-т|набережная|наб\.|шоссе|ш\.|бульвар|б-р|площадь|пл\.|"
+    r"вулиця|вул\.|провулок|пров\.|οδός|οδ\.|Οδός|λεωφόρος|Λεωφόρος|λεωφ\.|Đường|đường|Phố|phố|Ngõ|ngõ|Hẻm|hẻm"
+)
+_STREET_AFTER = (
+    r"utca|út|útja|tér|körút|köz|tie|katu|kuja|polku|kaari|gatan|vägen|gränd|gata|vej|gade|veien|vegen|"
+    r"Caddesi|Cad\.|Sokak|Sokağı|Sk\.|Bulvarı|Mahallesi|Mah\."
+)
+_NAME_WORD = r"[A-ZÀ-ÞĀ-ſА-ЯЁІЇЄҐΑ-ΩΆ-Ώ\u0110][\w'’\-]*"
+_HOUSE = r"(?:(?:Nr\.|No\.|nr\.|n\.|nº|Nº|д\.|№)\s*)?\d{1,5}(?:[/\-]\d{1,5})*[A-Za-z]?\b(?![.,]\d)"
+_TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481"
+    r"(?:,?[ \t]*(?:[A-Z]{1,2}-)?\d{2,5}(?:[ \t\-]?\d{2,3})?(?:[ \t]+" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?)?"
+    r"|,[ \t]*" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?(?:,[ \t]*\d{4,6})?){0,2}"
+)
+_ADDRESS_INTL = re.compile(
+    rf"(?<![\w])(?:(?:{_STREET_BEFORE})\s+(?:(?:de|del|da|do|dos|das|di|della|la|le|du|des)\s+)?"
+    rf"{_NAME_WORD}(?:\s+(?:(?:de|del|da|do|di|la|le|du)\s+)?{_NAME_WORD}){{0,3}}"
+    rf"|{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\s+(?:{_STREET_AFTER}))"
+    rf",?\s+{_HOUSE}\.?{_TOWN_TAIL}"
+)
 _PRIVATE_HOST = re.compile(
     r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:internal|corp|intranet|lan|local|localdomain|private|"
     r"home\.arpa|intra|priv)\b",
@@ -163,7 +190,7 @@ def _possible_international(raw: str) -> bool:
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter([_GIT_AUTHOR, _EMAIL, _PHONE_DIGITS, _CARD, _IBAN, _IPV4, _IPV6, _PRIVATE_HOST, _HOME,
-                      _ADDRESS, _ADDRESS_EU, _POSTCODE_UK])
+                      _ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL])
 
 
 def detect(text: str) -> list[Span]:
@@ -201,6 +228,6 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_HOME):
         if m.group("user").lower() not in _GENERIC_USERS and not m.group("user").startswith(("$", "<", "{", "%")):
             spans.append(Span(m.start(), m.end(), "PATH"))
-    for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK):
+    for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     return spans

@@ -19,8 +19,8 @@ PLACEHOLDERS: dict[str, str] = {
     "ID_NUMBER": "[ID_NUMBER]",
     "EMAIL": "[EMAIL]",
     "PHONE": "[PHONE]",
+    "ADDRESS": "[ADDRESS]",  # before names: an address holds a street named after someone
     "NAME": "[NAME]",
-    "ADDRESS": "[ADDRESS]",
     "BIRTH_DATE": "[BIRTH_DATE]",
     "PATH": "[PATH]",
     "IP": "[IP]",

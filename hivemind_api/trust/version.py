@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from hivemind_api.trust import classifier, name_model
 
-SCREENS_REVISION = "2026-12-03.12"
+SCREENS_REVISION = "2026-12-03.13"
 
 
 @lru_cache(maxsize=1)

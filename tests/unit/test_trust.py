@@ -341,3 +341,24 @@ def test_ids_and_key_like_names_without_a_key_stay(text) -> None:
 def test_a_whole_iban_goes_even_when_part_of_it_looks_like_a_card_or_its_length_is_off(text) -> None:
     scrubbed = scrub(text).text
     assert "[IBAN]" in scrubbed and "KPMN" not in scrubbed and "JHGT" not in scrubbed
+
+
+@pytest.mark.parametrize("text, piece", [
+    ("I'd like it to be sent to Strada Manole Nr. 17, Techirghiol, 476707", "Manole"),
+    ("The letter arrived at Felsőhetveni utca 6., H-6347 Salgótarján last night.", "Felsőhetveni"),
+    ("The letter arrived at Taavetti Laitisen tie 4, 76706 Taivassalo last night.", "Taivassalo"),
+    ("PPUH Iwanow-Lazarek Sp.k.\naleja Łabędzia 92, 51-003 Reda\nMobile: +48 601 234 567", "Łabędzia"),
+    ("Доставка: ул. Ленина, д. 5, 630099 Новосибирск", "Ленина"),
+])
+def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
+    scrubbed = scrub(text).text
+    assert piece not in scrubbed and "[ADDRESS]" in scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    "Route the traffic via Redis 7 and then via Kafka 3.6 brokers.",
+    "It runs on Plaza 2 servers and Corso 5 nodes.",
+    "The Via 3 release of the router fixed it.",
+])
+def test_street_words_in_technical_text_are_not_addresses(text) -> None:
+    assert scrub(text).text == text
