@@ -192,7 +192,9 @@ def test_killed_worker_leaves_no_child_behind(cli_env, target) -> None:
         env["HIVEMIND_REDIS_URL"] = target.redis_url
     worker = subprocess.Popen([*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
+        # The scheduler is forked once both models are loaded (embedding and name model): on a
+        # slow host hour that alone took over 30 s.
+        deadline = time.monotonic() + 120
         children: list[psutil.Process] = []
         while not children:
             assert time.monotonic() < deadline, "the worker never forked its scheduler"
