@@ -2,7 +2,8 @@
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
 stored it as ``processing``; the worker first runs the name model over it (too slow for the
-request path), then works on the text as the commons will store it. The work is then found in Postgres, not carried by jobs: a
+request path), then works on the text as the commons will store it. The work is then found in
+Postgres, not carried by jobs: a
 ``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch
 (``embed_many``: single-thread model runs side by side), and finishes each contribution:

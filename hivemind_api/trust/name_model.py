@@ -3,7 +3,7 @@
 The rules in ``names.py`` need evidence around a name (a cue, a known first name, a contact
 block); a sentence such as "Jimena, can you check the Redis timeout?" has none. spaCy's small
 English pipeline (only its tokenizer, ``tok2vec`` and ``ner`` components run) tags such names as
-``PERSON``. It costs about 30-60 ms per 2 KB on one core, three times the request path's whole
+``PERSON``. It costs about 30-35 ms per 2 KB on one core, three times the request path's whole
 budget, so it runs in the worker before a contribution is queued for curators (nothing but the
 contributor's own reads sees a contribution before that), and in the re-screen of stored items.
 
@@ -53,7 +53,6 @@ _IMPERATIVES = set(
 )
 _NOT_PEOPLE = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | _CODE_WORDS | _IMPERATIVES
 _AFTER_NOT_A_NAME = re.compile(r"[:=(/]|\.\w")
-# Lines worth the model's time: a capitalised word, or letters outside ASCII.
 # Sentences (or lines): up to a full stop, question or exclamation mark followed by a space, or a line end.
 _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.M)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w*")
