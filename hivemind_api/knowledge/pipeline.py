@@ -1,8 +1,9 @@
 """The slow half of ingestion, run by RQ workers (SPEC §5).
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
-stored it as ``processing``; the worker first runs the name model over it (too slow for the
-request path), then works on the text as the commons will store it. The work is then found in
+stored it as ``processing``; the worker first runs the screens too slow for the request path over
+it (the name model, the injection screen's second opinion), then works on the text as the
+commons will store it. The work is then found in
 Postgres, not carried by jobs: a
 ``drain`` job claims the oldest waiting contributions in batches of ``BATCH``
 (``FOR UPDATE SKIP LOCKED``, so concurrent workers never share one), embeds each batch
@@ -39,9 +40,11 @@ from hivemind_api.db.models import AutoApproveRule, Contribution
 from hivemind_api.events import NewEvent, append_events, contribution_summary
 from hivemind_api.jobs import enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
+from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
+from hivemind_api.trust.injection import second_opinion
 from hivemind_api.trust.scrubber import add_model_names
 from hivemind_api.worker.loop import run_async
 
@@ -253,18 +256,31 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
     return statuses
 
 
-def _scrub_names(row: Contribution) -> None:
-    """The name model's pass over the request path's output (``trust/name_model.py``): before
-    the contribution is embedded, titled for the queue or seen by anyone but its contributor."""
+def _worker_screens(row: Contribution) -> None:
+    """The screens too slow for the request path, over its output, before the contribution is
+    embedded, titled for the queue or seen by anyone but its contributor: the name model
+    (``trust/name_model.py``), then the injection screen's second opinion (``trust/semantic.py``),
+    which can only flag."""
     content, report = add_model_names(row.content or "", dict(row.redaction_report or {}))
     if content != row.content:
         row.content, row.redaction_report = content, report
         row.content_hash, row.title = content_hash(content), make_title(content)
+    verdict = dict(row.injection_verdict or {})
+    if verdict.get("flagged") or verdict.get("blocked"):
+        return  # a curator looks at it anyway
+    match = second_opinion(content)
+    if match is not None:
+        matches = [*verdict.get("matches", []), match.__dict__]
+        row.injection_verdict = {**verdict, "flagged": True, "matches": matches,
+                                 "rules": sorted({m["rule"] for m in matches}),
+                                 "score": round(min(1.0, float(verdict.get("score", 0.0)) + 0.2), 2)}
+        row.injection_score = row.injection_verdict["score"]
+        row.flags = sorted(set(row.flags or []) | {INJECTION_SUSPECTED})
 
 
-def _scrub_names_and_embed(rows: list[Contribution]) -> list[list[float]]:
+def _screen_and_embed(rows: list[Contribution]) -> list[list[float]]:
     for row in rows:
-        _scrub_names(row)
+        _worker_screens(row)
     return embeddings.embed_many([r.content or "" for r in rows])
 
 
@@ -286,7 +302,7 @@ async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Ta
             )).all()  # the rows are already locked by the claim
             model_id = embeddings.model_identity().model_id
             # In a thread: the models release the GIL, so the previous batch's statements run meanwhile.
-            vectors = await asyncio.to_thread(_scrub_names_and_embed, rows)
+            vectors = await asyncio.to_thread(_screen_and_embed, rows)
             if embedded is not None:
                 embedded.set()
             work = [_Work(row, vector, minhash.signature(row.content or ""))

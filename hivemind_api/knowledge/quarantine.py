@@ -34,7 +34,7 @@ from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events import append_event, item_summary
 from hivemind_api.knowledge.review import Reviewer
 from hivemind_api.knowledge.validation import parse_uuid
-from hivemind_api.trust.injection import screen
+from hivemind_api.trust.injection import screen_stored
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from hivemind_api.trust.version import screen_version
 
@@ -66,7 +66,7 @@ class Finding:
 def check(text: str) -> Finding:
     """Scrub and screen a stored (already scrubbed once) text again."""
     scrubbed = scrub_stored(text)
-    report = screen(text).as_report()
+    report = screen_stored(text).as_report()
     for match in report["matches"]:  # type: ignore[union-attr]
         match["excerpt"] = scrub(str(match["excerpt"])).text
     return Finding(dict(scrubbed.entities), report)  # type: ignore[arg-type]

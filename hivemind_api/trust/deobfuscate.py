@@ -7,7 +7,8 @@ text as written:
   confusables data, shipped by ``confusable-homoglyphs``): Cyrillic ``іgnоrе`` reads ``ignore``;
 * **leet**: digits and symbols inside words read as the letters they stand for (``1gn0r3``);
 * **joined**: words spelled out letter by letter (``i g n o r e``, ``i.g.n.o.r.e``) joined again;
-* **decoded layers**: base64, hex, URL escapes, HTML entities and rot13, each decoded and decoded
+* **decoded layers**: base64, hex, eight-bit binary, decimal character codes, URL escapes, HTML
+  entities and rot13, each decoded and decoded
   again (three layers at most), so ``base64(urlencode(payload))`` is read as ``payload``.
 
 ``encoded_prose`` says whether an encoding hides sentences: technical text carries tokens,
@@ -36,6 +37,9 @@ MAX_LAYERS = 3
 _BLOB_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 _BLOB_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){12,}\b")
 _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# Eight-bit groups ("01001001 01100111 …") and decimal character codes ("80, 87, 78, 69, 68").
+_BINARY_RUN = re.compile(r"\b[01]{8}(?:[ ,]+[01]{8}){5,}\b")
+_CODES_RUN = re.compile(r"\b\d{2,3}(?:\s*[,;]\s*\d{2,3}|\s+\d{2,3}){4,}\b")
 _HTML_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});")
 _LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{3,}\b")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
@@ -51,7 +55,7 @@ _ROT13_SIGN = re.compile(
 
 @dataclass(frozen=True)
 class Reading:
-    where: str  # skeleton | leet | joined | decoded_base64 | decoded_hex | url_decoded | html_decoded | rot13
+    where: str  # skeleton | leet | joined | decoded_{base64,hex,binary,codes} | url_decoded | html_decoded | rot13
     text: str
 
 
@@ -78,6 +82,11 @@ def _printable(value: str) -> bool:
     return bool(value) and sum(c.isprintable() or c.isspace() for c in value) / len(value) > 0.95
 
 
+def _wordy(value: str) -> bool:
+    """Mostly letters and spaces: a word or sentence rather than noise from a list of numbers."""
+    return len(value) >= 5 and sum(c.isalpha() or c == " " for c in value) >= 0.8 * len(value)
+
+
 def _decode_once(text: str) -> list[Reading]:
     out: list[Reading] = []
     for m in _BLOB_B64.finditer(text):
@@ -95,6 +104,16 @@ def _decode_once(text: str) -> list[Reading]:
             continue
         if _printable(value):
             out.append(Reading("decoded_hex", value))
+    for m in _BINARY_RUN.finditer(text):
+        value = "".join(chr(int(b, 2)) for b in re.findall(r"[01]{8}", m.group()))
+        if _wordy(value):
+            out.append(Reading("decoded_binary", value))
+    for m in _CODES_RUN.finditer(text):
+        codes = [int(n) for n in re.findall(r"\d+", m.group())]
+        if all(32 <= c < 127 for c in codes):
+            value = "".join(map(chr, codes))
+            if _wordy(value):
+                out.append(Reading("decoded_codes", value))
     if len(_URL_ESCAPE.findall(text)) >= 3:
         out.append(Reading("url_decoded", urllib.parse.unquote_plus(text)))
     if len(_HTML_ENTITY.findall(text)) >= 3:
@@ -145,7 +164,7 @@ def is_prose(value: str, min_words: int = 6) -> bool:
 def encoded_prose(text: str, found: list[Reading]) -> Reading | None:
     """The first sentence-like text hidden in an encoding (see the module's docstring); ``found``
     is ``readings(text)``."""
-    bodies = [text] + [r.text for r in found if r.where in ("decoded_base64", "decoded_hex")]
+    bodies = [text] + [r.text for r in found if r.where in ("decoded_base64", "decoded_hex", "decoded_binary")]
     for body in bodies:
         if body is not text and is_prose(body):
             return Reading("encoded", body)

@@ -12,7 +12,9 @@ every rule sees all of it, plus what is hidden in it:
 
 Rules are precise phrases addressed to an AI reader, not single words: technical text about
 "ignoring" files, "system" packages or "prompt" strings passes. ``block`` rules stop a
-contribution; ``flag`` rules only inform the curator.
+contribution; ``flag`` rules only inform the curator. A learned n-gram classifier
+(``classifier.py``) runs beside the rules in the request path; the worker adds a second opinion
+from sentence embeddings (``semantic.py``, ``second_opinion``) that can only flag.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from hivemind_api.trust import classifier
-from hivemind_api.trust.deobfuscate import encoded_prose, readings
+from hivemind_api.trust import classifier, semantic
+from hivemind_api.trust.deobfuscate import Reading, encoded_prose, readings
 from hivemind_api.trust.multilingual import LEXICON
 from hivemind_api.trust.prefilter import Prefilter
 
@@ -54,6 +56,8 @@ class Rule:
 def _r(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I | re.S)
 
+
+SEMANTIC_RULE = "semantic_classifier"  # the worker's second opinion (``second_opinion``)
 
 RULES: tuple[Rule, ...] = (
     # -- instruction overrides
@@ -230,15 +234,26 @@ def _prefilter() -> Prefilter:
     return Prefilter([rule.pattern for rule in RULES])
 
 
-def screen(text: str) -> Verdict:
-    normalized, hidden, tag_text = normalize(text)
+def _all_surfaces(normalized: str, tag_text: str) -> tuple[list[tuple[str, str]], list[Reading]]:
+    """Every surface of every reading (homoglyphs, leetspeak, spelled-out words, decoded layers)."""
     surfaces = _surfaces(normalized)
     if tag_text:
         surfaces.append(("tag_characters", tag_text))
     found = readings(normalized)
-    for reading in found:  # homoglyphs, leetspeak, spelled-out words, decoded layers
+    for reading in found:
         prefix = reading.where + "_"
         surfaces += [(prefix + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", reading.text))]
+    return surfaces, found
+
+
+def _classifier_input(surfaces: list[tuple[str, str]]) -> list[str]:
+    return [body for where, body in surfaces if not where.startswith("link_")]
+
+
+def screen(text: str) -> Verdict:
+    """The request path's screen: rules on every reading, then the n-gram classifier."""
+    normalized, hidden, tag_text = normalize(text)
+    surfaces, found = _all_surfaces(normalized, tag_text)
     matches: list[Match] = []
     seen: set[tuple[str, str]] = set()
     for where, body in surfaces:
@@ -258,7 +273,7 @@ def screen(text: str) -> Verdict:
     for where, body in surfaces:
         if where in ("html_comment", "hidden_html") and re.search(rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I):
             matches.append(Match("hidden_instruction", "hidden", "block", where, body.strip()[:120]))
-    learned = classifier.score([body for where, body in surfaces if not where.startswith("link_")])
+    learned = classifier.score(_classifier_input(surfaces))
     model = classifier.load()
     if learned.probability >= model.flag_at:
         severity = "block" if learned.probability >= model.block_at else "flag"
@@ -266,3 +281,28 @@ def screen(text: str) -> Verdict:
     blocking = [m for m in matches if m.severity == "block"]
     score = min(1.0, 0.6 * len(blocking) + 0.2 * (len(matches) - len(blocking)))
     return Verdict(bool(blocking), round(score, 2), matches, hidden, learned.probability)
+
+
+def second_opinion(text: str) -> Match | None:
+    """The worker's look at a text the request path passed (``semantic.py``): a flag with the
+    deciding window as evidence, or None."""
+    normalized, _, tag_text = normalize(text)
+    surfaces, _ = _all_surfaces(normalized, tag_text)
+    opinion = semantic.opinion(_classifier_input(surfaces))
+    if not opinion.flags:
+        return None
+    return Match(SEMANTIC_RULE, "learned", "flag", "text", opinion.window[:120])
+
+
+def screen_stored(text: str) -> Verdict:
+    """What a text stored in the commons has passed: ``screen``, then the worker's second opinion
+    (used by the re-screen and the evaluation, like ``scrubber.scrub_stored``)."""
+    verdict = screen(text)
+    if verdict.blocked:
+        return verdict
+    extra = second_opinion(text)
+    if extra is None:
+        return verdict
+    matches = [*verdict.matches, extra]
+    return Verdict(False, round(min(1.0, verdict.score + 0.2), 2), matches, verdict.hidden_characters,
+                   verdict.classifier_score)

@@ -20,7 +20,7 @@ from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
 from hivemind_api.knowledge import quarantine
 from hivemind_api.services import open_services
-from hivemind_api.trust import name_model
+from hivemind_api.trust import name_model, semantic
 from hivemind_api.trust.version import screen_version
 from hivemind_api.worker.loop import run_async
 from hivemind_api.procutil import die_with_parent
@@ -52,6 +52,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         run_async(_pin_model())
         embeddings.get_model()  # load (or, on a new machine, export) before the first job
         name_model.load()
+        semantic.load()  # refuses a head trained on another embedding model's vectors
         worker = build_worker(services.redis_url, settings)
         if quarantine.request_if_outdated(worker.queues[0]):  # the screens changed since items passed
             log.info("queued a re-screen of the commons (screens %s)", screen_version())

@@ -131,3 +131,18 @@ def test_a_contribution_the_screen_flags_waits_for_a_curator_whatever_the_rules(
     clean = stack.contribute("a", "Use `pip install --require-hashes -r requirements.txt` in CI so a changed "
                                   "wheel fails the build.", category="tooling")
     assert stack.wait_processed(clean) == "approved"  # the same rule approves what the screen passed
+
+
+def test_the_workers_second_opinion_flags_what_the_request_path_passed(stack: AgentStack, tooling_rule) -> None:
+    """A paraphrased override the rules and the n-gram classifier pass: the worker's semantic head
+    flags it before anyone but its contributor sees it, and no auto-approve rule approves it."""
+    from tests.unit.test_semantic_head import _caught_by_head_only
+
+    text = _caught_by_head_only()
+    tooling_rule()
+    cid = stack.contribute("a", text, category="tooling")
+    assert stack.wait_processed(cid) == "pending"
+    assert "injection_suspected" in _row(stack, cid)["flags"]
+    stored = stack.sql("SELECT injection_verdict FROM contributions WHERE id = %s", (cid,))[0][0]
+    assert stored["flagged"] and "semantic_classifier" in stored["rules"]
+    assert any(m["rule"] == "semantic_classifier" and m["excerpt"] in text for m in stored["matches"])

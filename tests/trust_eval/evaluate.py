@@ -124,7 +124,7 @@ def _row_figures(t: measure.Tally, family: str) -> str:
         parts.append(f"names scrubbed {_fmt(r['name_scrub_rate'])} of {t.names}")
     if t.positives:
         parts.append(f"recall {_fmt(r['injection_recall'])} of {t.positives}")
-    if family == "benign" and t.negatives:
+    if t.negatives:  # benign texts, and personal-data and secret texts, none of which is an attack
         parts.append(f"false pos {_fmt(r['false_positive_rate'])} of {t.negatives}")
     if t.keep:
         parts.append(f"over-redaction {_fmt(r['over_redaction_rate'])} of {t.keep}")
@@ -142,8 +142,8 @@ def print_independent(report: measure.Report, out_dir: Path) -> None:
         print(f"{metric:24} {_fmt(dev[metric], pct):>10} {_fmt(held[metric], pct):>10}   {op} "
               f"{_fmt(target, pct)}  {ok}")
     dev_w, held_w = report.worker_ms_per_2kb.get("dev", (0, 0)), report.worker_ms_per_2kb.get("heldout", (0, 0))
-    print(f"{'worker name model ms/2KB':24} {dev_w[0]:10.2f} {held_w[0]:10.2f}   (median; p95 {held_w[1]:.2f}; "
-          "in the worker, not the request path)")
+    print(f"{'worker models ms/2KB':24} {dev_w[0]:10.2f} {held_w[0]:10.2f}   (median; p95 {held_w[1]:.2f}; "
+          "benign texts; in the worker, not the request path)")
     for title, table in (("family / kind", report.by_kind), ("family / language", report.by_language)):
         print(f"\n{title:34} {'dev':56} heldout")
         keys = sorted({(f, k) for (_, f, k) in table})

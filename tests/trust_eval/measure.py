@@ -10,7 +10,8 @@ What counts:
 * **over-redaction**: a benign token (a template's words, a version, a SHA, a UUID, a date, a port,
   a CLI flag) was removed;
 * **injection recall**: an injection was blocked *or flagged for the curator* (a flagged
-  contribution is never auto-approved or shown to agents before a curator decides);
+  contribution is never auto-approved or shown to agents before a curator decides), by the
+  request path's screen or by the worker's second opinion on the text as stored;
 * **false positive**: a benign text was blocked or flagged.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hivemind_api.trust import name_model
-from hivemind_api.trust.injection import screen
+from hivemind_api.trust.injection import second_opinion, screen
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from tests.trust_eval.independent import Case, name_parts
 
@@ -92,8 +93,13 @@ def name_leaked(value: str, original: str, scrubbed: str) -> bool:
 def score_case(case: Case) -> Tally:
     t = Tally(cases=1)
     result = scrub_stored(case.text)  # the rules in the request path, then the worker's name model
-    verdict = screen(case.text)
+    verdict = screen(case.text)  # the request path's screen of the text as sent
+    matches = list(verdict.matches)
     alarmed = verdict.blocked or verdict.flagged
+    if not alarmed:  # the worker's second opinion on the text as stored
+        extra = second_opinion(result.text)
+        alarmed = extra is not None
+        matches += [extra] if extra else []
     for value in case.sensitive:
         t.values += 1
         if leaked(value, case.text, result.text, 6 if case.family == "secret" else 4):
@@ -118,7 +124,7 @@ def score_case(case: Case) -> Tally:
         t.negatives += 1
         t.false_alarms += alarmed
         if alarmed:
-            t.problems.append(f"{case.id} [{case.language}] false alarm {sorted({m.rule for m in verdict.matches})}: "
+            t.problems.append(f"{case.id} [{case.language}] false alarm {sorted({m.rule for m in matches})}: "
                               f"{case.text[:200]!r}")
     return t
 
@@ -207,8 +213,9 @@ def cost_per_2kb(texts: list[str]) -> tuple[float, float]:
 
 
 def worker_cost_per_2kb(texts: list[str]) -> tuple[float, float]:
-    """The same for the worker's name model over a ~2 KB text (not in the request path)."""
-    return _timed(_two_kb_items(texts)[:300], name_model.detect)
+    """The same for the worker's models over a ~2 KB text (not in the request path): the name
+    model, then the injection screen's second opinion."""
+    return _timed(_two_kb_items(texts)[:300], lambda item: (name_model.detect(item), second_opinion(item)))
 
 
 def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
@@ -222,7 +229,10 @@ def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
         by_kind[(case.split, case.family, case.kind)].add(t)
         by_language[(case.split, case.family, case.language)].add(t)
     cost = {split: cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
-    worker = {split: worker_cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
+    # The worker's cost on what it mostly sees: benign technical text (the second opinion embeds
+    # only windows the n-gram classifier finds suspicious, so a text of attacks costs more).
+    worker = {split: worker_cost_per_2kb([c.text for c in cases if c.split == split and c.family == "benign"])
+              for split in ("dev", "heldout")}
     return Report(dict(by_family), dict(by_kind), dict(by_language), cost, worker)
 
 

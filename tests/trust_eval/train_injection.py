@@ -8,6 +8,12 @@ held-out split is never read here. Thresholds are chosen on out-of-fold scores o
 ``block_at`` at most 0.1 %.
 
 Writes ``hivemind_api/trust/models/injection_ngrams.npz`` (non-zero weights as float16).
+
+Then the worker's second opinion (``trust/semantic.py``): a logistic head over the embeddings of
+the same rows' windows. Its hard negatives add the dev split's personal-data
+cases as stored (scrubbed). Its ``gate`` (the n-gram probability a window needs to be embedded)
+and ``flag_at`` (0.1 % of benign dev rows and personal texts flagged by the head) come from
+out-of-fold scores of both models on the same folds. Writes ``hivemind_api/trust/models/injection_semantic.npz``.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from hivemind_api.trust import classifier
+from hivemind_api.trust import classifier, semantic
 from tests.trust_eval import independent, sources
 
 CHAR_FEATURES, WORD_FEATURES = 2**19, 2**18
 C = 16.0  # chosen on out-of-fold dev scores (4, 16, 64 tried; words 1-2 and 1-3 tried)
+SEMANTIC_C = 4.0  # out-of-fold dev: 1, 4 and 16 within a point of each other
+# At most 0.1 % of benign dev texts flagged out of fold. (0.3 %, the n-gram classifier's share, was
+# tried first: 2 % of held-out benign texts were flagged, so out-of-fold scores here flatter.)
+SEMANTIC_FLAG_SHARE = 0.001
+GATE = 0.1  # out-of-fold dev: the same recall from 0 to 0.3; 0.1 embeds one benign window in eight
 OUT = Path(classifier.__file__).with_name("models") / classifier.MODEL_FILE
 OWN_CORPUS = Path(__file__).with_name("corpus.jsonl")
 
@@ -88,5 +99,63 @@ def main() -> None:
           f"{len(index)} weights -> {OUT} ({OUT.stat().st_size // 1024} KB), version {version}")
 
 
+def _per_text_max(scores: np.ndarray, keys: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    out: dict[tuple[str, int], float] = {}
+    for score, key in zip(scores, keys, strict=True):
+        out[key] = max(out.get(key, 0.0), float(score))
+    return out
+
+
+def stored_personal_texts() -> list[tuple[str, int, str]]:
+    """Dev-split personal-data cases of the independent set as the worker sees them (scrubbed,
+    full of placeholders): short texts unlike any data set's rows, which an embedding head
+    trained only on those rows took for attacks."""
+    from hivemind_api.trust.scrubber import scrub_stored
+
+    return [(scrub_stored(c.text).text, 0, "case:" + c.id) for c in independent.build()
+            if c.split == "dev" and c.family in ("pii", "name", "secret")]
+
+
+def train_semantic(rows: list[tuple[str, int, str]]) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from hivemind_api import embeddings
+
+    windows = [(w, label, seed) for text, label, seed in rows for w in classifier.windows(text)]
+    texts = [w for w, _, _ in windows]
+    y = np.array([label for _, label, _ in windows])
+    groups = [seed for _, _, seed in windows]
+    print(f"embedding {len(texts)} dev windows (a few minutes)", flush=True)
+    vectors = np.asarray(embeddings.embed(texts, batch_size=64), dtype=np.float32)
+    ngrams = classifier.Vectorizer(CHAR_FEATURES, WORD_FEATURES).transform(texts)
+    oof_sem, oof_ngram = np.zeros(len(texts)), np.zeros(len(texts))
+    for train, test in GroupKFold(n_splits=5).split(vectors, y, groups):
+        head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(vectors[train], y[train])
+        oof_sem[test] = head.predict_proba(vectors[test])[:, 1]
+        oof_ngram[test] = _fit(ngrams[train], y[train]).predict_proba(ngrams[test])[:, 1]
+    keys = list(zip(groups, y.tolist(), strict=True))
+    gated = _per_text_max(np.where(oof_ngram >= GATE, oof_sem, 0.0), keys)
+    # Calibrated on benign texts the way agents write them (data sets' rows, personal texts), not
+    # on package documentation, which is easy and would set the bar too low.
+    benign = np.sort([v for (seed, label), v in gated.items() if label == 0 and not seed.startswith(("doc:", "own:"))])
+    flag_at = float(benign[int(len(benign) * (1 - SEMANTIC_FLAG_SHARE))])
+    ngram = _per_text_max(oof_ngram, keys)
+    ngram_benign = np.sort([v for (_, label), v in ngram.items() if label == 0])
+    ngram_at = float(ngram_benign[int(len(ngram_benign) * 0.997)])
+    positives = [k for k in gated if k[1] == 1]
+    alone = np.mean([ngram[k] >= ngram_at for k in positives])
+    both = np.mean([ngram[k] >= ngram_at or gated[k] >= flag_at for k in positives])
+    head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(vectors, y)
+    weights = head.coef_[0].astype(np.float32)
+    version = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
+    out = OUT.with_name(semantic.MODEL_FILE)
+    np.savez_compressed(out, weights=weights, bias=float(head.intercept_[0]), flag_at=flag_at, gate=GATE,
+                        embedding_model=embeddings.model_identity().model_id, version=version)
+    print(f"semantic head: flag_at {flag_at:.3f}, gate {GATE}; out-of-fold recall (window-level n-grams) "
+          f"{alone:.3f} alone, {both:.3f} with the head; -> {out}, version {version}")
+
+
 if __name__ == "__main__":
     main()
+    train_semantic(training_rows() + stored_personal_texts())
