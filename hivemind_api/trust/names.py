@@ -194,10 +194,69 @@ def _names_in_other_scripts(text: str) -> list[Span]:
     return spans
 
 
+# Capitalised words next to a name already replaced: a surname after it ("[NAME] Pino"), a word
+# before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
+# ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
+_NAMEISH = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
+_AFTER_NAME = re.compile(rf"\[NAME\](?P<words>(?:[ \u00a0]+{_NAMEISH}){{1,2}})(?![\w\-])")
+_BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
+_LIST_AND = r"(?:and|or|&|und|et|y|e|i|en|och|og|ve|és|a|и|oraz|sau|ja)"
+_LIST = re.compile(
+    rf"(?P<list>(?:(?:{_NAMEISH}|\[NAME\]),[ \u00a0]+)+(?:{_NAMEISH}|\[NAME\]),?[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\])"
+    rf"|(?:{_NAMEISH}|\[NAME\])[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\]))(?![\w\-])")
+_LIST_WORD = re.compile(_NAMEISH)
+# A verb that takes a person as its object ("said Thoralf to Leopold", "shouted at Arkadiusz", "had
+# given Rafaela his address"), and a name called out at the end of a sentence ("Don't go, Gülsiye!").
+_VERB_CUE = re.compile(
+    rf"\b(?:said|asked|told|shouted\s+at|yelled\s+at|replied\s+to|wrote\s+to|emailed|texted|phoned|thanked|"
+    rf"married|hired|(?:had\s+)?given|gave)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?")
+_OBJECT_FOLLOWS = {"his", "her", "their", "a", "an", "the", "my", "our", "to", "that", "about", "for", "and", "why",
+                   "how", "what", "if", "when"}
+_VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
+COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
+
+
+def _common_word(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
+
+
+def _name_neighbour(word: str, text: str) -> bool:
+    """A capitalised word beside a name is part of it, or another name, unless it is a common
+    English word, a technology, or written in lower case elsewhere in the text."""
+    bare = word.lower()
+    return (bare not in _NOT_NAMES and word not in TECH_WORDS and bare not in _CUE_WORDS
+            and not _common_word(word) and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text))
+
+
+def beside_names(text: str) -> list[Span]:
+    """Surnames, list members and leading words next to a ``[NAME]`` placeholder (see above)."""
+    if "[NAME]" not in text:
+        return []
+    spans: list[Span] = []
+    for m in _AFTER_NAME.finditer(text):
+        offset = m.start("words")
+        for w in re.finditer(_NAMEISH, m.group("words")):
+            if not _name_neighbour(w.group(), text):
+                break
+            spans.append(Span(offset + w.start(), offset + w.end(), "NAME"))
+    for m in _BEFORE_NAME.finditer(text):
+        if _name_neighbour(m.group("word"), text):
+            spans.append(Span(m.start("word"), m.end("word"), "NAME"))
+    for m in _LIST.finditer(text):
+        if "[NAME]" not in m.group("list"):
+            continue
+        for w in _LIST_WORD.finditer(m.group("list")):
+            if _name_neighbour(w.group(), text):
+                spans.append(Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME"))
+    return spans
+
+
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY, _NAME_LINE,
-                      _HONORIFIC])
+                      _HONORIFIC, _VERB_CUE, _VOCATIVE])
 
 
 def detect(text: str) -> list[Span]:
@@ -245,4 +304,13 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    return spans
+    for m in scan.finditer(_VERB_CUE):
+        words = m.group("name").split()
+        rest = (m.group("rest") or "").strip().lower()
+        gave = m.group().lower().startswith(("given", "gave", "had"))
+        if (not gave or rest in _OBJECT_FOLLOWS) and all(_name_neighbour(w, text) for w in words):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in scan.finditer(_VOCATIVE):
+        if _name_neighbour(m.group("name"), text):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    return spans + beside_names(text)

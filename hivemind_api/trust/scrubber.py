@@ -68,9 +68,11 @@ def add_model_names(text: str, report: dict[str, Any]) -> tuple[str, dict[str, A
     if not spans:
         return text, report
     text = apply(text, spans)
+    beside = resolve(names.beside_names(text))  # surnames and list members next to the model's names
+    text = apply(text, beside) if beside else text
     entities = dict(report.get("entities", {}))
-    entities["NAME"] = int(entities.get("NAME", 0)) + len(spans)
-    report = {**report, "entities": entities, "total": sum(entities.values()), "model_names": len(spans),
+    entities["NAME"] = int(entities.get("NAME", 0)) + len(spans) + len(beside)
+    report = {**report, "entities": entities, "total": sum(entities.values()), "model_names": len(spans) + len(beside),
               "placeholder_share": round(placeholder_share(text), 3)}
     return text, report
 
