@@ -132,22 +132,30 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _KEYWORD_NEAR = re.compile(r"(?i)(?:key|token|secret|passw|pwd|auth|bearer|credential|api)")
 _WORDY_SEGMENT = re.compile(r"[A-Za-z]{2,}")
+# What announces a hex run or a UUID as a digest or an identifier rather than a credential.
+_DIGEST_OR_ID_NEAR = re.compile(
+    r"(?i)(?:commit|sha|digest|checksum|hash|md5|crc|etag|revision|\brev\b|\bref\b|\bid\b|ids\b|_id\b|uuid|guid|"
+    r"build|fingerprint|object|blob|tree|version|release|tag|trace|span|request|correlation|session|transaction|"
+    r"order|invoice|record|row|message|event|job|task|run|device|instance|container|image|volume|snapshot|"
+    r"\bsum\b|merged|cherry|bisect|git|pr\b|pull|patch|fix|landed|revert|introduced|nonce|example|sample|"
+    r"e\.g\.|for instance|such as)")
 
 
-def _random_token(token: str, keyword_near: bool) -> bool:
+def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
     """Random-looking enough to be a credential, and not one of the long tokens technical text is
     full of: commit SHAs and digests (hex), UUIDs, versions, file names, dotted or dashed words."""
     core = token.rstrip("=.")
     if re.search(r"%[0-9A-Fa-f]{2}", core) and not keyword_near:  # URL-escaped text, not a key
         return False
     if _UUID.fullmatch(core):  # request and trace ids are UUIDs; some vendors' keys are too
-        return keyword_near
+        return keyword_near or not id_near
     if "://" in core or re.search(r"\.(?:py|js|ts|json|ya?ml|toml|txt|md|html|whl|tar|gz|so|dll)\b", core):
         return False
     if core.isdigit():  # a long bare number is a credential only where one is expected
         return keyword_near and len(core) >= 12
-    if _HEX.fullmatch(core):
-        return keyword_near and len(core) >= 20
+    if _HEX.fullmatch(core):  # a digest or an id when announced as one, else a key's shape; 40
+        # digits are a git commit's SHA, which technical text names without announcing it
+        return len(core) >= 20 and (keyword_near or (len(core) >= 24 and len(core) != 40 and not id_near))
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
     if digits < 2 or letters < 4:
         return False
@@ -173,7 +181,9 @@ def _high_entropy(text: str) -> list[Span]:
     for m in _TOKEN_RUN.finditer(text):
         token = m.group().rstrip(".")
         near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start()))
-        if not is_placeholder(token) and _random_token(token, near):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        id_near = bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start() - 80), m.start()))
+        if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     return spans
 

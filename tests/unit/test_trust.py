@@ -345,6 +345,12 @@ def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
     ("```env\nASANA_KEY=2419434670640139\nLOG_LEVEL=info\n```", "2419434670640139"),  # a long number where a key goes
     ("const api = new Api({ key: '3406939680218400', retries: 3 });", "3406939680218400"),
     ("HUBSPOT_KEY=D7F7E566-9827-0637-005B-B9B469B724CE", "D7F7E566-9827-0637-005B-B9B469B724CE"),  # a UUID-shaped key
+    # no key word, but nothing announces a digest or an id either: a hex run or a UUID is a key's shape
+    ("After pasting 6f1ed002ab5595859014ebf0951522d9 into the settings page it connected.",
+     "6f1ed002ab5595859014ebf0951522d9"),
+    ('client = Client("e73eef4acf9f6d60e0dea86c", timeout=30)', "e73eef4acf9f6d60e0dea86c"),
+    ("It worked once I switched to 7d6855c9-6dff-c4ad-4701-aed36b8258b2 in the dashboard.",
+     "7d6855c9-6dff-c4ad-4701-aed36b8258b2"),
 ])
 def test_keys_shaped_like_numbers_or_uuids_next_to_a_key_name(text, secret) -> None:
     assert secret not in scrub(text).text
@@ -352,7 +358,10 @@ def test_keys_shaped_like_numbers_or_uuids_next_to_a_key_name(text, secret) -> N
 
 @pytest.mark.parametrize("text", [
     "REDIS_KEY_PREFIX=hivemind_cache",  # only a name that ends in _KEY holds a key
-    "The request id was 3f2a1b4c-1234-4abc-9def-0123456789ab and it failed.",  # no key word near
+    "The request id was 3f2a1b4c-1234-4abc-9def-0123456789ab and it failed.",  # an id, announced
+    "The image digest is sha256:9b2f4c1e7a3d5f6081b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718 on arm64.",
+    "The tarball's md5 is 6f1ed002ab5595859014ebf0951522d9, check it before unpacking.",
+    "Bisecting showed 1f3870be274f6c49b3e31a0c6728957f4b2e6b1a broke the build.",  # a commit's 40 digits
     "primary_key = True",
 ])
 def test_ids_and_key_like_names_without_a_key_stay(text) -> None:
