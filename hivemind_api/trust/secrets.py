@@ -188,8 +188,16 @@ def _high_entropy(text: str) -> list[Span]:
     return spans
 
 
+# The rest of a token glued to a secret already replaced ("[SECRET]0o26=zdf-mpaf3t9c"): a token
+# with an "=" or a "_" inside was cut there, and its tail is as secret as its head.
+_AFTER_SECRET = re.compile(r"(?<=\[SECRET\])[A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
+
+
 def detect(text: str) -> list[Span]:
     spans: list[Span] = _high_entropy(text)
+    if "[SECRET]" in text:
+        spans += [Span(m.start(), m.end(), "SECRET") for m in _AFTER_SECRET.finditer(text)
+                  if any(c.isdigit() for c in m.group())]  # not a word ("[SECRET]-based")
     for pattern in _prefilter().candidates(text):  # the patterns that can match at all: usually none
         if pattern is _PEM:
             spans += [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]

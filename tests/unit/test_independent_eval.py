@@ -24,7 +24,7 @@ HELDOUT_RATCHET = {
     "injection_recall_datasets": (">=", 0.781),
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.082),
+    "secret_leak_rate": ("<=", 0.079),
     "pii_leak_rate": ("<=", 0.042),
     "name_scrub_rate": (">=", 0.70),
 }

@@ -352,6 +352,19 @@ def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
     ("It worked once I switched to 7d6855c9-6dff-c4ad-4701-aed36b8258b2 in the dashboard.",
      "7d6855c9-6dff-c4ad-4701-aed36b8258b2"),
 ])
+
+
+@pytest.mark.parametrize("text, tail", [
+    ('key = "k_nxif6gcypk03cv8uxpawk-=a8w1dgan=8zsu_559sx8e8uqfjsm214zmli"', "8zsu_559sx8e8uqfjsm214zmli"),
+    ("After pasting qpj3lprd0gk8y4=z3iw1cr-n9xnmo-d-7hmir=c3 into the form it worked.", "7hmir=c3"),
+])
+def test_the_tail_of_a_token_cut_at_an_equals_sign_goes_with_it(text, tail) -> None:
+    scrubbed = scrub(text).text
+    assert tail not in scrubbed and "[SECRET]" in scrubbed
+
+
+def test_a_word_after_a_secret_stays() -> None:
+    assert scrub("use [SECRET]-based auth").text == "use [SECRET]-based auth"
 def test_keys_shaped_like_numbers_or_uuids_next_to_a_key_name(text, secret) -> None:
     assert secret not in scrub(text).text
 
