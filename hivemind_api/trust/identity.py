@@ -45,7 +45,8 @@ _DOB = re.compile(rf"(?i)(?<![\w])(?:{_DOB_CUE})(?![\w])[^\n\d]{{0,30}}?(?P<valu
 
 _ADDRESS_CUE = (
     r"(?:my|our|his|her|their|the|new|home|billing|shipping|postal|mailing|primary|secondary)\s+address(?:es)?|"
-    r"address\s+(?:is|to|with|of)|lives?\s+at|living\s+at|located\s+at|moved\s+to|"
+    r"address\s+(?:is|to|with|of)|(?m:^)[ \t>*\-]*(?-i:Address)\s*:|(?:home|postal|street|mailing)\s+address\s*:|lives?\s+at|"
+    r"living\s+at|located\s+at|moved\s+to|"
     r"adresse|anschrift|wohnhaft\s+in|direcci[óo]n|domicilio|indirizzo|endere[çc]o|adres|osoite|"
     r"адрес(?:а|у)?|адреса|住所|地址|주소|عنوان|כתובת|διεύθυνση"
 )
@@ -57,7 +58,8 @@ _ADDRESS_AFTER_CUE = re.compile(
 # have the shape of one (several comma-separated parts and a number).
 _SENT_TO = re.compile(
     r"(?i)(?<![\w])(?:send(?:\s+\w+){0,3}\s+to|sent\s+to|deliver(?:ed)?\s+to|ship(?:ped)?\s+to|mail(?:ed)?\s+to|"
-    r"meet\s+(?:you|me|us)\s+at|(?:User|Customer):)\s+"
+    r"meet\s+(?:you|me|us)\s+at|(?:once\s+)?lived\s+in|(?:now\s+)?live\s+in|office\s+is\s+at|"
+    r"arrived\s+at|taxi\s+to|(?:User|Customer):)\s+"
     r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on)\s+|\?|!|\.(?:\s|$)|\n|$)")
 # Shapes that are addresses without a cue: "Kejservej 20, 6693 Snedsted", "ul. Południowa 94/82,
 # 07-069 Biała Podlaska" (street and number, postcode and place), "…, South Daniel, OR 15164".
@@ -66,6 +68,7 @@ _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
     r"\s*\d{2}-?\d{3,5}\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]")
 _US_TAIL = re.compile(r"\b\d{1,5}\s[^\n,]{3,40}(?:,\s*[^\n,]{2,30}){0,2},\s*[A-Z]{2}\s\d{5}(?:-\d{4})?\b")
+_HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network address
 # "Apt. 629", "Nr. 800", "д. 1/5": a short word's full stop does not end the address.
 _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 
@@ -97,7 +100,9 @@ def detect(text: str) -> list[Span]:
                 break
             end += more.end()
         value = text[start:end].rstrip(" ,;")
+        # a place's name may stand in parentheses ("(RM)"); code about an address field may not
+        bare = re.sub(r"\([^\W\d_][^()\d.]{0,30}\)", "", value)
         if any(c.isdigit() for c in value) and not value.startswith(("http", "[", "0x")) and \
-                not any(c in value for c in ";()`={}<>"):  # prose or code about an address field
+                not any(c in bare for c in ";()`={}<>") and not _HOST_PORT.fullmatch(value):
             spans.append(Span(start, start + len(value), "ADDRESS"))
     return spans

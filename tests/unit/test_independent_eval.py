@@ -25,7 +25,7 @@ HELDOUT_RATCHET = {
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.079),
-    "pii_leak_rate": ("<=", 0.042),
+    "pii_leak_rate": ("<=", 0.027),
     "name_scrub_rate": (">=", 0.70),
 }
 

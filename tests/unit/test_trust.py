@@ -192,6 +192,10 @@ def test_credential_words_in_ordinary_prose_stay(text) -> None:
     ("My address is Fabriksgatan 60, 29431 Trollhättan.", "Fabriksgatan 60, 29431 Trollhättan", "ADDRESS"),
     ("please send it to ul. Południowa 94/82, 07-069 Biała Podlaska? thanks", "Południowa 94/82", "ADDRESS"),
     ("User: 5217 Stephen Viaduct Apt. 650, South Daniel, OR 15164", "Viaduct Apt. 650", "ADDRESS"),
+    ("Name:    Li Wei\nAddress:     山东省玉英市沈河贾街h座 300131", "沈河贾街h座", "ADDRESS"),  # a labelled field
+    ("Address:\n江苏省鹏市南溪哈尔滨路K座 701984", "哈尔滨路K座", "ADDRESS"),  # its value on the next line
+    ("The Lombardi office address is Vicolo Angelica, 45, 00011, Bagni Di Tivoli (RM).", "Vicolo Angelica", "ADDRESS"),
+    ("I now live in 52/469 Giải Phóng, phường Đông Hòa, Thành phố Hải Phòng.", "52/469 Giải Phóng", "ADDRESS"),
 ])
 def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
     result = scrub(text)
@@ -203,6 +207,10 @@ def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
     "Send the logs to the server at port 8080 and restart it.",
     "The address field is required; validate it before saving (see RFC 5322).",
     "He was born in a small town and later wrote the library.",
+    "Listen Address: localhost:8080",  # network addresses are not postal ones
+    "Address: 0x7ffd5c2a",
+    "Address: localhost:8080",
+    "If it fails, return to step 3, then retry.",
 ])
 def test_dates_numbers_and_the_word_address_alone_stay(text) -> None:
     assert scrub(text).text == text
