@@ -100,17 +100,25 @@ RULES: tuple[Rule, ...] = (
         r"(?:you\s+(?:are|must|will|should)|ignore|obey|from\s+now)"
         r"|(?:^|\n)\s*(?:system|assistant)\s*(?:prompt|message)?\s*:\s*(?:you\s+(?:are|must|will)|ignore|from\s+now)")),
     Rule("reveal_system_prompt", "role", _r(
-        r"\b(?:reveal|print|show|output|repeat|leak|disclose|dump|display|tell\s+me|give\s+me|recite)\s+"
+        r"\b(?:reveal|print|show|output|repeat|leak|disclose|dump|display|tell\s+me|give\s+me|recite|revealing|printing|"
+        r"showing|outputting|repeating|leaking|disclosing|dumping|displaying|reciting)\s+"
         r"(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|exact\s+|original\s+|hidden\s+|secret\s+)?"
         r"(?:system\s+prompt|initial\s+prompt|hidden\s+instructions|instructions\s+above|system\s+message|"
         r"(?:original|initial|hidden|secret)\s+instructions)")),
     # -- exfiltration
     Rule("exfiltrate_secrets", "exfiltration", _r(
-        r"\b(?:send|post|upload|transmit|exfiltrate|forward|leak|append|include|attach|encode|embed|put|paste|add)\b"
+        r"\b(?:send|post|upload|transmit|exfiltrate|forward|leak|append|include|attach|encode|embed|put|paste|add|"
+        r"e-?mail|mail)\b"
         r".{0,60}?\b(?:api[\s_-]?keys?|access\s+tokens?|tokens?|secrets?|credentials?|passwords?|env(?:ironment)?\s+"
         r"variables|\.env\b|ssh\s+keys?|private\s+keys?|conversation|chat\s+history|system\s+prompt|cookies?|"
-        r"session\s+(?:ids?|tokens?)|user(?:'s)?\s+data)\b.{0,80}?\b(?:to|into|in|as|via|inside)\b.{0,40}?"
-        r"(?:https?://|\burl\b|\blink\b|endpoint|webhook|server|e-?mail|query\s+(?:string|param)|image)")),
+        r"session\s+(?:ids?|tokens?)|user(?:'s)?\s+data|customer\s+(?:e-?mails|list|data|records))\b.{0,80}?"
+        r"\b(?:to|into|in|as|via|inside)\b.{0,40}?"
+        r"(?:https?://|\burl\b|\blink\b|endpoint|webhook|server|e-?mail|query\s+(?:string|param)|image|"
+        r"[\w.+\-]+@[\w\-]+\.[a-z]{2,})"
+        # the things first, then "send them to" an address
+        r"|\b(?:api[\s_-]?keys?|credentials|passwords|secrets|tokens|customer\s+(?:e-?mails|list|data|records))\b"
+        r"[^\n]{0,60}?\b(?:send|e-?mail|mail|forward)\s+(?:them|it|those|these|everything)\s+to\s+"
+        r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}")),
     Rule("exfil_command", "exfiltration", _r(
         r"\b(?:curl|wget|nc|netcat|invoke-webrequest|iwr|fetch)\b[^\n]{0,200}?(?:\$\((?:env|printenv|set|cat\s+~?/?[.\w/]*"
         r"(?:\.ssh|\.aws|\.env|passwd|credentials|id_rsa))|~/\.ssh/id_|~/\.aws/credentials|/etc/(?:passwd|shadow)|"
@@ -159,6 +167,27 @@ RULES: tuple[Rule, ...] = (
     Rule("exfil_query", "exfiltration", _r(
         r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:[^\s)\"'>&]*(?:\{\{|\$\{|\$\(|<[a-z_]+>|%7B%7B)|[^\s)\"'>&]*"
         r"(?:system_?prompt|api_?keys?|secrets?|passwords?|credentials|conversation|chat_?history|\$?[A-Z_]*API_KEY))")),
+    # -- text addressed to the reader of a document: what to put in every answer, a "system note",
+    # safety declared off (flags: a curator decides)
+    Rule("in_every_answer", "override", _r(
+        r"\b(?:include|append|add|insert|mention|put|attach|end)\b[^\n]{0,80}?\b(?:in|to|at\s+the\s+end\s+of|with)\s+"
+        r"(?:your|each\s+of\s+your|every\s+one\s+of\s+your)\s+(?:summary|summaries)\b"
+        r"|\b(?:at\s+the\s+end\s+of|to|in)\s+(?:every|each)\s+(?:of\s+your\s+)?(?:answers?|repl(?:y|ies)|summar(?:y|ies))\b"
+        r"|(?:am\s+ende|zu)\s+jeder\s+antwort|(?:alla\s+fine\s+di|a)\s+ogni\s+risposta|"
+        r"(?:à\s+la\s+fin\s+de|à)\s+chaque\s+réponse|(?:al\s+final\s+de|a)\s+cada\s+respuesta|"
+        r"(?:no\s+final\s+de|a)\s+cada\s+resposta"), severity="flag"),
+    Rule("system_note", "override", _r(
+        r"(?-i:\bSYSTEM\s?(?:NOTE|NOTICE|MESSAGE|HINWEIS|MELDUNG)|\bNOTA\s+D[EIO]L?\s+SISTEMA|\bNOTE\s+(?:DU\s+)?SYST[ÈE]ME|"
+        r"\bAVISO\s+DEL?\s+SISTEMA|\bSYSTEMNACHRICHT)\s*:"), severity="flag"),
+    Rule("safety_declared_off", "role", _r(
+        r"\b(?:safety\s+(?:features|checks|filters|rules|guidelines|protocols|measures)|guardrails|content\s+polic(?:y|ies)|"
+        r"the\s+rules|your\s+(?:rules|restrictions|filters|guidelines)|(?:the\s+)?screening)\s*['\"]?\s*(?:are|is|as|=|"
+        r"have\s+been|has\s+been)\s*['\"]?\s*(?:now\s+)?(?:lifted|disabled|off|optional|suspended|removed|turned\s+off|"
+        r"deactivated|void|waived)\b"
+        r"|\bskip\s+(?:all\s+)?(?:the\s+)?safety\s+checks\b"
+        rf"|\b{_AI}\s+(?:called|named)\s+\w+\s+(?:that|which|who)\s+(?:\w+\s+){{0,2}}(?:without|ignores|has\s+no)\b"
+        r"|\b(?:operates|works|responds|answers|acts)\s+without\s+(?:any\s+)?(?:content\s+)?(?:policies|restrictions|"
+        r"filters|guidelines|censorship|rules)\b"), severity="flag"),
     # -- encoded payloads
     Rule("decode_and_follow", "encoded", _r(
         r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"
