@@ -8,7 +8,8 @@ text as written:
 * **leet**: digits and symbols inside words read as the letters they stand for (``1gn0r3``);
 * **joined**: words spelled out letter by letter (``i g n o r e``, ``i.g.n.o.r.e``) joined again;
 * **decoded layers**: base64, hex, eight-bit binary, decimal character codes, URL escapes, HTML
-  entities and rot13, each decoded and decoded
+  entities and rot13 (by its function words, or because a line reads as common words of one of
+  six languages only once decoded), each decoded and decoded
   again (three layers at most), so ``base64(urlencode(payload))`` is read as ``payload``.
 
 ``encoded_prose`` says whether an encoding hides sentences: technical text carries tokens,
@@ -51,6 +52,37 @@ _SPELLED = re.compile(r"(?<!\S)(?:\w[ .\-_*]){3,}\w(?!\S)")
 _ROT13_SIGN = re.compile(
     r"\b(?:gur|naq|lbh|bs|gb|vf|lbhe|nyy|jvgu|guvf|gung|qre|qvr|haq|vfg|avpug|zvg|fvr|jvr|dhr|rfg|cbhe|yrf|qrf|"
     r"ibhf|qry|ybf|ynf|cbe|cnen|pbz|hzn|pur|cre|qryyn)\b", re.I)  # (not "har", "han", "vy": Swedish words)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+ROT13_LANGUAGES = ("en", "de", "fr", "es", "it", "pt")
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """The 20,000 commonest words of each language rot13 is checked for (wordfreq's lists)."""
+    from wordfreq import top_n_list
+
+    return frozenset(w for lang in ROT13_LANGUAGES for w in top_n_list(lang, 20000))
+
+
+def _known_share(text: str) -> tuple[float, int]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return sum(w in _common_words() for w in words) / max(len(words), 1), len(words)
+
+
+def rot13_lines(text: str) -> list[str]:
+    """Lines of four or more words that read as words of a common language only under rot13
+    (most of their words common once decoded, few before): rot13 prose with too few function
+    words for ``_ROT13_SIGN``."""
+    out = []
+    for line in text.splitlines():
+        share, n = _known_share(line)
+        if n >= 4 and share <= 0.4:
+            decoded = codecs.decode(line, "rot13")
+            if _known_share(decoded)[0] >= 0.75:
+                out.append(decoded)
+    return out
 
 
 @dataclass(frozen=True)
@@ -135,6 +167,8 @@ def readings(text: str) -> list[Reading]:
         out.append(Reading("joined", _SPELLED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group()), text)))
     if len(_ROT13_SIGN.findall(text)) >= 2:
         out.append(Reading("rot13", codecs.decode(text, "rot13")))
+    elif lines := rot13_lines(text):
+        out.append(Reading("rot13", "\n".join(lines)))
     frontier, seen = [text], {text}
     for _ in range(MAX_LAYERS):
         next_frontier = []
@@ -180,6 +214,9 @@ def encoded_prose(text: str, found: list[Reading]) -> Reading | None:
                 return Reading("html_decoded", decoded)
     if len({w.lower() for w in _ROT13_SIGN.findall(text)}) >= 2:
         decoded = codecs.decode(text, "rot13")
+        if is_prose(decoded, min_words=5):
+            return Reading("rot13", decoded)
+    for decoded in rot13_lines(text):
         if is_prose(decoded, min_words=5):
             return Reading("rot13", decoded)
     return None
