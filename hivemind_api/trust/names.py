@@ -216,7 +216,7 @@ _VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
 
-def _common_word(word: str) -> bool:
+def common_word(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
@@ -227,7 +227,7 @@ def _name_neighbour(word: str, text: str) -> bool:
     English word, a technology, or written in lower case elsewhere in the text."""
     bare = word.lower()
     return (bare not in _NOT_NAMES and word not in TECH_WORDS and bare not in _CUE_WORDS
-            and not _common_word(word) and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text))
+            and not common_word(word) and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text))
 
 
 def beside_names(text: str) -> list[Span]:

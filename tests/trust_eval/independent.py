@@ -448,12 +448,35 @@ _HOT = re.compile(r"\b(?:ignor\w*|overrid\w*|system prompt|instructions?|jailbre
                   r"disregard|forget|secret|token|password|execute|prompt)\b", re.I)
 
 
+def _capitalised_words(text: str) -> list[str]:
+    """Capitalised ordinary English words of a benign text, each written once in it ("Argument",
+    "Schedule", "Keys"): a name screen that takes them for people destroys the text. (wordfreq's
+    frequencies say which words are ordinary: an independent source.)"""
+    from wordfreq import zipf_frequency
+
+    words = re.findall(r"(?<![\w@/.\-])[A-Z][a-z]{3,}(?![\w\-])", text)
+    once = [w for w in dict.fromkeys(words) if len(re.findall(rf"\b{w}\b", text)) == 1]
+    return [w for w in once if zipf_frequency(w.lower(), "en") >= 4.0 and w not in _faker_people_words()][:6]
+
+
+@lru_cache(maxsize=1)
+def _faker_people_words() -> frozenset[str]:
+    """First and last names Faker knows in its English locales: "John", "Martin" or "Adam" in a
+    package's docs is likely its author, not a word."""
+    out: set[str] = set()
+    for locale in ("en_US", "en_GB"):
+        person = _faker(locale).provider("faker.providers.person")
+        for attr in ("first_names", "first_names_male", "first_names_female", "last_names"):
+            out.update(getattr(person, attr, ()) or ())
+    return frozenset(out)
+
+
 def _benign(b: _Builder, paragraphs: list[str]) -> None:
     hot = [p for p in paragraphs if _HOT.search(p)]
     cold = [p for p in paragraphs if not _HOT.search(p)]
     chosen = hot[:500] + b.rng.sample(cold, min(len(cold), 250))
     for text in chosen:
-        keep = list(dict.fromkeys(_KEEP.findall(text)))[:8]
+        keep = list(dict.fromkeys(_KEEP.findall(text)))[:8] + _capitalised_words(text)
         b.add("benign", "package_docs", _language(text, None), "doc:" + hashlib.sha1(text.encode()).hexdigest(), text,
               keep=keep)
     for row in sources.bastion():

@@ -55,6 +55,13 @@ def test_the_set_is_large_and_covers_families_languages_and_both_splits(cases) -
             "obfuscated_zero_width", "obfuscated_url", "obfuscated_html_entities"} <= obfuscations
 
 
+def test_benign_docs_keep_their_ordinary_capitalised_words_but_not_authors(cases) -> None:
+    docs = [c for c in cases if c.kind == "package_docs"]
+    words = {k for c in docs for k in c.keep if k.isalpha()}
+    assert len(words) > 200  # "Argument", "Schedule", "Keys": a name screen must leave them
+    assert not words & {"John", "Adam", "Martin", "James"}  # people's names are not words to keep
+
+
 def test_no_case_is_text_written_here(cases) -> None:
     # The project is an installed distribution too; its README (written here, and different at
     # every commit) must not become "benign package documentation" or an attack's carrier text.

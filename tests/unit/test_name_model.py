@@ -30,6 +30,23 @@ def test_products_commands_and_identifiers_are_not_people(text: str) -> None:
     assert _names(text) == []
 
 
+@pytest.mark.parametrize("text", [
+    "| Argument | Type | Description |\n| -------- | ---- | ----------- |\n| `path` | str | Where Lindqvist put it |",
+    "## Getting Started with Lindqvist\n\nInstall it first.",
+    "Restricting Lindqvist\n---------------------\n\nSee below.",
+    "Keys are provided in dot notation, like `a.b.c`.",
+    "Schedule job to run at 9:15, October 1st.",
+    "Find models served by the inference provider, then pick one.",
+])
+def test_table_cells_headings_and_ordinary_words_are_not_people(text: str) -> None:
+    assert _names(text) == []
+
+
+def test_a_person_is_still_found_beside_a_table_or_a_heading() -> None:
+    text = "## Notes\n\n| a | b |\n\nJimena, can you look at the failing migration before the release?"
+    assert _names(text) == ["Jimena"]
+
+
 def test_code_lines_without_a_capital_cost_nothing_and_offsets_hold_across_lines() -> None:
     text = "pip install -U celery\ncelery -A proj worker\nThanks, Oluwaseun Adebayo hit this as well."
     spans = name_model.detect(text)
