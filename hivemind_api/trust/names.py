@@ -99,7 +99,8 @@ _NAME_CUE = (
     r"my\s+name\s+is|name\s+is|named|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
     r"under\s+(?:my\s+|the\s+|his\s+|her\s+)?(?:\w+'s\s+)?name|this\s+is|called|signed,?|"
     # titles: with their full stop in any case ("ms. Deborah"), without it only capitalised ("Frau Weber")
-    r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα)\.|"
+    r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα|ing|mgr|bc|phdr|mudr|judr|rndr|"
+    r"univ\.[ ]?prof|dipl\.-ing)\.|"
     r"(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Pan|Pani|Mme|Mlle|Sr|Sra|Srta|Signora|Signor|Dott|"
     r"Г-н|Г-жа|Господин|Госпожа|Пан|Пані|Κύριος|Κυρία)|"
     r"ich\s+heiße|je\s+m'appelle|me\s+llamo|mi\s+chiamo|meu\s+nome\s+é|меня\s+зовут|мене\s+звати|"
@@ -197,9 +198,14 @@ def _names_in_other_scripts(text: str) -> list[Span]:
 # Capitalised words next to a name already replaced: a surname after it ("[NAME] Pino"), a word
 # before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
 # ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
-_NAMEISH = r"[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
+_NAMEISH = (r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
+            r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)")
 _AFTER_NAME = re.compile(rf"\[NAME\](?P<words>(?:[ \u00a0]+{_NAMEISH}){{1,2}})(?![\w\-])")
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
+# "Joaquim had given [NAME] his address": the subject of a verb whose object is a person.
+_SUBJECT_OF_NAME = re.compile(
+    rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+(?:had[ \u00a0]+)?(?:given|gave|told|asked|met|married|called|emailed|"
+    rf"texted|thanked|hired|introduced|shouted\s+at)[ \u00a0]+\[NAME\]")
 _LIST_AND = r"(?:and|or|&|und|et|y|e|i|en|och|og|ve|és|a|и|oraz|sau|ja)"
 _LIST = re.compile(
     rf"(?P<list>(?:(?:{_NAMEISH}|\[NAME\]),[ \u00a0]+)+(?:{_NAMEISH}|\[NAME\]),?[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\])"
@@ -212,6 +218,10 @@ _VERB_CUE = re.compile(
     rf"married|hired|(?:had\s+)?given|gave)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?")
 _OBJECT_FOLLOWS = {"his", "her", "their", "a", "an", "the", "my", "our", "to", "that", "about", "for", "and", "why",
                    "how", "what", "if", "when"}
+# The speaker after a quotation: '"…," says Demirel.' (a UI's message is "says Forbidden" without it).
+_SPEAKER_AFTER_QUOTE = re.compile(
+    rf"[\"”»'],?[ \u00a0]*(?:says|said|asks|asked|replied|writes|wrote|added|adds)[ \u00a0]+"
+    rf"(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?=[.,!?;:]|\s*$)")
 _VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
@@ -241,6 +251,9 @@ def beside_names(text: str) -> list[Span]:
             if not _name_neighbour(w.group(), text):
                 break
             spans.append(Span(offset + w.start(), offset + w.end(), "NAME"))
+    for m in _SUBJECT_OF_NAME.finditer(text):
+        if _name_neighbour(m.group("word"), text):
+            spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _BEFORE_NAME.finditer(text):
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
@@ -256,7 +269,7 @@ def beside_names(text: str) -> list[Span]:
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY, _NAME_LINE,
-                      _HONORIFIC, _VERB_CUE, _VOCATIVE])
+                      _HONORIFIC, _VERB_CUE, _SPEAKER_AFTER_QUOTE, _VOCATIVE])
 
 
 def detect(text: str) -> list[Span]:
@@ -309,6 +322,9 @@ def detect(text: str) -> list[Span]:
         rest = (m.group("rest") or "").strip().lower()
         gave = m.group().lower().startswith(("given", "gave", "had"))
         if (not gave or rest in _OBJECT_FOLLOWS) and all(_name_neighbour(w, text) for w in words):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in scan.finditer(_SPEAKER_AFTER_QUOTE):
+        if all(_name_neighbour(w, text) for w in m.group("name").split()):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_VOCATIVE):
         if _name_neighbour(m.group("name"), text):

@@ -27,7 +27,7 @@ HELDOUT_RATCHET = {
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.079),
     "pii_leak_rate": ("<=", 0.027),
-    "name_scrub_rate": (">=", 0.70),
+    "name_scrub_rate": (">=", 0.709),
 }
 
 
