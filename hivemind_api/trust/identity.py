@@ -67,6 +67,16 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
     r"\s*\d{2}-?\d{3,5}\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]")
+# East Asian addresses by their administrative units, largest first, ending in a number: Chinese
+# (省/市 … 区/县 … 街/路 + number or 座), Korean (도/시 … 시/군/구 … 로/길/가 + number), Japanese
+# (都/道/府/県 … 市/区/町 … 丁目 or a number).
+_CJK_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff]{1,8}(?:省|自治区)?[\u4e00-\u9fff]{1,6}市[\u4e00-\u9fff]{0,6}(?:区|县|州)?[\u4e00-\u9fff]{1,10}"
+    r"(?:街|路|道|巷|里)[\u4e00-\u9fffA-Za-z0-9]{0,6}?(?:\d+\s?号|[A-Za-z]\s?座)(?:\s*\d{6})?"
+    r"|[가-힣]{1,8}(?:도|특별시|광역시)\s+[가-힣]{1,8}(?:시|군|구)(?:\s+[가-힣]{1,8}(?:구|군|읍|면))?\s+"
+    r"[가-힣0-9]{1,12}(?:로|길|가|동)\s*\d{1,5}(?:-\d{1,5})?"
+    r"|[\u4e00-\u9fff]{1,4}(?:都|道|府|県)[\u4e00-\u9fff\u3040-\u30ff]{1,8}(?:市|区|郡|町|村)[\u4e00-\u9fff\u3040-\u30ff0-9]{0,12}?"
+    r"(?:\d+丁目|\d+(?:-\d+){1,2}|\d+番地?)")
 _US_TAIL = re.compile(r"\b\d{1,5}\s[^\n,]{3,40}(?:,\s*[^\n,]{2,30}){0,2},\s*[A-Z]{2}\s\d{5}(?:-\d{4})?\b")
 _HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network address
 # "Apt. 629", "Nr. 800", "д. 1/5": a short word's full stop does not end the address.
@@ -75,7 +85,8 @@ _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([_SSN, _ID_AFTER_CUE, _DOB, _ADDRESS_AFTER_CUE, _SENT_TO, _STREET_POSTCODE, _US_TAIL])
+    return Prefilter([_SSN, _ID_AFTER_CUE, _DOB, _ADDRESS_AFTER_CUE, _SENT_TO, _STREET_POSTCODE, _US_TAIL,
+                      _CJK_ADDRESS])
 
 
 def detect(text: str) -> list[Span]:
@@ -86,7 +97,7 @@ def detect(text: str) -> list[Span]:
         if sum(c.isdigit() for c in value) >= 5:
             spans.append(Span(m.start("value"), m.start("value") + len(value), "ID_NUMBER"))
     spans += [Span(m.start("value"), m.end("value"), "BIRTH_DATE") for m in scan.finditer(_DOB)]
-    for pattern in (_STREET_POSTCODE, _US_TAIL):
+    for pattern in (_STREET_POSTCODE, _US_TAIL, _CJK_ADDRESS):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     for m in scan.finditer(_SENT_TO):
         value = m.group("value")

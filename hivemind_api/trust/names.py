@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from hivemind_api.trust.prefilter import Prefilter
-from hivemind_api.trust.spans import Span
+from hivemind_api.trust.spans import PLACEHOLDER_RE, Span
 
 # First names that are also ordinary words, months or technologies: evidence only with a cue.
 AMBIGUOUS_FIRST = set(
@@ -174,7 +174,8 @@ def _names_in_other_scripts(text: str) -> list[Span]:
     """Short runs of another script inside mostly Latin text (see the module's docstring)."""
     if text.isascii():
         return []
-    words = [w for w in text.split() if _LETTER.search(w)]
+    # placeholders ("[ADDRESS]") are this screen's own words, not the text's
+    words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if _LETTER.search(w)]
     if not words or sum(1 for w in words if _LATIN_LETTER.search(w)) < 0.5 * len(words):
         return []  # text written in that script: its words are not names by being there
     spans = []

@@ -196,6 +196,10 @@ def test_credential_words_in_ordinary_prose_stay(text) -> None:
     ("Address:\n江苏省鹏市南溪哈尔滨路K座 701984", "哈尔滨路K座", "ADDRESS"),  # its value on the next line
     ("The Lombardi office address is Vicolo Angelica, 45, 00011, Bagni Di Tivoli (RM).", "Vicolo Angelica", "ADDRESS"),
     ("I now live in 52/469 Giải Phóng, phường Đông Hòa, Thành phố Hải Phòng.", "52/469 Giải Phóng", "ADDRESS"),
+    # East Asian addresses by their administrative units, without a cue
+    ("The parcel goes to 北京市海淀区中关村大街27号 on Monday.", "中关村大街27号", "ADDRESS"),
+    ("The office is at 충청남도 안산시 상록구 선릉가 704.", "선릉가 704", "ADDRESS"),
+    ("Send it to 大阪府大阪市北区梅田3丁目 please.", "梅田3丁目", "ADDRESS"),
 ])
 def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
     result = scrub(text)
@@ -211,6 +215,8 @@ def test_identity_data_after_its_cue_or_in_its_shape(text, value, kind) -> None:
     "Address: 0x7ffd5c2a",
     "Address: localhost:8080",
     "If it fails, return to step 3, then retry.",
+    "上海市是中国的经济中心，人口众多。",  # a city named, no address
+    "東京都の人口は多い。",
 ])
 def test_dates_numbers_and_the_word_address_alone_stay(text) -> None:
     assert scrub(text).text == text
@@ -383,6 +389,10 @@ def test_common_words_and_technologies_beside_a_name_stay(text) -> None:
 ])
 def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
     assert scrub(text).text == text
+
+
+def test_a_placeholder_does_not_make_text_in_another_script_latin() -> None:
+    assert scrub("住所は東京都千代田区丸の内1-9-2です。").text == "住所は[ADDRESS]です。"
 
 
 @pytest.mark.parametrize("text, secret", [
