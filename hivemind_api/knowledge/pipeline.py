@@ -44,7 +44,7 @@ from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.trust import minhash
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
-from hivemind_api.trust.injection import second_opinion
+from hivemind_api.trust.injection import second_opinion, with_match
 from hivemind_api.trust.scrubber import add_model_names
 from hivemind_api.worker.loop import run_async
 
@@ -270,10 +270,7 @@ def _worker_screens(row: Contribution) -> None:
         return  # a curator looks at it anyway
     match = second_opinion(content)
     if match is not None:
-        matches = [*verdict.get("matches", []), match.__dict__]
-        row.injection_verdict = {**verdict, "flagged": True, "matches": matches,
-                                 "rules": sorted({m["rule"] for m in matches}),
-                                 "score": round(min(1.0, float(verdict.get("score", 0.0)) + 0.2), 2)}
+        row.injection_verdict = with_match(verdict, match)
         row.injection_score = row.injection_verdict["score"]
         row.flags = sorted(set(row.flags or []) | {INJECTION_SUSPECTED})
 

@@ -54,7 +54,6 @@ _ROT13_SIGN = re.compile(
     r"ibhf|qry|ybf|ynf|cbe|cnen|pbz|hzn|pur|cre|qryyn)\b", re.I)  # (not "har", "han", "vy": Swedish words)
 
 
-_WORD = re.compile(r"[^\W\d_]{2,}")
 ROT13_LANGUAGES = ("en", "de", "fr", "es", "it", "pt")
 
 
@@ -67,11 +66,12 @@ def _common_words() -> frozenset[str]:
 
 
 def _known_share(text: str) -> tuple[float, int]:
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in _PROSE_WORD.findall(text)]
     return sum(w in _common_words() for w in words) / max(len(words), 1), len(words)
 
 
-def rot13_lines(text: str) -> list[str]:
+@lru_cache(maxsize=32)  # readings and encoded_prose both ask, for the same text, in one screen
+def rot13_lines(text: str) -> tuple[str, ...]:
     """Lines of four or more words that read as words of a common language only under rot13
     (most of their words common once decoded, few before): rot13 prose with too few function
     words for ``_ROT13_SIGN``."""
@@ -82,7 +82,7 @@ def rot13_lines(text: str) -> list[str]:
             decoded = codecs.decode(line, "rot13")
             if _known_share(decoded)[0] >= 0.75:
                 out.append(decoded)
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True)

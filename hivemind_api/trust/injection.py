@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from hivemind_api.trust import classifier, semantic
 from hivemind_api.trust.deobfuscate import Reading, encoded_prose, readings
@@ -279,8 +281,20 @@ def _classifier_input(surfaces: list[tuple[str, str]]) -> list[str]:
     return [body for where, body in surfaces if not where.startswith("link_")]
 
 
+def _score(severities: Iterable[str]) -> float:
+    """0.6 per blocking match, 0.2 per flag, at most 1."""
+    severities = list(severities)
+    blocking = severities.count("block")
+    return round(min(1.0, 0.6 * blocking + 0.2 * (len(severities) - blocking)), 2)
+
+
 def screen(text: str) -> Verdict:
     """The request path's screen: rules on every reading, then the n-gram classifier."""
+    return _screen(text)[0]
+
+
+def _screen(text: str) -> tuple[Verdict, list[str]]:
+    """``screen``'s verdict, and the texts its classifier read (the second opinion reads them too)."""
     normalized, hidden, tag_text = normalize(text)
     surfaces, found = _all_surfaces(normalized, tag_text)
     matches: list[Match] = []
@@ -302,14 +316,21 @@ def screen(text: str) -> Verdict:
     for where, body in surfaces:
         if where in ("html_comment", "hidden_html") and re.search(rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I):
             matches.append(Match("hidden_instruction", "hidden", "block", where, body.strip()[:120]))
-    learned = classifier.score(_classifier_input(surfaces))
+    parts = _classifier_input(surfaces)
+    learned = classifier.score(parts)
     model = classifier.load()
     if learned.probability >= model.flag_at:
         severity = "block" if learned.probability >= model.block_at else "flag"
         matches.append(Match("learned_classifier", "learned", severity, "text", learned.window[:120]))
-    blocking = [m for m in matches if m.severity == "block"]
-    score = min(1.0, 0.6 * len(blocking) + 0.2 * (len(matches) - len(blocking)))
-    return Verdict(bool(blocking), round(score, 2), matches, hidden, learned.probability)
+    blocked = any(m.severity == "block" for m in matches)
+    return Verdict(blocked, _score(m.severity for m in matches), matches, hidden, learned.probability), parts
+
+
+def _opinion(parts: list[str]) -> Match | None:
+    opinion = semantic.opinion(parts)
+    if not opinion.flags:
+        return None
+    return Match(SEMANTIC_RULE, "learned", "flag", "text", opinion.window[:120])
 
 
 def second_opinion(text: str) -> Match | None:
@@ -317,21 +338,27 @@ def second_opinion(text: str) -> Match | None:
     deciding window as evidence, or None."""
     normalized, _, tag_text = normalize(text)
     surfaces, _ = _all_surfaces(normalized, tag_text)
-    opinion = semantic.opinion(_classifier_input(surfaces))
-    if not opinion.flags:
-        return None
-    return Match(SEMANTIC_RULE, "learned", "flag", "text", opinion.window[:120])
+    return _opinion(_classifier_input(surfaces))
+
+
+def with_match(report: dict[str, Any], match: Match) -> dict[str, Any]:
+    """A stored report (``Verdict.as_report``) with one more match, its flags and score updated:
+    how the worker records its second opinion on the request path's verdict."""
+    matches = [*report.get("matches", []), match.__dict__]
+    severities = [m["severity"] for m in matches]
+    return {**report, "matches": matches, "rules": sorted({m["rule"] for m in matches}),
+            "flagged": "block" not in severities and "flag" in severities, "score": _score(severities)}
 
 
 def screen_stored(text: str) -> Verdict:
     """What a text stored in the commons has passed: ``screen``, then the worker's second opinion
     (used by the re-screen and the evaluation, like ``scrubber.scrub_stored``)."""
-    verdict = screen(text)
+    verdict, parts = _screen(text)
     if verdict.blocked:
         return verdict
-    extra = second_opinion(text)
+    extra = _opinion(parts)
     if extra is None:
         return verdict
     matches = [*verdict.matches, extra]
-    return Verdict(False, round(min(1.0, verdict.score + 0.2), 2), matches, verdict.hidden_characters,
+    return Verdict(False, _score(m.severity for m in matches), matches, verdict.hidden_characters,
                    verdict.classifier_score)

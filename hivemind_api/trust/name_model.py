@@ -56,6 +56,7 @@ _AFTER_NOT_A_NAME = re.compile(r"[:=(/]|\.\w")
 # Sentences (or lines): up to a full stop, question or exclamation mark followed by a space, or a line end.
 _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.M)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w*")
+_UNDERLINE = re.compile(r"[ \t]*([=\-~^*])\1{2,}[ \t]*(?:\n|$)")  # a reStructuredText heading's underline
 # Lower-case words inside names ("Ludwig van Beethoven", "Maria da Silva").
 _PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "do", "le", "la",
               "ter", "ten", "bin", "bint", "ibn", "al", "el", "y", "e", "zu", "af", "av"}
@@ -103,8 +104,10 @@ def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> boo
         return False  # names are capitalised where the script has capitals
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
-    if line.lstrip().startswith(("|", "#")) or _UNDERLINE.match(text, (line_end if line_end >= 0 else len(text)) + 1):
+    if line_end < 0:
+        line_end = len(text)
+    line = text[line_start:line_end]
+    if line.lstrip().startswith(("|", "#")) or _UNDERLINE.match(text, line_end + 1):
         return False  # a table's cells and a heading's words are labels, not people
     if len(words) == 1 and common_word(words[0]) and not strong_first_name(words[0]):
         return False  # "Keys are provided …", "Schedule job …": an ordinary word opening a sentence
@@ -120,9 +123,6 @@ def _looks_like_a_name(words: list[str], text: str, start: int, end: int) -> boo
         if bare.isascii() and re.search(rf"(?<![\w.]){re.escape(bare.lower())}(?!\w)", elsewhere):
             return False  # the same word in lower case: a command, a package, a URL
     return not _AFTER_NOT_A_NAME.match(text, end)
-
-
-_UNDERLINE = re.compile(r"[ \t]*([=\-~^*])\1{2,}[ \t]*(?:\n|$)")  # a reStructuredText heading's underline
 
 
 def _candidates(text: str) -> list[tuple[int, str]]:
