@@ -17,11 +17,12 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: help install system-deps bun python-deps run test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
 	@echo "make test    install, then run every test"
+	@echo "make lint    the gates: ruff (lint, format) on the tree, mypy strict on hivemind_api"
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
 	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
@@ -75,9 +76,15 @@ redis-service:
 	fi
 
 # Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
-test: install redis-service
+test: install redis-service lint
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser
+
+# The gates: ruff's lint and format check on the whole tree, mypy strict on the domain layer.
+lint: python-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-fast: python-deps redis-service
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright -x -q

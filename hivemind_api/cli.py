@@ -51,11 +51,11 @@ def _open_database() -> tuple[Services, tuple[str | None, str]]:
     """Start or reach the database and bring its schema to head; exit 2 if that is impossible."""
     try:
         services = open_services(get_settings(), need_redis=False)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - a CLI reports why the database is unusable and exits 2
         _fail(f"cannot start or reach the database: {err}", 2)
     try:
         return services, migrate(services.database_url)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - a CLI reports why the database is unusable and exits 2
         services.release()
         _fail(f"cannot reach the database: {str(err).splitlines()[0]}", 2)
     raise AssertionError("unreachable")
@@ -134,7 +134,9 @@ def key_list(org: Annotated[str, typer.Option("--org", help="Org slug")]) -> Non
     for k in rows:
         status = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
         last = f"{k.last_used_at:%Y-%m-%d %H:%M:%S%z}" if k.last_used_at else "never"
-        typer.echo(f"{k.key_prefix:<13} {k.agent_id:<24} {k.role:<12} {k.request_count:>8}  {last:<25} {status}")
+        typer.echo(
+            f"{k.key_prefix:<13} {k.agent_id:<24} {k.role:<12} {k.request_count:>8}  {last:<25} {status}"
+        )
 
 
 @key_app.command("revoke")
@@ -165,11 +167,13 @@ def rule_list(org: Annotated[str, typer.Option("--org", help="Org slug")]) -> No
     typer.echo(f"{'ID':<37} {'CATEGORY':<16} {'MIN SCORE':>9}  CREATED")
     for r in rows:
         minimum = "-" if r.min_prescreen_score is None else str(r.min_prescreen_score)
-        typer.echo(f"{str(r.id):<37} {r.category:<16} {minimum:>9}  {r.created_at:%Y-%m-%d %H:%M}")
+        typer.echo(f"{r.id!s:<37} {r.category:<16} {minimum:>9}  {r.created_at:%Y-%m-%d %H:%M}")
 
 
 @rule_app.command("remove")
-def rule_remove(rule_id: Annotated[str, typer.Argument(help="The rule's id (see `hivemind rule list`)")]) -> None:
+def rule_remove(
+    rule_id: Annotated[str, typer.Argument(help="The rule's id (see `hivemind rule list`)")],
+) -> None:
     """Remove an auto-approve rule; later contributions wait for review again."""
     r = _run(lambda s: rules_domain.remove_rule(s, rule_id))
     typer.echo(f"removed rule {r.id} ({r.category})")
@@ -191,8 +195,10 @@ def reembed() -> None:
 
     embeddings.use_throughput_mode()
     report = _run(lambda _session: reembed_all())
-    typer.echo(f"re-embedded {report.knowledge_items} items and {report.contributions} contributions "
-               f"with {report.model_id}")
+    typer.echo(
+        f"re-embedded {report.knowledge_items} items and {report.contributions} contributions "
+        f"with {report.model_id}"
+    )
 
 
 @app.command("rescreen")
@@ -202,6 +208,7 @@ def rescreen() -> None:
     from hivemind_api.trust.version import screen_version
 
     with typer.progressbar(length=1, label=f"re-screening with {screen_version()}") as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
@@ -217,24 +224,55 @@ def purge_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Erase an item or a contribution, and every copy of its text, from the database."""
+    from hivemind_api.accounts.caller import Caller
     from hivemind_api.errors import NotFound
     from hivemind_api.knowledge import purge
-    from hivemind_api.knowledge.review import Reviewer
 
     if not yes:
         typer.confirm(f"Purge {target} from org {org}? This cannot be undone", abort=True)
 
     async def go(session: AsyncSession) -> purge.PurgeResult:
         org_row = await orgs_domain.get_org(session, org)
-        curator = Reviewer(org_id=org_row.id, label="cli")
+        curator = Caller.system(org_id=org_row.id, org_slug=org_row.slug, name="cli")
         try:
             return await purge.purge_item(session, curator, target)
         except NotFound:
             return await purge.purge_contribution(session, curator, target)
 
     result = _run(go)
-    typer.echo(f"purged {result.id}: {result.knowledge_items} item(s), {result.contributions} contribution(s), "
-               f"{result.events_erased} event summaries erased")
+    typer.echo(
+        f"purged {result.id}: {result.knowledge_items} item(s), {result.contributions} contribution(s), "
+        f"{result.events_erased} event summaries erased"
+    )
+
+
+@app.command("audit")
+def audit_command(
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    action: Annotated[str | None, typer.Option(help="An action, or a family ending in '.'")] = None,
+    actor: Annotated[str | None, typer.Option(help="An actor label, e.g. agent:bot-1 or an e-mail")] = None,
+    limit: Annotated[int, typer.Option(help="How many entries, newest first")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="The cursor printed after the previous page")] = None,
+) -> None:
+    """Print an org's audit log, newest first."""
+    from hivemind_api import audit
+    from hivemind_api.accounts.caller import Caller
+
+    async def go(session: AsyncSession) -> audit.AuditPage:
+        org_row = await orgs_domain.get_org(session, org)
+        caller = Caller.system(org_id=org_row.id, org_slug=org_row.slug, name="cli")
+        return await audit.list_entries(
+            session, caller, action=action, actor=actor, limit=limit, cursor=cursor
+        )
+
+    page = _run(go)
+    for e in page.entries:
+        target = f"{e.target_type}:{e.target_id}" if e.target_type else "-"
+        typer.echo(f"{e.id}\t{e.created_at:%Y-%m-%d %H:%M:%S}\t{e.actor}\t{e.action}\t{target}")
+    if not page.entries:
+        typer.echo("no audit entries")
+    if page.next_cursor:
+        typer.echo(f"older entries: --cursor {page.next_cursor}")
 
 
 @app.command("worker")

@@ -115,13 +115,15 @@ def get_model() -> OnnxEncoder:
 
 def embed(texts: list[str], batch_size: int = 32) -> list[list[float]]:
     """Embed synchronously (worker jobs, CLI). Vectors are unit length."""
-    return get_model().encode(texts, batch_size=batch_size).tolist()
+    vectors: list[list[float]] = get_model().encode(texts, batch_size=batch_size).tolist()
+    return vectors
 
 
 def embed_many(texts: list[str]) -> list[list[float]]:
     """Embed many texts for throughput (the pipeline, re-embedding): ``model_streams()`` at once,
     one per run. The same vectors as ``embed``."""
-    return get_model().encode_each(texts, model_streams()).tolist()
+    vectors: list[list[float]] = get_model().encode_each(texts, model_streams()).tolist()
+    return vectors
 
 
 async def embed_query(text: str) -> list[float]:
@@ -133,10 +135,10 @@ _KEYS = ("embedding_model_name", "embedding_model_revision", "embedding_dimensio
 
 
 async def pinned_model(session: AsyncSession) -> ModelIdentity | None:
-    rows = {k: await session.get(DeploymentConfig, k) for k in _KEYS}
-    if any(r is None for r in rows.values()):
+    name, revision, dimension = [await session.get(DeploymentConfig, k) for k in _KEYS]
+    if name is None or revision is None or dimension is None:
         return None
-    return ModelIdentity(rows[_KEYS[0]].value, rows[_KEYS[1]].value, int(rows[_KEYS[2]].value))
+    return ModelIdentity(name.value, revision.value, int(dimension.value))
 
 
 async def pin_model(session: AsyncSession, identity: ModelIdentity) -> None:

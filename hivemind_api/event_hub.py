@@ -123,9 +123,9 @@ class EventHub:
             try:
                 wake: asyncio.Queue[str] = asyncio.Queue()
                 conn = await asyncpg.connect(libpq_url(database_url()))
-                await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: wake.put_nowait(payload))
+                await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload, q=wake: q.put_nowait(payload))
                 # An idle LISTEN connection raises nothing when the server drops it: asyncpg tells us.
-                conn.add_termination_listener(lambda _c: wake.put_nowait(_LOST))
+                conn.add_termination_listener(lambda _c, q=wake: q.put_nowait(_LOST))
                 await self._catch_up()  # whatever happened while we were away
                 while True:
                     signals = [await wake.get()]

@@ -11,9 +11,9 @@ import uuid
 from collections.abc import AsyncIterator
 
 from hivemind_api.db.engine import session_scope
+from hivemind_api.errors import InvalidInput
 from hivemind_api.event_hub import EventHub
 from hivemind_api.events import EventRecord, events_after
-from hivemind_api.errors import InvalidInput
 
 REPLAY_PAGE = 500
 
@@ -28,7 +28,9 @@ def parse_cursor(last_event_id: str | None, since: int | None) -> int | None:
         try:
             value = int(last_event_id.strip())
         except ValueError:
-            raise InvalidInput(f"Last-Event-ID must be an event id (an integer), not {last_event_id!r}") from None
+            raise InvalidInput(
+                f"Last-Event-ID must be an event id (an integer), not {last_event_id!r}"
+            ) from None
         if value < 0:
             raise InvalidInput("Last-Event-ID must not be negative")
         return value
@@ -53,7 +55,7 @@ async def follow(hub: EventHub, org_id: uuid.UUID, after: int | None) -> AsyncIt
             batch = await live.next_batch()
             if live.overflowed:
                 raise StreamLagging("the client fell behind the live events")
-            for event in batch:
+            for event in batch or []:  # no timeout: a batch always comes
                 if event.id > last and event.visible_to(org_id):
                     yield event
                     last = event.id

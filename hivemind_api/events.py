@@ -1,4 +1,4 @@
-"""The ordered history of visible changes (SPEC §2): one row per change, in the change's own
+"""The ordered history of visible changes (docs/architecture.md, "The event pipeline"): one row per change, in the change's own
 transaction, with ``pg_notify`` carrying only the event id. Feeds, SSE and webhooks all read
 from this table, so nothing is lost while a listener is down.
 
@@ -12,6 +12,7 @@ is held from the append to the commit, which is short: every caller appends near
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hivemind_api.db.models import Contribution, Event, KnowledgeItem, Org
+from hivemind_api.db.models import Contribution, Event, KnowledgeItem, Org, core_table
 
 CHANNEL = "hivemind_events"
 _ORDER_LOCK = 0x45_56_4E_54  # "EVNT": event ids commit in order
-_INSERT = Event.__table__.insert().returning(Event.__table__.c.id)  # compiled once, many rows per call
+_INSERT = core_table(Event).insert().returning(core_table(Event).c.id)  # compiled once, many rows per call
 
 
 @dataclass(frozen=True)
@@ -42,39 +43,57 @@ class EventRecord:
         return self.is_public or self.org_id == org_id
 
     def as_payload(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "timestamp": self.created_at.isoformat(),
-                "org_id": str(self.org_id), "is_public": self.is_public, "item": self.summary}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "timestamp": self.created_at.isoformat(),
+            "org_id": str(self.org_id),
+            "is_public": self.is_public,
+            "item": self.summary,
+        }
 
 
 # Events about a quarantined item reach nobody (SSE, webhooks, the hub) except the quarantine and
 # release themselves, which tell subscribers the item left or came back.
-_SHOWN = ("(k.quarantined_at IS NULL OR e.type IN ('knowledge.quarantined', 'knowledge.released'))")
-_SELECT = ("SELECT e.id, e.type, e.org_id, e.is_public, e.summary, e.created_at FROM events e "
-           "LEFT JOIN knowledge_items k ON k.id = e.knowledge_item_id ")
+_SHOWN = "(k.quarantined_at IS NULL OR e.type IN ('knowledge.quarantined', 'knowledge.released'))"
+_SELECT = (
+    "SELECT e.id, e.type, e.org_id, e.is_public, e.summary, e.created_at FROM events e "
+    "LEFT JOIN knowledge_items k ON k.id = e.knowledge_item_id "
+)
 
 
-def _records(rows) -> list[EventRecord]:  # noqa: ANN001 - SQLAlchemy rows
-    return [EventRecord(int(r.id), r.type, r.org_id, r.is_public, dict(r.summary or {}), r.created_at) for r in rows]
+def _records(rows: Sequence[sa.Row[Any]]) -> list[EventRecord]:
+    return [
+        EventRecord(int(r.id), r.type, r.org_id, r.is_public, dict(r.summary or {}), r.created_at)
+        for r in rows
+    ]
 
 
-async def events_after(session: AsyncSession, after_id: int, *, limit: int = 500,
-                       visible_to: uuid.UUID | None = None) -> list[EventRecord]:
+async def events_after(
+    session: AsyncSession, after_id: int, *, limit: int = 500, visible_to: uuid.UUID | None = None
+) -> list[EventRecord]:
     """Events with ``id > after_id`` in id order; with ``visible_to``, only those that org may see."""
     where = "e.id > :after" + (" AND (e.is_public OR e.org_id = :org)" if visible_to is not None else "")
-    rows = (await session.exec(sa.text(
-        f"{_SELECT} WHERE {where} AND {_SHOWN} ORDER BY e.id LIMIT :n"
-    ), params={"after": after_id, "org": visible_to, "n": limit})).all()
+    rows = (
+        await session.execute(
+            sa.text(f"{_SELECT} WHERE {where} AND {_SHOWN} ORDER BY e.id LIMIT :n"),
+            params={"after": after_id, "org": visible_to, "n": limit},
+        )
+    ).all()
     return _records(rows)
 
 
 async def event_by_id(session: AsyncSession, event_id: int) -> EventRecord | None:
     """One event, or None when it is no longer shown (its item was quarantined since)."""
-    rows = (await session.exec(sa.text(f"{_SELECT} WHERE e.id = :id AND {_SHOWN}"), params={"id": event_id})).all()
-    return (_records(rows) or [None])[0]
+    rows = (
+        await session.execute(sa.text(f"{_SELECT} WHERE e.id = :id AND {_SHOWN}"), params={"id": event_id})
+    ).all()
+    found = _records(rows)
+    return found[0] if found else None
 
 
 async def latest_event_id(session: AsyncSession) -> int:
-    return int((await session.exec(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
+    return int((await session.execute(sa.text("SELECT coalesce(max(id), 0) FROM events"))).scalar_one())
 
 
 def item_summary(item: KnowledgeItem) -> dict[str, Any]:
@@ -91,7 +110,10 @@ def item_summary(item: KnowledgeItem) -> dict[str, Any]:
 def contribution_summary(c: Contribution) -> dict[str, Any]:
     """The same fields for events about a contribution (no quality yet)."""
     return {
-        "id": str(c.id), "title": c.title, "category": c.category, "quality": None,
+        "id": str(c.id),
+        "title": c.title,
+        "category": c.category,
+        "quality": None,
         "created_at": c.created_at.isoformat() if c.created_at else None,
     }
 
@@ -122,14 +144,19 @@ async def append_events(session: AsyncSession, events: list[NewEvent]) -> list[i
     for e in events:
         summary = e.summary if e.summary is not None or e.item is None else item_summary(e.item)
         org = await session.get(Org, e.org_id)  # from the session's identity map after the first
-        rows.append({
-            "type": e.type, "org_id": e.org_id, "is_public": e.is_public,
-            "knowledge_item_id": e.item.id if e.item is not None else None, "contribution_id": e.contribution_id,
-            "summary": {**(summary or {}), "org_name": org.name if org else "", **(e.extra or {})},
-        })
-    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
+        rows.append(
+            {
+                "type": e.type,
+                "org_id": e.org_id,
+                "is_public": e.is_public,
+                "knowledge_item_id": e.item.id if e.item is not None else None,
+                "contribution_id": e.contribution_id,
+                "summary": {**(summary or {}), "org_name": org.name if org else "", **(e.extra or {})},
+            }
+        )
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _ORDER_LOCK})
     ids = sorted(int(i) for i in (await session.exec(_INSERT, params=rows)).scalars())
-    await session.exec(sa.text("SELECT pg_notify(:ch, :id)"), params={"ch": CHANNEL, "id": str(ids[-1])})
+    await session.execute(sa.text("SELECT pg_notify(:ch, :id)"), params={"ch": CHANNEL, "id": str(ids[-1])})
     return ids
 
 
@@ -145,6 +172,7 @@ async def append_event(
     extra: dict[str, Any] | None = None,
 ) -> int:
     """Append one event (see ``append_events``)."""
-    (event_id,) = await append_events(session, [NewEvent(event_type, org_id, is_public, item, contribution_id,
-                                                         summary, extra)])
+    (event_id,) = await append_events(
+        session, [NewEvent(event_type, org_id, is_public, item, contribution_id, summary, extra)]
+    )
     return event_id

@@ -1,4 +1,4 @@
-"""The live feeds, read from the events table (SPEC §2): the public commons and one org's own.
+"""The live feeds, read from the events table (docs/architecture.md, "The event pipeline"): the public commons and one org's own.
 
 Feeds are always rebuilt from the table, never appended from a notification, so every backend
 process and every reconnect shows the same, complete history.
@@ -7,8 +7,10 @@ process and every reconnect shows the same, complete history.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,29 +42,51 @@ _COLUMNS = """
 
 # Not about a quarantined item (but its quarantine, for the org), and not a purged event (whose
 # summary was erased).
-_SHOWN = ("e.summary->>'purged' IS NULL AND (e.type = 'knowledge.quarantined' OR NOT EXISTS ("
-          "SELECT 1 FROM knowledge_items k WHERE k.id = e.knowledge_item_id AND k.quarantined_at IS NOT NULL))")
+_SHOWN = (
+    "e.summary->>'purged' IS NULL AND (e.type = 'knowledge.quarantined' OR NOT EXISTS ("
+    "SELECT 1 FROM knowledge_items k WHERE k.id = e.knowledge_item_id AND k.quarantined_at IS NOT NULL))"
+)
 
 
-def _entries(rows) -> list[FeedEntry]:  # noqa: ANN001 - SQLAlchemy rows
-    return [FeedEntry(r.id, r.type, r.title, r.category, r.org_name,
-                      str(r.knowledge_item_id) if r.knowledge_item_id else None, r.created_at, r.is_public)
-            for r in rows]
+def _entries(rows: Sequence[sa.Row[Any]]) -> list[FeedEntry]:
+    return [
+        FeedEntry(
+            r.id,
+            r.type,
+            r.title,
+            r.category,
+            r.org_name,
+            str(r.knowledge_item_id) if r.knowledge_item_id else None,
+            r.created_at,
+            r.is_public,
+        )
+        for r in rows
+    ]
 
 
 async def public_feed(session: AsyncSession, limit: int = FEED_SIZE) -> list[FeedEntry]:
     """What every org sees: items entering the public commons."""
-    rows = (await session.exec(sa.text(
-        f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
-        f"WHERE e.is_public AND e.type IN :types AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
-    ).bindparams(sa.bindparam("types", expanding=True)), params={"types": list(PUBLIC_TYPES), "n": limit})).all()
+    rows = (
+        await session.execute(
+            sa.text(
+                f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
+                f"WHERE e.is_public AND e.type IN :types AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
+            ).bindparams(sa.bindparam("types", expanding=True)),
+            params={"types": list(PUBLIC_TYPES), "n": limit},
+        )
+    ).all()
     return _entries(rows)
 
 
 async def org_feed(session: AsyncSession, org_id: uuid.UUID, limit: int = FEED_SIZE) -> list[FeedEntry]:
     """Everything that happened in one org (its members only)."""
-    rows = (await session.exec(sa.text(
-        f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
-        f"WHERE e.org_id = :org AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
-    ), params={"org": org_id, "n": limit})).all()
+    rows = (
+        await session.execute(
+            sa.text(
+                f"SELECT {_COLUMNS} FROM events e JOIN orgs o ON o.id = e.org_id "
+                f"WHERE e.org_id = :org AND {_SHOWN} ORDER BY e.id DESC LIMIT :n"
+            ),
+            params={"org": org_id, "n": limit},
+        )
+    ).all()
     return _entries(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from redis import Redis
@@ -44,32 +44,35 @@ class HealthReport:
 async def _check_database(timeout: float) -> ComponentHealth:
     started = time.perf_counter()
     try:
+
         async def probe() -> None:
             async with get_engine().connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
 
         await asyncio.wait_for(probe(), timeout)
-    except Exception as err:  # any failure means "down"; say why
+    except Exception as err:  # noqa: BLE001 - any failure means "down"; say why
         return ComponentHealth(False, f"{type(err).__name__}: {err}"[:300])
     return ComponentHealth(True, "ok", round((time.perf_counter() - started) * 1000, 2))
 
 
-def _check_redis_and_workers(redis_url: str, timeout: float, worker_ttl: int) -> tuple[ComponentHealth, ComponentHealth]:
+def _check_redis_and_workers(
+    redis_url: str, timeout: float, worker_ttl: int
+) -> tuple[ComponentHealth, ComponentHealth]:
     conn = Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         started = time.perf_counter()
         try:
             conn.ping()
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any failure means "down"; say why
             down = ComponentHealth(False, f"{type(err).__name__}: {err}"[:300])
             return down, ComponentHealth(False, "unknown: Redis is down")
         redis_ok = ComponentHealth(True, "ok", round((time.perf_counter() - started) * 1000, 2))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         alive = []
         for worker in Worker.all(connection=conn):
             beat = worker.last_heartbeat
             if beat is not None and beat.tzinfo is None:
-                beat = beat.replace(tzinfo=timezone.utc)
+                beat = beat.replace(tzinfo=UTC)
             if beat is not None and (now - beat).total_seconds() <= worker_ttl:
                 alive.append({"name": worker.name, "last_heartbeat": beat.isoformat()})
         if not alive:

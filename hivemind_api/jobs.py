@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TypedDict
 
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry
@@ -11,8 +12,18 @@ from rq import Queue, Retry
 FAILED_JOB_TTL = 24 * 3600
 
 
-def enqueue_coalesced(queue: Queue, flag: str, func: str, *, flag_ttl_s: int, job_timeout: int,
-                      retry: Retry) -> bool:
+class CoalescedJob(TypedDict):
+    """What ``enqueue_coalesced`` queues: a module-level spec per kind of coalesced job."""
+
+    func: str
+    flag_ttl_s: int
+    job_timeout: int
+    retry: Retry
+
+
+def enqueue_coalesced(
+    queue: Queue, flag: str, func: str, *, flag_ttl_s: int, job_timeout: int, retry: Retry
+) -> bool:
     """Queue ``func`` unless one is already waiting to start; returns whether one was queued.
 
     The waiting job's ``flag`` key is set here and deleted by the job when it starts (so work
@@ -29,8 +40,9 @@ def enqueue_coalesced(queue: Queue, flag: str, func: str, *, flag_ttl_s: int, jo
     return True
 
 
-async def enqueue_coalesced_async(redis: AsyncRedis, queue: Queue, flag: str, func: str, *, flag_ttl_s: int,
-                                  job_timeout: int, retry: Retry) -> bool:
+async def enqueue_coalesced_async(
+    redis: AsyncRedis, queue: Queue, flag: str, func: str, *, flag_ttl_s: int, job_timeout: int, retry: Retry
+) -> bool:
     """``enqueue_coalesced`` from the event loop, for a request path.
 
     During a burst the flag is nearly always set already, so the usual cost is one command on
@@ -55,5 +67,9 @@ def ping(token: str) -> dict[str, object]:
     """Round-trip probe: proves a live worker picks up and finishes jobs (and how it runs the model)."""
     from hivemind_api import embeddings
 
-    return {"token": token, "worker_pid": os.getpid(), "model_threads": embeddings.get_model().threads,
-            "model_streams": embeddings.model_streams()}
+    return {
+        "token": token,
+        "worker_pid": os.getpid(),
+        "model_threads": embeddings.get_model().threads,
+        "model_streams": embeddings.model_streams(),
+    }

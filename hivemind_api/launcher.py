@@ -19,8 +19,8 @@ from pathlib import Path
 
 from hivemind_api.config import Settings
 from hivemind_api.db.migrate import migrate
-from hivemind_api.services import child_env, open_services
 from hivemind_api.procutil import die_with_parent
+from hivemind_api.services import child_env, open_services
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
 log = logging.getLogger("hivemind.launcher")
@@ -40,8 +40,15 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
         # The backend must not start workers of its own: we supervise them here.
         env["HIVEMIND_WORKERS"] = "0"
         reflex = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "reflex", "run", *reflex_args,
-            cwd=app_root, env=env, start_new_session=True, preexec_fn=die_with_parent,
+            sys.executable,
+            "-m",
+            "reflex",
+            "run",
+            *reflex_args,
+            cwd=app_root,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -55,7 +62,7 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
                 os.killpg(reflex.pid, signal.SIGINT)  # what Ctrl-C does to a foreground reflex
             try:
                 await asyncio.wait_for(waiter, 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(reflex.pid, signal.SIGKILL)
                 await waiter

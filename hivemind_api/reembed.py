@@ -31,17 +31,25 @@ async def reembed_all(batch_size: int = 64) -> ReembedReport:
         done, last_id = 0, None
         while True:
             async with session_scope() as session:
-                rows = (await session.exec(sa.text(
-                    f"SELECT id, content FROM {table} WHERE content IS NOT NULL "
-                    f"AND (CAST(:last AS uuid) IS NULL OR id > :last) ORDER BY id LIMIT :n"
-                ), params={"last": last_id, "n": batch_size})).all()
+                rows = (
+                    await session.execute(
+                        sa.text(
+                            f"SELECT id, content FROM {table} WHERE content IS NOT NULL "
+                            f"AND (CAST(:last AS uuid) IS NULL OR id > :last) ORDER BY id LIMIT :n"
+                        ),
+                        params={"last": last_id, "n": batch_size},
+                    )
+                ).all()
                 if not rows:
                     break
                 vectors = await asyncio.to_thread(embeddings.embed_many, [r.content for r in rows])
                 for row, vector in zip(rows, vectors, strict=True):
-                    await session.exec(sa.text(
-                        f"UPDATE {table} SET embedding = CAST(:v AS vector), embedding_model = :m WHERE id = :id"
-                    ), params={"v": str(vector), "m": identity.model_id, "id": row.id})
+                    await session.execute(
+                        sa.text(
+                            f"UPDATE {table} SET embedding = CAST(:v AS vector), embedding_model = :m WHERE id = :id"
+                        ),
+                        params={"v": str(vector), "m": identity.model_id, "id": row.id},
+                    )
             done += len(rows)
             last_id = rows[-1].id
         counts[table] = done

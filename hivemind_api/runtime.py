@@ -11,22 +11,22 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 
 from hivemind_api import embeddings
-from hivemind_api.event_hub import hub
-from hivemind_api.knowledge import ingest, pipeline
-from hivemind_api.webhooks import delivery as webhook_delivery
-
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
-from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
+from hivemind_api.embeddings import ensure_model_pinned
+from hivemind_api.event_hub import hub
+from hivemind_api.knowledge import ingest, pipeline
 from hivemind_api.ratelimit import RateLimiter
 from hivemind_api.services import Services, child_env, open_services
+from hivemind_api.webhooks import delivery as webhook_delivery
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
 log = logging.getLogger("hivemind.runtime")
@@ -41,8 +41,8 @@ class Runtime:
     limiter: RateLimiter
     redis: AsyncRedis  # the queue's server, for the event loop (RQ's own client blocks)
 
-    recovery: asyncio.Task | None = None
-    webhook_trigger: asyncio.Task | None = None
+    recovery: asyncio.Task[Any] | None = None
+    webhook_trigger: asyncio.Task[Any] | None = None
 
     async def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
         """Make sure a pipeline drain will pick this stored contribution up (jobs are coalesced)."""
@@ -126,9 +126,17 @@ async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Ru
         await dispose_database()
         await asyncio.to_thread(services.release)
         raise
-    queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis_url))
-    _current = Runtime(settings, services, supervisor, queue, RateLimiter(services.redis_url, settings),
-                       AsyncRedis.from_url(services.redis_url))
+    queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis))
+    _current = Runtime(
+        settings,
+        services,
+        supervisor,
+        queue,
+        RateLimiter(services.redis, settings),
+        AsyncRedis.from_url(services.redis),
+    )
     _current.recovery = asyncio.create_task(_current._recovery_loop(), name="hivemind-recovery")
-    _current.webhook_trigger = asyncio.create_task(_current._trigger_webhooks(), name="hivemind-webhook-trigger")
+    _current.webhook_trigger = asyncio.create_task(
+        _current._trigger_webhooks(), name="hivemind-webhook-trigger"
+    )
     return _current

@@ -20,6 +20,13 @@ class Services:
     _handles: list[EmbeddedPostgres | EmbeddedRedis] = field(default_factory=list)
 
     @property
+    def redis(self) -> str:
+        """The Redis URL, for callers that opened the services with ``need_redis=True``."""
+        if self.redis_url is None:
+            raise RuntimeError("these services were opened without Redis")
+        return self.redis_url
+
+    @property
     def embedded(self) -> bool:
         return bool(self._handles)
 

@@ -1,5 +1,5 @@
-"""Statistics: the public commons, an org's reciprocity ledger, and per agent (SPEC §4, reference
-§4.4). Every figure is counted in SQL, scoped so nothing about another org's private items leaks:
+"""Statistics: the public commons, an org's reciprocity ledger, and per agent (the earlier API's
+stats routes, same fields). Every figure is counted in SQL, scoped so nothing about another org's private items leaks:
 commons figures read public items only, org and agent figures read the caller's own org only.
 
 Definitions (also in the REST docs):
@@ -14,14 +14,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hivemind_api.knowledge.visibility import live_sql
+
 DAYS = 30
 TOP_ITEMS = 5
-LIVE = ("k.deleted_at IS NULL AND k.quarantined_at IS NULL AND k.expired_at IS NULL AND (k.invalid_at IS NULL OR k.invalid_at > now()) "
-        "AND (k.valid_at IS NULL OR k.valid_at <= now())")
+LIVE = live_sql("k")
 
 
 @dataclass(frozen=True)
@@ -58,23 +60,37 @@ def _rate(added: int, total: int) -> float:
 
 
 async def commons_stats(session: AsyncSession) -> CommonsStats:
-    row = (await session.exec(sa.text(f"""
+    row = (
+        await session.execute(
+            sa.text(f"""
         SELECT count(*) AS total,
                count(*) FILTER (WHERE k.published_at > now() - interval '24 hours') AS added_24h,
                count(*) FILTER (WHERE k.published_at > now() - interval '7 days') AS added_7d,
                count(DISTINCT lower(coalesce(k.framework, k.language))) AS domains,
                count(DISTINCT k.org_id) AS orgs
         FROM knowledge_items k WHERE k.is_public AND {LIVE}
-    """))).one()
-    retrievals = (await session.exec(sa.text(
-        "SELECT count(*) FROM signals s JOIN knowledge_items k ON k.id = s.knowledge_item_id "
-        "WHERE s.kind = 'retrieval' AND k.is_public AND s.created_at > now() - interval '24 hours'"
-    ))).scalar_one()
-    categories = (await session.exec(sa.text(
-        f"SELECT k.category, count(*) AS n FROM knowledge_items k WHERE k.is_public AND {LIVE} "
-        "GROUP BY k.category ORDER BY n DESC, k.category"
-    ))).all()
-    daily = (await session.exec(sa.text(f"""
+    """)
+        )
+    ).one()
+    retrievals = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) FROM signals s JOIN knowledge_items k ON k.id = s.knowledge_item_id "
+                "WHERE s.kind = 'retrieval' AND k.is_public AND s.created_at > now() - interval '24 hours'"
+            )
+        )
+    ).scalar_one()
+    categories = (
+        await session.execute(
+            sa.text(
+                f"SELECT k.category, count(*) AS n FROM knowledge_items k WHERE k.is_public AND {LIVE} "
+                "GROUP BY k.category ORDER BY n DESC, k.category"
+            )
+        )
+    ).all()
+    daily = (
+        await session.execute(
+            sa.text(f"""
         WITH days AS (
           SELECT generate_series((now() AT TIME ZONE 'UTC')::date - {DAYS - 1},
                                  (now() AT TIME ZONE 'UTC')::date, interval '1 day')::date AS day
@@ -85,11 +101,19 @@ async def commons_stats(session: AsyncSession) -> CommonsStats:
         SELECT d.day, (SELECT count(*) FROM live WHERE live.day = d.day) AS added,
                (SELECT count(*) FROM live WHERE live.day <= d.day) AS total
         FROM days d ORDER BY d.day
-    """))).all()
+    """)
+        )
+    ).all()
     return CommonsStats(
-        total_items=row.total, total_pending=None, added_24h=row.added_24h, added_7d=row.added_7d,
-        growth_rate_24h=_rate(row.added_24h, row.total), growth_rate_7d=_rate(row.added_7d, row.total),
-        retrieval_volume_24h=retrievals, domains_covered=row.domains, contributing_orgs=row.orgs,
+        total_items=row.total,
+        total_pending=None,
+        added_24h=row.added_24h,
+        added_7d=row.added_7d,
+        growth_rate_24h=_rate(row.added_24h, row.total),
+        growth_rate_7d=_rate(row.added_7d, row.total),
+        retrieval_volume_24h=retrievals,
+        domains_covered=row.domains,
+        contributing_orgs=row.orgs,
         categories=[CategoryCount(c.category, c.n) for c in categories],
         daily=[DailyPoint(d.day, d.added, d.total) for d in daily],
     )
@@ -139,35 +163,64 @@ _SIGNALS_ON_OUR_ITEMS = """
 
 
 async def org_stats(session: AsyncSession, org_id: uuid.UUID) -> OrgStats:
-    c = (await session.exec(sa.text("""
+    c = (
+        await session.execute(
+            sa.text("""
         SELECT count(*) AS total, count(*) FILTER (WHERE status = 'pending') AS pending,
                count(*) FILTER (WHERE status = 'approved' AND reviewed_at > now() - interval '24 hours') AS approved_24h
         FROM contributions WHERE org_id = :org
-    """), params={"org": org_id})).one()
-    items = (await session.exec(sa.text(
-        f"SELECT count(*) AS live, count(*) FILTER (WHERE k.is_public) AS public FROM knowledge_items k "
-        f"WHERE k.org_id = :org AND {LIVE}"
-    ), params={"org": org_id})).one()
-    s = (await session.exec(sa.text(_SIGNALS_ON_OUR_ITEMS), params={"org": org_id})).one()
-    taken = (await session.exec(sa.text(
-        "SELECT count(*) FROM signals WHERE org_id = :org AND kind = 'retrieval' AND NOT by_own_org"
-    ), params={"org": org_id})).scalar_one()
-    top = (await session.exec(sa.text(f"""
+    """),
+            params={"org": org_id},
+        )
+    ).one()
+    items = (
+        await session.execute(
+            sa.text(
+                f"SELECT count(*) AS live, count(*) FILTER (WHERE k.is_public) AS public FROM knowledge_items k "
+                f"WHERE k.org_id = :org AND {LIVE}"
+            ),
+            params={"org": org_id},
+        )
+    ).one()
+    s = (await session.execute(sa.text(_SIGNALS_ON_OUR_ITEMS), params={"org": org_id})).one()
+    taken = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) FROM signals WHERE org_id = :org AND kind = 'retrieval' AND NOT by_own_org"
+            ),
+            params={"org": org_id},
+        )
+    ).scalar_one()
+    top = (
+        await session.execute(
+            sa.text(f"""
         SELECT k.id, k.title, k.category, k.is_public, k.retrieval_count,
                count(s.id) FILTER (WHERE s.kind = 'retrieval') AS by_others,
                count(s.id) FILTER (WHERE s.kind = 'outcome_solved') AS helpful
         FROM knowledge_items k LEFT JOIN signals s ON s.knowledge_item_id = k.id AND NOT s.by_own_org
         WHERE k.org_id = :org AND {LIVE}
         GROUP BY k.id ORDER BY by_others DESC, k.retrieval_count DESC, k.approved_at DESC LIMIT :n
-    """), params={"org": org_id, "n": TOP_ITEMS})).all()
+    """),
+            params={"org": org_id, "n": TOP_ITEMS},
+        )
+    ).all()
     return OrgStats(
-        contributions_total=c.total, contributions_pending=c.pending, contributions_approved_24h=c.approved_24h,
-        items_live=items.live, items_public=items.public,
-        retrievals_by_others=s.retrievals_by_others, retrievals_by_own=s.retrievals_by_own,
-        retrievals_from_others=taken, helpful_count=s.helpful, not_helpful_count=s.not_helpful,
-        helpful_by_own=s.helpful_own, not_helpful_by_own=s.not_helpful_own,
-        top_items=[TopItem(t.id, t.title, t.category, t.is_public, t.by_others, t.helpful, t.retrieval_count)
-                   for t in top],
+        contributions_total=c.total,
+        contributions_pending=c.pending,
+        contributions_approved_24h=c.approved_24h,
+        items_live=items.live,
+        items_public=items.public,
+        retrievals_by_others=s.retrievals_by_others,
+        retrievals_by_own=s.retrievals_by_own,
+        retrievals_from_others=taken,
+        helpful_count=s.helpful,
+        not_helpful_count=s.not_helpful,
+        helpful_by_own=s.helpful_own,
+        not_helpful_by_own=s.not_helpful_own,
+        top_items=[
+            TopItem(t.id, t.title, t.category, t.is_public, t.by_others, t.helpful, t.retrieval_count)
+            for t in top
+        ],
     )
 
 
@@ -216,20 +269,34 @@ _AGENTS_SQL = f"""
 """
 
 
-def _agent(r) -> AgentStats:  # noqa: ANN001 - a SQL row
+def _agent(r: sa.Row[Any]) -> AgentStats:
     rated = r.helpful + r.not_helpful
-    return AgentStats(r.agent, r.total, r.pending, r.approved, r.live, r.received, r.by_others, r.helpful,
-                      r.not_helpful, round(r.helpful / rated, 4) if rated else None)
+    return AgentStats(
+        r.agent,
+        r.total,
+        r.pending,
+        r.approved,
+        r.live,
+        r.received,
+        r.by_others,
+        r.helpful,
+        r.not_helpful,
+        round(r.helpful / rated, 4) if rated else None,
+    )
 
 
 async def agent_table(session: AsyncSession, org_id: uuid.UUID) -> list[AgentStats]:
     """Every agent of the org that contributed or whose items were used, busiest first."""
-    rows = (await session.exec(sa.text(_AGENTS_SQL + " ORDER BY total DESC, received DESC, a.agent"),
-                               params={"org": org_id, "agent": None})).all()
+    rows = (
+        await session.execute(
+            sa.text(_AGENTS_SQL + " ORDER BY total DESC, received DESC, a.agent"),
+            params={"org": org_id, "agent": None},
+        )
+    ).all()
     return [_agent(r) for r in rows]
 
 
 async def user_stats(session: AsyncSession, org_id: uuid.UUID, agent_id: str) -> AgentStats:
     """One agent of the caller's org (all zero for an agent the org has never seen)."""
-    row = (await session.exec(sa.text(_AGENTS_SQL), params={"org": org_id, "agent": agent_id})).first()
+    row = (await session.execute(sa.text(_AGENTS_SQL), params={"org": org_id, "agent": agent_id})).first()
     return _agent(row) if row is not None else AgentStats(agent_id, 0, 0, 0, 0, 0, 0, 0, 0, None)

@@ -17,7 +17,13 @@ from hivemind_api.event_hub import hub
 from hivemind_api.events import EventRecord
 from hivemind_api.feeds import PUBLIC_REFRESH_TYPES
 from hivemind_app.state.feed import (
-    PUBLIC_TOKEN, OrgFeedState, PublicFeedState, joined_orgs, org_rows, org_token, public_rows,
+    PUBLIC_TOKEN,
+    OrgFeedState,
+    PublicFeedState,
+    joined_orgs,
+    org_rows,
+    org_token,
+    public_rows,
 )
 
 log = logging.getLogger("hivemind.feed")
@@ -30,7 +36,7 @@ async def _push_public(app: rx.App) -> None:
         (await root.get_state(PublicFeedState)).entries = rows
 
 
-async def _push_org(app: rx.App, org_id) -> None:  # noqa: ANN001 - uuid
+async def _push_org(app: rx.App, org_id) -> None:
     rows = await org_rows(org_id)
     async with app.modify_state(rx.BaseStateToken(ident=org_token(org_id), cls=OrgFeedState)) as root:
         (await root.get_state(OrgFeedState)).entries = rows

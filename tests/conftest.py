@@ -97,9 +97,9 @@ async def db(database_url: str) -> AsyncIterator[None]:
 @pytest.fixture
 async def db_for():
     """Point the domain layer at a given database URL for one test."""
+
     async def configure(url: str) -> None:
         configure_database(url)
 
     yield configure
     await dispose_database()
-

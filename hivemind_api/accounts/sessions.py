@@ -10,11 +10,12 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.orgs import OrgInfo
 from hivemind_api.accounts.users import UserInfo, memberships_of
 from hivemind_api.db.models import Membership, Org, User, UserSession
@@ -29,6 +30,17 @@ class SessionPrincipal:
     user: UserInfo
     org: OrgInfo
     role: str
+
+    @property
+    def caller(self) -> Caller:
+        """The member as the domain layer sees them, acting in the session's org."""
+        return Caller.member(
+            user_id=self.user.id,
+            email=self.user.email,
+            org_id=self.org.id,
+            org_slug=self.org.slug,
+            role=self.role,
+        )
 
     @property
     def can_curate(self) -> bool:
@@ -54,10 +66,13 @@ async def start_session(
         raise Forbidden("this account is not a member of any organisation")
     chosen = memberships[0]
     token = secrets.token_urlsafe(32)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     row = UserSession(
-        user_id=user.id, org_id=chosen.org.id, token_hash=_hash(token),
-        created_at=now, expires_at=now + timedelta(hours=ttl_hours),
+        user_id=user.id,
+        org_id=chosen.org.id,
+        token_hash=_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=ttl_hours),
     )
     session.add(row)
     await session.flush()
@@ -71,16 +86,17 @@ async def resolve_session(session: AsyncSession, token: str | None) -> SessionPr
     row = (
         await session.exec(
             select(UserSession, User, Org, Membership)
-            .join(User, User.id == UserSession.user_id)
-            .join(Org, Org.id == UserSession.org_id)
+            .join(User, col(User.id) == UserSession.user_id)
+            .join(Org, col(Org.id) == UserSession.org_id)
             .join(
                 Membership,
-                (Membership.user_id == UserSession.user_id) & (Membership.org_id == UserSession.org_id),
+                (col(Membership.user_id) == UserSession.user_id)
+                & (col(Membership.org_id) == UserSession.org_id),
             )
             .where(UserSession.token_hash == _hash(token))
-            .where(UserSession.revoked_at.is_(None))
-            .where(UserSession.expires_at > datetime.now(timezone.utc))
-            .where(User.is_active.is_(True))
+            .where(col(UserSession.revoked_at).is_(None))
+            .where(UserSession.expires_at > datetime.now(UTC))
+            .where(col(User.is_active).is_(True))
         )
     ).first()
     if row is None:
@@ -94,5 +110,5 @@ async def end_session(session: AsyncSession, token: str | None) -> None:
         return
     row = (await session.exec(select(UserSession).where(UserSession.token_hash == _hash(token)))).first()
     if row is not None and row.revoked_at is None:
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         session.add(row)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
 from hivemind_api.accounts.orgs import OrgInfo, create_org, get_org
 from hivemind_api.accounts.passwords import hash_password, validate_password, verify_password
-from hivemind_api.db.models import Membership, Org, User
+from hivemind_api.db.models import Membership, Org, User, db_now
 from hivemind_api.errors import Conflict, InvalidInput
 from hivemind_api.vocab import MEMBER_ROLES
 
@@ -74,8 +75,17 @@ async def create_user(
     return MembershipInfo(user=UserInfo(id=user.id, email=email), org=org, role=role)
 
 
-async def join_org(session: AsyncSession, user: User, org_id: uuid.UUID, role: str, *, org_label: str, actor: str,
-                   actor_user_id: uuid.UUID | None = None, details: dict | None = None) -> Membership:
+async def join_org(
+    session: AsyncSession,
+    user: User,
+    org_id: uuid.UUID,
+    role: str,
+    *,
+    org_label: str,
+    actor: str,
+    actor_user_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
+) -> Membership:
     """Make ``user`` a member of the org with ``role`` (refused if already one), audited."""
     existing = await session.get(Membership, (user.id, org_id))
     if existing is not None:
@@ -83,9 +93,16 @@ async def join_org(session: AsyncSession, user: User, org_id: uuid.UUID, role: s
     member = Membership(user_id=user.id, org_id=org_id, role=role)
     session.add(member)
     await session.flush()
-    await audit.record(session, actor=actor, actor_user_id=actor_user_id, action="member.added", org_id=org_id,
-                       target_type="user", target_id=str(user.id),
-                       details={"email": user.email, "role": role, **(details or {})})
+    await audit.record(
+        session,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action="member.added",
+        org_id=org_id,
+        target_type="user",
+        target_id=str(user.id),
+        details={"email": user.email, "role": role, **(details or {})},
+    )
     return member
 
 
@@ -98,8 +115,15 @@ async def change_password(session: AsyncSession, user_id: uuid.UUID, current: st
         raise InvalidInput("the new password must differ from the current one")
     user.password_hash = hash_password(new)
     session.add(user)
-    await audit.record(session, actor=user.email, actor_user_id=user.id, action="user.password_changed",
-                       target_type="user", target_id=str(user.id), details={})
+    await audit.record(
+        session,
+        actor=user.email,
+        actor_user_id=user.id,
+        action="user.password_changed",
+        target_type="user",
+        target_id=str(user.id),
+        details={},
+    )
 
 
 async def count_users(session: AsyncSession) -> int:
@@ -112,7 +136,7 @@ async def bootstrap_first_admin(
     """First run: create the first org and its admin, only while no user exists at all."""
     email = normalize_email(email)
     validate_password(password)
-    await session.exec(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _BOOTSTRAP_LOCK})
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), params={"k": _BOOTSTRAP_LOCK})
     if await count_users(session) > 0:
         raise Conflict("HiveMind is already set up; sign in instead")
     try:
@@ -133,7 +157,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
-    user.last_login_at = func.now()
+    user.last_login_at = db_now()
     session.add(user)
     return UserInfo(id=user.id, email=user.email)
 
@@ -142,8 +166,8 @@ async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[Memb
     rows = (
         await session.exec(
             select(Membership, Org, User)
-            .join(Org, Org.id == Membership.org_id)
-            .join(User, User.id == Membership.user_id)
+            .join(Org, col(Org.id) == Membership.org_id)
+            .join(User, col(User.id) == Membership.user_id)
             .where(Membership.user_id == user_id)
             .order_by(Org.slug)
         )
@@ -152,5 +176,3 @@ async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[Memb
         MembershipInfo(user=UserInfo(id=u.id, email=u.email), org=OrgInfo.of(o), role=m.role)
         for m, o, u in rows
     ]
-
-

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
 from starlette.routing import Route
 
 from hivemind_api.api import mcp_server
-from hivemind_api.api.routes import knowledge, review, stats, stream, webhooks
+from hivemind_api.api.routes import audit, knowledge, review, stats, stream, webhooks
 from hivemind_api.errors import DomainError
-from hivemind_api.ratelimit import RateLimited
-
 from hivemind_api.health import check_health
+from hivemind_api.ratelimit import RateLimited
 from hivemind_api.runtime import current_runtime
 
 
@@ -38,11 +38,12 @@ def create_api() -> FastAPI:
     api.include_router(stream.router)
     api.include_router(stats.router)
     api.include_router(webhooks.router)
+    api.include_router(audit.router)
     # Exactly /mcp (the earlier implementation mounted it at /mcp/mcp by mistake).
     api.router.routes.append(Route("/mcp", endpoint=mcp_server.endpoint, methods=["GET", "POST", "DELETE"]))
 
     @api.get("/.well-known/mcp/server-card.json", tags=["mcp"], operation_id="server_card")
-    async def server_card() -> dict:
+    async def server_card() -> dict[str, Any]:
         """What this MCP server offers and how to authenticate."""
         return await mcp_server.server_card()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from hivemind_api.accounts.keys import KeyPrincipal, authenticate_key, hash_key
+from hivemind_api.accounts.caller import Caller
+from hivemind_api.accounts.keys import authenticate_key, hash_key
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import Unauthorized
 from hivemind_api.ratelimit import RateLimited
@@ -53,14 +54,14 @@ class RecentlyPassed:
 recently_passed = RecentlyPassed()
 
 
-async def principal_from_headers(headers: Mapping[str, str]) -> KeyPrincipal:
+async def principal_from_headers(headers: Mapping[str, str]) -> Caller:
     """Verify and meter the key in one statement of its own (a failing request still counts as
     usage), then count the request against the key's and the org's rate limits."""
     raw = presented_key(headers)
     return await _verified(raw, hash_key(raw) if raw else None)
 
 
-async def _verified(raw: str | None, key_hash: str | None) -> KeyPrincipal:
+async def _verified(raw: str | None, key_hash: str | None) -> Caller:
     """``principal_from_headers`` for a key already read from the headers (and hashed), keeping
     ``recently_passed`` up to date with the verdict."""
     async with session_scope(autocommit=True) as session:
@@ -72,19 +73,23 @@ async def _verified(raw: str | None, key_hash: str | None) -> KeyPrincipal:
     try:
         await current_runtime().limiter.check(principal, "request")
     except RateLimited:
-        recently_passed.refused(key_hash)
+        if key_hash:
+            recently_passed.refused(key_hash)
         raise
-    recently_passed.passed(key_hash)
+    if key_hash:
+        recently_passed.passed(key_hash)
     return principal
 
 
-def _drop_outcome(task: asyncio.Future[object]) -> None:
+def _drop_outcome(task: asyncio.Future[Any]) -> None:
     """Retrieve a dropped task's outcome, so a failure there is not reported as unhandled."""
     if not task.cancelled():
         task.exception()
 
 
-async def principal_overlapping(headers: Mapping[str, str], work: Callable[[], Awaitable[T]]) -> tuple[KeyPrincipal, T]:
+async def principal_overlapping(
+    headers: Mapping[str, str], work: Callable[[], Awaitable[T]]
+) -> tuple[Caller, T]:
     """Authenticate the caller and run ``work`` for it; for a key that passed last time, at once.
 
     A search's query embedding takes longer than the key's database check and its rate-limit

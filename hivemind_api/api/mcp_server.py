@@ -1,6 +1,6 @@
 """MCP over Streamable HTTP at exactly ``/mcp``: the same domain functions as REST, as tools.
 
-Argument names follow the earlier HiveMind tools (reference §4.3). Auth is the same API key as
+Argument names follow the earlier HiveMind tools, so agents configured for them keep working. Auth is the same API key as
 REST, read from the HTTP request of each call. Failures are MCP tool errors (``is_error``) with
 the domain's message. Stateless JSON mode: any backend process can serve any call.
 """
@@ -20,7 +20,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_from_headers, principal_overlapping
 from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
@@ -44,12 +44,18 @@ def _headers(ctx: Context) -> Mapping[str, str]:
     request = ctx.request_context.request
     if request is None:
         raise ToolError("HiveMind tools need an HTTP request carrying an API key")
-    return request.headers
+    headers: Mapping[str, str] = request.headers
+    return headers
 
 
-async def _principal(ctx: Context) -> KeyPrincipal:
+async def _principal(ctx: Context) -> Caller:
     async with _tool_errors():
         return await principal_from_headers(_headers(ctx))
+
+
+def _result(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool's structured result: the fields as JSON values."""
+    return {k: _jsonable(v) for k, v in fields.items()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,17 +102,25 @@ async def add_knowledge(
 
         require_writer(who)
         await current_runtime().limiter.check(who, "contribute")
-        data = ContributionInput(content=content, category=category, confidence=confidence, framework=framework,
-                                 language=language, version=version, tags=tags or [], run_id=run_id)
+        data = ContributionInput(
+            content=content,
+            category=category,
+            confidence=confidence,
+            framework=framework,
+            language=language,
+            version=version,
+            tags=tags or [],
+            run_id=run_id,
+        )
         receipt = await contributions.contribute(who, data, current_runtime().enqueue_contribution)
-    return _jsonable(asdict(receipt))
+    return _result(asdict(receipt))
 
 
 @mcp.tool()
 async def search_knowledge(
     ctx: Context,
     query: str | None = None,
-    id: str | None = None,  # noqa: A002 (the earlier tool's argument name)
+    id: str | None = None,
     category: str | None = None,
     limit: int = 10,
     cursor: str | None = None,
@@ -130,20 +144,28 @@ async def search_knowledge(
         if id:
             async with session_scope() as session:
                 detail = await items.get_item(session, who, id)
-            return _jsonable(asdict(detail))
+            return _result(asdict(detail))
         if not query:
             raise InvalidInput("Provide either 'query' for search or 'id' to fetch a specific item.")
         try:
             when = datetime.fromisoformat(at_time) if at_time else None
         except ValueError:
-            raise InvalidInput(f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z") from None
+            raise InvalidInput(
+                f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z"
+            ) from None
         async with session_scope(autocommit=True) as session:
             result = await search(
-                session, who, query, vector, filters=SearchFilters(category, framework, language, version, when),
-                limit=limit, cursor=cursor, include_content=include_content,
+                session,
+                who,
+                query,
+                vector,
+                filters=SearchFilters(category, framework, language, version, when),
+                limit=limit,
+                cursor=cursor,
+                include_content=include_content,
             )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]
-    return _jsonable({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})
+    return _result({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})
 
 
 @mcp.tool()
@@ -153,38 +175,47 @@ async def list_knowledge(
     """List your own contributions: status pending | approved | rejected | all."""
     who = await _principal(ctx)
     async with _tool_errors(), session_scope() as session:
-        page = await contributions.list_own(session, who, status=status, category=category, limit=limit, cursor=cursor)
-    return _jsonable({"contributions": [asdict(i) for i in page.items], "total_count": page.total_count,
-                      "next_cursor": page.next_cursor})
+        page = await contributions.list_own(
+            session, who, status=status, category=category, limit=limit, cursor=cursor
+        )
+    return _result(
+        {
+            "contributions": [asdict(i) for i in page.items],
+            "total_count": page.total_count,
+            "next_cursor": page.next_cursor,
+        }
+    )
 
 
 @mcp.tool()
-async def delete_knowledge(id: str, ctx: Context) -> dict[str, Any]:  # noqa: A002
+async def delete_knowledge(id: str, ctx: Context) -> dict[str, Any]:
     """Delete one of your knowledge items, or withdraw a contribution still waiting for review."""
     who = await _principal(ctx)
     async with _tool_errors(), session_scope() as session:
         result = await items.delete_own(session, who, id)
-    return _jsonable(asdict(result))
+    return _result(asdict(result))
 
 
 @mcp.tool()
-async def publish_knowledge(id: str, is_public: bool, ctx: Context) -> dict[str, Any]:  # noqa: A002
+async def publish_knowledge(id: str, is_public: bool, ctx: Context) -> dict[str, Any]:
     """Publish your org's item to the public commons (is_public=true) or make it private again.
     Needs a curator key."""
     who = await _principal(ctx)
     async with _tool_errors(), session_scope() as session:
         result = await items.set_public(session, who, id, is_public)
-    return _jsonable(asdict(result))
+    return _result(asdict(result))
 
 
 @mcp.tool()
-async def report_outcome(item_id: str, outcome: str, ctx: Context, run_id: str | None = None) -> dict[str, Any]:
+async def report_outcome(
+    item_id: str, outcome: str, ctx: Context, run_id: str | None = None
+) -> dict[str, Any]:
     """Report whether an item helped: outcome 'solved' or 'did_not_help'. Pass your run_id so a
     retry does not count twice."""
     who = await _principal(ctx)
     async with _tool_errors(), session_scope() as session:
         result = await outcomes.report_outcome(session, who, item_id, outcome, run_id)
-    return _jsonable(asdict(result))
+    return _result(asdict(result))
 
 
 class McpEndpoint:
@@ -204,9 +235,12 @@ class McpEndpoint:
     async def running(self) -> AsyncIterator[None]:
         hosts = get_settings().mcp_allowed_hosts
         security = (
-            TransportSecuritySettings(enable_dns_rebinding_protection=True,
-                                      allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()])
-            if hosts else TransportSecuritySettings(enable_dns_rebinding_protection=False)
+            TransportSecuritySettings(
+                enable_dns_rebinding_protection=True,
+                allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
+            )
+            if hosts
+            else TransportSecuritySettings(enable_dns_rebinding_protection=False)
         )
         manager = StreamableHTTPSessionManager(
             app=mcp._lowlevel_server, stateless=True, json_response=True, security_settings=security
@@ -228,7 +262,9 @@ async def server_card() -> dict[str, Any]:
         "serverInfo": {"name": SERVER_NAME, "description": DESCRIPTION, "version": SERVER_VERSION},
         "transport": {"type": "streamable-http", "url": "/mcp"},
         "authentication": {
-            "type": "apiKey", "in": "header", "name": "X-API-Key",
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
             "alternatives": [{"type": "http", "scheme": "bearer"}],
         },
         "tools": [

@@ -1,11 +1,11 @@
 """Request and response bodies of the REST API. Field names follow the earlier HiveMind API
-(reference §4.3–4.4) so its SDKs keep working; fields were added, none removed. Where the domain's
+so its SDKs keep working; fields were added, none removed. Where the domain's
 result type already has the right shape, it is the response model itself (one definition)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import get_type_hints
+from typing import Any, get_type_hints
 
 from pydantic import BaseModel, Field, create_model
 
@@ -35,11 +35,11 @@ class SearchOut(BaseModel):
 
 
 # The domain's ItemDetail, except that tags come as {"tags": [...]}, as the earlier API sent them.
-ItemOut = create_model(
-    "ItemOut",
+_ITEM_FIELDS: dict[str, Any] = {
     **{name: (hint, ...) for name, hint in get_type_hints(ItemDetail).items() if name != "tags"},
-    tags=(dict[str, list[str]], Field(description='{"tags": [...]}, as the earlier API returned it')),
-)
+    "tags": (dict[str, list[str]], Field(description='{"tags": [...]}, as the earlier API returned it')),
+}
+ItemOut = create_model("ItemOut", **_ITEM_FIELDS)
 
 
 class OwnListOut(BaseModel):
@@ -106,11 +106,11 @@ class WebhookListOut(BaseModel):
 
 
 # The domain's EndpointInfo plus the secret, which only creation and rotation return.
-WebhookCreatedOut = create_model(
-    "WebhookCreatedOut",
+_CREATED_FIELDS: dict[str, Any] = {
     **{name: (hint, ...) for name, hint in get_type_hints(EndpointInfo).items()},
-    secret=(str, Field(description="HMAC-SHA256 signing secret: shown only now, keep it")),
-)
+    "secret": (str, Field(description="HMAC-SHA256 signing secret: shown only now, keep it")),
+}
+WebhookCreatedOut = create_model("WebhookCreatedOut", **_CREATED_FIELDS)
 
 
 class DeliveryLogOut(BaseModel):

@@ -71,7 +71,9 @@ def configure_database(url: str, *, pool_size: int = 5) -> None:
     if _url == url and _engine is not None:
         return
     _engine = create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=10,
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=10,
         connect_args={"server_settings": dict(ANN_SERVER_SETTINGS)},
     )
     _check_liveness(_engine)

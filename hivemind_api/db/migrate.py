@@ -27,7 +27,10 @@ def _config() -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
 
 
 def current_revision(url: str) -> str | None:
@@ -53,6 +56,8 @@ def migrate(url: str, target: str = "head") -> tuple[str | None, str]:
                 command.upgrade(cfg, target)
                 conn.commit()
                 after = MigrationContext.configure(conn).get_current_revision()
+                if after is None:
+                    raise RuntimeError(f"upgrading to {target!r} left the database without a revision")
             finally:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
                 conn.commit()

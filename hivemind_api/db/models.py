@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from pgvector.sqlalchemy import Vector
@@ -20,15 +20,31 @@ from hivemind_api.vocab import EMBEDDING_DIM
 TZ = sa.DateTime(timezone=True)
 
 
-def _empty_list() -> list:
+def db_now() -> datetime:
+    """The database's transaction time (``now()``), to assign to a timestamp column.
+
+    It is sent as SQL, so every row one transaction stamps carries the same instant, the one its
+    queries compare with (``valid_at <= now()``); typed as what the column holds once flushed.
+    """
+    return cast(datetime, sa.func.now())
+
+
+def core_table(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a model, for statements compiled once and run with many rows."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+def _empty_list() -> list[Any]:
     """A fresh list. Not the builtin ``list``: pydantic inspects a default factory's signature
     on every instantiation, and for a builtin that means parsing its text signature (~0.3 ms)."""
     return []
 
 
 def _uuid_pk() -> Any:
+    """A UUID made here (the database's default covers rows inserted by SQL), so a new row's id is
+    known, and typed as present, before it is flushed."""
     return Field(
-        default=None,
+        default_factory=uuid.uuid4,
         sa_column=sa.Column(
             UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
         ),
@@ -36,6 +52,8 @@ def _uuid_pk() -> Any:
 
 
 def _created() -> Any:
+    """A timestamp the database sets on insert: typed as present because rows are read after their
+    flush (a new object holds ``None`` until then)."""
     return Field(default=None, sa_column=sa.Column(TZ, nullable=False, server_default=sa.func.now()))
 
 
@@ -46,9 +64,7 @@ def _ts(nullable: bool = True) -> Any:
 def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None) -> Any:
     return Field(
         default=None,
-        sa_column=sa.Column(
-            UUID(as_uuid=True), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable
-        ),
+        sa_column=sa.Column(UUID(as_uuid=True), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable),
     )
 
 
@@ -57,58 +73,60 @@ def _counter() -> Any:
 
 
 def _json(default: str = "'{}'::jsonb") -> Any:
-    return Field(
-        default=None, sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text(default))
-    )
+    return Field(default=None, sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text(default)))
 
 
 class Org(SQLModel, table=True):
     __tablename__ = "orgs"
-    id: uuid.UUID | None = _uuid_pk()
+    id: uuid.UUID = _uuid_pk()
     slug: str
     name: str
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
 
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
-    id: uuid.UUID | None = _uuid_pk()
+    id: uuid.UUID = _uuid_pk()
     email: str
     password_hash: str
     is_active: bool = True
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
     last_login_at: datetime | None = _ts()
 
 
 class Membership(SQLModel, table=True):
     __tablename__ = "memberships"
     user_id: uuid.UUID = Field(
-        sa_column=sa.Column(UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     org_id: uuid.UUID = Field(
-        sa_column=sa.Column(UUID(as_uuid=True), sa.ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     role: str
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
 
 
 class UserSession(SQLModel, table=True):
     """A dashboard login. The browser keeps the raw token; we keep only its hash."""
 
     __tablename__ = "user_sessions"
-    id: uuid.UUID | None = _uuid_pk()
-    user_id: uuid.UUID | None = _fk("users.id", nullable=False, ondelete="CASCADE")
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    user_id: uuid.UUID = _fk("users.id", nullable=False, ondelete="CASCADE")
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     token_hash: str
-    created_at: datetime | None = _created()
-    expires_at: datetime | None = _ts(nullable=False)
+    created_at: datetime = _created()
+    expires_at: datetime = _ts(nullable=False)
     revoked_at: datetime | None = _ts()
 
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
-    id: uuid.UUID | None = _uuid_pk()
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     agent_id: str
     name: str | None = None
     role: str = "contributor"
@@ -116,17 +134,17 @@ class ApiKey(SQLModel, table=True):
     key_hash: str
     tier: str = "free"
     request_count: int = _counter()
-    billing_period_start: datetime | None = _created()
+    billing_period_start: datetime = _created()
     billing_period_reset_days: int = 30
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
     last_used_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts()
 
 
 class Contribution(SQLModel, table=True):
     __tablename__ = "contributions"
-    id: uuid.UUID | None = _uuid_pk()
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     api_key_id: uuid.UUID | None = _fk("api_keys.id", ondelete="SET NULL")
     source_agent_id: str
     run_id: str | None = None
@@ -143,12 +161,12 @@ class Contribution(SQLModel, table=True):
     )
     content_hash: str | None = None
     status: str = "processing"
-    redaction_report: dict | None = _json()
-    injection_verdict: dict | None = _json()
+    redaction_report: dict[str, Any] = _json()
+    injection_verdict: dict[str, Any] = _json()
     injection_score: float | None = None
     prescreen_score: int | None = None
-    prescreen_reasons: list | None = _json("'[]'::jsonb")
-    similar_items: list | None = _json("'[]'::jsonb")
+    prescreen_reasons: list[Any] = _json("'[]'::jsonb")
+    similar_items: list[Any] = _json("'[]'::jsonb")
     duplicate_of: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     duplicate_of_contribution: uuid.UUID | None = _fk("contributions.id", ondelete="SET NULL")
     supersedes_id: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
@@ -165,8 +183,8 @@ class Contribution(SQLModel, table=True):
     )
     error: str | None = None
     screen_version: str | None = None  # the screens that passed it (trust.version.SCREEN_VERSION)
-    created_at: datetime | None = _created()
-    updated_at: datetime | None = _created()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
 
 
 class MinhashBand(SQLModel, table=True):
@@ -174,7 +192,9 @@ class MinhashBand(SQLModel, table=True):
 
     __tablename__ = "minhash_bands"
     contribution_id: uuid.UUID = Field(
-        sa_column=sa.Column(UUID(as_uuid=True), sa.ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+        )
     )
     band: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True))
     hash: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
@@ -182,9 +202,9 @@ class MinhashBand(SQLModel, table=True):
 
 class KnowledgeItem(SQLModel, table=True):
     __tablename__ = "knowledge_items"
-    id: uuid.UUID | None = _uuid_pk()
+    id: uuid.UUID = _uuid_pk()
     contribution_id: uuid.UUID | None = _fk("contributions.id", ondelete="SET NULL")
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     source_agent_id: str
     run_id: str | None = None
     category: str
@@ -197,7 +217,7 @@ class KnowledgeItem(SQLModel, table=True):
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     )
     content_hash: str
-    contributed_at: datetime | None = _ts(nullable=False)
+    contributed_at: datetime = _ts(nullable=False)
     title: str
     content: str
     is_public: bool = False
@@ -218,7 +238,7 @@ class KnowledgeItem(SQLModel, table=True):
     retrieval_count: int = _counter()
     helpful_count: int = _counter()
     not_helpful_count: int = _counter()
-    approved_at: datetime | None = _created()
+    approved_at: datetime = _created()
     approved_by: uuid.UUID | None = _fk("users.id", ondelete="SET NULL")
     valid_at: datetime | None = _ts()
     invalid_at: datetime | None = _ts()
@@ -228,9 +248,9 @@ class KnowledgeItem(SQLModel, table=True):
     published_at: datetime | None = _ts()  # when it (last) entered the public commons
     screen_version: str | None = None  # the screens that last passed it
     quarantined_at: datetime | None = _ts()  # failed a re-screen: hidden until released or purged
-    quarantine_evidence: dict | None = _json()
-    created_at: datetime | None = _created()
-    updated_at: datetime | None = _created()
+    quarantine_evidence: dict[str, Any] = _json()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
 
 
 class Signal(SQLModel, table=True):
@@ -238,29 +258,29 @@ class Signal(SQLModel, table=True):
 
     __tablename__ = "signals"
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
-    knowledge_item_id: uuid.UUID | None = _fk("knowledge_items.id", nullable=False, ondelete="CASCADE")
+    knowledge_item_id: uuid.UUID = _fk("knowledge_items.id", nullable=False, ondelete="CASCADE")
     kind: str
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     agent_id: str
     run_id: str | None = None
     by_own_org: bool = False
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
 
 
 class AutoApproveRule(SQLModel, table=True):
     __tablename__ = "auto_approve_rules"
-    id: uuid.UUID | None = _uuid_pk()
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     category: str
     min_prescreen_score: int | None = None
     created_by: uuid.UUID | None = _fk("users.id", ondelete="SET NULL")
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
 
 
 class WebhookEndpoint(SQLModel, table=True):
     __tablename__ = "webhook_endpoints"
-    id: uuid.UUID | None = _uuid_pk()
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     url: str
     event_types: list[str] = Field(
         default_factory=_empty_list,
@@ -270,35 +290,35 @@ class WebhookEndpoint(SQLModel, table=True):
     is_active: bool = True
     consecutive_failures: int = 0
     disabled_reason: str | None = None
-    created_at: datetime | None = _created()
-    updated_at: datetime | None = _created()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
 
 
 class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_deliveries"
-    id: uuid.UUID | None = _uuid_pk()
-    endpoint_id: uuid.UUID | None = _fk("webhook_endpoints.id", nullable=False, ondelete="CASCADE")
+    id: uuid.UUID = _uuid_pk()
+    endpoint_id: uuid.UUID = _fk("webhook_endpoints.id", nullable=False, ondelete="CASCADE")
     event_id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("events.id"), nullable=False))
     attempt: int = 1
     status: str = "pending"
     response_status: int | None = None
     latency_ms: int | None = None
     error: str | None = None
-    scheduled_for: datetime | None = _created()
+    scheduled_for: datetime = _created()
     attempted_at: datetime | None = _ts()
-    created_at: datetime | None = _created()
+    created_at: datetime = _created()
 
 
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
     type: str
-    org_id: uuid.UUID | None = _fk("orgs.id", nullable=False, ondelete="CASCADE")
+    org_id: uuid.UUID = _fk("orgs.id", nullable=False, ondelete="CASCADE")
     is_public: bool = False
     knowledge_item_id: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
     contribution_id: uuid.UUID | None = _fk("contributions.id", ondelete="SET NULL")
-    summary: dict | None = _json()
-    created_at: datetime | None = _created()
+    summary: dict[str, Any] = _json()
+    created_at: datetime = _created()
 
 
 class AuditLog(SQLModel, table=True):
@@ -311,13 +331,13 @@ class AuditLog(SQLModel, table=True):
     action: str
     target_type: str | None = None
     target_id: str | None = None
-    details: dict | None = _json()
-    created_at: datetime | None = _created()
+    details: dict[str, Any] = _json()
+    created_at: datetime = _created()
 
 
 class DeploymentConfig(SQLModel, table=True):
     __tablename__ = "deployment_config"
     key: str = Field(primary_key=True)
     value: str
-    created_at: datetime | None = _created()
-    updated_at: datetime | None = _created()
+    created_at: datetime = _created()
+    updated_at: datetime = _created()

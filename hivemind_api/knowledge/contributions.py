@@ -11,17 +11,16 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import Contribution, KnowledgeItem
+from hivemind_api.db.models import Contribution, KnowledgeItem, core_table
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import ingest
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import ContributionInput, validate_category, validate_contribution
-
 
 T = TypeVar("T")
 
@@ -39,10 +38,10 @@ class ContributionReceipt:
 
 
 Enqueue = Callable[[uuid.UUID], Awaitable[object]]
-_INSERT = Contribution.__table__.insert().returning(Contribution.__table__.c.id)
+_INSERT = core_table(Contribution).insert().returning(core_table(Contribution).c.id)
 
 
-async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: Enqueue) -> ContributionReceipt:
+async def contribute(principal: Caller, data: ContributionInput, enqueue: Enqueue) -> ContributionReceipt:
     """Scrub and screen a contribution, store it, and queue the slow part of its processing.
 
     Scrubbing runs here, in a thread, so only scrubbed text is ever stored or queued (the job
@@ -57,20 +56,38 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
     # worker must find it). A plain table insert, compiled once: an ORM object or an ORM
     # ``insert().values()`` costs more Python than the whole round trip.
     async with session_scope(autocommit=True) as session:
-        contribution_id = (await session.exec(_INSERT, params={
-            "org_id": principal.org_id, "api_key_id": principal.key_id, "source_agent_id": principal.agent_id,
-            "run_id": data.run_id, "category": data.category, "confidence": data.confidence,
-            "framework": data.framework, "language": data.language, "version": data.version, "tags": data.tags or [],
-            "content": prepared.content, "content_hash": prepared.content_hash, "title": prepared.title,
-            "redaction_report": prepared.redaction_report, "injection_verdict": prepared.injection_verdict,
-            "injection_score": prepared.injection_score, "flags": prepared.flags,
-            "screen_version": prepared.screen_version,
-            "status": "blocked" if prepared.blocked else "processing",
-            "rejection_reason": prepared.block_reason,
-        })).scalar_one()
+        contribution_id = (
+            await session.exec(
+                _INSERT,
+                params={
+                    "org_id": principal.org_id,
+                    "api_key_id": principal.key_id,
+                    "source_agent_id": principal.agent_id,
+                    "run_id": data.run_id,
+                    "category": data.category,
+                    "confidence": data.confidence,
+                    "framework": data.framework,
+                    "language": data.language,
+                    "version": data.version,
+                    "tags": data.tags or [],
+                    "content": prepared.content,
+                    "content_hash": prepared.content_hash,
+                    "title": prepared.title,
+                    "redaction_report": prepared.redaction_report,
+                    "injection_verdict": prepared.injection_verdict,
+                    "injection_score": prepared.injection_score,
+                    "flags": prepared.flags,
+                    "screen_version": prepared.screen_version,
+                    "status": "blocked" if prepared.blocked else "processing",
+                    "rejection_reason": prepared.block_reason,
+                },
+            )
+        ).scalar_one()
     if prepared.blocked:
         return ContributionReceipt(
-            contribution_id, "blocked", data.category,
+            contribution_id,
+            "blocked",
+            data.category,
             f"Contribution blocked: {prepared.block_reason}. It is kept for curators to inspect and will not be "
             "searchable. Agents read contributions later, so text addressed to them is not accepted.",
         )
@@ -79,11 +96,15 @@ async def contribute(principal: KeyPrincipal, data: ContributionInput, enqueue: 
     except Exception as err:
         async with session_scope() as session:
             await session.exec(sa.delete(Contribution).where(Contribution.id == contribution_id))
-        raise QueueUnavailable(f"the processing queue is unavailable ({type(err).__name__}); try again") from err
+        raise QueueUnavailable(
+            f"the processing queue is unavailable ({type(err).__name__}); try again"
+        ) from err
     redacted = prepared.redaction_report.get("total", 0)
     note = f" {redacted} sensitive value(s) were replaced by placeholders." if redacted else ""
     return ContributionReceipt(
-        contribution_id, "queued", data.category,
+        contribution_id,
+        "queued",
+        data.category,
         "Knowledge contribution queued: it is being processed, then waits for a curator's review." + note,
     )
 
@@ -132,7 +153,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 async def list_own(
     session: AsyncSession,
-    principal: KeyPrincipal,
+    principal: Caller,
     *,
     status: str = "all",
     category: str | None = None,
@@ -145,11 +166,14 @@ async def list_own(
     validate_category(category)
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100")
-    base = select(Contribution, KnowledgeItem).outerjoin(
-        KnowledgeItem, KnowledgeItem.id == Contribution.knowledge_item_id
-    ).where(Contribution.org_id == principal.org_id, Contribution.source_agent_id == principal.agent_id)
-    if LIST_STATUSES[status] is not None:
-        base = base.where(Contribution.status.in_(LIST_STATUSES[status]))
+    base = (
+        select(Contribution, KnowledgeItem)
+        .outerjoin(KnowledgeItem, col(KnowledgeItem.id) == Contribution.knowledge_item_id)
+        .where(Contribution.org_id == principal.org_id, Contribution.source_agent_id == principal.agent_id)
+    )
+    statuses = LIST_STATUSES[status]
+    if statuses is not None:
+        base = base.where(col(Contribution.status).in_(statuses))
     if category is not None:
         base = base.where(Contribution.category == category)
     total = (await session.exec(select(sa.func.count()).select_from(base.subquery()))).one()
@@ -157,9 +181,11 @@ async def list_own(
     if cursor:
         stamp, row_id = _decode_cursor(cursor)
         query = query.where(sa.tuple_(Contribution.created_at, Contribution.id) < sa.tuple_(stamp, row_id))
-    rows = (await session.exec(
-        query.order_by(Contribution.created_at.desc(), Contribution.id.desc()).limit(limit + 1)
-    )).all()
+    rows = (
+        await session.exec(
+            query.order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc()).limit(limit + 1)
+        )
+    ).all()
     items = [
         OwnContribution(
             id=item.id if item is not None and c.status == "approved" else c.id,
@@ -176,5 +202,7 @@ async def list_own(
         )
         for c, item in rows[:limit]
     ]
-    next_cursor = _encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = (
+        _encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    )
     return Page(items, total, next_cursor)

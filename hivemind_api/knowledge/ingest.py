@@ -1,4 +1,5 @@
-"""The request-path half of ingestion: normalise, scrub, screen, hash and title (SPEC §5.3–5.5).
+"""The request-path half of ingestion: normalise, scrub, screen, hash and title (docs/architecture.md,
+"The trust pipeline").
 
 It runs before anything is stored or queued, so raw content never reaches Postgres, Redis or a
 log: the database and the job only ever see the scrubbed text. It is pure CPU work (a few
@@ -43,7 +44,9 @@ INJECTION_SUSPECTED = "injection_suspected"
 
 def normalize(content: str) -> str:
     """Unify line endings and strip trailing whitespace; otherwise the text is kept as written."""
-    return "\n".join(line.rstrip() for line in content.replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+    return "\n".join(
+        line.rstrip() for line in content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ).strip()
 
 
 def prepare(content: str) -> PreparedText:
@@ -67,7 +70,7 @@ def prepare(content: str) -> PreparedText:
         content_hash=content_hash(scrubbed.text),
         title=make_title(scrubbed.text),
         redaction_report=scrubbed.report,
-        injection_verdict=report,
+        injection_verdict=dict(report),
         injection_score=verdict.score,
         blocked=verdict.blocked,
         block_reason=verdict.reason() if verdict.blocked else None,

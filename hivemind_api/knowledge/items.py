@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
-from hivemind_api.accounts.keys import KeyPrincipal
-from hivemind_api.db.models import Contribution, KnowledgeItem, Org
+from hivemind_api.accounts.caller import Caller
+from hivemind_api.db.models import Contribution, KnowledgeItem, Org, db_now
 from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events import append_event
-from hivemind_api.knowledge.access import OrgViewer, require_curator, require_writer
+from hivemind_api.knowledge.access import require_curator, require_writer
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.validation import parse_uuid
+from hivemind_api.knowledge.visibility import item_present, item_visible_to
 
 INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."
 
@@ -59,37 +60,58 @@ def _not_found(item_id: object) -> NotFound:
     return NotFound(f"knowledge item '{item_id}' not found")
 
 
-async def _visible_item(session: AsyncSession, principal: KeyPrincipal, item_id: uuid.UUID) -> tuple[KnowledgeItem, Org]:
-    row = (await session.exec(
-        select(KnowledgeItem, Org).join(Org, Org.id == KnowledgeItem.org_id).where(
-            KnowledgeItem.id == item_id,
-            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None),
-            (KnowledgeItem.org_id == principal.org_id) | KnowledgeItem.is_public,
+async def _visible_item(
+    session: AsyncSession, principal: Caller, item_id: uuid.UUID
+) -> tuple[KnowledgeItem, Org]:
+    row = (
+        await session.exec(
+            select(KnowledgeItem, Org)
+            .join(Org, col(Org.id) == KnowledgeItem.org_id)
+            .where(
+                KnowledgeItem.id == item_id,
+                item_present(),
+                item_visible_to(principal.org_id),
+            )
         )
-    )).first()
+    ).first()
     if row is None:
         raise _not_found(item_id)
     return row
 
 
-async def get_item(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str, *,
-                   run_id: str | None = None) -> ItemDetail:
+async def get_item(
+    session: AsyncSession, principal: Caller, item_id: str, *, run_id: str | None = None
+) -> ItemDetail:
     """The full item; an agent's read is recorded as a retrieval, a dashboard member's is not."""
     item, org = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
     intact = content_hash(item.content) == item.content_hash
-    recorded = not isinstance(principal, OrgViewer)
+    recorded = principal.records_reads
     if recorded:
         await record_retrievals(session, principal, [item.id], run_id=run_id)
     return ItemDetail(
-        id=item.id, title=item.title, content=item.content, category=item.category,
-        confidence=item.confidence, framework=item.framework, language=item.language,
-        version=item.version, tags=list(item.tags or []), org_attribution=org.slug,
-        source_agent_id=item.source_agent_id, run_id=item.run_id,
-        contributed_at=item.contributed_at, approved_at=item.approved_at,
-        content_hash=item.content_hash, is_public=item.is_public,
-        quality_score=item.quality_score, retrieval_count=item.retrieval_count + recorded,
-        helpful_count=item.helpful_count, not_helpful_count=item.not_helpful_count,
-        valid_at=item.valid_at, invalid_at=item.invalid_at, expired_at=item.expired_at,
+        id=item.id,
+        title=item.title,
+        content=item.content,
+        category=item.category,
+        confidence=item.confidence,
+        framework=item.framework,
+        language=item.language,
+        version=item.version,
+        tags=list(item.tags or []),
+        org_attribution=org.slug,
+        source_agent_id=item.source_agent_id,
+        run_id=item.run_id,
+        contributed_at=item.contributed_at,
+        approved_at=item.approved_at,
+        content_hash=item.content_hash,
+        is_public=item.is_public,
+        quality_score=item.quality_score,
+        retrieval_count=item.retrieval_count + recorded,
+        helpful_count=item.helpful_count,
+        not_helpful_count=item.not_helpful_count,
+        valid_at=item.valid_at,
+        invalid_at=item.invalid_at,
+        expired_at=item.expired_at,
         superseded_by=item.superseded_by,
         integrity_verified=True if intact else None,
         integrity_warning=None if intact else INTEGRITY_WARNING,
@@ -108,21 +130,36 @@ class ItemActivity:
     events: list[tuple[str, datetime]]
 
 
-async def item_activity(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str) -> ItemActivity:
+async def item_activity(session: AsyncSession, principal: Caller, item_id: str) -> ItemActivity:
     item, _ = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
-    counts = (await session.exec(sa.text(
-        "SELECT count(*) FILTER (WHERE kind = 'retrieval' AND by_own_org) AS own, "
-        "count(*) FILTER (WHERE kind = 'retrieval' AND NOT by_own_org) AS others, "
-        "count(*) FILTER (WHERE kind = 'outcome_solved') AS solved, "
-        "count(*) FILTER (WHERE kind = 'outcome_not_helpful') AS not_helpful "
-        "FROM signals WHERE knowledge_item_id = :id"
-    ), params={"id": item.id})).one()
-    events = (await session.exec(sa.text(
-        "SELECT type, created_at FROM events WHERE knowledge_item_id = :id AND (org_id = :org OR is_public) "
-        "ORDER BY id DESC LIMIT 20"
-    ), params={"id": item.id, "org": principal.org_id})).all()
-    return ItemActivity(int(counts.own), int(counts.others), int(counts.solved), int(counts.not_helpful),
-                        [(e.type, e.created_at) for e in events])
+    counts = (
+        await session.execute(
+            sa.text(
+                "SELECT count(*) FILTER (WHERE kind = 'retrieval' AND by_own_org) AS own, "
+                "count(*) FILTER (WHERE kind = 'retrieval' AND NOT by_own_org) AS others, "
+                "count(*) FILTER (WHERE kind = 'outcome_solved') AS solved, "
+                "count(*) FILTER (WHERE kind = 'outcome_not_helpful') AS not_helpful "
+                "FROM signals WHERE knowledge_item_id = :id"
+            ),
+            params={"id": item.id},
+        )
+    ).one()
+    events = (
+        await session.execute(
+            sa.text(
+                "SELECT type, created_at FROM events WHERE knowledge_item_id = :id AND (org_id = :org OR is_public) "
+                "ORDER BY id DESC LIMIT 20"
+            ),
+            params={"id": item.id, "org": principal.org_id},
+        )
+    ).all()
+    return ItemActivity(
+        int(counts.own),
+        int(counts.others),
+        int(counts.solved),
+        int(counts.not_helpful),
+        [(e.type, e.created_at) for e in events],
+    )
 
 
 @dataclass(frozen=True)
@@ -132,48 +169,60 @@ class DeleteResult:
     message: str
 
 
-def _actor(principal: KeyPrincipal | OrgViewer) -> dict[str, object]:
-    """Audit fields: the agent behind a key, or the dashboard member by name."""
-    if isinstance(principal, OrgViewer):
-        return {"actor": principal.label, "actor_user_id": principal.user_id}
-    return {"actor": f"agent:{principal.agent_id}", "actor_key_id": principal.key_id}
-
-
-async def delete_own(session: AsyncSession, principal: KeyPrincipal | OrgViewer, target_id: str) -> DeleteResult:
+async def delete_own(session: AsyncSession, principal: Caller, target_id: str) -> DeleteResult:
     """Soft-delete the agent's own item (curator keys: any item of their org), or withdraw a
     contribution still in the queue. Either way it is gone from search at once."""
     require_writer(principal)
     target = parse_uuid(target_id)
-    owner_clause = (
-        sa.true() if principal.role == "curator" else KnowledgeItem.source_agent_id == principal.agent_id
-    )
-    item = (await session.exec(
-        select(KnowledgeItem).where(
-            KnowledgeItem.id == target, KnowledgeItem.org_id == principal.org_id,
-            KnowledgeItem.deleted_at.is_(None), owner_clause,
-        ).with_for_update()
-    )).first()
+    owner_clause = sa.true() if principal.can_curate else KnowledgeItem.source_agent_id == principal.agent_id
+    item = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                KnowledgeItem.id == target,
+                KnowledgeItem.org_id == principal.org_id,
+                col(KnowledgeItem.deleted_at).is_(None),
+                owner_clause,
+            )
+            .with_for_update()
+        )
+    ).first()
     if item is not None:
-        item.deleted_at = sa.func.now()
+        item.deleted_at = db_now()
         session.add(item)
         await session.flush()
         await session.refresh(item)
-        await append_event(session, "knowledge.deleted", org_id=item.org_id, is_public=item.is_public, item=item)
-        await audit.record(session, **_actor(principal), action="knowledge.deleted", org_id=item.org_id,
-                           target_type="knowledge_item", target_id=str(item.id))
-        return DeleteResult(item.id, "deleted", "Knowledge item deleted. It no longer appears in search results.")
-    contribution = (await session.exec(
-        select(Contribution).where(
-            Contribution.id == target, Contribution.org_id == principal.org_id,
-            Contribution.status.in_(("processing", "pending")),
-            sa.true() if principal.role == "curator" else Contribution.source_agent_id == principal.agent_id,
-        ).with_for_update()
-    )).first()
+        await append_event(
+            session, "knowledge.deleted", org_id=item.org_id, is_public=item.is_public, item=item
+        )
+        await audit.record(
+            session,
+            by=principal,
+            action="knowledge.deleted",
+            org_id=item.org_id,
+            target_type="knowledge_item",
+            target_id=str(item.id),
+        )
+        return DeleteResult(
+            item.id, "deleted", "Knowledge item deleted. It no longer appears in search results."
+        )
+    contribution = (
+        await session.exec(
+            select(Contribution)
+            .where(
+                Contribution.id == target,
+                Contribution.org_id == principal.org_id,
+                col(Contribution.status).in_(("processing", "pending")),
+                sa.true() if principal.can_curate else Contribution.source_agent_id == principal.agent_id,
+            )
+            .with_for_update()
+        )
+    ).first()
     if contribution is None:
         raise _not_found(target)
     contribution.status = "rejected"
     contribution.rejection_reason = "withdrawn by the contributing agent"
-    contribution.reviewed_at = sa.func.now()
+    contribution.reviewed_at = db_now()
     session.add(contribution)
     return DeleteResult(contribution.id, "withdrawn", "Contribution withdrawn before review.")
 
@@ -185,50 +234,84 @@ class PublishResult:
     message: str
 
 
-async def set_public(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str,
-                     is_public: bool) -> PublishResult:
+async def set_public(
+    session: AsyncSession, principal: Caller, item_id: str, is_public: bool
+) -> PublishResult:
     """Publish to (or withdraw from) the public commons: curator keys of the owning org only."""
     require_curator(principal)
     target = parse_uuid(item_id, "item id")
-    item = (await session.exec(
-        select(KnowledgeItem).where(
-            KnowledgeItem.id == target, KnowledgeItem.org_id == principal.org_id,
-            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None),
-        ).with_for_update()
-    )).first()
+    item = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                KnowledgeItem.id == target,
+                KnowledgeItem.org_id == principal.org_id,
+                item_present(),
+            )
+            .with_for_update()
+        )
+    ).first()
     if item is None:
         raise _not_found(item_id)
     if item.is_public == is_public:
         raise Conflict(f"knowledge item '{item_id}' is already {'public' if is_public else 'private'}")
     item.is_public = is_public
-    item.published_at = sa.func.now() if is_public else None
-    item.updated_at = sa.func.now()
+    item.published_at = db_now() if is_public else None
+    item.updated_at = db_now()
     session.add(item)
     await session.flush()
     await session.refresh(item)
     # The unpublish event is public too: public subscribers must learn the item is gone.
-    await append_event(session, "knowledge.published" if is_public else "knowledge.unpublished",
-                       org_id=item.org_id, is_public=True, item=item)
-    await audit.record(session, **_actor(principal),
-                       action="knowledge.published" if is_public else "knowledge.unpublished",
-                       org_id=item.org_id, target_type="knowledge_item", target_id=str(item.id))
-    message = "Knowledge published to the public commons." if is_public else "Knowledge unpublished from the public commons."
+    await append_event(
+        session,
+        "knowledge.published" if is_public else "knowledge.unpublished",
+        org_id=item.org_id,
+        is_public=True,
+        item=item,
+    )
+    await audit.record(
+        session,
+        by=principal,
+        action="knowledge.published" if is_public else "knowledge.unpublished",
+        org_id=item.org_id,
+        target_type="knowledge_item",
+        target_id=str(item.id),
+    )
+    message = (
+        "Knowledge published to the public commons."
+        if is_public
+        else "Knowledge unpublished from the public commons."
+    )
     return PublishResult(item.id, is_public, message)
 
 
-async def invalidate(session: AsyncSession, principal: KeyPrincipal | OrgViewer, item_id: str) -> None:
+async def invalidate(session: AsyncSession, principal: Caller, item_id: str) -> None:
     """Mark one of the org's items no longer valid from now (curators): search stops returning it,
     but it stays readable for what was believed before (``at_time``)."""
     require_curator(principal)
-    item = (await session.exec(select(KnowledgeItem).where(
-        KnowledgeItem.id == parse_uuid(item_id, "item id"), KnowledgeItem.org_id == principal.org_id,
-        KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None)).with_for_update())).first()
+    item = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                KnowledgeItem.id == parse_uuid(item_id, "item id"),
+                KnowledgeItem.org_id == principal.org_id,
+                item_present(),
+            )
+            .with_for_update()
+        )
+    ).first()
     if item is None:
         raise _not_found(item_id)
     if item.invalid_at is not None:
         raise Conflict(f"knowledge item '{item_id}' is already invalidated")
-    item.invalid_at, item.updated_at = sa.func.now(), sa.func.now()
+    item.invalid_at, item.updated_at = db_now(), db_now()
     session.add(item)
     await session.flush()
-    await audit.record(session, **_actor(principal), action="knowledge.invalidated", org_id=item.org_id,
-                       target_type="knowledge_item", target_id=str(item.id))
+    await audit.record(
+        session,
+        by=principal,
+        action="knowledge.invalidated",
+        org_id=item.org_id,
+        target_type="knowledge_item",
+        target_id=str(item.id),
+    )

@@ -1,4 +1,4 @@
-"""The slow half of ingestion, run by RQ workers (SPEC §5).
+"""The slow half of ingestion, run by RQ workers (docs/architecture.md, "The trust pipeline").
 
 The request path has already scrubbed, screened, hashed and titled the text (``ingest``) and
 stored it as ``processing``; the worker first runs the screens too slow for the request path over
@@ -24,27 +24,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry, get_current_job
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import AutoApproveRule, Contribution
 from hivemind_api.events import NewEvent, append_events, contribution_summary
-from hivemind_api.jobs import enqueue_coalesced, enqueue_coalesced_async
+from hivemind_api.jobs import CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
 from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED
 from hivemind_api.knowledge.text import content_hash, make_title
+from hivemind_api.knowledge.visibility import current_sql, visible_sql
 from hivemind_api.trust import minhash
-from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
 from hivemind_api.trust.injection import second_opinion, with_match
+from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
 from hivemind_api.trust.scrubber import add_model_names
 from hivemind_api.worker.loop import run_async
 
@@ -69,14 +71,13 @@ def _vector_array(vectors: list[list[float]]) -> str:
 # The SIMILAR_ITEMS nearest live items each contribution's org may see. The ANN stays inside a
 # LATERAL per contribution (ORDER BY distance LIMIT k, so the HNSW index serves it).
 _SIMILAR_SQL = sa.text(
-    """
+    f"""
     SELECT q.n, k.id, k.title, k.org_id, k.is_public, k.similarity, c.minhash
     FROM unnest(CAST(CAST(:vecs AS text) AS vector[]), CAST(:orgs AS uuid[])) WITH ORDINALITY AS q(v, org, n)
     CROSS JOIN LATERAL (
         SELECT id, title, org_id, is_public, contribution_id, 1 - (embedding <=> q.v) AS similarity
-        FROM knowledge_items
-        WHERE (org_id = q.org OR is_public) AND deleted_at IS NULL AND quarantined_at IS NULL AND expired_at IS NULL
-          AND embedding IS NOT NULL
+        FROM knowledge_items i
+        WHERE {visible_sql("i", "q.org")} AND {current_sql("i")} AND embedding IS NOT NULL
         ORDER BY embedding <=> q.v
         LIMIT :k) k
     LEFT JOIN contributions c ON c.id = k.contribution_id
@@ -87,7 +88,7 @@ _SIMILAR_SQL = sa.text(
 # live items the caller may see (for near-duplicates the ANN did not rank) and recent
 # contributions of any org (for bursts). Contributions of the same batch see each other.
 _BAND_CANDIDATES_SQL = sa.text(
-    """
+    f"""
     SELECT m.me, x.*
     FROM unnest(CAST(:mes AS uuid[])) AS m(me)
     CROSS JOIN LATERAL (
@@ -97,8 +98,7 @@ _BAND_CANDIDATES_SQL = sa.text(
         FROM minhash_bands mine
         JOIN minhash_bands b ON b.band = mine.band AND b.hash = mine.hash AND b.contribution_id <> m.me
         JOIN contributions c ON c.id = b.contribution_id
-        LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND k.deleted_at IS NULL AND k.quarantined_at IS NULL
-                                   AND k.expired_at IS NULL
+        LEFT JOIN knowledge_items k ON k.id = c.knowledge_item_id AND {current_sql("k")}
         WHERE mine.contribution_id = m.me
         LIMIT 200) x
     """
@@ -108,12 +108,24 @@ BURST_MINUTES = 10
 BURST_OTHER_AGENTS = 2
 
 
-def _similar(item_id: uuid.UUID, title: str, org: uuid.UUID, public: bool, cosine: float | None,
-             jaccard: float, own_org: uuid.UUID) -> dict[str, Any]:
+def _similar(
+    item_id: uuid.UUID,
+    title: str,
+    org: uuid.UUID,
+    public: bool,
+    cosine: float | None,
+    jaccard: float,
+    own_org: uuid.UUID,
+) -> dict[str, Any]:
     return {
-        "id": str(item_id), "title": title, "similarity": round(cosine, 4) if cosine is not None else None,
-        "jaccard": round(jaccard, 3), "own_org": org == own_org, "is_public": public,
-        "near_duplicate": (cosine or 0.0) >= NEAR_DUPLICATE_SIMILARITY or jaccard >= minhash.NEAR_DUPLICATE_JACCARD,
+        "id": str(item_id),
+        "title": title,
+        "similarity": round(cosine, 4) if cosine is not None else None,
+        "jaccard": round(jaccard, 3),
+        "own_org": org == own_org,
+        "is_public": public,
+        "near_duplicate": (cosine or 0.0) >= NEAR_DUPLICATE_SIMILARITY
+        or jaccard >= minhash.NEAR_DUPLICATE_JACCARD,
     }
 
 
@@ -130,16 +142,33 @@ class _Work:
 
 async def _find_similar(session: AsyncSession, work: list[_Work]) -> None:
     """Nearest live items (ANN), LSH near-duplicates the ANN missed, and burst partners."""
-    rows = (await session.exec(_SIMILAR_SQL, params={
-        "vecs": _vector_array([w.embedding for w in work]), "orgs": [w.row.org_id for w in work], "k": SIMILAR_ITEMS,
-    })).all()
+    rows = (
+        await session.execute(
+            _SIMILAR_SQL,
+            params={
+                "vecs": _vector_array([w.embedding for w in work]),
+                "orgs": [w.row.org_id for w in work],
+                "k": SIMILAR_ITEMS,
+            },
+        )
+    ).all()
     for r in rows:
         w = work[r.n - 1]
-        w.similar[str(r.id)] = _similar(r.id, r.title, r.org_id, r.is_public, float(r.similarity),
-                                        minhash.jaccard(w.minhash, list(r.minhash or [])), w.row.org_id)
+        w.similar[str(r.id)] = _similar(
+            r.id,
+            r.title,
+            r.org_id,
+            r.is_public,
+            float(r.similarity),
+            minhash.jaccard(w.minhash, list(r.minhash or [])),
+            w.row.org_id,
+        )
     by_id = {w.row.id: w for w in work}
-    candidates = (await session.exec(_BAND_CANDIDATES_SQL, params={
-        "mes": list(by_id), "burst_minutes": BURST_MINUTES})).all()
+    candidates = (
+        await session.execute(
+            _BAND_CANDIDATES_SQL, params={"mes": list(by_id), "burst_minutes": BURST_MINUTES}
+        )
+    ).all()
     for c in candidates:
         w = by_id[c.me]
         j = minhash.jaccard(w.minhash, list(c.minhash or []))
@@ -147,8 +176,14 @@ async def _find_similar(session: AsyncSession, work: list[_Work]) -> None:
             continue
         visible = c.item_id is not None and (c.item_org == w.row.org_id or c.is_public)
         if visible and str(c.item_id) not in w.similar:
-            w.similar[str(c.item_id)] = _similar(c.item_id, c.item_title, c.item_org, c.is_public, None, j, w.row.org_id)
-        if c.recent and c.status != "blocked" and (c.org_id, c.source_agent_id) != (w.row.org_id, w.row.source_agent_id):
+            w.similar[str(c.item_id)] = _similar(
+                c.item_id, c.item_title, c.item_org, c.is_public, None, j, w.row.org_id
+            )
+        if (
+            c.recent
+            and c.status != "blocked"
+            and (c.org_id, c.source_agent_id) != (w.row.org_id, w.row.source_agent_id)
+        ):
             w.burst_agents.add((c.org_id, c.source_agent_id))
 
 
@@ -199,14 +234,24 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
         mes += [w.row.id] * len(b)
         bands += b
         hashes += h
-    await session.exec(_INSERT_BANDS_SQL, params={"mes": mes, "bands": bands, "hashes": hashes})
+    await session.execute(_INSERT_BANDS_SQL, params={"mes": mes, "bands": bands, "hashes": hashes})
     await _find_similar(session, work)
-    facts = {f.me: f for f in (await session.exec(_CONTEXT_SQL, params={
-        "mes": [w.row.id for w in work], "orgs": [w.row.org_id for w in work],
-        "agents": [w.row.source_agent_id for w in work], "hashes": [w.row.content_hash or "" for w in work],
-    })).all()}
+    facts = {
+        f.me: f
+        for f in (
+            await session.execute(
+                _CONTEXT_SQL,
+                params={
+                    "mes": [w.row.id for w in work],
+                    "orgs": [w.row.org_id for w in work],
+                    "agents": [w.row.source_agent_id for w in work],
+                    "hashes": [w.row.content_hash or "" for w in work],
+                },
+            )
+        ).all()
+    }
     first_with_hash: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for w in work:  # oldest first
         row, fact = w.row, facts[w.row.id]
         row.embedding, row.embedding_model, row.minhash = w.embedding, model_id, w.minhash
@@ -214,18 +259,24 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
         burst = ["burst"] if len(w.burst_agents) >= BURST_OTHER_AGENTS else []
         row.flags = sorted(set(row.flags or []) | set(burst))
         report, verdict = row.redaction_report or {}, row.injection_verdict or {}
-        screen_result = prescreen(PrescreenInput(
-            content=row.content, redaction_total=int(report.get("total", 0)),
-            placeholder_share=float(report.get("placeholder_share", 0.0)),
-            max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
-            near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
-            history=AgentHistory(fact.approved, fact.rejected), flags=tuple(row.flags),
-            injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
-        ))
+        screen_result = prescreen(
+            PrescreenInput(
+                content=row.content or "",
+                redaction_total=int(report.get("total", 0)),
+                placeholder_share=float(report.get("placeholder_share", 0.0)),
+                max_similarity=max((s["similarity"] or 0.0 for s in row.similar_items), default=0.0),
+                near_duplicate=any(s["near_duplicate"] for s in row.similar_items),
+                history=AgentHistory(fact.approved, fact.rejected),
+                flags=tuple(row.flags),
+                injection_flags=sum(1 for m in verdict.get("matches", []) if m.get("severity") == "flag"),
+            )
+        )
         row.prescreen_score, row.prescreen_reasons = screen_result.score, screen_result.reasons
         row.updated_at = now
         # The same text earlier in this very batch counts as queued: it is about to be pending.
-        earlier = first_with_hash.setdefault((row.org_id, row.content_hash), row.id) if row.content_hash else row.id
+        earlier = (
+            first_with_hash.setdefault((row.org_id, row.content_hash), row.id) if row.content_hash else row.id
+        )
         queued = fact.queued if fact.queued is not None else (earlier if earlier != row.id else None)
         if fact.live_item is not None or queued is not None:
             row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", fact.live_item, queued
@@ -248,10 +299,15 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
             await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
             statuses[str(row.id)] = "approved"
             continue
-        created.append(NewEvent(
-            "contribution.created", row.org_id, contribution_id=row.id, summary=contribution_summary(row),
-            extra={"source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
-        ))
+        created.append(
+            NewEvent(
+                "contribution.created",
+                row.org_id,
+                contribution_id=row.id,
+                summary=contribution_summary(row),
+                extra={"source_agent_id": row.source_agent_id, "prescreen_score": row.prescreen_score},
+            )
+        )
     await append_events(session, created)
     return statuses
 
@@ -275,14 +331,18 @@ def _worker_screens(row: Contribution) -> None:
         row.flags = sorted(set(row.flags or []) | {INJECTION_SUSPECTED})
 
 
-def _screen_and_embed(rows: list[Contribution]) -> list[list[float]]:
+def _screen_and_embed(rows: Sequence[Contribution]) -> list[list[float]]:
     for row in rows:
         _worker_screens(row)
     return embeddings.embed_many([r.content or "" for r in rows])
 
 
-async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Task[dict[str, str]] | None = None,
-                         embedded: asyncio.Event | None = None) -> dict[str, str]:
+async def _process_batch(
+    first: uuid.UUID | None = None,
+    *,
+    previous: asyncio.Task[dict[str, str]] | None = None,
+    embedded: asyncio.Event | None = None,
+) -> dict[str, str]:
     """Claim up to ``BATCH`` waiting contributions (``first`` among them), embed them, finish them.
 
     In a drain, ``embedded`` is set once this batch no longer needs the model (so the next batch
@@ -291,19 +351,29 @@ async def _process_batch(first: uuid.UUID | None = None, *, previous: asyncio.Ta
     """
     try:
         async with session_scope() as session:
-            ids = (await session.exec(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)})).scalars().all()
+            ids = (
+                (await session.execute(_CLAIM_SQL, params={"first": first, "n": BATCH - (first is not None)}))
+                .scalars()
+                .all()
+            )
             if not ids:
                 return {}  # withdrawn meanwhile, or already done by another job's batch
-            rows = (await session.exec(
-                select(Contribution).where(Contribution.id.in_(ids)).order_by(Contribution.created_at)
-            )).all()  # the rows are already locked by the claim
+            rows = (
+                await session.exec(
+                    select(Contribution)
+                    .where(col(Contribution.id).in_(ids))
+                    .order_by(col(Contribution.created_at))
+                )
+            ).all()  # the rows are already locked by the claim
             model_id = embeddings.model_identity().model_id
             # In a thread: the models release the GIL, so the previous batch's statements run meanwhile.
             vectors = await asyncio.to_thread(_screen_and_embed, rows)
             if embedded is not None:
                 embedded.set()
-            work = [_Work(row, vector, minhash.signature(row.content or ""))
-                    for row, vector in zip(rows, vectors, strict=True)]
+            work = [
+                _Work(row, vector, minhash.signature(row.content or ""))
+                for row, vector in zip(rows, vectors, strict=True)
+            ]
             if previous is not None:
                 await previous
             return await _finish_batch(session, work, model_id)
@@ -355,8 +425,12 @@ DRAIN_FLAG_TTL = 30  # s; a drain still queued after this no longer blocks new o
 MAX_BATCHES_PER_DRAIN = 64
 
 
-_DRAIN_JOB = {"func": "hivemind_api.knowledge.pipeline.drain", "flag_ttl_s": DRAIN_FLAG_TTL, "job_timeout": 600,
-              "retry": Retry(max=3, interval=[5, 30, 120])}
+_DRAIN_JOB: CoalescedJob = {
+    "func": "hivemind_api.knowledge.pipeline.drain",
+    "flag_ttl_s": DRAIN_FLAG_TTL,
+    "job_timeout": 600,
+    "retry": Retry(max=3, interval=[5, 30, 120]),
+}
 
 
 def request_drain(queue: Queue) -> bool:
@@ -387,7 +461,14 @@ STUCK_AFTER_S = 60
 
 async def stuck_contributions(session: AsyncSession, older_than_s: int = STUCK_AFTER_S) -> int:
     """How many contributions have waited in ``processing`` longer than a drain should take."""
-    return (await session.exec(sa.text(
-        "SELECT count(*) FROM contributions WHERE status = 'processing' "
-        "AND created_at < now() - make_interval(secs => :s)"
-    ), params={"s": older_than_s})).scalar_one()
+    return int(
+        (
+            await session.execute(
+                sa.text(
+                    "SELECT count(*) FROM contributions WHERE status = 'processing' "
+                    "AND created_at < now() - make_interval(secs => :s)"
+                ),
+                params={"s": older_than_s},
+            )
+        ).scalar_one()
+    )

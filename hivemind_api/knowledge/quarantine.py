@@ -21,25 +21,30 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import KnowledgeItem
+from hivemind_api.db.models import KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events import append_event, item_summary
-from hivemind_api.knowledge.review import Reviewer
+from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.validation import parse_uuid
+from hivemind_api.knowledge.visibility import item_present, present_sql
 from hivemind_api.trust.injection import screen_stored
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from hivemind_api.trust.version import screen_version
 
 BATCH = 200
 RESCREEN_ACTOR = "re-screen"
+
+if TYPE_CHECKING:
+    from rq import Queue
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,25 @@ class Finding:
         reasons = [f"would now redact {n} × {kind}" for kind, n in sorted(self.redactions.items())]
         if self.injection.get("blocked") or self.injection.get("flagged"):
             rules = sorted({m["rule"] for m in self.injection.get("matches", [])})
-            reasons.append(("blocked" if self.injection.get("blocked") else "flagged") +
-                           f" as possible prompt injection: {', '.join(rules)}")
-        return {"screen_version": version, "reasons": reasons, "redactions": self.redactions,
-                "injection": self.injection}
+            reasons.append(
+                ("blocked" if self.injection.get("blocked") else "flagged")
+                + f" as possible prompt injection: {', '.join(rules)}"
+            )
+        return {
+            "screen_version": version,
+            "reasons": reasons,
+            "redactions": self.redactions,
+            "injection": self.injection,
+        }
 
 
 def check(text: str) -> Finding:
     """Scrub and screen a stored (already scrubbed once) text again."""
     scrubbed = scrub_stored(text)
     report = screen_stored(text).as_report()
-    for match in report["matches"]:  # type: ignore[union-attr]
-        match["excerpt"] = scrub(str(match["excerpt"])).text
-    return Finding(dict(scrubbed.entities), report)  # type: ignore[arg-type]
+    for match in report["matches"]:
+        match["excerpt"] = scrub(match["excerpt"]).text
+    return Finding(dict(scrubbed.entities), dict(report))
 
 
 @dataclass(frozen=True)
@@ -80,20 +91,35 @@ class RescreenReport:
 
 
 async def outdated_count(session: AsyncSession, version: str | None = None) -> int:
-    return int((await session.exec(sa.text(
-        "SELECT count(*) FROM knowledge_items WHERE deleted_at IS NULL AND quarantined_at IS NULL "
-        "AND screen_version IS DISTINCT FROM :v"), params={"v": version or screen_version()})).scalar_one())
+    return int(
+        (
+            await session.execute(
+                sa.text(
+                    f"SELECT count(*) FROM knowledge_items k WHERE {present_sql('k')} "
+                    "AND k.screen_version IS DISTINCT FROM :v"
+                ),
+                params={"v": version or screen_version()},
+            )
+        ).scalar_one()
+    )
 
 
 async def rescreen_batch(session: AsyncSession, limit: int = BATCH) -> tuple[int, int]:
     """Re-screen up to ``limit`` items passed by another version; returns (checked, quarantined).
     Rows are locked and skipped by a concurrent batch, so several workers can share the work."""
     version = screen_version()
-    rows = (await session.exec(
-        select(KnowledgeItem).where(KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None),
-                                    KnowledgeItem.screen_version.is_distinct_from(version))
-        .order_by(KnowledgeItem.id).limit(limit).with_for_update(skip_locked=True)
-    )).all()
+    rows = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                item_present(),
+                col(KnowledgeItem.screen_version).is_distinct_from(version),
+            )
+            .order_by(col(KnowledgeItem.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     findings = await asyncio.to_thread(lambda: [check(item.content) for item in rows])
     quarantined = 0
     for item, finding in zip(rows, findings, strict=True):
@@ -107,19 +133,38 @@ async def rescreen_batch(session: AsyncSession, limit: int = BATCH) -> tuple[int
 
 
 async def _quarantine(session: AsyncSession, item: KnowledgeItem, evidence: dict[str, Any]) -> None:
-    item.quarantined_at, item.quarantine_evidence, item.updated_at = sa.func.now(), evidence, sa.func.now()
+    item.quarantined_at, item.quarantine_evidence, item.updated_at = db_now(), evidence, db_now()
     session.add(item)
     await session.flush()
     # Public subscribers learn that a public item left; no title (it may hold what failed).
-    await append_event(session, "knowledge.quarantined", org_id=item.org_id, is_public=item.is_public, item=item,
-                       summary={"id": str(item.id), "category": item.category, "title": "(quarantined)",
-                                "quality": None, "created_at": None})
-    await audit.record(session, actor=RESCREEN_ACTOR, action="knowledge.quarantined", org_id=item.org_id,
-                       target_type="knowledge_item", target_id=str(item.id),
-                       details={"screen_version": evidence["screen_version"], "reasons": evidence["reasons"]})
+    await append_event(
+        session,
+        "knowledge.quarantined",
+        org_id=item.org_id,
+        is_public=item.is_public,
+        item=item,
+        summary={
+            "id": str(item.id),
+            "category": item.category,
+            "title": "(quarantined)",
+            "quality": None,
+            "created_at": None,
+        },
+    )
+    await audit.record(
+        session,
+        actor=RESCREEN_ACTOR,
+        action="knowledge.quarantined",
+        org_id=item.org_id,
+        target_type="knowledge_item",
+        target_id=str(item.id),
+        details={"screen_version": evidence["screen_version"], "reasons": evidence["reasons"]},
+    )
 
 
-async def rescreen_all(progress: Callable[[int, int], None] | None = None, batch: int = BATCH) -> RescreenReport:
+async def rescreen_all(
+    progress: Callable[[int, int], None] | None = None, batch: int = BATCH
+) -> RescreenReport:
     """Batches until every live item carries the current version; ``progress(done, total)``."""
     async with session_scope() as session:
         total = await outdated_count(session)
@@ -153,14 +198,20 @@ def rescreen_job() -> dict[str, int]:
     return {"checked": report.checked, "quarantined": report.quarantined, "remaining": report.remaining}
 
 
-def request_rescreen(queue) -> bool:  # noqa: ANN001 - an rq Queue
+def request_rescreen(queue: Queue) -> bool:
     """Queue one re-screen unless one is already waiting (several workers start at once)."""
     from rq import Retry
 
     from hivemind_api.jobs import enqueue_coalesced
 
-    return enqueue_coalesced(queue, _RESCREEN_FLAG.format(queue.name), "hivemind_api.knowledge.quarantine.rescreen_job",
-                             flag_ttl_s=3600, job_timeout=6 * 3600, retry=Retry(max=3, interval=[30, 120, 600]))
+    return enqueue_coalesced(
+        queue,
+        _RESCREEN_FLAG.format(queue.name),
+        "hivemind_api.knowledge.quarantine.rescreen_job",
+        flag_ttl_s=3600,
+        job_timeout=6 * 3600,
+        retry=Retry(max=3, interval=[30, 120, 600]),
+    )
 
 
 async def _outdated() -> int:
@@ -168,7 +219,7 @@ async def _outdated() -> int:
         return await outdated_count(session)
 
 
-def request_if_outdated(queue) -> bool:  # noqa: ANN001 - an rq Queue
+def request_if_outdated(queue: Queue) -> bool:
     """At a worker's start: queue a re-screen when any live item was passed by other screens."""
     from hivemind_api.worker.loop import run_async
 
@@ -176,6 +227,7 @@ def request_if_outdated(queue) -> bool:  # noqa: ANN001 - an rq Queue
 
 
 # --- what curators see and do -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QuarantinedItem:
@@ -191,35 +243,76 @@ class QuarantinedItem:
     status: str = "quarantined"
 
 
-async def list_quarantined(session: AsyncSession, org_id: uuid.UUID, limit: int = 100) -> list[QuarantinedItem]:
-    rows = (await session.exec(
-        select(KnowledgeItem).where(KnowledgeItem.org_id == org_id, KnowledgeItem.deleted_at.is_(None),
-                                    KnowledgeItem.quarantined_at.is_not(None))
-        .order_by(KnowledgeItem.quarantined_at.desc()).limit(limit)
-    )).all()
-    return [QuarantinedItem(r.id, r.title, r.content, r.category, r.is_public, r.quarantined_at, r.screen_version,
-                            list((r.quarantine_evidence or {}).get("reasons", [])), dict(r.quarantine_evidence or {}))
-            for r in rows]
+async def list_quarantined(
+    session: AsyncSession, org_id: uuid.UUID, limit: int = 100
+) -> list[QuarantinedItem]:
+    rows = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                KnowledgeItem.org_id == org_id,
+                col(KnowledgeItem.deleted_at).is_(None),
+                col(KnowledgeItem.quarantined_at).is_not(None),
+            )
+            .order_by(col(KnowledgeItem.quarantined_at).desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        QuarantinedItem(
+            r.id,
+            r.title,
+            r.content,
+            r.category,
+            r.is_public,
+            r.quarantined_at or r.updated_at,  # always set: the query asks for quarantined items
+            r.screen_version,
+            list((r.quarantine_evidence or {}).get("reasons", [])),
+            dict(r.quarantine_evidence or {}),
+        )
+        for r in rows
+    ]
 
 
-async def release(session: AsyncSession, curator: Reviewer, item_id: str) -> KnowledgeItem:
+async def release(session: AsyncSession, curator: Caller, item_id: str) -> KnowledgeItem:
     """A curator judged the finding harmless: the item is back everywhere, passed by this version."""
-    item = (await session.exec(select(KnowledgeItem).where(
-        KnowledgeItem.id == parse_uuid(item_id, "item id"), KnowledgeItem.org_id == curator.org_id,
-        KnowledgeItem.deleted_at.is_(None)).with_for_update())).first()
+    require_curator(curator)
+    item = (
+        await session.exec(
+            select(KnowledgeItem)
+            .where(
+                KnowledgeItem.id == parse_uuid(item_id, "item id"),
+                KnowledgeItem.org_id == curator.org_id,
+                col(KnowledgeItem.deleted_at).is_(None),
+            )
+            .with_for_update()
+        )
+    ).first()
     if item is None:
         raise NotFound(f"knowledge item '{item_id}' not found")
     if item.quarantined_at is None:
         raise Conflict(f"knowledge item '{item_id}' is not quarantined")
     evidence = dict(item.quarantine_evidence or {})
     item.quarantined_at, item.quarantine_evidence = None, {}
-    item.screen_version, item.updated_at = screen_version(), sa.func.now()
+    item.screen_version, item.updated_at = screen_version(), db_now()
     session.add(item)
     await session.flush()
     await session.refresh(item)
-    await append_event(session, "knowledge.released", org_id=item.org_id, is_public=item.is_public, item=item,
-                       summary=item_summary(item))
-    await audit.record(session, actor=curator.label, actor_user_id=curator.user_id, actor_key_id=curator.key_id,
-                       action="knowledge.released", org_id=item.org_id, target_type="knowledge_item",
-                       target_id=str(item.id), details={"reasons": evidence.get("reasons", [])})
+    await append_event(
+        session,
+        "knowledge.released",
+        org_id=item.org_id,
+        is_public=item.is_public,
+        item=item,
+        summary=item_summary(item),
+    )
+    await audit.record(
+        session,
+        by=curator,
+        action="knowledge.released",
+        org_id=item.org_id,
+        target_type="knowledge_item",
+        target_id=str(item.id),
+        details={"reasons": evidence.get("reasons", [])},
+    )
     return item

@@ -9,30 +9,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
-from hivemind_api.db.models import Contribution, KnowledgeItem
+from hivemind_api.accounts.caller import Caller
+from hivemind_api.db.models import Contribution, KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
 from hivemind_api.events import append_event, contribution_summary
+from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import parse_uuid, validate_category
+from hivemind_api.knowledge.visibility import item_present
 
 MAX_REASON = 1000
-
-
-@dataclass(frozen=True)
-class Reviewer:
-    """Who reviews: a dashboard user or a curator API key, always within one org."""
-
-    org_id: uuid.UUID
-    label: str
-    user_id: uuid.UUID | None = None
-    key_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -45,13 +38,13 @@ class PendingContribution:
     created_at: datetime
     content_hash: str
     confidence: float
-    similar_items: list
+    similar_items: list[Any]
     status: str = "pending"
     prescreen_score: int | None = None
-    prescreen_reasons: list = field(default_factory=list)
+    prescreen_reasons: list[Any] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
-    redaction_report: dict = field(default_factory=dict)
-    injection_verdict: dict = field(default_factory=dict)
+    redaction_report: dict[str, Any] = field(default_factory=dict)
+    injection_verdict: dict[str, Any] = field(default_factory=dict)
     duplicate_of: uuid.UUID | None = None
 
 
@@ -68,8 +61,16 @@ QUEUE_SORTS = ("newest", "oldest", "prescreen")
 
 
 async def list_pending(
-    session: AsyncSession, org_id: uuid.UUID, *, limit: int = 50, offset: int = 0, status: str = "pending",
-    category: str | None = None, flagged: bool | None = None, sort: str = "newest", agent: str | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    status: str = "pending",
+    category: str | None = None,
+    flagged: bool | None = None,
+    sort: str = "newest",
+    agent: str | None = None,
 ) -> PendingPage:
     """The org's review queue (or its blocked, duplicate, … contributions), paged in SQL."""
     if not 1 <= limit <= 200:
@@ -88,21 +89,36 @@ async def list_pending(
         where.append(Contribution.flags != [] if flagged else Contribution.flags == [])
     if agent:
         where.append(Contribution.source_agent_id == agent.strip())
-    order = {
-        "newest": (Contribution.created_at.desc(), Contribution.id.desc()),
-        "oldest": (Contribution.created_at.asc(), Contribution.id.asc()),
-        "prescreen": (Contribution.prescreen_score.desc().nulls_last(), Contribution.created_at.asc()),
+    order: tuple[Any, ...] = {
+        "newest": (col(Contribution.created_at).desc(), col(Contribution.id).desc()),
+        "oldest": (col(Contribution.created_at).asc(), col(Contribution.id).asc()),
+        "prescreen": (
+            col(Contribution.prescreen_score).desc().nulls_last(),
+            col(Contribution.created_at).asc(),
+        ),
     }[sort]
     total = (await session.exec(select(func.count()).select_from(Contribution).where(*where))).one()
-    rows = (await session.exec(select(Contribution).where(*where).order_by(*order).offset(offset).limit(limit))).all()
+    rows = (
+        await session.exec(select(Contribution).where(*where).order_by(*order).offset(offset).limit(limit))
+    ).all()
     items = [
         PendingContribution(
-            id=c.id, title=c.title or "", content_preview=preview(c.content or "", 500), category=c.category,
-            source_agent_id=c.source_agent_id, created_at=c.created_at, content_hash=c.content_hash or "",
-            confidence=c.confidence, similar_items=list(c.similar_items or []), status=c.status,
-            prescreen_score=c.prescreen_score, prescreen_reasons=list(c.prescreen_reasons or []),
-            flags=list(c.flags or []), redaction_report=dict(c.redaction_report or {}),
-            injection_verdict=dict(c.injection_verdict or {}), duplicate_of=c.duplicate_of,
+            id=c.id,
+            title=c.title or "",
+            content_preview=preview(c.content or "", 500),
+            category=c.category,
+            source_agent_id=c.source_agent_id,
+            created_at=c.created_at,
+            content_hash=c.content_hash or "",
+            confidence=c.confidence,
+            similar_items=list(c.similar_items or []),
+            status=c.status,
+            prescreen_score=c.prescreen_score,
+            prescreen_reasons=list(c.prescreen_reasons or []),
+            flags=list(c.flags or []),
+            redaction_report=dict(c.redaction_report or {}),
+            injection_verdict=dict(c.injection_verdict or {}),
+            duplicate_of=c.duplicate_of,
         )
         for c in rows
     ]
@@ -127,38 +143,64 @@ class ContributionDetail:
     run_id: str | None
     created_at: datetime
     prescreen_score: int | None
-    prescreen_reasons: list
+    prescreen_reasons: list[Any]
     flags: list[str]
-    redaction_report: dict
-    injection_verdict: dict
-    similar_items: list
+    redaction_report: dict[str, Any]
+    injection_verdict: dict[str, Any]
+    similar_items: list[Any]
     rejection_reason: str | None
     knowledge_item_id: uuid.UUID | None
 
 
-async def get_contribution(session: AsyncSession, org_id: uuid.UUID, contribution_id: str) -> ContributionDetail:
+async def get_contribution(
+    session: AsyncSession, org_id: uuid.UUID, contribution_id: str
+) -> ContributionDetail:
     """One of the org's contributions; another org's is 404 like a missing one."""
-    row = (await session.exec(select(Contribution).where(
-        Contribution.id == parse_uuid(contribution_id, "contribution id"), Contribution.org_id == org_id))).first()
+    row = (
+        await session.exec(
+            select(Contribution).where(
+                Contribution.id == parse_uuid(contribution_id, "contribution id"),
+                Contribution.org_id == org_id,
+            )
+        )
+    ).first()
     if row is None:
         raise NotFound(f"contribution '{contribution_id}' not found")
     return ContributionDetail(
-        id=row.id, status=row.status, title=row.title or "", content=row.content or "", category=row.category,
-        confidence=row.confidence, framework=row.framework, language=row.language, version=row.version,
-        tags=list(row.tags or []), source_agent_id=row.source_agent_id, run_id=row.run_id, created_at=row.created_at,
-        prescreen_score=row.prescreen_score, prescreen_reasons=list(row.prescreen_reasons or []),
-        flags=list(row.flags or []), redaction_report=dict(row.redaction_report or {}),
-        injection_verdict=dict(row.injection_verdict or {}), similar_items=list(row.similar_items or []),
-        rejection_reason=row.rejection_reason, knowledge_item_id=row.knowledge_item_id,
+        id=row.id,
+        status=row.status,
+        title=row.title or "",
+        content=row.content or "",
+        category=row.category,
+        confidence=row.confidence,
+        framework=row.framework,
+        language=row.language,
+        version=row.version,
+        tags=list(row.tags or []),
+        source_agent_id=row.source_agent_id,
+        run_id=row.run_id,
+        created_at=row.created_at,
+        prescreen_score=row.prescreen_score,
+        prescreen_reasons=list(row.prescreen_reasons or []),
+        flags=list(row.flags or []),
+        redaction_report=dict(row.redaction_report or {}),
+        injection_verdict=dict(row.injection_verdict or {}),
+        similar_items=list(row.similar_items or []),
+        rejection_reason=row.rejection_reason,
+        knowledge_item_id=row.knowledge_item_id,
     )
 
 
-async def _pending(session: AsyncSession, reviewer: Reviewer, contribution_id: str) -> Contribution:
+async def _pending(session: AsyncSession, reviewer: Caller, contribution_id: str) -> Contribution:
+    require_curator(reviewer)
     target = parse_uuid(contribution_id, "contribution id")
-    row = (await session.exec(
-        select(Contribution).where(Contribution.id == target, Contribution.org_id == reviewer.org_id)
-        .with_for_update()
-    )).first()
+    row = (
+        await session.exec(
+            select(Contribution)
+            .where(Contribution.id == target, Contribution.org_id == reviewer.org_id)
+            .with_for_update()
+        )
+    ).first()
     if row is None:
         raise NotFound(f"contribution '{contribution_id}' not found")
     if row.status != "pending":
@@ -167,29 +209,56 @@ async def _pending(session: AsyncSession, reviewer: Reviewer, contribution_id: s
 
 
 async def approve(
-    session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, is_public: bool = False,
+    session: AsyncSession,
+    reviewer: Caller,
+    contribution_id: str,
+    *,
+    is_public: bool = False,
     supersedes: str | None = None,
 ) -> KnowledgeItem:
     """Approve into a new knowledge item. ``supersedes``: one of the org's live items that the new
     one replaces; it gets ``expired_at`` and ``superseded_by`` in the same transaction, so it is
     retired only if the approval commits."""
     c = await _pending(session, reviewer, contribution_id)
+    if c.content is None or c.title is None or c.content_hash is None:  # pending rows always have them
+        raise Conflict(f"contribution '{contribution_id}' has no text to approve")
     old: KnowledgeItem | None = None
     if supersedes:
-        old = (await session.exec(select(KnowledgeItem).where(
-            KnowledgeItem.id == parse_uuid(supersedes, "superseded item id"), KnowledgeItem.org_id == reviewer.org_id,
-            KnowledgeItem.deleted_at.is_(None), KnowledgeItem.quarantined_at.is_(None)).with_for_update())).first()
+        old = (
+            await session.exec(
+                select(KnowledgeItem)
+                .where(
+                    KnowledgeItem.id == parse_uuid(supersedes, "superseded item id"),
+                    KnowledgeItem.org_id == reviewer.org_id,
+                    item_present(),
+                )
+                .with_for_update()
+            )
+        ).first()
         if old is None:
             raise NotFound(f"knowledge item '{supersedes}' not found")
         if old.expired_at is not None:
             raise Conflict(f"knowledge item '{supersedes}' is already superseded or expired")
     item = KnowledgeItem(
-        contribution_id=c.id, org_id=c.org_id, source_agent_id=c.source_agent_id, run_id=c.run_id,
-        category=c.category, confidence=c.confidence, framework=c.framework, language=c.language,
-        version=c.version, tags=list(c.tags or []), content_hash=c.content_hash,
-        contributed_at=c.created_at, title=c.title, content=c.content, is_public=is_public,
-        published_at=sa.func.now() if is_public else None,
-        embedding=c.embedding, embedding_model=c.embedding_model, approved_by=reviewer.user_id,
+        contribution_id=c.id,
+        org_id=c.org_id,
+        source_agent_id=c.source_agent_id,
+        run_id=c.run_id,
+        category=c.category,
+        confidence=c.confidence,
+        framework=c.framework,
+        language=c.language,
+        version=c.version,
+        tags=list(c.tags or []),
+        content_hash=c.content_hash,
+        contributed_at=c.created_at,
+        title=c.title,
+        content=c.content,
+        is_public=is_public,
+        published_at=db_now() if is_public else None,
+        embedding=c.embedding,
+        embedding_model=c.embedding_model,
+        approved_by=reviewer.user_id,
         screen_version=c.screen_version,
     )
     try:
@@ -200,38 +269,73 @@ async def approve(
         raise Conflict("an identical live item already exists in this org") from None
     await session.refresh(item)
     if old is not None:
-        old.expired_at, old.superseded_by = sa.func.now(), item.id
+        old.expired_at, old.superseded_by = db_now(), item.id
         c.supersedes_id = old.id
         session.add(old)
         await session.flush()
         await session.refresh(old)
-        await append_event(session, "knowledge.superseded", org_id=old.org_id, is_public=old.is_public,
-                           item=old, extra={"superseded_by": str(item.id)})
+        await append_event(
+            session,
+            "knowledge.superseded",
+            org_id=old.org_id,
+            is_public=old.is_public,
+            item=old,
+            extra={"superseded_by": str(item.id)},
+        )
     c.status, c.knowledge_item_id = "approved", item.id
-    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, sa.func.now(), sa.func.now()
+    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, db_now(), db_now()
     session.add(c)
     await session.flush()
-    await append_event(session, "knowledge.approved", org_id=item.org_id, is_public=item.is_public,
-                       item=item, contribution_id=c.id)
-    await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
-                       action="contribution.approved", org_id=c.org_id, target_type="contribution",
-                       target_id=str(c.id), details={"knowledge_item_id": str(item.id), "is_public": is_public,
-                                                     "supersedes": str(old.id) if old is not None else None})
+    await append_event(
+        session,
+        "knowledge.approved",
+        org_id=item.org_id,
+        is_public=item.is_public,
+        item=item,
+        contribution_id=c.id,
+    )
+    await audit.record(
+        session,
+        by=reviewer,
+        action="contribution.approved",
+        org_id=c.org_id,
+        target_type="contribution",
+        target_id=str(c.id),
+        details={
+            "knowledge_item_id": str(item.id),
+            "is_public": is_public,
+            "supersedes": str(old.id) if old is not None else None,
+        },
+    )
     return item
 
 
-async def reject(session: AsyncSession, reviewer: Reviewer, contribution_id: str, *, reason: str | None = None) -> Contribution:
+async def reject(
+    session: AsyncSession, reviewer: Caller, contribution_id: str, *, reason: str | None = None
+) -> Contribution:
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidInput(f"reason must be at most {MAX_REASON} characters")
     c = await _pending(session, reviewer, contribution_id)
     c.status, c.rejection_reason = "rejected", reason
-    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, sa.func.now(), sa.func.now()
+    c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, db_now(), db_now()
     session.add(c)
     await session.flush()
-    await append_event(session, "knowledge.rejected", org_id=c.org_id, contribution_id=c.id,
-                       summary=contribution_summary(c), extra={"reason": reason})
-    await audit.record(session, actor=reviewer.label, actor_user_id=reviewer.user_id, actor_key_id=reviewer.key_id,
-                       action="contribution.rejected", org_id=c.org_id, target_type="contribution",
-                       target_id=str(c.id), details={"reason": reason})
+    await append_event(
+        session,
+        "knowledge.rejected",
+        org_id=c.org_id,
+        contribution_id=c.id,
+        summary=contribution_summary(c),
+        extra={"reason": reason},
+    )
+    await audit.record(
+        session,
+        by=reviewer,
+        action="contribution.rejected",
+        org_id=c.org_id,
+        target_type="contribution",
+        target_id=str(c.id),
+        details={"reason": reason},
+    )
     return c

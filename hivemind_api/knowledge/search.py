@@ -24,11 +24,11 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hivemind_api.accounts.keys import KeyPrincipal
-from hivemind_api.knowledge.access import OrgViewer
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.embeddings import embed_query
 from hivemind_api.errors import InvalidInput
 from hivemind_api.knowledge.validation import validate_category
+from hivemind_api.knowledge.visibility import live_sql, valid_at_sql, visible_sql
 
 # Each of the two rankings contributes its top 50 to the fusion: a page holds at most 50 results,
 # and the HNSW scan's cost grows with this number (at 100k items: ~4.6 ms for 40, ~7.4 ms for 100,
@@ -85,21 +85,12 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
-    clauses = ["(k.org_id = :org OR k.is_public)", "k.deleted_at IS NULL", "k.quarantined_at IS NULL"]
+    clauses = [visible_sql("k")]
     params: dict[str, object] = {}
     if f.at_time is None:
-        clauses += [
-            "k.expired_at IS NULL",
-            "(k.invalid_at IS NULL OR k.invalid_at > now())",
-            "(k.valid_at IS NULL OR k.valid_at <= now())",
-        ]
+        clauses.append(live_sql("k"))
     else:  # what was believed at that time: known by then, not yet superseded, valid then
-        clauses += [
-            "k.approved_at <= :at",
-            "(k.expired_at IS NULL OR k.expired_at > :at)",
-            "(k.invalid_at IS NULL OR k.invalid_at > :at)",
-            "(k.valid_at IS NULL OR k.valid_at <= :at)",
-        ]
+        clauses.append(valid_at_sql("k", ":at"))
         params["at"] = f.at_time
     for column in ("category", "framework", "language", "version"):
         value = getattr(f, column)
@@ -191,7 +182,7 @@ async def embed_search_text(query: str | None) -> list[float]:
 
 async def search(
     session: AsyncSession,
-    principal: KeyPrincipal | OrgViewer,
+    principal: Caller,
     query: str,
     query_vector: list[float] | None = None,
     *,
@@ -208,8 +199,7 @@ async def search(
     Without ``query_vector`` the query is embedded here, in a thread, while the session checks
     out its connection: the two overlap instead of adding up.
     """
-    if isinstance(principal, OrgViewer):
-        record = False  # a dashboard member browsing is not an agent retrieving
+    record = record and principal.records_reads  # a member browsing is not an agent retrieving
     query = search_text(query)
     if not 1 <= limit <= 50:
         raise InvalidInput("limit must be between 1 and 50")
@@ -224,18 +214,35 @@ async def search(
     finally:
         if embedding is not None and not embedding.done():
             embedding.cancel()
-    rows = (await session.exec(_search_sql(where, include_content, record), params={
-        **params, "q": str(query_vector), "text": query, "org": principal.org_id,
-        "agent": principal.agent_id, "run": run_id,
-        "candidates": CANDIDATES, "limit": limit, "offset": offset,
-    })).all()
+    rows = (
+        await session.execute(
+            _search_sql(where, include_content, record),
+            params={
+                **params,
+                "q": str(query_vector),
+                "text": query,
+                "org": principal.org_id,
+                "agent": principal.agent_id,
+                "run": run_id,
+                "candidates": CANDIDATES,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+    ).all()
     total = int(rows[0].total) if rows else 0
     hits = [
         SearchHit(
-            id=r.id, title=r.title, category=r.category, confidence=float(r.confidence),
-            org_attribution=r.org_attribution, relevance_score=round(float(r.relevance), 4),
-            quality_score=round(float(r.quality_score), 4), is_public=r.is_public,
-            rank_score=round(float(r.rank_score), 6), content=r.content if include_content else None,
+            id=r.id,
+            title=r.title,
+            category=r.category,
+            confidence=float(r.confidence),
+            org_attribution=r.org_attribution,
+            relevance_score=round(float(r.relevance), 4),
+            quality_score=round(float(r.quality_score), 4),
+            is_public=r.is_public,
+            rank_score=round(float(r.rank_score), 6),
+            content=r.content if include_content else None,
         )
         for r in rows
     ]
@@ -244,10 +251,12 @@ async def search(
 
 
 async def record_retrievals(
-    session: AsyncSession, principal: KeyPrincipal, item_ids: list[uuid.UUID], *, run_id: str | None = None
+    session: AsyncSession, principal: Caller, item_ids: list[uuid.UUID], *, run_id: str | None = None
 ) -> None:
     """One retrieval signal per served item, marking whether the caller is the item's own org."""
     if not item_ids:
         return
-    await session.exec(_RECORD_IDS_SQL, params={
-        "ids": item_ids, "org": principal.org_id, "agent": principal.agent_id, "run": run_id})
+    await session.execute(
+        _RECORD_IDS_SQL,
+        params={"ids": item_ids, "org": principal.org_id, "agent": principal.agent_id, "run": run_id},
+    )

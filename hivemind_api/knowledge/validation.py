@@ -1,4 +1,4 @@
-"""What a contribution may contain (SPEC §5.1). Violations are InvalidInput: 422, nothing stored."""
+"""What a contribution may contain. Violations are InvalidInput: a 4xx, and nothing is stored."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -47,13 +48,27 @@ class Vectorizer:
     def __init__(self, char_features: int, word_features: int) -> None:
         from sklearn.feature_extraction.text import HashingVectorizer
 
-        self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=char_features,
-                                       alternate_sign=False, norm="l2", lowercase=True, dtype=np.float32)
-        self.words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=word_features,
-                                       alternate_sign=False, norm="l2", lowercase=True, dtype=np.float32,
-                                       token_pattern=r"(?u)\b\w+\b")
+        self.chars = HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            n_features=char_features,
+            alternate_sign=False,
+            norm="l2",
+            lowercase=True,
+            dtype=np.float32,
+        )
+        self.words = HashingVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            n_features=word_features,
+            alternate_sign=False,
+            norm="l2",
+            lowercase=True,
+            dtype=np.float32,
+            token_pattern=r"(?u)\b\w+\b",
+        )
 
-    def transform(self, texts: list[str]):  # noqa: ANN201 - a scipy sparse matrix
+    def transform(self, texts: list[str]) -> Any:  # a scipy CSR matrix (scipy ships no types)
         import scipy.sparse as sp
 
         return sp.hstack([self.chars.transform(texts), self.words.transform(texts)]).tocsr()
@@ -73,7 +88,7 @@ def windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
             continue
         while len(sentence) > size:
             out.append(sentence[:size])
-            sentence = sentence[size // 2:] if len(sentence) > size * 1.5 else sentence[size:]
+            sentence = sentence[size // 2 :] if len(sentence) > size * 1.5 else sentence[size:]
         if current and len(current) + len(sentence) + 1 > size:
             out.append(current)
             current = ""
@@ -90,8 +105,15 @@ def load() -> Model:
         chars, words = int(data["char_features"]), int(data["word_features"])
         weights = np.zeros(chars + words, dtype=np.float32)
         weights[data["index"]] = data["value"].astype(np.float32)
-        return Model(weights, float(data["bias"]), float(data["flag_at"]), float(data["block_at"]), chars, words,
-                     str(data["version"]))
+        return Model(
+            weights,
+            float(data["bias"]),
+            float(data["flag_at"]),
+            float(data["block_at"]),
+            chars,
+            words,
+            str(data["version"]),
+        )
 
 
 @lru_cache(maxsize=1)
@@ -105,7 +127,8 @@ def window_scores(texts: list[str]) -> np.ndarray:
     model = load()
     matrix = _vectorizer().transform(texts)
     logits = matrix @ model.weights + model.bias
-    return 1.0 / (1.0 + np.exp(-logits))
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+    return probabilities
 
 
 @dataclass(frozen=True)

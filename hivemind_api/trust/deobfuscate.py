@@ -43,15 +43,31 @@ _BINARY_RUN = re.compile(r"\b[01]{8}(?:[ ,]+[01]{8}){5,}\b")
 _CODES_RUN = re.compile(r"\b\d{2,3}(?:\s*[,;]\s*\d{2,3}|\s+\d{2,3}){4,}\b")
 _HTML_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});")
 _LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{3,}\b")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
-                       "$": "s", "!": "i", "|": "l"})
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+    }
+)
 _SPELLED = re.compile(r"(?<!\S)(?:\w[ .\-_*]){3,}\w(?!\S)")
 # Function words under rot13: English (the, and, you, of, to, is, your, all, with, this, that),
 # German (der, die, und, ist, nicht, mit, sie, wie), French (que, est, pour, les, des, vous),
 # Spanish and Portuguese (que, del, los, las, por, para, com, uma), Italian (che, per, della).
 _ROT13_SIGN = re.compile(
     r"\b(?:gur|naq|lbh|bs|gb|vf|lbhe|nyy|jvgu|guvf|gung|qre|qvr|haq|vfg|avpug|zvg|fvr|jvr|dhr|rfg|cbhe|yrf|qrf|"
-    r"ibhf|qry|ybf|ynf|cbe|cnen|pbz|hzn|pur|cre|qryyn)\b", re.I)  # (not "har", "han", "vy": Swedish words)
+    r"ibhf|qry|ybf|ynf|cbe|cnen|pbz|hzn|pur|cre|qryyn)\b",
+    re.I,
+)  # (not "har", "han", "vy": Swedish words)
 
 
 ROT13_LANGUAGES = ("en", "de", "fr", "es", "it", "pt")
@@ -94,7 +110,9 @@ class Reading:
 @lru_cache(maxsize=1)
 def _skeleton_table() -> dict[int, str]:
     """Non-ASCII characters confusable with one ASCII letter or digit, mapped to it."""
-    data = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    data = json.loads(
+        resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    )
     table: dict[int, str] = {}
     for char, entries in data.items():
         if len(char) != 1 or ord(char) < 128:
@@ -198,7 +216,9 @@ def is_prose(value: str, min_words: int = 6) -> bool:
 def encoded_prose(text: str, found: list[Reading]) -> Reading | None:
     """The first sentence-like text hidden in an encoding (see the module's docstring); ``found``
     is ``readings(text)``."""
-    bodies = [text] + [r.text for r in found if r.where in ("decoded_base64", "decoded_hex", "decoded_binary")]
+    bodies = [text] + [
+        r.text for r in found if r.where in ("decoded_base64", "decoded_hex", "decoded_binary")
+    ]
     for body in bodies:
         if body is not text and is_prose(body):
             return Reading("encoded", body)

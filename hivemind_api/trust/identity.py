@@ -31,7 +31,8 @@ _ID_CUE = (
 )
 _ID_AFTER_CUE = re.compile(
     rf"(?i)(?<![\w])(?:{_ID_CUE})(?![\w])[\s:#.,\-]*(?:is|was|es|est|ist|è|é|:|=|no\.?|number)?\s*"
-    r"(?P<value>[A-Za-z]{0,3}[\d][\dA-Za-z .\-/]{4,22}[\dA-Za-z])")
+    r"(?P<value>[A-Za-z]{0,3}[\d][\dA-Za-z .\-/]{4,22}[\dA-Za-z])"
+)
 
 _DOB_CUE = (
     r"date\s+of\s+birth|birth\s*date|birthday|d\.?o\.?b\.?|born(?:\s+(?:on|in))?|geburtsdatum|geboren(?:\s+am)?|"
@@ -39,8 +40,10 @@ _DOB_CUE = (
     r"nat[oa]\s+il|data\s+de\s+nascimento|nasceu\s+em|geboortedatum|geboren\s+op|f[öo]delsedatum|f[öo]dd|"
     r"data\s+urodzenia|urodzon[ya]|doğum\s+tarihi|дата\s+рождения|родил(?:ся|ась)|дата\s+народження|生年月日|出生日期|생년월일"
 )
-_DATE = (r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}|"
-         r"\d{1,2}\.?\s+[A-Za-zÀ-ÿ]{3,10}\.?\s+\d{4}|[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日")
+_DATE = (
+    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}|"
+    r"\d{1,2}\.?\s+[A-Za-zÀ-ÿ]{3,10}\.?\s+\d{4}|[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日"
+)
 _DOB = re.compile(rf"(?i)(?<![\w])(?:{_DOB_CUE})(?![\w])[^\n\d]{{0,30}}?(?P<value>{_DATE})")
 
 _ADDRESS_CUE = (
@@ -53,20 +56,23 @@ _ADDRESS_CUE = (
 # After the cue: an address runs to the end of its sentence or line, and holds a digit somewhere.
 _ADDRESS_AFTER_CUE = re.compile(
     rf"(?i)(?<![\w])(?:{_ADDRESS_CUE})(?![\w])(?:(?:\s+[^\s:?]+){{0,6}}\s+(?:the\s+same|following|is|to|with|in|at)\b)?"
-    r"[\s:?]*(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+for\s+|\?|!|\.(?:\s|$)|\n|$)")
+    r"[\s:?]*(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+for\s+|\?|!|\.(?:\s|$)|\n|$)"
+)
 # Weaker cues ("send it to", "meet you at") precede addresses and much else: the value must also
 # have the shape of one (several comma-separated parts and a number).
 _SENT_TO = re.compile(
     r"(?i)(?<![\w])(?:send(?:\s+\w+){0,3}\s+to|sent\s+to|deliver(?:ed)?\s+to|ship(?:ped)?\s+to|mail(?:ed)?\s+to|"
     r"meet\s+(?:you|me|us)\s+at|(?:once\s+)?lived\s+in|(?:now\s+)?live\s+in|office\s+is\s+at|"
     r"arrived\s+at|taxi\s+to|(?:User|Customer):)\s+"
-    r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on)\s+|\?|!|\.(?:\s|$)|\n|$)")
+    r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on)\s+|\?|!|\.(?:\s|$)|\n|$)"
+)
 # Shapes that are addresses without a cue: "Kejservej 20, 6693 Snedsted", "ul. Południowa 94/82,
 # 07-069 Biała Podlaska" (street and number, postcode and place), "…, South Daniel, OR 15164".
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
-    r"\s*\d{2}-?\d{3,5}\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]")
+    r"\s*\d{2}-?\d{3,5}\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]"
+)
 # East Asian addresses by their administrative units, largest first, ending in a number: Chinese
 # (省/市 … 区/县 … 街/路 + number or 座), Korean (도/시 … 시/군/구 … 로/길/가 + number), Japanese
 # (都/道/府/県 … 市/区/町 … 丁目 or a number).
@@ -76,7 +82,8 @@ _CJK_ADDRESS = re.compile(
     r"|[가-힣]{1,8}(?:도|특별시|광역시)\s+[가-힣]{1,8}(?:시|군|구)(?:\s+[가-힣]{1,8}(?:구|군|읍|면))?\s+"
     r"[가-힣0-9]{1,12}(?:로|길|가|동)\s*\d{1,5}(?:-\d{1,5})?"
     r"|[\u4e00-\u9fff]{1,4}(?:都|道|府|県)[\u4e00-\u9fff\u3040-\u30ff]{1,8}(?:市|区|郡|町|村)[\u4e00-\u9fff\u3040-\u30ff0-9]{0,12}?"
-    r"(?:\d+丁目|\d+(?:-\d+){1,2}|\d+番地?)")
+    r"(?:\d+丁目|\d+(?:-\d+){1,2}|\d+番地?)"
+)
 _US_TAIL = re.compile(r"\b\d{1,5}\s[^\n,]{3,40}(?:,\s*[^\n,]{2,30}){0,2},\s*[A-Z]{2}\s\d{5}(?:-\d{4})?\b")
 _HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network address
 # "Apt. 629", "Nr. 800", "д. 1/5": a short word's full stop does not end the address.
@@ -85,8 +92,9 @@ _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([_SSN, _ID_AFTER_CUE, _DOB, _ADDRESS_AFTER_CUE, _SENT_TO, _STREET_POSTCODE, _US_TAIL,
-                      _CJK_ADDRESS])
+    return Prefilter(
+        [_SSN, _ID_AFTER_CUE, _DOB, _ADDRESS_AFTER_CUE, _SENT_TO, _STREET_POSTCODE, _US_TAIL, _CJK_ADDRESS]
+    )
 
 
 def detect(text: str) -> list[Span]:
@@ -105,7 +113,7 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(m.start("value"), m.end("value"), "ADDRESS"))
     for m in scan.finditer(_ADDRESS_AFTER_CUE):
         start, end = m.start("value"), m.end("value")
-        while text[end:end + 2].startswith(". ") and _ABBREVIATION.search(text[start:end]):
+        while text[end : end + 2].startswith(". ") and _ABBREVIATION.search(text[start:end]):
             more = re.match(r"\.\s[^\n?!]{1,120}?(?=\s+for\s+|\?|!|\.(?:\s|$)|\n|$)", text[end:])
             if more is None:
                 break
@@ -113,7 +121,11 @@ def detect(text: str) -> list[Span]:
         value = text[start:end].rstrip(" ,;")
         # a place's name may stand in parentheses ("(RM)"); code about an address field may not
         bare = re.sub(r"\([^\W\d_][^()\d.]{0,30}\)", "", value)
-        if any(c.isdigit() for c in value) and not value.startswith(("http", "[", "0x")) and \
-                not any(c in bare for c in ";()`={}<>") and not _HOST_PORT.fullmatch(value):
+        if (
+            any(c.isdigit() for c in value)
+            and not value.startswith(("http", "[", "0x"))
+            and not any(c in bare for c in ";()`={}<>")
+            and not _HOST_PORT.fullmatch(value)
+        ):
             spans.append(Span(start, start + len(value), "ADDRESS"))
     return spans

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from hivemind_api.trust import classifier, semantic
 from hivemind_api.trust.deobfuscate import Reading, encoded_prose, readings
@@ -61,145 +61,292 @@ def _r(pattern: str) -> re.Pattern[str]:
 
 SEMANTIC_RULE = "semantic_classifier"  # the worker's second opinion (``second_opinion``)
 
-RULES: tuple[Rule, ...] = (
+_ENGLISH_RULES: tuple[Rule, ...] = (
     # -- instruction overrides
-    Rule("ignore_instructions", "override", _r(
-        rf"\b(?:ignore|disregard|forget|override|bypass|discard|abandon|neglect|drop)\s+(?:all\s+|any\s+|of\s+)?"
-        rf"(?:the\s+|your\s+|my\s+)?{_QUAL}\s+(?:\w+\s+){{0,2}}{_INSTR}")),
-    Rule("ignore_everything", "override", _r(
-        r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:you\s+(?:were|have\s+been)\s+told|(?:that\s+)?(?:was\s+)?"
-        r"(?:said|written|stated)\s+(?:before|above|earlier))")),
-    Rule("new_instructions", "override", _r(
-        r"(?:^|\n|\.\s)\s*(?:#+\s*)?(?:new|updated|real|actual|revised|secret|hidden|important)\s+(?:system\s+)?"
-        r"(?:instructions?|directives?|task)\s*(?:for\s+(?:the\s+)?" + _AI + r"s?)?\s*:")),
-    Rule("from_now_on", "override", _r(
-        r"\bfrom\s+now\s+on,?\s+(?:you|the\s+" + _AI + r")\s+(?:will|must|shall|should|are\s+to|have\s+to|can\s+only)")),
-    Rule("do_not_follow", "override", _r(
-        rf"\b(?:do\s+not|don't|never|stop)\s+(?:follow|obey|comply\s+with|listen\s+to)\s+(?:the\s+|your\s+|any\s+)?"
-        rf"(?:{_QUAL}\s+)?(?:{_INSTR}|user|developer|operator)")),
-    Rule("addressing_the_ai", "override", _r(
-        rf"\b(?:attention|note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:{_AI}s?)\b"
-        rf"(?:\s+(?:reading|processing|parsing|that\s+reads)\b)?"
-        rf"|\b(?:if\s+you\s+are|to\s+(?:the|any))\s+(?:an?\s+)?{_AI}\s+(?:reading|processing|parsing|seeing)\s+this")),
-    Rule("instead_you_must", "override", _r(
-        rf"\binstead,?\s+(?:you|the\s+{_AI})\s+(?:must|should|will|are\s+to)\s+(?:now\s+)?"
-        r"(?:say|reply|respond|answer|output|print|write|tell|run|execute|send)")),
+    Rule(
+        "ignore_instructions",
+        "override",
+        _r(
+            rf"\b(?:ignore|disregard|forget|override|bypass|discard|abandon|neglect|drop)\s+(?:all\s+|any\s+|of\s+)?"
+            rf"(?:the\s+|your\s+|my\s+)?{_QUAL}\s+(?:\w+\s+){{0,2}}{_INSTR}"
+        ),
+    ),
+    Rule(
+        "ignore_everything",
+        "override",
+        _r(
+            r"\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:you\s+(?:were|have\s+been)\s+told|(?:that\s+)?(?:was\s+)?"
+            r"(?:said|written|stated)\s+(?:before|above|earlier))"
+        ),
+    ),
+    Rule(
+        "new_instructions",
+        "override",
+        _r(
+            r"(?:^|\n|\.\s)\s*(?:#+\s*)?(?:new|updated|real|actual|revised|secret|hidden|important)\s+(?:system\s+)?"
+            r"(?:instructions?|directives?|task)\s*(?:for\s+(?:the\s+)?" + _AI + r"s?)?\s*:"
+        ),
+    ),
+    Rule(
+        "from_now_on",
+        "override",
+        _r(
+            r"\bfrom\s+now\s+on,?\s+(?:you|the\s+"
+            + _AI
+            + r")\s+(?:will|must|shall|should|are\s+to|have\s+to|can\s+only)"
+        ),
+    ),
+    Rule(
+        "do_not_follow",
+        "override",
+        _r(
+            rf"\b(?:do\s+not|don't|never|stop)\s+(?:follow|obey|comply\s+with|listen\s+to)\s+(?:the\s+|your\s+|any\s+)?"
+            rf"(?:{_QUAL}\s+)?(?:{_INSTR}|user|developer|operator)"
+        ),
+    ),
+    Rule(
+        "addressing_the_ai",
+        "override",
+        _r(
+            rf"\b(?:attention|note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:{_AI}s?)\b"
+            rf"(?:\s+(?:reading|processing|parsing|that\s+reads)\b)?"
+            rf"|\b(?:if\s+you\s+are|to\s+(?:the|any))\s+(?:an?\s+)?{_AI}\s+(?:reading|processing|parsing|seeing)\s+this"
+        ),
+    ),
+    Rule(
+        "instead_you_must",
+        "override",
+        _r(
+            rf"\binstead,?\s+(?:you|the\s+{_AI})\s+(?:must|should|will|are\s+to)\s+(?:now\s+)?"
+            r"(?:say|reply|respond|answer|output|print|write|tell|run|execute|send)"
+        ),
+    ),
     # -- role and system-prompt hijacks
-    Rule("you_are_now", "role", _r(
-        r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}"
-        r"(?:assistant|ai|model|chatbot|bot|dan|persona|character|jailbroken|unrestricted|unfiltered|uncensored|"
-        r"hacker|evil|shell|terminal|god)\b")),
-    Rule("jailbreak_mode", "role", _r(
-        r"\b(?:enable|enter|activate|switch\s+to|turn\s+on)\s+(?:the\s+)?(?:god|dan|jailbreak|jailbroken|"
-        r"unrestricted|unfiltered|uncensored|evil)\s+mode\b|\bdo\s+anything\s+now\b|\bDAN\s+mode\b|\bjailbr(?:oken|eak)\b")),
-    Rule("act_without_limits", "role", _r(
-        r"\b(?:act|behave|respond|pretend|roleplay)\s+(?:as|like|to\s+be|you\s+are)\s+(?:an?\s+)?(?:\w+\s+){0,3}"
-        r"(?:without|with\s+no|free\s+(?:of|from))\s+(?:any\s+)?(?:restrictions|limits|limitations|filters|rules|"
-        r"guidelines|censorship|ethics|safety)")),
-    Rule("role_marker", "role", _r(
-        r"<\|im_start\|>|<\|im_end\|>|<\|(?:system|assistant|user|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
-        r"<\s*/?\s*(?:system|system_prompt|sys)\s*>|#{2,}\s*(?:system|instructions?)\s*(?:prompt|message)?\s*:\s*"
-        r"(?:you\s+(?:are|must|will|should)|ignore|obey|from\s+now)"
-        r"|(?:^|\n)\s*(?:system|assistant)\s*(?:prompt|message)?\s*:\s*(?:you\s+(?:are|must|will)|ignore|from\s+now)")),
-    Rule("reveal_system_prompt", "role", _r(
-        r"\b(?:reveal|print|show|output|repeat|leak|disclose|dump|display|tell\s+me|give\s+me|recite|revealing|printing|"
-        r"showing|outputting|repeating|leaking|disclosing|dumping|displaying|reciting)\s+"
-        r"(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|exact\s+|original\s+|hidden\s+|secret\s+)?"
-        r"(?:system\s+prompt|initial\s+prompt|hidden\s+instructions|instructions\s+above|system\s+message|"
-        r"(?:original|initial|hidden|secret)\s+instructions)")),
+    Rule(
+        "you_are_now",
+        "role",
+        _r(
+            r"\byou\s+are\s+(?:now|no\s+longer)\s+(?:an?\s+|the\s+)?(?:\w+\s+){0,2}"
+            r"(?:assistant|ai|model|chatbot|bot|dan|persona|character|jailbroken|unrestricted|unfiltered|uncensored|"
+            r"hacker|evil|shell|terminal|god)\b"
+        ),
+    ),
+    Rule(
+        "jailbreak_mode",
+        "role",
+        _r(
+            r"\b(?:enable|enter|activate|switch\s+to|turn\s+on)\s+(?:the\s+)?(?:god|dan|jailbreak|jailbroken|"
+            r"unrestricted|unfiltered|uncensored|evil)\s+mode\b|\bdo\s+anything\s+now\b|\bDAN\s+mode\b|\bjailbr(?:oken|eak)\b"
+        ),
+    ),
+    Rule(
+        "act_without_limits",
+        "role",
+        _r(
+            r"\b(?:act|behave|respond|pretend|roleplay)\s+(?:as|like|to\s+be|you\s+are)\s+(?:an?\s+)?(?:\w+\s+){0,3}"
+            r"(?:without|with\s+no|free\s+(?:of|from))\s+(?:any\s+)?(?:restrictions|limits|limitations|filters|rules|"
+            r"guidelines|censorship|ethics|safety)"
+        ),
+    ),
+    Rule(
+        "role_marker",
+        "role",
+        _r(
+            r"<\|im_start\|>|<\|im_end\|>|<\|(?:system|assistant|user|endoftext)\|>|\[/?INST\]|<</?SYS>>|"
+            r"<\s*/?\s*(?:system|system_prompt|sys)\s*>|#{2,}\s*(?:system|instructions?)\s*(?:prompt|message)?\s*:\s*"
+            r"(?:you\s+(?:are|must|will|should)|ignore|obey|from\s+now)"
+            r"|(?:^|\n)\s*(?:system|assistant)\s*(?:prompt|message)?\s*:\s*(?:you\s+(?:are|must|will)|ignore|from\s+now)"
+        ),
+    ),
+    Rule(
+        "reveal_system_prompt",
+        "role",
+        _r(
+            r"\b(?:reveal|print|show|output|repeat|leak|disclose|dump|display|tell\s+me|give\s+me|recite|revealing|printing|"
+            r"showing|outputting|repeating|leaking|disclosing|dumping|displaying|reciting)\s+"
+            r"(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|exact\s+|original\s+|hidden\s+|secret\s+)?"
+            r"(?:system\s+prompt|initial\s+prompt|hidden\s+instructions|instructions\s+above|system\s+message|"
+            r"(?:original|initial|hidden|secret)\s+instructions)"
+        ),
+    ),
     # -- exfiltration
-    Rule("exfiltrate_secrets", "exfiltration", _r(
-        r"\b(?:send|post|upload|transmit|exfiltrate|forward|leak|append|include|attach|encode|embed|put|paste|add|"
-        r"e-?mail|mail)\b"
-        r".{0,60}?\b(?:api[\s_-]?keys?|access\s+tokens?|tokens?|secrets?|credentials?|passwords?|env(?:ironment)?\s+"
-        r"variables|\.env\b|ssh\s+keys?|private\s+keys?|conversation|chat\s+history|system\s+prompt|cookies?|"
-        r"session\s+(?:ids?|tokens?)|user(?:'s)?\s+data|customer\s+(?:e-?mails|list|data|records))\b.{0,80}?"
-        r"\b(?:to|into|in|as|via|inside)\b.{0,40}?"
-        r"(?:https?://|\burl\b|\blink\b|endpoint|webhook|server|e-?mail|query\s+(?:string|param)|image|"
-        r"[\w.+\-]+@[\w\-]+\.[a-z]{2,})"
-        # the things first, then "send them to" an address
-        r"|\b(?:api[\s_-]?keys?|credentials|passwords|secrets|tokens|customer\s+(?:e-?mails|list|data|records))\b"
-        r"[^\n]{0,60}?\b(?:send|e-?mail|mail|forward)\s+(?:them|it|those|these|everything)\s+to\s+"
-        r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}")),
-    Rule("exfil_command", "exfiltration", _r(
-        r"\b(?:curl|wget|nc|netcat|invoke-webrequest|iwr|fetch)\b[^\n]{0,200}?(?:\$\((?:env|printenv|set|cat\s+~?/?[.\w/]*"
-        r"(?:\.ssh|\.aws|\.env|passwd|credentials|id_rsa))|~/\.ssh/id_|~/\.aws/credentials|/etc/(?:passwd|shadow)|"
-        r"@\s*~?/?[.\w/]*(?:\.ssh/|\.aws/|\.env\b|id_rsa))")),
-    Rule("image_beacon", "exfiltration", _r(
-        r"!\[[^\]]*\]\(\s*<?https?://[^)\s]+\?[^)\s]*(?:\{\{?|\}\}?|\$\{|\$\(|%7B|<[a-z_]+>|\[[A-Z_]+\])[^)]*\)")),
-    Rule("templated_url", "exfiltration", _r(
-        r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:\{\{?\s*(?:secret|token|key|password|conversation|history|data|"
-        r"context|prompt|env|user|credentials|api_key)[^}]*\}\}?|\$\{?(?:SECRET|TOKEN|KEY|PASSWORD|API_KEY)\w*\}?)")),
+    Rule(
+        "exfiltrate_secrets",
+        "exfiltration",
+        _r(
+            r"\b(?:send|post|upload|transmit|exfiltrate|forward|leak|append|include|attach|encode|embed|put|paste|add|"
+            r"e-?mail|mail)\b"
+            r".{0,60}?\b(?:api[\s_-]?keys?|access\s+tokens?|tokens?|secrets?|credentials?|passwords?|env(?:ironment)?\s+"
+            r"variables|\.env\b|ssh\s+keys?|private\s+keys?|conversation|chat\s+history|system\s+prompt|cookies?|"
+            r"session\s+(?:ids?|tokens?)|user(?:'s)?\s+data|customer\s+(?:e-?mails|list|data|records))\b.{0,80}?"
+            r"\b(?:to|into|in|as|via|inside)\b.{0,40}?"
+            r"(?:https?://|\burl\b|\blink\b|endpoint|webhook|server|e-?mail|query\s+(?:string|param)|image|"
+            r"[\w.+\-]+@[\w\-]+\.[a-z]{2,})"
+            # the things first, then "send them to" an address
+            r"|\b(?:api[\s_-]?keys?|credentials|passwords|secrets|tokens|customer\s+(?:e-?mails|list|data|records))\b"
+            r"[^\n]{0,60}?\b(?:send|e-?mail|mail|forward)\s+(?:them|it|those|these|everything)\s+to\s+"
+            r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}"
+        ),
+    ),
+    Rule(
+        "exfil_command",
+        "exfiltration",
+        _r(
+            r"\b(?:curl|wget|nc|netcat|invoke-webrequest|iwr|fetch)\b[^\n]{0,200}?(?:\$\((?:env|printenv|set|cat\s+~?/?[.\w/]*"
+            r"(?:\.ssh|\.aws|\.env|passwd|credentials|id_rsa))|~/\.ssh/id_|~/\.aws/credentials|/etc/(?:passwd|shadow)|"
+            r"@\s*~?/?[.\w/]*(?:\.ssh/|\.aws/|\.env\b|id_rsa))"
+        ),
+    ),
+    Rule(
+        "image_beacon",
+        "exfiltration",
+        _r(
+            r"!\[[^\]]*\]\(\s*<?https?://[^)\s]+\?[^)\s]*(?:\{\{?|\}\}?|\$\{|\$\(|%7B|<[a-z_]+>|\[[A-Z_]+\])[^)]*\)"
+        ),
+    ),
+    Rule(
+        "templated_url",
+        "exfiltration",
+        _r(
+            r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:\{\{?\s*(?:secret|token|key|password|conversation|history|data|"
+            r"context|prompt|env|user|credentials|api_key)[^}]*\}\}?|\$\{?(?:SECRET|TOKEN|KEY|PASSWORD|API_KEY)\w*\}?)"
+        ),
+    ),
     # -- tool-call hijacks
-    Rule("tool_call_markup", "tool", _r(
-        r"<\s*(?:tool_call|tool_use|function_calls?|invoke|antml:invoke|tool_code)\b|\"(?:tool_calls|function_call)\"\s*:"
-        r"|\{\s*\"(?:tool|function|name|tool_name)\"\s*:\s*\"(?:bash|shell|exec|execute|run_command|run_shell|"
-        r"terminal|computer|python|code_interpreter|write_file|delete_file|send_email|http_request)\"")),
-    Rule("silent_tool_use", "tool", _r(
-        r"\b(?:call|invoke|use|run|trigger|execute)\s+(?:the\s+)?(?:\w+\s+){0,2}(?:tool|function|command|script|"
-        r"shell|terminal)s?\b.{0,80}?\b(?:silently|secretly|without\s+(?:asking|confirmation|confirming|telling|"
-        r"informing|notifying|permission|approval)\s+(?:the\s+)?(?:user|human|operator|anyone)|"
-        r"(?:do\s+not|don't)\s+(?:ask|tell|inform|mention\s+(?:it|this)\s+to)\s+(?:the\s+)?(?:user|human|operator))")),
-    Rule("agent_run_command", "tool", _r(
-        rf"\b(?:you|the\s+{_AI}s?)\s+(?:must|should|need\s+to|have\s+to|will)\s+(?:now\s+|first\s+|immediately\s+)?"
-        r"(?:run|execute|call|invoke|curl|download\s+and\s+run|pipe)\b[^\n]{0,80}?(?:rm\s+-rf|curl\s|wget\s|bash|"
-        r"\bsh\b|powershell|chmod|sudo|\|\s*sh|eval|exec)")),
-    Rule("destructive_command", "tool", _r(
-        r"\b(?:run|execute|type|paste)\b[^\n]{0,40}?`?\s*(?:sudo\s+)?rm\s+-(?:rf|fr)\s+(?:/|~|\$HOME|/\*)(?:\s|`|$)"
-        r"|:\(\)\s*\{\s*:\|:&\s*\};:")),
+    Rule(
+        "tool_call_markup",
+        "tool",
+        _r(
+            r"<\s*(?:tool_call|tool_use|function_calls?|invoke|antml:invoke|tool_code)\b|\"(?:tool_calls|function_call)\"\s*:"
+            r"|\{\s*\"(?:tool|function|name|tool_name)\"\s*:\s*\"(?:bash|shell|exec|execute|run_command|run_shell|"
+            r"terminal|computer|python|code_interpreter|write_file|delete_file|send_email|http_request)\""
+        ),
+    ),
+    Rule(
+        "silent_tool_use",
+        "tool",
+        _r(
+            r"\b(?:call|invoke|use|run|trigger|execute)\s+(?:the\s+)?(?:\w+\s+){0,2}(?:tool|function|command|script|"
+            r"shell|terminal)s?\b.{0,80}?\b(?:silently|secretly|without\s+(?:asking|confirmation|confirming|telling|"
+            r"informing|notifying|permission|approval)\s+(?:the\s+)?(?:user|human|operator|anyone)|"
+            r"(?:do\s+not|don't)\s+(?:ask|tell|inform|mention\s+(?:it|this)\s+to)\s+(?:the\s+)?(?:user|human|operator))"
+        ),
+    ),
+    Rule(
+        "agent_run_command",
+        "tool",
+        _r(
+            rf"\b(?:you|the\s+{_AI}s?)\s+(?:must|should|need\s+to|have\s+to|will)\s+(?:now\s+|first\s+|immediately\s+)?"
+            r"(?:run|execute|call|invoke|curl|download\s+and\s+run|pipe)\b[^\n]{0,80}?(?:rm\s+-rf|curl\s|wget\s|bash|"
+            r"\bsh\b|powershell|chmod|sudo|\|\s*sh|eval|exec)"
+        ),
+    ),
+    Rule(
+        "destructive_command",
+        "tool",
+        _r(
+            r"\b(?:run|execute|type|paste)\b[^\n]{0,40}?`?\s*(?:sudo\s+)?rm\s+-(?:rf|fr)\s+(?:/|~|\$HOME|/\*)(?:\s|`|$)"
+            r"|:\(\)\s*\{\s*:\|:&\s*\};:"
+        ),
+    ),
     # A tool named by its identifier ("send_email", "http_post") or as "the X tool", asked to send
     # something out, to touch the user's secrets, or to act before answering.
-    Rule("tool_sends_out", "tool", _r(
-        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
-        r"\b(?:send|forward|post|upload|email|e-mail|mail|transmit|sync|export)\w*\s+(?:a\s+copy\s+of\s+)?"
-        r"(?:it|(?:this|the|your|every|all|our)\b[^\n]{0,30}?\b(?:summary|summaries|result|conversation|chat|history|"
-        r"response|answer|output|contents?|workspace|context|memory|record|transcript|keys?|secrets?|credentials|"
-        r"tokens?|files?))\b[^\n]{0,80}?\b(?:to|at)\s+"
-        r"(?:the\s+\w+\s+(?:at\s+)?)?(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+)")),
-    Rule("tool_on_user_secrets", "tool", _r(
-        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,80}}?"
-        r"(?:(?:the\s+user'?s?|saved|stored|all|your)\s+(?:saved\s+)?(?:credentials|secrets|passwords|tokens|api\s+keys|"
-        r"cookies|session)|~/\.ssh|~/\.aws|\.env\b|id_rsa|private\s+keys?)")),
-    Rule("tool_before_answering", "tool", _r(
-        rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
-        r"\b(?:before|prior\s+to)\s+(?:responding|answering|replying|continuing|you\s+(?:respond|answer|reply|continue))"),
-        severity="flag"),  # also how developers describe a moderation hook: a curator decides
+    Rule(
+        "tool_sends_out",
+        "tool",
+        _r(
+            rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
+            r"\b(?:send|forward|post|upload|email|e-mail|mail|transmit|sync|export)\w*\s+(?:a\s+copy\s+of\s+)?"
+            r"(?:it|(?:this|the|your|every|all|our)\b[^\n]{0,30}?\b(?:summary|summaries|result|conversation|chat|history|"
+            r"response|answer|output|contents?|workspace|context|memory|record|transcript|keys?|secrets?|credentials|"
+            r"tokens?|files?))\b[^\n]{0,80}?\b(?:to|at)\s+"
+            r"(?:the\s+\w+\s+(?:at\s+)?)?(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+)"
+        ),
+    ),
+    Rule(
+        "tool_on_user_secrets",
+        "tool",
+        _r(
+            rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,80}}?"
+            r"(?:(?:the\s+user'?s?|saved|stored|all|your)\s+(?:saved\s+)?(?:credentials|secrets|passwords|tokens|api\s+keys|"
+            r"cookies|session)|~/\.ssh|~/\.aws|\.env\b|id_rsa|private\s+keys?)"
+        ),
+    ),
+    Rule(
+        "tool_before_answering",
+        "tool",
+        _r(
+            rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,120}}?"
+            r"\b(?:before|prior\s+to)\s+(?:responding|answering|replying|continuing|you\s+(?:respond|answer|reply|continue))"
+        ),
+        severity="flag",
+    ),  # also how developers describe a moderation hook: a curator decides
     # A link or image whose query string carries a template the reader would fill ({{...}}, ${...},
     # <...>) or names what to leak: the classic markdown exfiltration beacon.
-    Rule("exfil_query", "exfiltration", _r(
-        r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:[^\s)\"'>&]*(?:\{\{|\$\{|\$\(|<[a-z_]+>|%7B%7B)|[^\s)\"'>&]*"
-        r"(?:system_?prompt|api_?keys?|secrets?|passwords?|credentials|conversation|chat_?history|\$?[A-Z_]*API_KEY))")),
+    Rule(
+        "exfil_query",
+        "exfiltration",
+        _r(
+            r"https?://[^\s)\"'>]+\?[^\s)\"'>]*=(?:[^\s)\"'>&]*(?:\{\{|\$\{|\$\(|<[a-z_]+>|%7B%7B)|[^\s)\"'>&]*"
+            r"(?:system_?prompt|api_?keys?|secrets?|passwords?|credentials|conversation|chat_?history|\$?[A-Z_]*API_KEY))"
+        ),
+    ),
     # -- text addressed to the reader of a document: what to put in every answer, a "system note",
     # safety declared off (flags: a curator decides)
-    Rule("in_every_answer", "override", _r(
-        r"\b(?:include|append|add|insert|mention|put|attach|end)\b[^\n]{0,80}?\b(?:in|to|at\s+the\s+end\s+of|with)\s+"
-        r"(?:your|each\s+of\s+your|every\s+one\s+of\s+your)\s+(?:summary|summaries)\b"
-        r"|\b(?:at\s+the\s+end\s+of|to|in)\s+(?:every|each)\s+(?:of\s+your\s+)?(?:answers?|repl(?:y|ies)|summar(?:y|ies))\b"
-        r"|(?:am\s+ende|zu)\s+jeder\s+antwort|(?:alla\s+fine\s+di|a)\s+ogni\s+risposta|"
-        r"(?:à\s+la\s+fin\s+de|à)\s+chaque\s+réponse|(?:al\s+final\s+de|a)\s+cada\s+respuesta|"
-        r"(?:no\s+final\s+de|a)\s+cada\s+resposta"), severity="flag"),
-    Rule("system_note", "override", _r(
-        r"(?-i:\bSYSTEM\s?(?:NOTE|NOTICE|MESSAGE|HINWEIS|MELDUNG)|\bNOTA\s+D[EIO]L?\s+SISTEMA|\bNOTE\s+(?:DU\s+)?SYST[ÈE]ME|"
-        r"\bAVISO\s+DEL?\s+SISTEMA|\bSYSTEMNACHRICHT)\s*:"), severity="flag"),
-    Rule("safety_declared_off", "role", _r(
-        r"\b(?:safety\s+(?:features|checks|filters|rules|guidelines|protocols|measures)|guardrails|content\s+polic(?:y|ies)|"
-        r"the\s+rules|your\s+(?:rules|restrictions|filters|guidelines)|(?:the\s+)?screening)\s*['\"]?\s*(?:are|is|as|=|"
-        r"have\s+been|has\s+been)\s*['\"]?\s*(?:now\s+)?(?:lifted|disabled|off|optional|suspended|removed|turned\s+off|"
-        r"deactivated|void|waived)\b"
-        r"|\bskip\s+(?:all\s+)?(?:the\s+)?safety\s+checks\b"
-        rf"|\b{_AI}\s+(?:called|named)\s+\w+\s+(?:that|which|who)\s+(?:\w+\s+){{0,2}}(?:without|ignores|has\s+no)\b"
-        r"|\b(?:operates|works|responds|answers|acts)\s+without\s+(?:any\s+)?(?:content\s+)?(?:policies|restrictions|"
-        r"filters|guidelines|censorship|rules)\b"), severity="flag"),
+    Rule(
+        "in_every_answer",
+        "override",
+        _r(
+            r"\b(?:include|append|add|insert|mention|put|attach|end)\b[^\n]{0,80}?\b(?:in|to|at\s+the\s+end\s+of|with)\s+"
+            r"(?:your|each\s+of\s+your|every\s+one\s+of\s+your)\s+(?:summary|summaries)\b"
+            r"|\b(?:at\s+the\s+end\s+of|to|in)\s+(?:every|each)\s+(?:of\s+your\s+)?(?:answers?|repl(?:y|ies)|summar(?:y|ies))\b"
+            r"|(?:am\s+ende|zu)\s+jeder\s+antwort|(?:alla\s+fine\s+di|a)\s+ogni\s+risposta|"
+            r"(?:à\s+la\s+fin\s+de|à)\s+chaque\s+réponse|(?:al\s+final\s+de|a)\s+cada\s+respuesta|"
+            r"(?:no\s+final\s+de|a)\s+cada\s+resposta"
+        ),
+        severity="flag",
+    ),
+    Rule(
+        "system_note",
+        "override",
+        _r(
+            r"(?-i:\bSYSTEM\s?(?:NOTE|NOTICE|MESSAGE|HINWEIS|MELDUNG)|\bNOTA\s+D[EIO]L?\s+SISTEMA|\bNOTE\s+(?:DU\s+)?SYST[ÈE]ME|"
+            r"\bAVISO\s+DEL?\s+SISTEMA|\bSYSTEMNACHRICHT)\s*:"
+        ),
+        severity="flag",
+    ),
+    Rule(
+        "safety_declared_off",
+        "role",
+        _r(
+            r"\b(?:safety\s+(?:features|checks|filters|rules|guidelines|protocols|measures)|guardrails|content\s+polic(?:y|ies)|"
+            r"the\s+rules|your\s+(?:rules|restrictions|filters|guidelines)|(?:the\s+)?screening)\s*['\"]?\s*(?:are|is|as|=|"
+            r"have\s+been|has\s+been)\s*['\"]?\s*(?:now\s+)?(?:lifted|disabled|off|optional|suspended|removed|turned\s+off|"
+            r"deactivated|void|waived)\b"
+            r"|\bskip\s+(?:all\s+)?(?:the\s+)?safety\s+checks\b"
+            rf"|\b{_AI}\s+(?:called|named)\s+\w+\s+(?:that|which|who)\s+(?:\w+\s+){{0,2}}(?:without|ignores|has\s+no)\b"
+            r"|\b(?:operates|works|responds|answers|acts)\s+without\s+(?:any\s+)?(?:content\s+)?(?:policies|restrictions|"
+            r"filters|guidelines|censorship|rules)\b"
+        ),
+        severity="flag",
+    ),
     # -- encoded payloads
-    Rule("decode_and_follow", "encoded", _r(
-        r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"
-        r"(?:base64|rot13|hex|binary|morse|cipher)?[^\n]{0,40}?\b(?:and|then)\s+(?:follow|execute|run|obey|do|apply|"
-        r"perform|carry\s+out)")),
-) + tuple(
-    # the same intents in 24 more languages (multilingual.py): override, reveal, role
+    Rule(
+        "decode_and_follow",
+        "encoded",
+        _r(
+            r"\b(?:decode|decipher|decrypt|unescape|translate)\s+(?:this|the\s+following|the\s+below|it)\b[^\n]{0,40}?"
+            r"(?:base64|rot13|hex|binary|morse|cipher)?[^\n]{0,40}?\b(?:and|then)\s+(?:follow|execute|run|obey|do|apply|"
+            r"perform|carry\s+out)"
+        ),
+    ),
+)
+# the same intents in 24 more languages (multilingual.py): override, reveal, role
+_LEXICON_RULES = tuple(
     Rule(f"{intent}_{language}", {"reveal": "role"}.get(intent, intent), _r(pattern))
     for language, intent, pattern in LEXICON
 )
+RULES: tuple[Rule, ...] = (*_ENGLISH_RULES, *_LEXICON_RULES)
 
 
 @dataclass(frozen=True)
@@ -209,6 +356,29 @@ class Match:
     severity: str
     where: str  # text | html_comment | hidden_html | link_target | decoded_base64 | tag_characters | …
     excerpt: str
+
+
+class MatchReport(TypedDict):
+    """A ``Match`` as stored in a contribution's ``injection_verdict`` (JSON)."""
+
+    rule: str
+    family: str
+    severity: str
+    where: str
+    excerpt: str
+
+
+class VerdictReport(TypedDict):
+    """A ``Verdict`` as stored in a contribution's ``injection_verdict`` (JSON)."""
+
+    blocked: bool
+    flagged: bool
+    score: float
+    classifier_score: float
+    classifier_version: str
+    hidden_characters: int
+    matches: list[MatchReport]
+    rules: list[str]
 
 
 @dataclass(frozen=True)
@@ -224,12 +394,20 @@ class Verdict:
         """Not blocked, but suspicious: a curator must decide, and no rule may auto-approve it."""
         return not self.blocked and any(m.severity == "flag" for m in self.matches)
 
-    def as_report(self) -> dict[str, object]:
+    def as_report(self) -> VerdictReport:
         return {
-            "blocked": self.blocked, "flagged": self.flagged, "score": self.score,
-            "classifier_score": round(self.classifier_score, 3), "classifier_version": classifier.load().version,
+            "blocked": self.blocked,
+            "flagged": self.flagged,
+            "score": self.score,
+            "classifier_score": round(self.classifier_score, 3),
+            "classifier_version": classifier.load().version,
             "hidden_characters": self.hidden_characters,
-            "matches": [m.__dict__ for m in self.matches],
+            "matches": [
+                MatchReport(
+                    rule=m.rule, family=m.family, severity=m.severity, where=m.where, excerpt=m.excerpt
+                )
+                for m in self.matches
+            ],
             "rules": sorted({m.rule for m in self.matches}),
         }
 
@@ -273,7 +451,9 @@ def _all_surfaces(normalized: str, tag_text: str) -> tuple[list[tuple[str, str]]
     found = readings(normalized)
     for reading in found:
         prefix = reading.where + "_"
-        surfaces += [(prefix + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", reading.text))]
+        surfaces += [
+            (prefix + where, body) for where, body in _surfaces(unicodedata.normalize("NFKC", reading.text))
+        ]
     return surfaces, found
 
 
@@ -309,12 +489,23 @@ def _screen(text: str) -> tuple[Verdict, list[str]]:
                 matches.append(Match(rule.name, rule.family, severity, where, m.group()[:120]))
     hidden_prose = encoded_prose(normalized, found)
     if hidden_prose is not None:  # sentences behind an encoding: a curator looks (never auto-approved)
-        matches.append(Match("encoded_prose", "encoded", "flag", hidden_prose.where, hidden_prose.text.strip()[:120]))
+        matches.append(
+            Match("encoded_prose", "encoded", "flag", hidden_prose.where, hidden_prose.text.strip()[:120])
+        )
     if hidden >= 3 or tag_text:
-        matches.append(Match("hidden_characters", "hidden", "block" if tag_text or hidden >= 8 else "flag",
-                             "text", f"{hidden} invisible characters"))
+        matches.append(
+            Match(
+                "hidden_characters",
+                "hidden",
+                "block" if tag_text or hidden >= 8 else "flag",
+                "text",
+                f"{hidden} invisible characters",
+            )
+        )
     for where, body in surfaces:
-        if where in ("html_comment", "hidden_html") and re.search(rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I):
+        if where in ("html_comment", "hidden_html") and re.search(
+            rf"\b{_AI}\b|\byou\s+(?:must|should|will)\b", body, re.I
+        ):
             matches.append(Match("hidden_instruction", "hidden", "block", where, body.strip()[:120]))
     parts = _classifier_input(surfaces)
     learned = classifier.score(parts)
@@ -346,8 +537,13 @@ def with_match(report: dict[str, Any], match: Match) -> dict[str, Any]:
     how the worker records its second opinion on the request path's verdict."""
     matches = [*report.get("matches", []), match.__dict__]
     severities = [m["severity"] for m in matches]
-    return {**report, "matches": matches, "rules": sorted({m["rule"] for m in matches}),
-            "flagged": "block" not in severities and "flag" in severities, "score": _score(severities)}
+    return {
+        **report,
+        "matches": matches,
+        "rules": sorted({m["rule"] for m in matches}),
+        "flagged": "block" not in severities and "flag" in severities,
+        "score": _score(severities),
+    }
 
 
 def screen_stored(text: str) -> Verdict:
@@ -360,5 +556,10 @@ def screen_stored(text: str) -> Verdict:
     if extra is None:
         return verdict
     matches = [*verdict.matches, extra]
-    return Verdict(False, _score(m.severity for m in matches), matches, verdict.hidden_characters,
-                   verdict.classifier_score)
+    return Verdict(
+        False,
+        _score(m.severity for m in matches),
+        matches,
+        verdict.hidden_characters,
+        verdict.classifier_score,
+    )

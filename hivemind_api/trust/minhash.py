@@ -28,7 +28,7 @@ def shingles(text: str) -> set[bytes]:
     words = _WORD.findall(text.lower())
     if len(words) < SHINGLE:
         return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
+    return {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
 
 
 def signature(text: str) -> list[int]:
@@ -41,7 +41,7 @@ def bands(sig: list[int]) -> list[tuple[int, int]]:
     """(band number, signed 64-bit hash of the band's values) for the LSH index."""
     out = []
     for b in range(BANDS):
-        chunk = struct.pack(f"<{ROWS}Q", *sig[b * ROWS:(b + 1) * ROWS])
+        chunk = struct.pack(f"<{ROWS}Q", *sig[b * ROWS : (b + 1) * ROWS])
         out.append((b, struct.unpack("<q", hashlib.blake2b(chunk, digest_size=8).digest())[0]))
     return out
 

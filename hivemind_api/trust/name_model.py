@@ -38,18 +38,150 @@ _WORD = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?$")
 # Inner capitals that names do have ("McDonald", "O'Brien", "DeVito", "LaToya").
 _INNER_CAPITAL_OK = re.compile(r"^(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|St)")
 # Words the model takes for people in code and configuration.
-_CODE_WORDS = {"true", "false", "none", "null", "nil", "api", "bearer", "basic", "token", "json", "yaml", "toml",
-               "http", "https", "download", "len", "str", "int", "dict", "list", "set", "get", "post", "put",
-               "delete", "patch", "self", "cls", "args", "kwargs", "todo", "fixme", "note", "warning", "error"}
+_CODE_WORDS = {
+    "true",
+    "false",
+    "none",
+    "null",
+    "nil",
+    "api",
+    "bearer",
+    "basic",
+    "token",
+    "json",
+    "yaml",
+    "toml",
+    "http",
+    "https",
+    "download",
+    "len",
+    "str",
+    "int",
+    "dict",
+    "list",
+    "set",
+    "get",
+    "post",
+    "put",
+    "delete",
+    "patch",
+    "self",
+    "cls",
+    "args",
+    "kwargs",
+    "todo",
+    "fixme",
+    "note",
+    "warning",
+    "error",
+}
 # Imperatives that open instructions ("Run Celery with …", "Ping [EMAIL]"): the model takes the
 # verb and what follows for a first and a last name. (The rules catch "Hi Priya" and "ping Wei".)
 _IMPERATIVES = set(
-    """run use set add install try call check open start stop restart enable disable update upgrade downgrade
-    remove delete create make build deploy configure pin bump mount load import export read write send fetch pull
-    push clone merge rebase reset revert commit apply change replace rename move copy keep wrap switch turn raise
-    lower increase decrease pass give let see ask tell note make sure verify test debug trace log print return
-    edit patch fix avoid prefer drop skip ignore allow deny block grant revoke rotate restore backup migrate
-    ping email mail message contact thank thanks cc dm hi hello hey dear""".split()
+    [
+        "run",
+        "use",
+        "set",
+        "add",
+        "install",
+        "try",
+        "call",
+        "check",
+        "open",
+        "start",
+        "stop",
+        "restart",
+        "enable",
+        "disable",
+        "update",
+        "upgrade",
+        "downgrade",
+        "remove",
+        "delete",
+        "create",
+        "make",
+        "build",
+        "deploy",
+        "configure",
+        "pin",
+        "bump",
+        "mount",
+        "load",
+        "import",
+        "export",
+        "read",
+        "write",
+        "send",
+        "fetch",
+        "pull",
+        "push",
+        "clone",
+        "merge",
+        "rebase",
+        "reset",
+        "revert",
+        "commit",
+        "apply",
+        "change",
+        "replace",
+        "rename",
+        "move",
+        "copy",
+        "keep",
+        "wrap",
+        "switch",
+        "turn",
+        "raise",
+        "lower",
+        "increase",
+        "decrease",
+        "pass",
+        "give",
+        "let",
+        "see",
+        "ask",
+        "tell",
+        "note",
+        "make",
+        "sure",
+        "verify",
+        "test",
+        "debug",
+        "trace",
+        "log",
+        "print",
+        "return",
+        "edit",
+        "patch",
+        "fix",
+        "avoid",
+        "prefer",
+        "drop",
+        "skip",
+        "ignore",
+        "allow",
+        "deny",
+        "block",
+        "grant",
+        "revoke",
+        "rotate",
+        "restore",
+        "backup",
+        "migrate",
+        "ping",
+        "email",
+        "mail",
+        "message",
+        "contact",
+        "thank",
+        "thanks",
+        "cc",
+        "dm",
+        "hi",
+        "hello",
+        "hey",
+        "dear",
+    ]
 )
 _NOT_PEOPLE = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | _CODE_WORDS | _IMPERATIVES
 _AFTER_NOT_A_NAME = re.compile(r"[:=(/]|\.\w")
@@ -58,8 +190,35 @@ _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.M)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]\w*")
 _UNDERLINE = re.compile(r"[ \t]*([=\-~^*])\1{2,}[ \t]*(?:\n|$)")  # a reStructuredText heading's underline
 # Lower-case words inside names ("Ludwig van Beethoven", "Maria da Silva").
-_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "dos", "das", "do", "le", "la",
-              "ter", "ten", "bin", "bint", "ibn", "al", "el", "y", "e", "zu", "af", "av"}
+_PARTICLES = {
+    "van",
+    "von",
+    "der",
+    "den",
+    "de",
+    "da",
+    "di",
+    "du",
+    "del",
+    "della",
+    "dos",
+    "das",
+    "do",
+    "le",
+    "la",
+    "ter",
+    "ten",
+    "bin",
+    "bint",
+    "ibn",
+    "al",
+    "el",
+    "y",
+    "e",
+    "zu",
+    "af",
+    "av",
+}
 _OTHER_LABELS = {"ORG", "GPE", "NORP", "LOC", "PRODUCT", "FAC", "WORK_OF_ART"}
 _lock = threading.Lock()
 
@@ -81,7 +240,7 @@ def model_version() -> str:
 
 
 @lru_cache(maxsize=1)
-def _nlp() -> Any:  # noqa: ANN401 - spaCy's Language
+def _nlp() -> Any:
     import importlib
 
     package = importlib.import_module(MODEL_PACKAGE)
@@ -136,9 +295,13 @@ def _candidates(text: str) -> list[tuple[int, str]]:
         words = _CAPITALISED.findall(sentence)
         if not words and sentence.isascii():
             continue
-        first = sentence.lstrip()[:len(words[0])] if words else ""
-        if (not sentence.isascii() or len(words) > 1 or first != words[0]
-                or words[0].lower() not in _stop_words()):
+        first = sentence.lstrip()[: len(words[0])] if words else ""
+        if (
+            not sentence.isascii()
+            or len(words) > 1
+            or first != words[0]
+            or words[0].lower() not in _stop_words()
+        ):
             out.append((m.start(), sentence))
     return out
 
@@ -156,7 +319,9 @@ def detect(text: str) -> list[Span]:
         for ent in doc.ents:
             # The small model also calls people organisations or places ("the fix from Karin
             # Olsen" as ORG): such an entity counts when it starts with a known first name.
-            if ent.label_ != "PERSON" and not (ent.label_ in _OTHER_LABELS and strong_first_name(ent.text.split()[0])):
+            if ent.label_ != "PERSON" and not (
+                ent.label_ in _OTHER_LABELS and strong_first_name(ent.text.split()[0])
+            ):
                 continue
             start, end = offset + ent.start_char, offset + ent.end_char
             if _looks_like_a_name(ent.text.split(), text, start, end):

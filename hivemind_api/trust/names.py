@@ -28,20 +28,222 @@ from hivemind_api.trust.spans import PLACEHOLDER_RE, Span
 
 # First names that are also ordinary words, months or technologies: evidence only with a cue.
 AMBIGUOUS_FIRST = set(
-    """will may june april august mark bill art grant chase hope joy faith summer dawn rose ruby julia max dean
-    guy jack page lane chance miles ray ivy crystal amber pearl iris daisy holly heather jasmine violet lily autumn
-    forest sunny king major rich sterling penny ward cliff glen dale wade carol sandy rusty buck son don hugo spring
-    karma rocky travis jenkins kali gene sage hunter cole drew gray grey mason carter parker tyler taylor jordan
-    morgan cameron bailey logan harper reed read brook brooks case june rusty sonny star storm angel christian
-    eve lucky young long short early ever easter ali lee kim chad deb dom norm pat sam al ed bob jean jo""".split()
+    [
+        "will",
+        "may",
+        "june",
+        "april",
+        "august",
+        "mark",
+        "bill",
+        "art",
+        "grant",
+        "chase",
+        "hope",
+        "joy",
+        "faith",
+        "summer",
+        "dawn",
+        "rose",
+        "ruby",
+        "julia",
+        "max",
+        "dean",
+        "guy",
+        "jack",
+        "page",
+        "lane",
+        "chance",
+        "miles",
+        "ray",
+        "ivy",
+        "crystal",
+        "amber",
+        "pearl",
+        "iris",
+        "daisy",
+        "holly",
+        "heather",
+        "jasmine",
+        "violet",
+        "lily",
+        "autumn",
+        "forest",
+        "sunny",
+        "king",
+        "major",
+        "rich",
+        "sterling",
+        "penny",
+        "ward",
+        "cliff",
+        "glen",
+        "dale",
+        "wade",
+        "carol",
+        "sandy",
+        "rusty",
+        "buck",
+        "son",
+        "don",
+        "hugo",
+        "spring",
+        "karma",
+        "rocky",
+        "travis",
+        "jenkins",
+        "kali",
+        "gene",
+        "sage",
+        "hunter",
+        "cole",
+        "drew",
+        "gray",
+        "grey",
+        "mason",
+        "carter",
+        "parker",
+        "tyler",
+        "taylor",
+        "jordan",
+        "morgan",
+        "cameron",
+        "bailey",
+        "logan",
+        "harper",
+        "reed",
+        "read",
+        "brook",
+        "brooks",
+        "case",
+        "june",
+        "rusty",
+        "sonny",
+        "star",
+        "storm",
+        "angel",
+        "christian",
+        "eve",
+        "lucky",
+        "young",
+        "long",
+        "short",
+        "early",
+        "ever",
+        "easter",
+        "ali",
+        "lee",
+        "kim",
+        "chad",
+        "deb",
+        "dom",
+        "norm",
+        "pat",
+        "sam",
+        "al",
+        "ed",
+        "bob",
+        "jean",
+        "jo",
+    ]
 )
 # Capitalised words that follow a first name in technical text without making a person.
 NOT_SURNAMES = set(
-    """Linux Server Cloud Studio Code Desktop Edition Framework Library Engine Runtime Toolkit Project Platform
-    Console Manager Shell Core Pro Team Labs Inc Corp Ltd Foundation Street Avenue Road Update Release Version
-    Service Services App Apps Api Sdk Cli Client Plugin Extension Module Package Bot Agent Ai Ml Db Database Docs
-    Protocol Network Cluster Node Worker Pipeline Build Test Tests Runner Action Actions Hub Lab Store Market
-    The And Or Of For In On At To With By From Is Was Are Were Has Have Had Not No Yes If Then Else When While""".split()
+    [
+        "Linux",
+        "Server",
+        "Cloud",
+        "Studio",
+        "Code",
+        "Desktop",
+        "Edition",
+        "Framework",
+        "Library",
+        "Engine",
+        "Runtime",
+        "Toolkit",
+        "Project",
+        "Platform",
+        "Console",
+        "Manager",
+        "Shell",
+        "Core",
+        "Pro",
+        "Team",
+        "Labs",
+        "Inc",
+        "Corp",
+        "Ltd",
+        "Foundation",
+        "Street",
+        "Avenue",
+        "Road",
+        "Update",
+        "Release",
+        "Version",
+        "Service",
+        "Services",
+        "App",
+        "Apps",
+        "Api",
+        "Sdk",
+        "Cli",
+        "Client",
+        "Plugin",
+        "Extension",
+        "Module",
+        "Package",
+        "Bot",
+        "Agent",
+        "Ai",
+        "Ml",
+        "Db",
+        "Database",
+        "Docs",
+        "Protocol",
+        "Network",
+        "Cluster",
+        "Node",
+        "Worker",
+        "Pipeline",
+        "Build",
+        "Test",
+        "Tests",
+        "Runner",
+        "Action",
+        "Actions",
+        "Hub",
+        "Lab",
+        "Store",
+        "Market",
+        "The",
+        "And",
+        "Or",
+        "Of",
+        "For",
+        "In",
+        "On",
+        "At",
+        "To",
+        "With",
+        "By",
+        "From",
+        "Is",
+        "Was",
+        "Are",
+        "Were",
+        "Has",
+        "Have",
+        "Had",
+        "Not",
+        "No",
+        "Yes",
+        "If",
+        "Then",
+        "Else",
+        "When",
+        "While",
+    ]
 )
 # Cues that announce a person whatever the name ("my colleague Oluwaseun", "Hi Priya,").
 _CUE_STRONG = (
@@ -75,18 +277,153 @@ _SPEECH = re.compile(
 _POSSESSIVE = re.compile(rf"(?<![\w])(?P<first>{_NAME_TOKEN})['’]s\s+(?P<thing>\w+)")
 # What a person has (and a product rarely does): "Priya's laptop", "Wei's branch".
 _PERSONAL_THINGS = set(
-    """laptop machine computer desktop workstation desk phone account inbox email calendar team fork branch pr
-    dotfiles setup config home homedir directory folder script notebook idea suggestion fix patch review comment
-    answer question advice blog post talk slides repo repository mac macbook pc vm box car keyboard""".split()
+    [
+        "laptop",
+        "machine",
+        "computer",
+        "desktop",
+        "workstation",
+        "desk",
+        "phone",
+        "account",
+        "inbox",
+        "email",
+        "calendar",
+        "team",
+        "fork",
+        "branch",
+        "pr",
+        "dotfiles",
+        "setup",
+        "config",
+        "home",
+        "homedir",
+        "directory",
+        "folder",
+        "script",
+        "notebook",
+        "idea",
+        "suggestion",
+        "fix",
+        "patch",
+        "review",
+        "comment",
+        "answer",
+        "question",
+        "advice",
+        "blog",
+        "post",
+        "talk",
+        "slides",
+        "repo",
+        "repository",
+        "mac",
+        "macbook",
+        "pc",
+        "vm",
+        "box",
+        "car",
+        "keyboard",
+    ]
 )
 # Products and companies that appear in a person's place ("Docker's cache", "Google's account").
 TECH_WORDS = set(
-    """Docker Google Microsoft Apple Amazon Python Node Linux Windows Ubuntu Debian Kubernetes Postgres Redis Chrome
-    Firefox Safari Slack Stripe Jenkins Ansible Terraform Azure Oracle Meta Facebook Twitter Netflix Uber Spotify
-    Heroku Vercel Netlify Cloudflare Nginx Apache Mozilla Intel Nvidia Samsung Android Java Rust Swift Ruby Rails
-    Django Flask React Angular Vue Svelte Gradle Maven Webpack Vite Babel Jest Pytest Poetry Conda Homebrew Git
-    Kafka Spark Hadoop Grafana Prometheus Elastic Mongo Mongodb Mysql Sqlite Github Gitlab Bitbucket Jira Notion
-    Figma Zoom Teams Outlook Gmail Postman Insomnia Helm Istio Envoy Consul Vault Nomad Packer Vagrant Pulumi""".split()
+    [
+        "Docker",
+        "Google",
+        "Microsoft",
+        "Apple",
+        "Amazon",
+        "Python",
+        "Node",
+        "Linux",
+        "Windows",
+        "Ubuntu",
+        "Debian",
+        "Kubernetes",
+        "Postgres",
+        "Redis",
+        "Chrome",
+        "Firefox",
+        "Safari",
+        "Slack",
+        "Stripe",
+        "Jenkins",
+        "Ansible",
+        "Terraform",
+        "Azure",
+        "Oracle",
+        "Meta",
+        "Facebook",
+        "Twitter",
+        "Netflix",
+        "Uber",
+        "Spotify",
+        "Heroku",
+        "Vercel",
+        "Netlify",
+        "Cloudflare",
+        "Nginx",
+        "Apache",
+        "Mozilla",
+        "Intel",
+        "Nvidia",
+        "Samsung",
+        "Android",
+        "Java",
+        "Rust",
+        "Swift",
+        "Ruby",
+        "Rails",
+        "Django",
+        "Flask",
+        "React",
+        "Angular",
+        "Vue",
+        "Svelte",
+        "Gradle",
+        "Maven",
+        "Webpack",
+        "Vite",
+        "Babel",
+        "Jest",
+        "Pytest",
+        "Poetry",
+        "Conda",
+        "Homebrew",
+        "Git",
+        "Kafka",
+        "Spark",
+        "Hadoop",
+        "Grafana",
+        "Prometheus",
+        "Elastic",
+        "Mongo",
+        "Mongodb",
+        "Mysql",
+        "Sqlite",
+        "Github",
+        "Gitlab",
+        "Bitbucket",
+        "Jira",
+        "Notion",
+        "Figma",
+        "Zoom",
+        "Teams",
+        "Outlook",
+        "Gmail",
+        "Postman",
+        "Insomnia",
+        "Helm",
+        "Istio",
+        "Envoy",
+        "Consul",
+        "Vault",
+        "Nomad",
+        "Packer",
+        "Vagrant",
+        "Pulumi",
+    ]
 )
 # Names in any script after a cue that says a name follows ("my name is", "Name:", "named", a
 # title such as "Dr." or "Frau"): each word capitalised in a cased script (Latin, Cyrillic, Greek),
@@ -112,19 +449,70 @@ _CUED_ANY = re.compile(rf"(?i:(?<![\w])(?:{_NAME_CUE}))(?![\w])[\s,:]*(?P<name>{
 _NAME_LINE = re.compile(rf"(?m)^[ \t]*(?P<name>{_ANY_NAME})[ \t]*$")
 _CONTACT_NEAR = re.compile(
     r"@[\w\-]+\.|\d(?:\D{0,3}\d){6}|\[(?:PHONE|EMAIL|ADDRESS)\]|"
-    r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)")
+    r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)"
+)
 # East Asian honorifics after a name: 田中さん, 김민수 씨, 王先生.
-_HONORIFIC = re.compile(r"(?P<name>[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]{1,4})\s?(?:さん|様|さま|先生|女士|小姐|씨|님)")
+_HONORIFIC = re.compile(
+    r"(?P<name>[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]{1,4})\s?(?:さん|様|さま|先生|女士|小姐|씨|님)"
+)
 # Words that follow a cue without being a name ("this is Docker", "name: string").
 _NOT_NAMES = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | {
-    "string", "str", "required", "optional", "none", "null", "true", "false", "the", "a", "an", "it", "not", "what",
-    "how", "why", "because", "correct", "wrong", "fine", "done", "ok", "okay", "great", "important", "unknown", "id",
-    "value", "key", "field", "type", "default", "example", "test", "name", "my", "your", "our", "their", "his", "her"}
+    "string",
+    "str",
+    "required",
+    "optional",
+    "none",
+    "null",
+    "true",
+    "false",
+    "the",
+    "a",
+    "an",
+    "it",
+    "not",
+    "what",
+    "how",
+    "why",
+    "because",
+    "correct",
+    "wrong",
+    "fine",
+    "done",
+    "ok",
+    "okay",
+    "great",
+    "important",
+    "unknown",
+    "id",
+    "value",
+    "key",
+    "field",
+    "type",
+    "default",
+    "example",
+    "test",
+    "name",
+    "my",
+    "your",
+    "our",
+    "their",
+    "his",
+    "her",
+}
 # Letters of the scripts a name in another script is written in; cased ones must be capitalised.
-_OTHER_SCRIPTS = ("\u0400-\u04ff", "\u0370-\u03ff", "\u05d0-\u05ea\u05f0-\u05f4",
-                  "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff", "\u0900-\u097f", "\u0e01-\u0e4e",
-                  "\uac00-\ud7af", "\u3040-\u30ff\u3400-\u9fff")
-_OTHER_SCRIPT_RUN = re.compile("|".join(rf"(?<![\w])[{r}]+(?:[ \u00a0][{r}]+)*(?![\w])" for r in _OTHER_SCRIPTS))
+_OTHER_SCRIPTS = (
+    "\u0400-\u04ff",
+    "\u0370-\u03ff",
+    "\u05d0-\u05ea\u05f0-\u05f4",
+    "\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff",
+    "\u0900-\u097f",
+    "\u0e01-\u0e4e",
+    "\uac00-\ud7af",
+    "\u3040-\u30ff\u3400-\u9fff",
+)
+_OTHER_SCRIPT_RUN = re.compile(
+    "|".join(rf"(?<![\w])[{r}]+(?:[ \u00a0][{r}]+)*(?![\w])" for r in _OTHER_SCRIPTS)
+)
 _EAST_ASIAN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -155,13 +543,50 @@ def strong_first_name(word: str) -> bool:
 
 def _plausible_name(name: str) -> bool:
     parts = name.split()
-    return (all(p not in NOT_SURNAMES and p not in TECH_WORDS for p in parts)
-            and parts[0].lower() not in _CUE_WORDS)
+    return (
+        all(p not in NOT_SURNAMES and p not in TECH_WORDS for p in parts)
+        and parts[0].lower() not in _CUE_WORDS
+    )
 
 
-_CUE_WORDS = {"the", "this", "that", "it", "we", "you", "they", "he", "she", "me", "us", "them", "all", "everyone",
-              "team", "support", "there", "here", "again", "how", "what", "why", "when", "where", "which", "who",
-              "your", "our", "my", "a", "an", "if", "for", "in", "on", "about"}
+_CUE_WORDS = {
+    "the",
+    "this",
+    "that",
+    "it",
+    "we",
+    "you",
+    "they",
+    "he",
+    "she",
+    "me",
+    "us",
+    "them",
+    "all",
+    "everyone",
+    "team",
+    "support",
+    "there",
+    "here",
+    "again",
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "your",
+    "our",
+    "my",
+    "a",
+    "an",
+    "if",
+    "for",
+    "in",
+    "on",
+    "about",
+}
 
 
 def _bare(word: str) -> str:
@@ -189,7 +614,7 @@ def _names_in_other_scripts(text: str) -> list[Span]:
             continue
         if not cased and length > (8 if _EAST_ASIAN.match(words[0]) else 24):
             continue
-        before, after = text[m.start() - 1:m.start()], text[m.end():m.end() + 1]
+        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
         if before and after and before in _QUOTES and after in _QUOTES:
             continue
         spans.append(Span(m.start(), m.end(), "NAME"))
@@ -199,30 +624,54 @@ def _names_in_other_scripts(text: str) -> list[Span]:
 # Capitalised words next to a name already replaced: a surname after it ("[NAME] Pino"), a word
 # before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
 # ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
-_NAMEISH = (r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
-            r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)")
+_NAMEISH = (
+    r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
+    r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
+)
 _AFTER_NAME = re.compile(rf"\[NAME\](?P<words>(?:[ \u00a0]+{_NAMEISH}){{1,2}})(?![\w\-])")
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
 # "Joaquim had given [NAME] his address": the subject of a verb whose object is a person.
 _SUBJECT_OF_NAME = re.compile(
     rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+(?:had[ \u00a0]+)?(?:given|gave|told|asked|met|married|called|emailed|"
-    rf"texted|thanked|hired|introduced|shouted\s+at)[ \u00a0]+\[NAME\]")
+    rf"texted|thanked|hired|introduced|shouted\s+at)[ \u00a0]+\[NAME\]"
+)
 _LIST_AND = r"(?:and|or|&|und|et|y|e|i|en|och|og|ve|és|a|и|oraz|sau|ja)"
 _LIST = re.compile(
     rf"(?P<list>(?:(?:{_NAMEISH}|\[NAME\]),[ \u00a0]+)+(?:{_NAMEISH}|\[NAME\]),?[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\])"
-    rf"|(?:{_NAMEISH}|\[NAME\])[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\]))(?![\w\-])")
+    rf"|(?:{_NAMEISH}|\[NAME\])[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\]))(?![\w\-])"
+)
 _LIST_WORD = re.compile(_NAMEISH)
 # A verb that takes a person as its object ("said Thoralf to Leopold", "shouted at Arkadiusz", "had
 # given Rafaela his address"), and a name called out at the end of a sentence ("Don't go, Gülsiye!").
 _VERB_CUE = re.compile(
     rf"\b(?:said|asked|told|shouted\s+at|yelled\s+at|replied\s+to|wrote\s+to|emailed|texted|phoned|thanked|"
-    rf"married|hired|(?:had\s+)?given|gave)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?")
-_OBJECT_FOLLOWS = {"his", "her", "their", "a", "an", "the", "my", "our", "to", "that", "about", "for", "and", "why",
-                   "how", "what", "if", "when"}
+    rf"married|hired|(?:had\s+)?given|gave)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
+)
+_OBJECT_FOLLOWS = {
+    "his",
+    "her",
+    "their",
+    "a",
+    "an",
+    "the",
+    "my",
+    "our",
+    "to",
+    "that",
+    "about",
+    "for",
+    "and",
+    "why",
+    "how",
+    "what",
+    "if",
+    "when",
+}
 # The speaker after a quotation: '"…," says Demirel.' (a UI's message is "says Forbidden" without it).
 _SPEAKER_AFTER_QUOTE = re.compile(
     rf"[\"”»'],?[ \u00a0]*(?:says|said|asks|asked|replied|writes|wrote|added|adds)[ \u00a0]+"
-    rf"(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?=[.,!?;:]|\s*$)")
+    rf"(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?=[.,!?;:]|\s*$)"
+)
 _VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
@@ -237,8 +686,13 @@ def _name_neighbour(word: str, text: str) -> bool:
     """A capitalised word beside a name is part of it, or another name, unless it is a common
     English word, a technology, or written in lower case elsewhere in the text."""
     bare = word.lower()
-    return (bare not in _NOT_NAMES and word not in TECH_WORDS and bare not in _CUE_WORDS
-            and not common_word(word) and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text))
+    return (
+        bare not in _NOT_NAMES
+        and word not in TECH_WORDS
+        and bare not in _CUE_WORDS
+        and not common_word(word)
+        and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
+    )
 
 
 def beside_names(text: str) -> list[Span]:
@@ -269,8 +723,22 @@ def beside_names(text: str) -> list[Span]:
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([*_CUED.values(), _PAIR, _SPEECH, _POSSESSIVE, _CODE_OWNER, _SIGNOFF, _CUED_ANY, _NAME_LINE,
-                      _HONORIFIC, _VERB_CUE, _SPEAKER_AFTER_QUOTE, _VOCATIVE])
+    return Prefilter(
+        [
+            *_CUED.values(),
+            _PAIR,
+            _SPEECH,
+            _POSSESSIVE,
+            _CODE_OWNER,
+            _SIGNOFF,
+            _CUED_ANY,
+            _NAME_LINE,
+            _HONORIFIC,
+            _VERB_CUE,
+            _SPEAKER_AFTER_QUOTE,
+            _VOCATIVE,
+        ]
+    )
 
 
 def detect(text: str) -> list[Span]:
@@ -296,7 +764,11 @@ def detect(text: str) -> list[Span]:
         if (strong_first_name(first) or personal_thing) and _plausible_name(first):
             spans.append(Span(m.start("first"), m.end("first"), "NAME"))
     for m in scan.finditer(_CODE_OWNER):
-        if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in ("me", "someone", "anyone"):
+        if m.group("who").lower() not in _CUE_WORDS and m.group("who").lower() not in (
+            "me",
+            "someone",
+            "anyone",
+        ):
             spans.append(Span(m.start("who"), m.end("who"), "NAME"))
     for m in scan.finditer(_CUED_ANY):
         words = m.group("name").split()
@@ -310,10 +782,13 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(start, end, "NAME"))
     for m in scan.finditer(_NAME_LINE):
         words = m.group("name").split()
-        following = text[m.end():m.end() + 300].split("\n")[1:9]
-        if 2 <= len(words) <= 4 or re.fullmatch(_UNCASED_RUN, words[0]):
-            if all(_bare(w) not in _NOT_NAMES for w in words) and _CONTACT_NEAR.search("\n".join(following)):
-                spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+        following = text[m.end() : m.end() + 300].split("\n")[1:9]
+        if (
+            (2 <= len(words) <= 4 or re.fullmatch(_UNCASED_RUN, words[0]))
+            and all(_bare(w) not in _NOT_NAMES for w in words)
+            and _CONTACT_NEAR.search("\n".join(following))
+        ):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_HONORIFIC)]
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):

@@ -24,11 +24,15 @@ from hivemind_api.trust.spans import Span, resolve
 _EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b")
 _CARD = re.compile(r"(?<![\d\-.])(?<!\d[\-.])(?:\d[ \-]?){11,18}\d(?!\d|[\-.]\d)")
 # Maestro and other 12-digit cards are only taken when the text calls them a card.
-_CARD_CUE = re.compile(r"(?i)\b(?:card|cc|carte|karte|tarjeta|carta|cartão|kaart|karta|kort|kart|карт\w*|カード|卡|카드)\b")
+_CARD_CUE = re.compile(
+    r"(?i)\b(?:card|cc|carte|karte|tarjeta|carta|cartão|kaart|karta|kort|kart|карт\w*|カード|卡|카드)\b"
+)
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,4})?\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 # Every IPv6 notation (full, ``::``-compressed, IPv4-embedded, with a zone); ``ipaddress`` decides.
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.]+)?(?![\w:])"
+)
 _HOME = re.compile(r"(?P<prefix>/home/|/Users/|[A-Za-z]:\\{1,2}Users\\{1,2})(?P<user>[A-Za-z0-9._\-]+)")
 _GIT_AUTHOR = re.compile(
     r"(?im)^[ \t>]*(?:Author|Committer|Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|"
@@ -69,7 +73,11 @@ _STREET_AFTER = (
 _NAME_WORD = r"[A-ZÀ-ÞĀ-ſА-ЯЁІЇЄҐΑ-ΩΆ-Ώ\u0110][\w'’\-]*"
 _HOUSE = r"(?:(?:Nr\.|No\.|nr\.|n\.|nº|Nº|д\.|№)\s*)?\d{1,5}(?:[/\-]\d{1,5})*[A-Za-z]?\b(?![.,]\d)"
 _TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481"
-    r"(?:,?[ \t]*(?:[A-Z]{1,2}-)?\d{2,5}(?:[ \t\-]?\d{2,3})?(?:[ \t]+" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?)?"
+    r"(?:,?[ \t]*(?:[A-Z]{1,2}-)?\d{2,5}(?:[ \t\-]?\d{2,3})?(?:[ \t]+"
+    + _NAME_WORD
+    + r"(?:[ \t]+"
+    + _NAME_WORD
+    + r")?)?"
     r"|,[ \t]*" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?(?:,[ \t]*\d{4,6})?){0,2}"
 )
 _ADDRESS_INTL = re.compile(
@@ -84,19 +92,61 @@ _PRIVATE_HOST = re.compile(
     re.IGNORECASE,
 )
 _GENERIC_USERS = {
-    "user", "username", "you", "yourname", "your-name", "your_user", "me", "name", "runner", "ubuntu", "ec2-user",
-    "vagrant", "node", "app", "admin", "root", "circleci", "travis", "jenkins", "docker", "pi", "debian", "centos",
-    "fedora", "linuxbrew", "shared", "public", "default", "guest", "runneradmin", "vscode", "codespace", "gitpod",
+    "user",
+    "username",
+    "you",
+    "yourname",
+    "your-name",
+    "your_user",
+    "me",
+    "name",
+    "runner",
+    "ubuntu",
+    "ec2-user",
+    "vagrant",
+    "node",
+    "app",
+    "admin",
+    "root",
+    "circleci",
+    "travis",
+    "jenkins",
+    "docker",
+    "pi",
+    "debian",
+    "centos",
+    "fedora",
+    "linuxbrew",
+    "shared",
+    "public",
+    "default",
+    "guest",
+    "runneradmin",
+    "vscode",
+    "codespace",
+    "gitpod",
 }
-_PUBLIC_RESOLVERS = {"8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112", "208.67.222.222"}
-_EXAMPLE_DOMAINS = re.compile(r"@(?:[\w\-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.I)
+_PUBLIC_RESOLVERS = {
+    "8.8.8.8",
+    "8.8.4.4",
+    "1.1.1.1",
+    "1.0.0.1",
+    "9.9.9.9",
+    "149.112.112.112",
+    "208.67.222.222",
+}
+_EXAMPLE_DOMAINS = re.compile(
+    r"@(?:[\w\-]+\.)*(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.I
+)
 # At a documentation domain only a placeholder mailbox is ordinary text: ``user@example.com`` stays,
 # ``anna.schmidt@example.org`` is a person's name in an address and goes.
 _PLACEHOLDER_MAILBOX = re.compile(
     r"^(?:user|username|you|your[._\-]?(?:name|email)|name|email|mail|me|someone|somebody|person|foo|bar|baz|test|"
     r"tester|demo|example|admin|info|support|contact|hello|sales|noreply|no-reply|alice|bob|carol|john\.doe|jane\.doe|"
     r"jdoe|x|a|b|security|abuse|postmaster|webmaster|hostmaster|privacy|legal|billing|ops|dev|devops|team|hr|jobs|"
-    r"press|office|help|feedback|newsletter|notifications?|alerts?|mailer-daemon|root|ci|bot|service)\d{0,2}@", re.I)
+    r"press|office|help|feedback|newsletter|notifications?|alerts?|mailer-daemon|root|ci|bot|service)\d{0,2}@",
+    re.I,
+)
 
 
 def _iban_checksum_ok(value: str) -> bool:
@@ -120,7 +170,7 @@ def _ip_kind(value: str) -> str | None:
     doc_nets = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
     if any(ip in ipaddress.ip_network(net) for net in doc_nets):
         return None
-    if ip.version == 4 and (value.startswith("0.") or value.endswith(".0") and ip.is_private):
+    if ip.version == 4 and (value.startswith("0.") or (value.endswith(".0") and ip.is_private)):
         return None  # network addresses in CIDR-ish text ("10.0.0.0") are configuration, not a host
     return "HOST" if ip.is_private or ip.is_link_local else "IP"
 
@@ -138,12 +188,15 @@ _PHONE_CUE = re.compile(
     r"telefon|handy|rufnummer|téléphone|portable|portable|teléfono|telefono|móvil|cellulare|celular|telefoon|"
     r"mobiel|telefonu|telefonnummer|puhelin|numer|číslo|telefone|тел|телефон|номер|τηλ|τηλέφωνο|טלפון|هاتف|"
     r"फ़ोन|फोन)\b\.?|電話|电话|手机|携帯|전화|휴대폰)[\s:#.,]*(?:on|at|is|:|au|am|под|на)?\s*"
-    r"(?P<number>\(?\+?\d[\d\s().\-/]{5,20}\d)")
+    r"(?P<number>\(?\+?\d[\d\s().\-/]{5,20}\d)"
+)
 _NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,3}(?:\.\d{1,3}){3}")
 # Inside a candidate: a date, or a version (a dotted group of one digit) means it is not a number to call.
 _DATE_OR_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,3}\.\d(?:\.\d+)+|\bv\d")
 # A national number with its trunk prefix: "0911 801561", "030-01 60 19", "02397912198".
-_PHONE_NATIONAL = re.compile(r"(?<![\w+.\-/])(?:0\d{1,4}|\(0\d{1,4}\))(?:[ \-/]?\d{2,4}){1,4}(?:x\d{1,5})?(?![\w.\-/]|\.\d)")
+_PHONE_NATIONAL = re.compile(
+    r"(?<![\w+.\-/])(?:0\d{1,4}|\(0\d{1,4}\))(?:[ \-/]?\d{2,4}){1,4}(?:x\d{1,5})?(?![\w.\-/]|\.\d)"
+)
 
 
 def _phones(text: str) -> list[Span]:
@@ -156,27 +209,35 @@ def _phones(text: str) -> list[Span]:
     spans = []
     for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
         raw = m.raw_string
-        if sum(c.isdigit() for c in raw) >= 7 and not _NOT_A_PHONE.fullmatch(raw.strip()) and \
-                not _DATE_OR_VERSION.search(raw):
+        if (
+            sum(c.isdigit() for c in raw) >= 7
+            and not _NOT_A_PHONE.fullmatch(raw.strip())
+            and not _DATE_OR_VERSION.search(raw)
+        ):
             spans.append(Span(m.start, m.end, "PHONE"))
-    for m in _PHONE_NATIONAL.finditer(text):
-        if 9 <= sum(c.isdigit() for c in m.group()) <= (16 if m.group().startswith("00") else 12):
-            spans.append(Span(m.start(), m.end(), "PHONE"))
-    for m in _PHONE_INTERNATIONAL.finditer(text):
-        digits = sum(c.isdigit() for c in m.group())
-        if 8 <= digits <= 15 and _possible_international(m.group()):
-            spans.append(Span(m.start(), m.end(), "PHONE"))
-    for m in _PHONE_CUE.finditer(text):
-        number = m.group("number").rstrip(" -/.(")
+    for found in _PHONE_NATIONAL.finditer(text):
+        if 9 <= sum(c.isdigit() for c in found.group()) <= (16 if found.group().startswith("00") else 12):
+            spans.append(Span(found.start(), found.end(), "PHONE"))
+    for found in _PHONE_INTERNATIONAL.finditer(text):
+        digits = sum(c.isdigit() for c in found.group())
+        if 8 <= digits <= 15 and _possible_international(found.group()):
+            spans.append(Span(found.start(), found.end(), "PHONE"))
+    for found in _PHONE_CUE.finditer(text):
+        number = found.group("number").rstrip(" -/.(")
         digits = sum(c.isdigit() for c in number)
         if 7 <= digits <= 15 and not _NOT_A_PHONE.fullmatch(number.strip()):
-            spans.append(Span(m.start("number"), m.start("number") + len(number), "PHONE"))
+            spans.append(Span(found.start("number"), found.start("number") + len(number), "PHONE"))
+
     # A digit run inside a longer token (a SHA, a hash, an id) is part of that token, not a number.
     def word_char(c: str) -> bool:
         return c.isascii() and c.isalnum()
 
-    inside = [sp for sp in spans if (sp.start > 0 and word_char(text[sp.start - 1])) or
-              (sp.end < len(text) and word_char(text[sp.end]) and text[sp.end] != "x")]
+    inside = [
+        sp
+        for sp in spans
+        if (sp.start > 0 and word_char(text[sp.start - 1]))
+        or (sp.end < len(text) and word_char(text[sp.end]) and text[sp.end] != "x")
+    ]
     return resolve([sp for sp in spans if sp not in inside])  # one number found three ways is one span
 
 
@@ -189,15 +250,33 @@ def _possible_international(raw: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([_GIT_AUTHOR, _EMAIL, _PHONE_DIGITS, _CARD, _IBAN, _IPV4, _IPV6, _PRIVATE_HOST, _HOME,
-                      _ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL])
+    return Prefilter(
+        [
+            _GIT_AUTHOR,
+            _EMAIL,
+            _PHONE_DIGITS,
+            _CARD,
+            _IBAN,
+            _IPV4,
+            _IPV6,
+            _PRIVATE_HOST,
+            _HOME,
+            _ADDRESS,
+            _ADDRESS_EU,
+            _POSTCODE_UK,
+            _ADDRESS_INTL,
+        ]
+    )
 
 
 def detect(text: str) -> list[Span]:
     scan = _prefilter().scan(text)  # runs only the patterns that can match at all
     spans: list[Span] = []
     for m in scan.finditer(_GIT_AUTHOR):
-        spans += [Span(m.start("name"), m.end("name"), "NAME"), Span(m.start("email"), m.end("email"), "EMAIL")]
+        spans += [
+            Span(m.start("name"), m.end("name"), "NAME"),
+            Span(m.start("email"), m.end("email"), "EMAIL"),
+        ]
     for m in scan.finditer(_EMAIL):
         address = m.group()
         if re.match(r"git@|noreply@|[\w.+\-]*users\.noreply\.", address):
@@ -226,7 +305,9 @@ def detect(text: str) -> list[Span]:
         if not m.group().lower().endswith(("docker.internal", "cluster.local")):
             spans.append(Span(m.start(), m.end(), "HOST"))
     for m in scan.finditer(_HOME):
-        if m.group("user").lower() not in _GENERIC_USERS and not m.group("user").startswith(("$", "<", "{", "%")):
+        if m.group("user").lower() not in _GENERIC_USERS and not m.group("user").startswith(
+            ("$", "<", "{", "%")
+        ):
             spans.append(Span(m.start(), m.end(), "PATH"))
     for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]

@@ -25,15 +25,14 @@ and for text RE2 cannot take (lone surrogates), every pattern runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
-from typing import Any
-
-import re2
-
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache, lru_cache
 from re import _compiler as sre_compile  # type: ignore[attr-defined]
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+import re2
 
 MAX_CODE_POINT = 0x10FFFF
 SURROGATES = (0xD800, 0xDFFF)
@@ -80,20 +79,23 @@ def _complement(ranges: Ranges) -> Ranges:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _category(category: Any, ascii_only: bool) -> tuple[tuple[int, int], ...]:
     """The code points ``re`` puts in a class escape (``\\w``, ``\\s``, ``\\d`` and negations).
 
     ``re`` defines them by the same predicates as ``str.isalnum``, ``str.isspace`` and
     ``str.isdecimal`` (``_sre``'s ``SRE_UNI_IS_*``); a test checks the two agree everywhere."""
     limit = 0x7F if ascii_only else MAX_CODE_POINT
-    tests = {
+    tests: dict[object, Callable[[str], bool]] = {
         sre.CATEGORY_WORD: lambda c: c.isalnum() or c == "_",
         sre.CATEGORY_SPACE: lambda c: c.isspace(),
         sre.CATEGORY_DIGIT: lambda c: c.isdecimal(),
     }
-    negated = {sre.CATEGORY_NOT_WORD: sre.CATEGORY_WORD, sre.CATEGORY_NOT_SPACE: sre.CATEGORY_SPACE,
-               sre.CATEGORY_NOT_DIGIT: sre.CATEGORY_DIGIT}
+    negated = {
+        sre.CATEGORY_NOT_WORD: sre.CATEGORY_WORD,
+        sre.CATEGORY_NOT_SPACE: sre.CATEGORY_SPACE,
+        sre.CATEGORY_NOT_DIGIT: sre.CATEGORY_DIGIT,
+    }
     if category in negated:
         return tuple(_complement(list(_category(negated[category], ascii_only))))
     if category not in tests:
@@ -141,7 +143,7 @@ def _char_set(op: Any, av: Any, flags: int) -> tuple[tuple[int, int], ...]:
             elif item_op is sre.LITERAL:
                 members.append((item_av, item_av))
             elif item_op is sre.RANGE:
-                members.append(tuple(item_av))  # type: ignore[arg-type]
+                members.append(tuple(item_av))
             elif item_op is sre.CATEGORY:
                 members.extend(_category(item_av, ascii_only))
             else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 BASE = 50
 _CODE = re.compile(r"```|~~~|`[^`\n]+`|^(?: {4}|\t)\S", re.M)
@@ -36,17 +37,25 @@ class PrescreenInput:
     injection_flags: int = 0
 
 
+class Reason(TypedDict):
+    """One factor of the score, as stored in a contribution's ``prescreen_reasons`` (JSON)."""
+
+    factor: str
+    points: int
+    detail: str
+
+
 @dataclass(frozen=True)
 class Prescreen:
     score: int
-    reasons: list[dict[str, object]]
+    reasons: list[Reason]
 
 
 def prescreen(x: PrescreenInput) -> Prescreen:
-    reasons: list[dict[str, object]] = []
+    reasons: list[Reason] = []
 
     def add(factor: str, points: int, detail: str) -> None:
-        reasons.append({"factor": factor, "points": points, "detail": detail})
+        reasons.append(Reason(factor=factor, points=points, detail=detail))
 
     length = len(x.content)
     if length < 80:
@@ -69,14 +78,22 @@ def prescreen(x: PrescreenInput) -> Prescreen:
     if h.decided >= 5:
         rate = h.approved / h.decided
         if rate >= 0.8:
-            add("agent_history", 15, f"{h.approved} of the agent's last {h.decided} contributions were approved")
+            add(
+                "agent_history",
+                15,
+                f"{h.approved} of the agent's last {h.decided} contributions were approved",
+            )
         elif rate < 0.3:
-            add("agent_history", -15, f"only {h.approved} of the agent's last {h.decided} contributions were approved")
+            add(
+                "agent_history",
+                -15,
+                f"only {h.approved} of the agent's last {h.decided} contributions were approved",
+            )
     else:
         add("agent_history", 0, f"little history ({h.decided} decided contributions)")
     if "burst" in x.flags:
         add("burst", -20, "near-identical contributions from several agents within minutes")
     if x.injection_flags:
         add("injection_flags", -10, f"{x.injection_flags} suspicious pattern(s) below the blocking threshold")
-    score = max(0, min(100, BASE + sum(int(r["points"]) for r in reasons)))
+    score = max(0, min(100, BASE + sum(r["points"] for r in reasons)))
     return Prescreen(score, reasons)

@@ -15,7 +15,6 @@ is both, as the commons finally stores a text (the evaluation and the re-screen 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from hivemind_api.trust import identity, name_model, names, personal, secrets
@@ -41,7 +40,7 @@ class ScrubResult:
 def find(text: str) -> list[Span]:
     """Every sensitive span in ``text``, overlaps resolved; placeholders themselves are not news."""
     spans = [span for detect in _DETECTORS for span in detect(text)]
-    return resolve([s for s in spans if not PLACEHOLDER_RE.fullmatch(text[s.start:s.end])])
+    return resolve([s for s in spans if not PLACEHOLDER_RE.fullmatch(text[s.start : s.end])])
 
 
 def scrub(text: str, max_passes: int = 3) -> ScrubResult:
@@ -56,15 +55,19 @@ def scrub(text: str, max_passes: int = 3) -> ScrubResult:
             entities[kind] = entities.get(kind, 0) + n
         text = apply(text, spans)
     share = placeholder_share(text)
-    report = {"entities": entities, "total": sum(entities.values()), "placeholder_share": round(share, 3),
-              "passes": passes}
+    report = {
+        "entities": entities,
+        "total": sum(entities.values()),
+        "placeholder_share": round(share, 3),
+        "passes": passes,
+    }
     return ScrubResult(text, entities, share, passes, report)
 
 
 def add_model_names(text: str, report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The worker's half: names the model finds in an already scrubbed text, and the report
     with them counted (``model_names`` says how many the model alone found)."""
-    spans = resolve([s for s in name_model.detect(text) if not PLACEHOLDER_RE.search(text[s.start:s.end])])
+    spans = resolve([s for s in name_model.detect(text) if not PLACEHOLDER_RE.search(text[s.start : s.end])])
     if not spans:
         return text, report
     text = apply(text, spans)
@@ -72,8 +75,13 @@ def add_model_names(text: str, report: dict[str, Any]) -> tuple[str, dict[str, A
     text = apply(text, beside) if beside else text
     entities = dict(report.get("entities", {}))
     entities["NAME"] = int(entities.get("NAME", 0)) + len(spans) + len(beside)
-    report = {**report, "entities": entities, "total": sum(entities.values()), "model_names": len(spans) + len(beside),
-              "placeholder_share": round(placeholder_share(text), 3)}
+    report = {
+        **report,
+        "entities": entities,
+        "total": sum(entities.values()),
+        "model_names": len(spans) + len(beside),
+        "placeholder_share": round(placeholder_share(text), 3),
+    }
     return text, report
 
 

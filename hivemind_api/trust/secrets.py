@@ -12,10 +12,12 @@ obvious placeholders (``<your-token>``, ``${TOKEN}``, ``xxxx``) are ordinary tex
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
 from hivemind_api.trust.prefilter import Prefilter
 from hivemind_api.trust.spans import Span, extend_token
@@ -85,7 +87,8 @@ def _library_patterns() -> list[re.Pattern[str]]:
     from detect_secrets.plugins.base import RegexBasedDetector
 
     patterns: list[re.Pattern[str]] = []
-    for cls in get_mapping_from_secret_type_to_class().values():
+    plugin_classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+    for cls in plugin_classes:
         plugin = cls()
         # Public IPs are personal data, handled with the other personal data; the rest are secrets.
         if isinstance(plugin, RegexBasedDetector) and cls.__name__ != "IPPublicDetector":
@@ -111,7 +114,9 @@ def _value_span(match: re.Match[str]) -> tuple[int, int]:
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     """Every secret pattern, in the order their spans are reported."""
-    return Prefilter([_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT, _SPOKEN, _CLI_FLAG])
+    return Prefilter(
+        [_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT, _SPOKEN, _CLI_FLAG]
+    )
 
 
 # A credential announced in prose or a header, whatever its alphabet: "the password is …",
@@ -119,11 +124,13 @@ def _prefilter() -> Prefilter:
 # a sentence's closing punctuation is not part of it.
 _SPOKEN = re.compile(
     r"(?i)\b(?:(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[ _-]?key|credential)s?\s*(?:is|was|:|=)\s*(?:now\s+)?"
-    r"|bearer\s+|basic\s+)(?P<value>[^\s\"'`]{6,})")
+    r"|bearer\s+|basic\s+)(?P<value>[^\s\"'`]{6,})"
+)
 # A credential on a command line: --password X, --token=X, mysql's -p'X' / -pX.
 _CLI_FLAG = re.compile(
     r"(?:--(?:password|passwd|pass|token|secret|api-key|apikey|auth-token|access-token)[= ]"
-    r"|(?<![\w-])-p(?=['\"]|[^\s'\"]{6,}))(?P<quote>['\"]?)(?P<value>[^\s'\"]{6,}|(?<=['\"])[^'\"\n]{4,}(?=['\"]))")
+    r"|(?<![\w-])-p(?=['\"]|[^\s'\"]{6,}))(?P<quote>['\"]?)(?P<value>[^\s'\"]{6,}|(?<=['\"])[^'\"\n]{4,}(?=['\"]))"
+)
 
 
 # A long run of token characters: the shape of any API key, whatever its vendor.
@@ -138,7 +145,8 @@ _DIGEST_OR_ID_NEAR = re.compile(
     r"build|fingerprint|object|blob|tree|version|release|tag|trace|span|request|correlation|session|transaction|"
     r"order|invoice|record|row|message|event|job|task|run|device|instance|container|image|volume|snapshot|"
     r"\bsum\b|merged|cherry|bisect|git|pr\b|pull|patch|fix|landed|revert|introduced|nonce|example|sample|"
-    r"e\.g\.|for instance|such as)")
+    r"e\.g\.|for instance|such as)"
+)
 
 
 def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
@@ -161,7 +169,9 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
         return False
     # Random text switches between letters and digits often ("wo3g10k0u78j5h": 8 times); names
     # with a number in them rarely do ("manylinux2014_x86_64": 3 times).
-    switches = sum(1 for a, b in zip(core, core[1:]) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum())
+    switches = sum(
+        1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum()
+    )
     if len(core) < 20 and (switches < 4 or not core.isalnum()):
         return False
     if switches < (2 if keyword_near else 4):
@@ -196,8 +206,11 @@ _AFTER_SECRET = re.compile(r"(?<=\[SECRET\])[A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z
 def detect(text: str) -> list[Span]:
     spans: list[Span] = _high_entropy(text)
     if "[SECRET]" in text:
-        spans += [Span(m.start(), m.end(), "SECRET") for m in _AFTER_SECRET.finditer(text)
-                  if any(c.isdigit() for c in m.group())]  # not a word ("[SECRET]-based")
+        spans += [
+            Span(m.start(), m.end(), "SECRET")
+            for m in _AFTER_SECRET.finditer(text)
+            if any(c.isdigit() for c in m.group())
+        ]  # not a word ("[SECRET]-based")
     for pattern in _prefilter().candidates(text):  # the patterns that can match at all: usually none
         if pattern is _PEM:
             spans += [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]
@@ -258,7 +271,12 @@ def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
         while end - 1 > start and text[end - 1] in ".,;:!?)":
             end -= 1  # "the password is hunter22." ends a sentence
         value = text[start:end]
-        if len(value) < 6 or is_placeholder(value) or value.startswith(("[", "$", "{", "<", "%")) or _is_path(value):
+        if (
+            len(value) < 6
+            or is_placeholder(value)
+            or value.startswith(("[", "$", "{", "<", "%"))
+            or _is_path(value)
+        ):
             continue
         if re.fullmatch(r"[a-z]+(?:[_\-][a-z]+)*", value):  # "the token is invalid", "password: required"
             continue
@@ -268,8 +286,26 @@ def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
 
 # Role and service accounts in connection strings are not people.
 _SERVICE_USERS = {
-    "postgres", "root", "admin", "user", "username", "app", "application", "service", "guest", "default",
-    "redis", "mysql", "mongo", "mongodb", "rabbitmq", "elastic", "sa", "dbuser", "readonly", "replicator",
+    "postgres",
+    "root",
+    "admin",
+    "user",
+    "username",
+    "app",
+    "application",
+    "service",
+    "guest",
+    "default",
+    "redis",
+    "mysql",
+    "mongo",
+    "mongodb",
+    "rabbitmq",
+    "elastic",
+    "sa",
+    "dbuser",
+    "readonly",
+    "replicator",
 }
 
 

@@ -51,19 +51,28 @@ def load() -> Head:
 
     with resources.files("hivemind_api.trust").joinpath("models", MODEL_FILE).open("rb") as f:
         data = np.load(f)
-        head = Head(data["weights"].astype(np.float32), float(data["bias"]), float(data["flag_at"]),
-                    float(data["gate"]), str(data["embedding_model"]), str(data["version"]))
+        head = Head(
+            data["weights"].astype(np.float32),
+            float(data["bias"]),
+            float(data["flag_at"]),
+            float(data["gate"]),
+            str(data["embedding_model"]),
+            str(data["version"]),
+        )
     installed = embeddings.model_identity().model_id
     if head.embedding_model != installed:
-        raise HeadMismatch(f"{MODEL_FILE} was trained on {head.embedding_model}, the installed model is {installed}: "
-                           "run `make train-injection`")
+        raise HeadMismatch(
+            f"{MODEL_FILE} was trained on {head.embedding_model}, the installed model is {installed}: "
+            "run `make train-injection`"
+        )
     return head
 
 
 def probabilities(vectors: np.ndarray) -> np.ndarray:
     """Probability of injection for each embedded window."""
     head = load()
-    return 1.0 / (1.0 + np.exp(-(vectors @ head.weights + head.bias)))
+    scores: np.ndarray = 1.0 / (1.0 + np.exp(-(vectors @ head.weights + head.bias)))
+    return scores
 
 
 @dataclass(frozen=True)

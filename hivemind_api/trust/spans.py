@@ -54,7 +54,7 @@ def apply(text: str, spans: list[Span]) -> str:
     """Replace resolved spans by their placeholders."""
     out, last = [], 0
     for span in spans:
-        out.append(text[last:span.start])
+        out.append(text[last : span.start])
         out.append(PLACEHOLDERS[span.kind])
         last = span.end
     out.append(text[last:])

@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -29,14 +30,14 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue, Retry
 from rq.job import get_current_job
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.config import Settings, get_settings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint
+from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint, db_now
 from hivemind_api.events import EventRecord, event_by_id, events_after
-from hivemind_api.jobs import FAILED_JOB_TTL, enqueue_coalesced, enqueue_coalesced_async
+from hivemind_api.jobs import FAILED_JOB_TTL, CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.webhooks.endpoints import delivery_id
 from hivemind_api.webhooks.signing import signature
 from hivemind_api.webhooks.targets import TargetRefused, resolve_target
@@ -58,12 +59,17 @@ def backoff(settings: Settings) -> list[int]:
 
 # --- dispatch -----------------------------------------------------------------------------------
 
+
 def _flag(queue_name: str) -> str:
     return f"hivemind:webhooks:dispatch-queued:{queue_name}"
 
 
-_DISPATCH_JOB = {"func": "hivemind_api.webhooks.delivery.dispatch", "flag_ttl_s": DISPATCH_FLAG_TTL,
-                 "job_timeout": 300, "retry": Retry(max=3, interval=[5, 30, 120])}
+_DISPATCH_JOB: CoalescedJob = {
+    "func": "hivemind_api.webhooks.delivery.dispatch",
+    "flag_ttl_s": DISPATCH_FLAG_TTL,
+    "job_timeout": 300,
+    "retry": Retry(max=3, interval=[5, 30, 120]),
+}
 
 
 def request_dispatch(queue: Queue) -> bool:
@@ -78,27 +84,43 @@ async def request_dispatch_async(redis: AsyncRedis, queue: Queue) -> bool:
 
 async def _dispatch_page(session: AsyncSession) -> tuple[list[uuid.UUID], bool]:
     """Attempt rows for the next page of events; returns their ids and whether more events wait."""
-    cursor = (await session.exec(sa.text(
-        "SELECT value FROM deployment_config WHERE key = :k FOR UPDATE"), params={"k": CURSOR_KEY})).scalar_one_or_none()
+    cursor = (
+        await session.execute(
+            sa.text("SELECT value FROM deployment_config WHERE key = :k FOR UPDATE"), params={"k": CURSOR_KEY}
+        )
+    ).scalar_one_or_none()
     if cursor is None:  # a database migrated before webhooks existed: follow from now on
-        await session.exec(sa.text(
-            "INSERT INTO deployment_config (key, value) SELECT :k, coalesce(max(id), 0)::text FROM events "
-            "ON CONFLICT (key) DO NOTHING"), params={"k": CURSOR_KEY})
+        await session.execute(
+            sa.text(
+                "INSERT INTO deployment_config (key, value) SELECT :k, coalesce(max(id), 0)::text FROM events "
+                "ON CONFLICT (key) DO NOTHING"
+            ),
+            params={"k": CURSOR_KEY},
+        )
         return [], False
     events = await events_after(session, int(cursor), limit=DISPATCH_PAGE)
     if not events:
         return [], False
-    endpoints = (await session.exec(select(WebhookEndpoint).where(
-        WebhookEndpoint.is_active, WebhookEndpoint.org_id.in_({e.org_id for e in events})))).all()
+    endpoints = (
+        await session.exec(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.is_active, col(WebhookEndpoint.org_id).in_({e.org_id for e in events})
+            )
+        )
+    ).all()
     attempts = [
         WebhookDelivery(endpoint_id=ep.id, event_id=ev.id, attempt=1)
-        for ev in events for ep in endpoints
-        if ep.org_id == ev.org_id and (not ep.event_types or ev.type in ep.event_types)
+        for ev in events
+        for ep in endpoints
+        if ep.org_id == ev.org_id
+        and (not ep.event_types or ev.type in ep.event_types)
         and ev.created_at >= ep.created_at
     ]
     session.add_all(attempts)
-    await session.exec(sa.text("UPDATE deployment_config SET value = :v, updated_at = now() WHERE key = :k"),
-                       params={"k": CURSOR_KEY, "v": str(events[-1].id)})
+    await session.execute(
+        sa.text("UPDATE deployment_config SET value = :v, updated_at = now() WHERE key = :k"),
+        params={"k": CURSOR_KEY, "v": str(events[-1].id)},
+    )
     await session.flush()
     return [a.id for a in attempts], len(events) == DISPATCH_PAGE
 
@@ -127,12 +149,15 @@ def dispatch() -> int:
 def _enqueue_delivery(queue: Queue, attempt_id: uuid.UUID, delay_s: float = 0) -> None:
     kwargs = {"job_timeout": 120, "result_ttl": 0, "failure_ttl": FAILED_JOB_TTL}
     if delay_s > 0:
-        queue.enqueue_in(timedelta(seconds=delay_s), "hivemind_api.webhooks.delivery.deliver", str(attempt_id), **kwargs)
+        queue.enqueue_in(
+            timedelta(seconds=delay_s), "hivemind_api.webhooks.delivery.deliver", str(attempt_id), **kwargs
+        )
     else:
         queue.enqueue("hivemind_api.webhooks.delivery.deliver", str(attempt_id), **kwargs)
 
 
 # --- deliver ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Claimed:
@@ -153,26 +178,41 @@ class AttemptResult:
 
 async def _claim(attempt_id: uuid.UUID) -> _Claimed | AttemptResult:
     async with session_scope() as session:
-        row = (await session.exec(sa.text(
-            "SELECT d.attempt, d.event_id, e.id AS endpoint_id, e.url, e.secret, e.is_active "
-            "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
-            "WHERE d.id = :id AND d.status = 'pending' AND d.attempted_at IS NULL FOR UPDATE OF d SKIP LOCKED"
-        ), params={"id": attempt_id})).first()
+        row = (
+            await session.execute(
+                sa.text(
+                    "SELECT d.attempt, d.event_id, e.id AS endpoint_id, e.url, e.secret, e.is_active "
+                    "FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id "
+                    "WHERE d.id = :id AND d.status = 'pending' AND d.attempted_at IS NULL FOR UPDATE OF d SKIP LOCKED"
+                ),
+                params={"id": attempt_id},
+            )
+        ).first()
         if row is None:  # a duplicate job (re-enqueued by recovery) finds the attempt claimed or done
-            return AttemptResult("skipped", error="not pending (taken by another job, or the endpoint was deleted)")
+            return AttemptResult(
+                "skipped", error="not pending (taken by another job, or the endpoint was deleted)"
+            )
         if not row.is_active:
-            await session.exec(sa.text(
-                "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint is not active' WHERE id = :id"),
-                params={"id": attempt_id})
+            await session.execute(
+                sa.text(
+                    "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint is not active' WHERE id = :id"
+                ),
+                params={"id": attempt_id},
+            )
             return AttemptResult("skipped", error="the endpoint is not active")
         event = await event_by_id(session, row.event_id)
         if event is None:
-            await session.exec(sa.text(
-                "UPDATE webhook_deliveries SET status = 'skipped', error = 'the item was quarantined' WHERE id = :id"),
-                params={"id": attempt_id})
+            await session.execute(
+                sa.text(
+                    "UPDATE webhook_deliveries SET status = 'skipped', error = 'the item was quarantined' WHERE id = :id"
+                ),
+                params={"id": attempt_id},
+            )
             return AttemptResult("skipped", error="the item was quarantined")
-        await session.exec(sa.text("UPDATE webhook_deliveries SET attempted_at = now() WHERE id = :id"),
-                           params={"id": attempt_id})
+        await session.execute(
+            sa.text("UPDATE webhook_deliveries SET attempted_at = now() WHERE id = :id"),
+            params={"id": attempt_id},
+        )
         return _Claimed(row.attempt, row.endpoint_id, row.url, row.secret, event)
 
 
@@ -181,7 +221,8 @@ async def send(claimed: _Claimed, settings: Settings) -> AttemptResult:
     body = json.dumps(claimed.event.as_payload(), separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
     headers = {
-        "Content-Type": "application/json", "User-Agent": USER_AGENT,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
         "X-HiveMind-Event": claimed.event.type,
         "X-HiveMind-Delivery": str(delivery_id(claimed.endpoint_id, claimed.event.id)),
         "X-HiveMind-Timestamp": timestamp,
@@ -189,12 +230,16 @@ async def send(claimed: _Claimed, settings: Settings) -> AttemptResult:
     }
     started = time.perf_counter()
     try:
-        target = await asyncio.to_thread(resolve_target, claimed.url, allow_private=settings.webhook_allow_private)
+        target = await asyncio.to_thread(
+            resolve_target, claimed.url, allow_private=settings.webhook_allow_private
+        )
         headers["Host"] = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
-                                     trust_env=False) as client:
-            response = await client.post(target.pinned_url(), content=body, headers=headers,
-                                         extensions={"sni_hostname": target.host})
+        async with httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+        ) as client:
+            response = await client.post(
+                target.pinned_url(), content=body, headers=headers, extensions={"sni_hostname": target.host}
+            )
     except TargetRefused as err:
         return AttemptResult("failed", error=str(err)[:MAX_ERROR])
     except (httpx.HTTPError, OSError, ValueError) as err:
@@ -206,17 +251,30 @@ async def send(claimed: _Claimed, settings: Settings) -> AttemptResult:
     return AttemptResult("failed", response.status_code, latency, f"HTTP {response.status_code}")
 
 
-async def _record(attempt_id: uuid.UUID, claimed: _Claimed, result: AttemptResult,
-                  settings: Settings) -> tuple[uuid.UUID, int] | None:
+async def _record(
+    attempt_id: uuid.UUID, claimed: _Claimed, result: AttemptResult, settings: Settings
+) -> tuple[uuid.UUID, int] | None:
     """Log the attempt and update the endpoint; returns the next attempt (id, delay) if one is due."""
     delays = backoff(settings)
     async with session_scope() as session:
-        await session.exec(sa.text(
-            "UPDATE webhook_deliveries SET status = :s, response_status = :code, latency_ms = :ms, error = :err "
-            "WHERE id = :id"), params={"id": attempt_id, "s": result.status, "code": result.response_status,
-                                       "ms": result.latency_ms, "err": result.error})
-        endpoint = (await session.exec(select(WebhookEndpoint).where(
-            WebhookEndpoint.id == claimed.endpoint_id).with_for_update())).first()
+        await session.execute(
+            sa.text(
+                "UPDATE webhook_deliveries SET status = :s, response_status = :code, latency_ms = :ms, error = :err "
+                "WHERE id = :id"
+            ),
+            params={
+                "id": attempt_id,
+                "s": result.status,
+                "code": result.response_status,
+                "ms": result.latency_ms,
+                "err": result.error,
+            },
+        )
+        endpoint = (
+            await session.exec(
+                select(WebhookEndpoint).where(WebhookEndpoint.id == claimed.endpoint_id).with_for_update()
+            )
+        ).first()
         if endpoint is None:
             return None
         if result.status == "success":
@@ -226,27 +284,39 @@ async def _record(attempt_id: uuid.UUID, claimed: _Claimed, result: AttemptResul
         endpoint.consecutive_failures += 1
         if endpoint.consecutive_failures >= settings.webhook_max_failures:
             endpoint.is_active = False
-            endpoint.disabled_reason = (f"disabled after {endpoint.consecutive_failures} consecutive failed deliveries; "
-                                        f"last: {result.error}")[:MAX_ERROR]
-            endpoint.updated_at = sa.func.now()
+            endpoint.disabled_reason = (
+                f"disabled after {endpoint.consecutive_failures} consecutive failed deliveries; "
+                f"last: {result.error}"
+            )[:MAX_ERROR]
+            endpoint.updated_at = db_now()
             session.add(endpoint)
-            await session.exec(sa.text(
-                "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint was disabled' "
-                "WHERE endpoint_id = :id AND status = 'pending'"), params={"id": endpoint.id})
+            await session.execute(
+                sa.text(
+                    "UPDATE webhook_deliveries SET status = 'skipped', error = 'the endpoint was disabled' "
+                    "WHERE endpoint_id = :id AND status = 'pending'"
+                ),
+                params={"id": endpoint.id},
+            )
             log.warning("webhook %s disabled: %s", endpoint.id, endpoint.disabled_reason)
             return None
         session.add(endpoint)
         if claimed.attempt > len(delays):
             return None  # that was the last attempt for this event
         delay = delays[claimed.attempt - 1]
-        following = WebhookDelivery(endpoint_id=endpoint.id, event_id=claimed.event.id, attempt=claimed.attempt + 1,
-                                    scheduled_for=sa.func.now() + timedelta(seconds=delay))
+        following = WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=claimed.event.id,
+            attempt=claimed.attempt + 1,
+            scheduled_for=db_now() + timedelta(seconds=delay),
+        )
         session.add(following)
         await session.flush()
         return following.id, delay
 
 
-async def deliver_attempt(attempt_id: uuid.UUID, settings: Settings | None = None) -> tuple[AttemptResult, tuple | None]:
+async def deliver_attempt(
+    attempt_id: uuid.UUID, settings: Settings | None = None
+) -> tuple[AttemptResult, tuple[Any, ...] | None]:
     settings = settings or get_settings()
     claimed = await _claim(attempt_id)
     if isinstance(claimed, AttemptResult):
@@ -261,24 +331,42 @@ def deliver(attempt_id: str) -> str:
     job = get_current_job()
     if following is not None and job is not None:
         _enqueue_delivery(Queue(job.origin, connection=job.connection), following[0], following[1])
-    log.info("webhook attempt %s: %s %s", attempt_id, result.status, result.error or result.response_status or "")
+    log.info(
+        "webhook attempt %s: %s %s", attempt_id, result.status, result.error or result.response_status or ""
+    )
     return result.status
 
 
 # --- recovery -----------------------------------------------------------------------------------
 
+
 async def requeue_lost(queue: Queue) -> int:
     """Re-enqueue attempts whose job was lost (Redis restarted, a worker died mid-attempt), and ask
     for a dispatch if events wait. Called by the runtime's recovery loop."""
     async with session_scope() as session:
-        rows = (await session.exec(sa.text(
-            "UPDATE webhook_deliveries SET attempted_at = NULL WHERE status = 'pending' AND ("
-            "(attempted_at IS NULL AND scheduled_for < now() - make_interval(secs => :lost)) OR "
-            "attempted_at < now() - make_interval(secs => :stalled)) RETURNING id"
-        ), params={"lost": LOST_AFTER_S, "stalled": STALLED_AFTER_S})).scalars().all()
-        behind = (await session.exec(sa.text(
-            "SELECT coalesce((SELECT value::bigint FROM deployment_config WHERE key = :k), 0) "
-            "< (SELECT coalesce(max(id), 0) FROM events)"), params={"k": CURSOR_KEY})).scalar_one()
+        rows = (
+            (
+                await session.execute(
+                    sa.text(
+                        "UPDATE webhook_deliveries SET attempted_at = NULL WHERE status = 'pending' AND ("
+                        "(attempted_at IS NULL AND scheduled_for < now() - make_interval(secs => :lost)) OR "
+                        "attempted_at < now() - make_interval(secs => :stalled)) RETURNING id"
+                    ),
+                    params={"lost": LOST_AFTER_S, "stalled": STALLED_AFTER_S},
+                )
+            )
+            .scalars()
+            .all()
+        )
+        behind = (
+            await session.execute(
+                sa.text(
+                    "SELECT coalesce((SELECT value::bigint FROM deployment_config WHERE key = :k), 0) "
+                    "< (SELECT coalesce(max(id), 0) FROM events)"
+                ),
+                params={"k": CURSOR_KEY},
+            )
+        ).scalar_one()
 
     def enqueue() -> None:
         redis: Redis = queue.connection

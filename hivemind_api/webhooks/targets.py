@@ -26,7 +26,7 @@ class TargetRefused(InvalidInput):
 
 
 def _system_resolver(host: str, port: int) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
 def is_public_address(address: str) -> bool:
@@ -78,6 +78,8 @@ def resolve_target(url: str, *, allow_private: bool, resolver: Resolver = _syste
     url = validate_url(url)
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    if host is None:  # validate_url refuses these; kept for the reader and the type checker
+        raise InvalidInput("the webhook URL has no host")
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:

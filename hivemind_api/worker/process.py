@@ -1,7 +1,7 @@
 """``hivemind worker``: one RQ worker bound to the configured (or embedded) Redis.
 
 ``SimpleWorker`` runs jobs in-process: forking per job costs ~20 ms and would reload the
-embedding model every time (shared/reference/infra-notes.md §3); a crash takes the worker down,
+embedding model every time; a crash takes the worker down,
 which the supervisor (or the production process manager) restarts, and RQ re-queues the job.
 """
 
@@ -16,14 +16,14 @@ from rq import Queue, SimpleWorker
 from hivemind_api import embeddings
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, session_scope
-from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.db.migrate import migrate
+from hivemind_api.embeddings import ensure_model_pinned
 from hivemind_api.knowledge import quarantine
+from hivemind_api.procutil import die_with_parent
 from hivemind_api.services import open_services
 from hivemind_api.trust import name_model, semantic
 from hivemind_api.trust.version import screen_version
 from hivemind_api.worker.loop import run_async
-from hivemind_api.procutil import die_with_parent
 
 log = logging.getLogger("hivemind.worker")
 
@@ -53,7 +53,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         embeddings.get_model()  # load (or, on a new machine, export) before the first job
         name_model.load()
         semantic.load()  # refuses a head trained on another embedding model's vectors
-        worker = build_worker(services.redis_url, settings)
+        worker = build_worker(services.redis, settings)
         if quarantine.request_if_outdated(worker.queues[0]):  # the screens changed since items passed
             log.info("queued a re-screen of the commons (screens %s)", screen_version())
         log.info("worker %s listening on %s", worker.name, settings.queue_name)

@@ -38,8 +38,13 @@ class WorkerSupervisor:
 
     async def _spawn(self, slot: int) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hivemind_api.cli", "worker",
-            env=self.env, preexec_fn=die_with_parent, start_new_session=True,
+            sys.executable,
+            "-m",
+            "hivemind_api.cli",
+            "worker",
+            env=self.env,
+            preexec_fn=die_with_parent,
+            start_new_session=True,
         )
         self.procs[slot] = proc
         log.info("started worker pid %s", proc.pid)
@@ -77,7 +82,7 @@ class WorkerSupervisor:
         for proc in live:
             try:
                 await asyncio.wait_for(proc.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._reap_group(proc)
                 await proc.wait()
             self._reap_group(proc)

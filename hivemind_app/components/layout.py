@@ -18,6 +18,7 @@ NAV: list[tuple[str, str, str]] = [
     ("Auto-approve rules", routes.RULES, "list-checks"),
     ("Members", routes.MEMBERS, "users"),
     ("Webhooks", routes.WEBHOOKS, "webhook"),
+    ("Audit log", routes.AUDIT, "scroll-text"),
 ]
 
 
@@ -63,8 +64,12 @@ def header(title: str) -> rx.Component:
             rx.text(AuthState.user_email, id="header-user", size="2"),
             rx.badge(AuthState.role, id="header-role", color_scheme="gray"),
             rx.button(
-                rx.icon("log-out", size=16), "Sign out",
-                id="logout", variant="soft", color_scheme="gray", size="2",
+                rx.icon("log-out", size=16),
+                "Sign out",
+                id="logout",
+                variant="soft",
+                color_scheme="gray",
+                size="2",
                 on_click=AuthState.logout,
             ),
             align="center",

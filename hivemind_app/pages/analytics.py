@@ -50,37 +50,60 @@ class AnalyticsState(AuthState):
         if principal is not None:
             await self._fill(principal.org.id)
 
-    async def _fill(self, org_id) -> None:  # noqa: ANN001 - uuid
+    async def _fill(self, org_id) -> None:
         async with session_scope() as db:
             c = await stats.commons_stats(db)
             o = await stats.org_stats(db, org_id)
             agents = await stats.agent_table(db, org_id)
         self.commons = {
-            "total": str(c.total_items), "added_24h": str(c.added_24h), "added_7d": str(c.added_7d),
+            "total": str(c.total_items),
+            "added_24h": str(c.added_24h),
+            "added_7d": str(c.added_7d),
             "growth_24h": _growth(c.added_24h, c.total_items, c.growth_rate_24h),
             "growth_7d": _growth(c.added_7d, c.total_items, c.growth_rate_7d),
-            "retrievals_24h": str(c.retrieval_volume_24h), "domains": str(c.domains_covered),
+            "retrievals_24h": str(c.retrieval_volume_24h),
+            "domains": str(c.domains_covered),
             "orgs": str(c.contributing_orgs),
         }
         self.daily = [{"day": f"{d.date:%m-%d}", "added": d.added, "total": d.total} for d in c.daily]
         self.categories = [{"category": k.category, "count": k.count} for k in c.categories]
         self.ledger = {
-            "contributions": str(o.contributions_total), "pending": str(o.contributions_pending),
-            "approved_24h": str(o.contributions_approved_24h), "items": str(o.items_live),
-            "public": str(o.items_public), "given": str(o.retrievals_by_others), "own": str(o.retrievals_by_own),
-            "taken": str(o.retrievals_from_others), "helpful": str(o.helpful_count),
+            "contributions": str(o.contributions_total),
+            "pending": str(o.contributions_pending),
+            "approved_24h": str(o.contributions_approved_24h),
+            "items": str(o.items_live),
+            "public": str(o.items_public),
+            "given": str(o.retrievals_by_others),
+            "own": str(o.retrievals_by_own),
+            "taken": str(o.retrievals_from_others),
+            "helpful": str(o.helpful_count),
             "not_helpful": str(o.not_helpful_count),
         }
-        self.agents = [{
-            "agent": a.agent_id, "contributions": str(a.agent_contributions), "pending": str(a.agent_pending),
-            "approved": str(a.agent_approved), "items": str(a.agent_items_live),
-            "retrievals": str(a.agent_retrievals_received), "by_others": str(a.agent_retrievals_by_others),
-            "helpful": "–" if a.agent_helpful_ratio is None else _pct(a.agent_helpful_ratio),
-        } for a in agents]
-        self.top_items = [{
-            "id": str(t.id), "title": t.title, "category": t.category, "by_others": str(t.retrievals_by_others),
-            "helpful": str(t.helpful_by_others), "all": str(t.retrieval_count), "public": "public" if t.is_public else "",
-        } for t in o.top_items]
+        self.agents = [
+            {
+                "agent": a.agent_id,
+                "contributions": str(a.agent_contributions),
+                "pending": str(a.agent_pending),
+                "approved": str(a.agent_approved),
+                "items": str(a.agent_items_live),
+                "retrievals": str(a.agent_retrievals_received),
+                "by_others": str(a.agent_retrievals_by_others),
+                "helpful": "–" if a.agent_helpful_ratio is None else _pct(a.agent_helpful_ratio),
+            }
+            for a in agents
+        ]
+        self.top_items = [
+            {
+                "id": str(t.id),
+                "title": t.title,
+                "category": t.category,
+                "by_others": str(t.retrievals_by_others),
+                "helpful": str(t.helpful_by_others),
+                "all": str(t.retrieval_count),
+                "public": "public" if t.is_public else "",
+            }
+            for t in o.top_items
+        ]
 
 
 def _commons_cards() -> rx.Component:
@@ -89,9 +112,13 @@ def _commons_cards() -> rx.Component:
         stat_card("Public items", c["total"], "live items in the commons", card_id="an-total"),
         stat_card("New in 24 h", c["added_24h"], "growth " + c["growth_24h"], card_id="an-added-24h"),
         stat_card("New in 7 days", c["added_7d"], "growth " + c["growth_7d"], card_id="an-added-7d"),
-        stat_card("Retrievals, 24 h", c["retrievals_24h"], "of public items, by every org", card_id="an-retrievals"),
+        stat_card(
+            "Retrievals, 24 h", c["retrievals_24h"], "of public items, by every org", card_id="an-retrievals"
+        ),
         stat_card("Domains", c["domains"], c["orgs"] + " contributing orgs", card_id="an-domains"),
-        columns="5", spacing="3", width="100%",
+        columns="5",
+        spacing="3",
+        width="100%",
     )
 
 
@@ -105,8 +132,13 @@ def _growth_chart() -> rx.Component:
         "Commons growth, last 30 days (UTC)",
         rx.recharts.composed_chart(
             rx.recharts.bar(data_key="added", name="entered that day", fill=rx.color("amber", 8)),
-            rx.recharts.line(data_key="total", name="public items", stroke=rx.color("blue", 9), dot=False,
-                             y_axis_id="right"),
+            rx.recharts.line(
+                data_key="total",
+                name="public items",
+                stroke=rx.color("blue", 9),
+                dot=False,
+                y_axis_id="right",
+            ),
             rx.recharts.x_axis(data_key="day"),
             rx.recharts.y_axis(allow_decimals=False),
             rx.recharts.y_axis(y_axis_id="right", orientation="right", allow_decimals=False),
@@ -142,18 +174,42 @@ def _ledger() -> rx.Component:
         rx.vstack(
             rx.text("Reciprocity ledger: " + AuthState.org_name, weight="bold"),
             rx.grid(
-                stat_card("Given", led["given"], "retrievals of our items by other orgs' agents", card_id="led-given"),
-                stat_card("Taken", led["taken"], "retrievals of other orgs' items by our agents", card_id="led-taken"),
-                stat_card("Helpful", led["helpful"], led["not_helpful"] + " did not help (other orgs' outcomes)",
-                          card_id="led-helpful"),
-                stat_card("Contributions", led["contributions"],
-                          led["pending"] + " pending, " + led["approved_24h"] + " approved in 24 h",
-                          card_id="led-contributions"),
-                stat_card("Our live items", led["items"], led["public"] + " public; " + led["own"] + " own-org reads",
-                          card_id="led-items"),
-                columns="5", spacing="3", width="100%",
+                stat_card(
+                    "Given",
+                    led["given"],
+                    "retrievals of our items by other orgs' agents",
+                    card_id="led-given",
+                ),
+                stat_card(
+                    "Taken",
+                    led["taken"],
+                    "retrievals of other orgs' items by our agents",
+                    card_id="led-taken",
+                ),
+                stat_card(
+                    "Helpful",
+                    led["helpful"],
+                    led["not_helpful"] + " did not help (other orgs' outcomes)",
+                    card_id="led-helpful",
+                ),
+                stat_card(
+                    "Contributions",
+                    led["contributions"],
+                    led["pending"] + " pending, " + led["approved_24h"] + " approved in 24 h",
+                    card_id="led-contributions",
+                ),
+                stat_card(
+                    "Our live items",
+                    led["items"],
+                    led["public"] + " public; " + led["own"] + " own-org reads",
+                    card_id="led-items",
+                ),
+                columns="5",
+                spacing="3",
+                width="100%",
             ),
-            spacing="3", width="100%",
+            spacing="3",
+            width="100%",
         ),
         width="100%",
     )
@@ -163,23 +219,56 @@ def _agents_and_top() -> rx.Component:
     return rx.grid(
         _panel(
             "Agents",
-            data_table(("Agent", "Contributed", "Pending", "Approved", "Live items", "Retrievals", "By other orgs",
-                        "Helpful"), AnalyticsState.agents,
-                       lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in (
-                           "agent", "contributions", "pending", "approved", "items", "retrievals", "by_others",
-                           "helpful")]),
-                       element_id="agents-table"),
+            data_table(
+                (
+                    "Agent",
+                    "Contributed",
+                    "Pending",
+                    "Approved",
+                    "Live items",
+                    "Retrievals",
+                    "By other orgs",
+                    "Helpful",
+                ),
+                AnalyticsState.agents,
+                lambda r: rx.table.row(
+                    *[
+                        rx.table.cell(r[k])
+                        for k in (
+                            "agent",
+                            "contributions",
+                            "pending",
+                            "approved",
+                            "items",
+                            "retrievals",
+                            "by_others",
+                            "helpful",
+                        )
+                    ]
+                ),
+                element_id="agents-table",
+            ),
         ),
         _panel(
             "Top items (use by other orgs)",
-            data_table(("Item", "By other orgs", "Helpful", "All retrievals"), AnalyticsState.top_items,
-                       lambda r: rx.table.row(
-                           rx.table.cell(rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
-                                         rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em"))),
-                           rx.table.cell(r["by_others"]), rx.table.cell(r["helpful"]), rx.table.cell(r["all"])),
-                       element_id="top-items"),
+            data_table(
+                ("Item", "By other orgs", "Helpful", "All retrievals"),
+                AnalyticsState.top_items,
+                lambda r: rx.table.row(
+                    rx.table.cell(
+                        rx.link(r["title"], href=routes.KNOWLEDGE + "?item=" + r["id"]),
+                        rx.cond(r["public"] != "", rx.badge("public", margin_left="0.5em")),
+                    ),
+                    rx.table.cell(r["by_others"]),
+                    rx.table.cell(r["helpful"]),
+                    rx.table.cell(r["all"]),
+                ),
+                element_id="top-items",
+            ),
         ),
-        columns="1", spacing="3", width="100%",
+        columns="1",
+        spacing="3",
+        width="100%",
     )
 
 
@@ -187,8 +276,11 @@ def _live_trigger() -> rx.Component:
     """Remounts (so refreshes the figures) whenever either live feed gets a newer event."""
     newest = lambda entries: rx.cond(entries.length() > 0, entries[0]["id"], "none")  # noqa: E731
     # The key sits on the outer box: a new key remounts its child, whose on_mount then fires again.
-    return rx.box(rx.box(on_mount=AnalyticsState.refresh),
-                  key=newest(PublicFeedState.entries) + "-" + newest(OrgFeedState.entries), display="none")
+    return rx.box(
+        rx.box(on_mount=AnalyticsState.refresh),
+        key=newest(PublicFeedState.entries) + "-" + newest(OrgFeedState.entries),
+        display="none",
+    )
 
 
 def _body() -> rx.Component:

@@ -9,9 +9,9 @@ from hivemind_api.overview import org_overview
 from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.components.stat_card import stat_card
-from hivemind_app.pages.setup import SetupState
 from hivemind_app.state.auth import AuthState
 from hivemind_app.state.feed import OrgFeedState, PublicFeedState
+from hivemind_app.state.first_key import FirstKeyState
 
 
 def _feed_entry(row: rx.Var) -> rx.Component:
@@ -29,8 +29,12 @@ def _feed_entry(row: rx.Var) -> rx.Component:
 def feed_card(title: str, entries: rx.Var, element_id: str, empty: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(rx.icon("radio", size=16, color=rx.color("green", 9)), rx.text(title, weight="bold"),
-                      align="center", spacing="2"),
+            rx.hstack(
+                rx.icon("radio", size=16, color=rx.color("green", 9)),
+                rx.text(title, weight="bold"),
+                align="center",
+                spacing="2",
+            ),
             rx.cond(
                 entries.length() > 0,
                 rx.vstack(rx.foreach(entries, _feed_entry), spacing="1", width="100%"),
@@ -67,35 +71,52 @@ class HomeState(AuthState):
 def _body() -> rx.Component:
     return rx.vstack(
         rx.cond(
-            SetupState.first_key != "",
+            FirstKeyState.key != "",
             secret_reveal(
-                "API key for agent " + SetupState.first_key_agent,
-                SetupState.first_key,
-                SetupState.dismiss_first_key,
+                "API key for agent " + FirstKeyState.agent,
+                FirstKeyState.key,
+                FirstKeyState.dismiss,
                 element_id="first-key",
             ),
         ),
         rx.grid(
-            stat_card("Pending review", HomeState.pending, "contributions waiting for a curator", card_id="stat-pending"),
-            stat_card("Org knowledge", HomeState.org_items, "live items in your namespace", card_id="stat-org-items"),
-            stat_card("Published by you", HomeState.public_items, "your items in the public commons", card_id="stat-public-items"),
-            stat_card("Public commons", HomeState.commons_items, "items shared by every org", card_id="stat-commons"),
-            stat_card("Active API keys", HomeState.active_keys, "agents that can connect", card_id="stat-keys"),
+            stat_card(
+                "Pending review",
+                HomeState.pending,
+                "contributions waiting for a curator",
+                card_id="stat-pending",
+            ),
+            stat_card(
+                "Org knowledge", HomeState.org_items, "live items in your namespace", card_id="stat-org-items"
+            ),
+            stat_card(
+                "Published by you",
+                HomeState.public_items,
+                "your items in the public commons",
+                card_id="stat-public-items",
+            ),
+            stat_card(
+                "Public commons", HomeState.commons_items, "items shared by every org", card_id="stat-commons"
+            ),
+            stat_card(
+                "Active API keys", HomeState.active_keys, "agents that can connect", card_id="stat-keys"
+            ),
             stat_card("Members", HomeState.members, "curators, admins and viewers", card_id="stat-members"),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
             spacing="4",
             width="100%",
         ),
         rx.grid(
-            feed_card("Public commons, live", PublicFeedState.entries, "feed-public",
-                      "Nothing published yet."),
+            feed_card(
+                "Public commons, live", PublicFeedState.entries, "feed-public", "Nothing published yet."
+            ),
             feed_card("Your org, live", OrgFeedState.entries, "feed-org", "No activity yet."),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="4",
             width="100%",
         ),
         rx.cond(
-            (HomeState.active_keys == 0) & (SetupState.first_key == ""),
+            (HomeState.active_keys == 0) & (FirstKeyState.key == ""),
             rx.callout(
                 "No agent can connect yet. Create an API key with "
                 "`hivemind key create --org <slug> --agent <agent-id>` and give it to your agent.",

@@ -21,7 +21,10 @@ from hivemind_app.state.auth import AuthState
 
 def _row(k: keys.ApiKeyInfo) -> dict[str, str]:
     return {
-        "prefix": k.key_prefix, "agent": k.agent_id, "name": k.name or "", "role": k.role,
+        "prefix": k.key_prefix,
+        "agent": k.agent_id,
+        "name": k.name or "",
+        "role": k.role,
         "requests": str(k.request_count),
         "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
         "status": f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active",
@@ -74,8 +77,13 @@ class KeysState(AuthState):
         try:
             async with session_scope() as db:
                 info, raw = await keys.create_api_key(
-                    db, principal.org.slug, self.new_agent.strip(), role=self.new_role, name=self.new_name.strip() or None,
-                    actor=principal.user.email, actor_user_id=principal.user.id,
+                    db,
+                    principal.org.slug,
+                    self.new_agent.strip(),
+                    role=self.new_role,
+                    name=self.new_name.strip() or None,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
                 )
         except DomainError as err:
             self.error = str(err)
@@ -96,8 +104,13 @@ class KeysState(AuthState):
             return rx.toast.error("Only admins can revoke API keys.")
         try:
             async with session_scope() as db:
-                info = await keys.revoke_api_key(db, prefix, org_id=principal.org.id, actor=principal.user.email,
-                                                 actor_user_id=principal.user.id)
+                info = await keys.revoke_api_key(
+                    db,
+                    prefix,
+                    org_id=principal.org.id,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
+                )
         except DomainError as err:
             return rx.toast.error(str(err))
         await self._reload(principal.org.slug)
@@ -111,16 +124,35 @@ def _create_form() -> rx.Component:
             rx.vstack(
                 rx.text("New API key", weight="bold"),
                 rx.hstack(
-                    rx.input(placeholder="agent id, e.g. claude-code-ci", value=KeysState.new_agent,
-                             on_change=KeysState.set_new_agent, id="new-agent", width="18em"),
-                    rx.select(list(KEY_ROLES), value=KeysState.new_role, on_change=KeysState.set_new_role,
-                              id="new-role"),
-                    rx.input(placeholder="label (optional)", value=KeysState.new_name,
-                             on_change=KeysState.set_new_name, id="new-name", width="14em"),
+                    rx.input(
+                        placeholder="agent id, e.g. claude-code-ci",
+                        value=KeysState.new_agent,
+                        on_change=KeysState.set_new_agent,
+                        id="new-agent",
+                        width="18em",
+                    ),
+                    rx.select(
+                        list(KEY_ROLES),
+                        value=KeysState.new_role,
+                        on_change=KeysState.set_new_role,
+                        id="new-role",
+                    ),
+                    rx.input(
+                        placeholder="label (optional)",
+                        value=KeysState.new_name,
+                        on_change=KeysState.set_new_name,
+                        id="new-name",
+                        width="14em",
+                    ),
                     rx.button("Create key", on_click=KeysState.create, id="create-key"),
-                    spacing="3", align="center", wrap="wrap",
+                    spacing="3",
+                    align="center",
+                    wrap="wrap",
                 ),
-                rx.cond(KeysState.error != "", rx.text(KeysState.error, color_scheme="red", size="2", id="key-error")),
+                rx.cond(
+                    KeysState.error != "",
+                    rx.text(KeysState.error, color_scheme="red", size="2", id="key-error"),
+                ),
                 spacing="2",
             ),
             width="100%",
@@ -137,12 +169,18 @@ def _key_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["requests"]),
         rx.table.cell(row["last_used"]),
         rx.table.cell(row["status"], id="status-" + row["prefix"]),
-        rx.table.cell(rx.cond(
-            KeysState.is_admin & (row["status"] == "active"),
-            confirm_button("Revoke", title="Revoke key " + row["prefix"] + "?",
-                           description="Agent " + row["agent"] + " loses access at once. This cannot be undone.",
-                           on_confirm=KeysState.revoke(row["prefix"]), element_id="revoke-" + row["prefix"]),
-        )),
+        rx.table.cell(
+            rx.cond(
+                KeysState.is_admin & (row["status"] == "active"),
+                confirm_button(
+                    "Revoke",
+                    title="Revoke key " + row["prefix"] + "?",
+                    description="Agent " + row["agent"] + " loses access at once. This cannot be undone.",
+                    on_confirm=KeysState.revoke(row["prefix"]),
+                    element_id="revoke-" + row["prefix"],
+                ),
+            )
+        ),
         id="key-" + row["prefix"],
     )
 
@@ -151,12 +189,20 @@ def _body() -> rx.Component:
     return rx.vstack(
         rx.cond(
             KeysState.created_key != "",
-            secret_reveal("API key for agent " + KeysState.created_agent, KeysState.created_key,
-                          KeysState.dismiss_created, element_id="created-key"),
+            secret_reveal(
+                "API key for agent " + KeysState.created_agent,
+                KeysState.created_key,
+                KeysState.dismiss_created,
+                element_id="created-key",
+            ),
         ),
         _create_form(),
-        data_table(("Prefix", "Agent", "Label", "Role", "Requests", "Last used", "Status", ""), KeysState.rows,
-                   _key_row, element_id="keys"),
+        data_table(
+            ("Prefix", "Agent", "Label", "Role", "Requests", "Last used", "Status", ""),
+            KeysState.rows,
+            _key_row,
+            element_id="keys",
+        ),
         width="100%",
         spacing="4",
     )

@@ -1,7 +1,7 @@
 """Knowledge browser: the same hybrid search agents use, and each item's provenance, quality,
 usage and history; curators publish to or withdraw from the public commons.
 
-A member browses as their org's agents see the commons (``OrgViewer``): private items of their
+A member browses as their org's agents see the commons (``SessionPrincipal.caller``): private items of their
 org plus the public ones. Browsing records no retrievals, so usage stays what agents did.
 """
 
@@ -13,8 +13,6 @@ from hivemind_api.accounts.sessions import SessionPrincipal
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.knowledge import items, purge, quarantine
-from hivemind_api.knowledge.access import OrgViewer
-from hivemind_api.knowledge.review import Reviewer
 from hivemind_api.knowledge.search import SearchFilters, search
 from hivemind_api.vocab import CATEGORIES
 from hivemind_app.components.confirm import confirm_button
@@ -25,16 +23,7 @@ from hivemind_app.state.auth import AuthState
 ALL = "all"
 
 
-def _viewer(p: SessionPrincipal) -> OrgViewer:
-    return OrgViewer(org_id=p.org.id, org_slug=p.org.slug, label=p.user.email, user_id=p.user.id,
-                     role="curator" if p.can_curate else "reader")
-
-
-def _curator(p: SessionPrincipal) -> Reviewer:
-    return Reviewer(org_id=p.org.id, label=p.user.email, user_id=p.user.id)
-
-
-def _stamp(value) -> str:  # noqa: ANN001 - datetime or None
+def _stamp(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
@@ -73,14 +62,24 @@ class KnowledgeState(AuthState):
             self.results, self.total = [], 0
             return
         async with session_scope() as db:
-            result = await search(db, _viewer(principal), self.query,
-                                  filters=SearchFilters(category=None if self.category == ALL else self.category),
-                                  limit=20)
+            result = await search(
+                db,
+                principal.caller,
+                self.query,
+                filters=SearchFilters(category=None if self.category == ALL else self.category),
+                limit=20,
+            )
         self.total = result.total_found
         self.results = [
-            {"id": str(h.id), "title": h.title, "category": h.category, "org": h.org_attribution,
-             "quality": f"{h.quality_score:.2f}", "relevance": f"{h.relevance_score:.2f}",
-             "public": "public" if h.is_public else "private"}
+            {
+                "id": str(h.id),
+                "title": h.title,
+                "category": h.category,
+                "org": h.org_attribution,
+                "quality": f"{h.quality_score:.2f}",
+                "relevance": f"{h.relevance_score:.2f}",
+                "public": "public" if h.is_public else "private",
+            }
             for h in result.results
         ]
 
@@ -100,20 +99,31 @@ class KnowledgeState(AuthState):
         return None
 
     async def _load_item(self, principal: SessionPrincipal, item_id: str) -> None:
-        viewer = _viewer(principal)
+        viewer = principal.caller
         async with session_scope() as db:
             d = await items.get_item(db, viewer, item_id)
             a = await items.item_activity(db, viewer, item_id)
         self.item = {
-            "id": str(d.id), "title": d.title, "content": d.content, "category": d.category,
-            "org": d.org_attribution, "agent": d.source_agent_id, "run": d.run_id or "—",
-            "contributed": _stamp(d.contributed_at), "approved": _stamp(d.approved_at),
-            "hash": d.content_hash, "integrity": "verified" if d.integrity_verified else (d.integrity_warning or ""),
-            "public": "public" if d.is_public else "private", "quality": f"{d.quality_score:.2f}",
-            "confidence": f"{d.confidence:.2f}", "own": str(a.retrievals_own), "others": str(a.retrievals_others),
-            "solved": str(a.solved), "not_helpful": str(a.not_helpful),
+            "id": str(d.id),
+            "title": d.title,
+            "content": d.content,
+            "category": d.category,
+            "org": d.org_attribution,
+            "agent": d.source_agent_id,
+            "run": d.run_id or "—",
+            "contributed": _stamp(d.contributed_at),
+            "approved": _stamp(d.approved_at),
+            "hash": d.content_hash,
+            "integrity": "verified" if d.integrity_verified else (d.integrity_warning or ""),
+            "public": "public" if d.is_public else "private",
+            "quality": f"{d.quality_score:.2f}",
+            "confidence": f"{d.confidence:.2f}",
+            "own": str(a.retrievals_own),
+            "others": str(a.retrievals_others),
+            "solved": str(a.solved),
+            "not_helpful": str(a.not_helpful),
             "valid": f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
-                     + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
+            + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
             "mine": "yes" if d.org_attribution == principal.org.slug else "",
         }
         self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
@@ -125,20 +135,26 @@ class KnowledgeState(AuthState):
         async with session_scope() as db:
             found = await quarantine.list_quarantined(db, principal.org.id)
         self.quarantined = [
-            {"id": str(q.id), "title": q.title, "category": q.category, "at": _stamp(q.quarantined_at),
-             "reasons": "; ".join(q.reasons), "content": q.content[:400] + ("…" if len(q.content) > 400 else ""),
-             "public": "public" if q.is_public else "private"}
+            {
+                "id": str(q.id),
+                "title": q.title,
+                "category": q.category,
+                "at": _stamp(q.quarantined_at),
+                "reasons": "; ".join(q.reasons),
+                "content": q.content[:400] + ("…" if len(q.content) > 400 else ""),
+                "public": "public" if q.is_public else "private",
+            }
             for q in found
         ]
 
-    async def _curate(self, action, item_id: str):  # noqa: ANN001 - an async domain function
+    async def _curate(self, action, item_id: str):
         """Run ``action(db, curator, item_id)`` as a curator or admin, then refresh the lists."""
         principal = await self._with_role("curator", "admin")
         if principal is None:
             return rx.toast.error("Only curators and admins can release or purge knowledge.")
         try:
             async with session_scope() as db:
-                await action(db, _curator(principal), item_id)
+                await action(db, principal.caller, item_id)
         except DomainError as err:
             return rx.toast.error(str(err))
         if self.item.get("id") == item_id:
@@ -172,8 +188,15 @@ class KnowledgeState(AuthState):
     def close(self):
         self.item = {}
 
-    async def _act(self, roles: tuple[str, ...], denied: str, action, done: str | None = None,  # noqa: ANN001
-                   *, closes: bool = False):
+    async def _act(
+        self,
+        roles: tuple[str, ...],
+        denied: str,
+        action,
+        done: str | None = None,
+        *,
+        closes: bool = False,
+    ):
         """Run ``action(db, viewer, item_id)`` on the open item as a member with one of ``roles``,
         then refresh the item (or close it, when the action removed it) and the results."""
         principal = await self._with_role(*roles)
@@ -182,7 +205,7 @@ class KnowledgeState(AuthState):
         item_id = self.item.get("id", "")
         try:
             async with session_scope() as db:
-                result = await action(db, _viewer(principal), item_id)
+                result = await action(db, principal.caller, item_id)
             if closes:
                 self.item = {}
             else:
@@ -194,25 +217,42 @@ class KnowledgeState(AuthState):
 
     @rx.event
     async def invalidate(self):
-        return await self._act(("curator", "admin"), "Only curators and admins can invalidate knowledge.",
-                               items.invalidate,
-                               "Invalidated: search no longer returns it; it stays readable for the record")
+        return await self._act(
+            ("curator", "admin"),
+            "Only curators and admins can invalidate knowledge.",
+            items.invalidate,
+            "Invalidated: search no longer returns it; it stays readable for the record",
+        )
 
     @rx.event
     async def delete(self):
-        return await self._act(("admin",), "Only admins can delete knowledge.", items.delete_own,
-                               "Deleted: it no longer appears anywhere", closes=True)
+        return await self._act(
+            ("admin",),
+            "Only admins can delete knowledge.",
+            items.delete_own,
+            "Deleted: it no longer appears anywhere",
+            closes=True,
+        )
 
     @rx.event
     async def set_public(self, is_public: bool):
-        return await self._act(("curator", "admin"), "Only curators and admins can publish.",
-                               lambda db, viewer, item_id: items.set_public(db, viewer, item_id, is_public))
+        return await self._act(
+            ("curator", "admin"),
+            "Only curators and admins can publish.",
+            lambda db, viewer, item_id: items.set_public(db, viewer, item_id, is_public),
+        )
 
 
 def _result_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row["title"], on_click=KnowledgeState.open(row["id"]), cursor="pointer",
-                              id="result-" + row["id"])),
+        rx.table.cell(
+            rx.link(
+                row["title"],
+                on_click=KnowledgeState.open(row["id"]),
+                cursor="pointer",
+                id="result-" + row["id"],
+            )
+        ),
         rx.table.cell(rx.badge(row["category"], variant="soft")),
         rx.table.cell(row["org"]),
         rx.table.cell(row["relevance"]),
@@ -222,8 +262,11 @@ def _result_row(row: rx.Var) -> rx.Component:
 
 
 def _fact(label: str, value: rx.Var, element_id: str | None = None) -> rx.Component:
-    return rx.hstack(rx.text(label, size="2", color_scheme="gray", width="9em"), rx.text(value, size="2", id=element_id),
-                     spacing="2")
+    return rx.hstack(
+        rx.text(label, size="2", color_scheme="gray", width="9em"),
+        rx.text(value, size="2", id=element_id),
+        spacing="2",
+    )
 
 
 def _detail() -> rx.Component:
@@ -231,10 +274,14 @@ def _detail() -> rx.Component:
         KnowledgeState.item.contains("id"),
         rx.card(
             rx.vstack(
-                rx.hstack(rx.heading(KnowledgeState.item["title"], size="4", id="item-title"), rx.spacer(),
-                          rx.badge(KnowledgeState.item["public"], id="item-public"),
-                          rx.icon_button(rx.icon("x"), on_click=KnowledgeState.close, variant="ghost"),
-                          width="100%", align="center"),
+                rx.hstack(
+                    rx.heading(KnowledgeState.item["title"], size="4", id="item-title"),
+                    rx.spacer(),
+                    rx.badge(KnowledgeState.item["public"], id="item-public"),
+                    rx.icon_button(rx.icon("x"), on_click=KnowledgeState.close, variant="ghost"),
+                    width="100%",
+                    align="center",
+                ),
                 rx.box(rx.markdown(KnowledgeState.item["content"]), width="100%"),
                 rx.grid(
                     rx.vstack(
@@ -260,31 +307,62 @@ def _detail() -> rx.Component:
                     ),
                     rx.vstack(
                         rx.text("History", weight="bold"),
-                        rx.unordered_list(rx.foreach(KnowledgeState.item_events,
-                                                     lambda e: rx.list_item(rx.text(e, size="2"))), id="item-events"),
+                        rx.unordered_list(
+                            rx.foreach(
+                                KnowledgeState.item_events, lambda e: rx.list_item(rx.text(e, size="2"))
+                            ),
+                            id="item-events",
+                        ),
                         spacing="1",
                     ),
-                    columns="3", spacing="4", width="100%",
+                    columns="3",
+                    spacing="4",
+                    width="100%",
                 ),
                 rx.cond(
                     KnowledgeState.can_curate & (KnowledgeState.item["mine"] == "yes"),
                     rx.hstack(
                         rx.cond(
                             KnowledgeState.item["public"] == "public",
-                            rx.button("Unpublish", on_click=KnowledgeState.set_public(False), id="unpublish",
-                                      variant="soft", color_scheme="orange"),
-                            rx.button("Publish to the commons", on_click=KnowledgeState.set_public(True), id="publish"),
+                            rx.button(
+                                "Unpublish",
+                                on_click=KnowledgeState.set_public(False),
+                                id="unpublish",
+                                variant="soft",
+                                color_scheme="orange",
+                            ),
+                            rx.button(
+                                "Publish to the commons",
+                                on_click=KnowledgeState.set_public(True),
+                                id="publish",
+                            ),
                         ),
-                        rx.button("Invalidate", on_click=KnowledgeState.invalidate, id="invalidate", variant="soft",
-                                  color_scheme="gray"),
-                        rx.cond(KnowledgeState.role == "admin",
-                                confirm_button("Delete", title="Delete this item?",
-                                               description="It disappears from search for every agent at once.",
-                                               on_confirm=KnowledgeState.delete, element_id="delete", size="2")),
-                        confirm_button("Purge", title="Purge this item?",
-                                       description=_PURGE_WARNING,
-                                       on_confirm=KnowledgeState.purge(KnowledgeState.item["id"]),
-                                       element_id="purge", size="2"),
+                        rx.button(
+                            "Invalidate",
+                            on_click=KnowledgeState.invalidate,
+                            id="invalidate",
+                            variant="soft",
+                            color_scheme="gray",
+                        ),
+                        rx.cond(
+                            KnowledgeState.role == "admin",
+                            confirm_button(
+                                "Delete",
+                                title="Delete this item?",
+                                description="It disappears from search for every agent at once.",
+                                on_confirm=KnowledgeState.delete,
+                                element_id="delete",
+                                size="2",
+                            ),
+                        ),
+                        confirm_button(
+                            "Purge",
+                            title="Purge this item?",
+                            description=_PURGE_WARNING,
+                            on_confirm=KnowledgeState.purge(KnowledgeState.item["id"]),
+                            element_id="purge",
+                            size="2",
+                        ),
                         spacing="3",
                     ),
                 ),
@@ -297,22 +375,42 @@ def _detail() -> rx.Component:
     )
 
 
-_PURGE_WARNING = ("Its text is erased from every table: the item, its contributions, event summaries and "
-                  "similar-item lists. Subscribers are told; the audit log keeps who did it. This cannot be undone.")
+_PURGE_WARNING = (
+    "Its text is erased from every table: the item, its contributions, event summaries and "
+    "similar-item lists. Subscribers are told; the audit log keeps who did it. This cannot be undone."
+)
 
 
 def _quarantine_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.vstack(rx.text(row["title"], weight="medium", size="2"),
-                                rx.text(row["content"], size="1", color_scheme="gray"), spacing="1")),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["title"], weight="medium", size="2"),
+                rx.text(row["content"], size="1", color_scheme="gray"),
+                spacing="1",
+            )
+        ),
         rx.table.cell(rx.text(row["reasons"], size="2"), id="reasons-" + row["id"]),
         rx.table.cell(rx.text(row["at"], size="2")),
-        rx.table.cell(rx.hstack(
-            rx.button("Release", size="1", variant="soft", on_click=KnowledgeState.release(row["id"]),
-                      id="release-" + row["id"]),
-            confirm_button("Purge", title="Purge this item?", description=_PURGE_WARNING,
-                           on_confirm=KnowledgeState.purge(row["id"]), element_id="purge-" + row["id"]),
-            spacing="2")),
+        rx.table.cell(
+            rx.hstack(
+                rx.button(
+                    "Release",
+                    size="1",
+                    variant="soft",
+                    on_click=KnowledgeState.release(row["id"]),
+                    id="release-" + row["id"],
+                ),
+                confirm_button(
+                    "Purge",
+                    title="Purge this item?",
+                    description=_PURGE_WARNING,
+                    on_confirm=KnowledgeState.purge(row["id"]),
+                    element_id="purge-" + row["id"],
+                ),
+                spacing="2",
+            )
+        ),
         id="quarantined-" + row["id"],
     )
 
@@ -321,14 +419,26 @@ def _quarantine() -> rx.Component:
     """What a re-screen failed: hidden from everyone until a curator releases or purges it."""
     return rx.cond(
         KnowledgeState.quarantined.length() > 0,
-        rx.card(rx.vstack(
-            rx.heading("Quarantined by a re-screen", size="3"),
-            rx.text("The screens changed and now fail these items. Nobody sees them until you decide: release one "
+        rx.card(
+            rx.vstack(
+                rx.heading("Quarantined by a re-screen", size="3"),
+                rx.text(
+                    "The screens changed and now fail these items. Nobody sees them until you decide: release one "
                     "if the finding is harmless, purge it if it holds personal data, a secret or an attack.",
-                    size="2", color_scheme="gray"),
-            data_table(("Item", "Why", "Quarantined", ""), KnowledgeState.quarantined, _quarantine_row,
-                       element_id="quarantine"),
-            spacing="2", width="100%"), width="100%"),
+                    size="2",
+                    color_scheme="gray",
+                ),
+                data_table(
+                    ("Item", "Why", "Quarantined", ""),
+                    KnowledgeState.quarantined,
+                    _quarantine_row,
+                    element_id="quarantine",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
     )
 
 
@@ -336,19 +446,38 @@ def _body() -> rx.Component:
     return rx.vstack(
         _quarantine(),
         rx.hstack(
-            rx.input(placeholder="Search your org's knowledge and the public commons…", value=KnowledgeState.query,
-                     on_change=KnowledgeState.set_query, debounce_timeout=300, id="search", width="32em"),
-            rx.select([ALL, *CATEGORIES], value=KnowledgeState.category, on_change=KnowledgeState.set_category_filter,
-                      id="search-category"),
-            spacing="3", align="center",
+            rx.input(
+                placeholder="Search your org's knowledge and the public commons…",
+                value=KnowledgeState.query,
+                on_change=KnowledgeState.set_query,
+                debounce_timeout=300,
+                id="search",
+                width="32em",
+            ),
+            rx.select(
+                [ALL, *CATEGORIES],
+                value=KnowledgeState.category,
+                on_change=KnowledgeState.set_category_filter,
+                id="search-category",
+            ),
+            spacing="3",
+            align="center",
         ),
         _detail(),
         rx.cond(
             KnowledgeState.results.length() > 0,
-            data_table(("Title", "Category", "Org", "Relevance", "Quality", ""), KnowledgeState.results,
-                       _result_row, element_id="results"),
-            rx.text(rx.cond(KnowledgeState.query == "", "Type to search.", "No results."), size="2",
-                    color_scheme="gray", id="results-empty"),
+            data_table(
+                ("Title", "Category", "Org", "Relevance", "Quality", ""),
+                KnowledgeState.results,
+                _result_row,
+                element_id="results",
+            ),
+            rx.text(
+                rx.cond(KnowledgeState.query == "", "Type to search.", "No results."),
+                size="2",
+                color_scheme="gray",
+                id="results-empty",
+            ),
         ),
         width="100%",
         spacing="4",

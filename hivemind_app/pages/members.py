@@ -34,10 +34,12 @@ class MembersState(AuthState):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    async def _reload(self, org_id) -> None:  # noqa: ANN001 - uuid
+    async def _reload(self, org_id) -> None:
         async with session_scope() as db:
-            self.rows = [{"id": str(m.user_id), "email": m.email, "role": m.role, "since": f"{m.since:%Y-%m-%d}"}
-                         for m in await members.list_members(db, org_id)]
+            self.rows = [
+                {"id": str(m.user_id), "email": m.email, "role": m.role, "since": f"{m.since:%Y-%m-%d}"}
+                for m in await members.list_members(db, org_id)
+            ]
 
     @rx.event
     async def load(self):
@@ -64,8 +66,13 @@ class MembersState(AuthState):
         try:
             async with session_scope() as db:
                 member, one_time = await members.add_member(
-                    db, principal.org.id, self.new_email, self.new_role, actor=principal.user.email,
-                    actor_user_id=principal.user.id)
+                    db,
+                    principal.org.id,
+                    self.new_email,
+                    self.new_role,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
+                )
         except DomainError as err:
             self.error = str(err)
             return None
@@ -85,8 +92,9 @@ class MembersState(AuthState):
             return rx.toast.error("Only admins can remove members.")
         try:
             async with session_scope() as db:
-                gone = await members.remove_member(db, principal.org.id, user_id, actor=principal.user.email,
-                                                   actor_user_id=principal.user.id)
+                gone = await members.remove_member(
+                    db, principal.org.id, user_id, actor=principal.user.email, actor_user_id=principal.user.id
+                )
         except DomainError as err:
             return rx.toast.error(str(err))
         await self._reload(principal.org.id)
@@ -102,8 +110,9 @@ class MembersState(AuthState):
             return None
         try:
             async with session_scope() as db:
-                await users.change_password(db, principal.user.id, form.get("current_password", ""),
-                                            form.get("new_password", ""))
+                await users.change_password(
+                    db, principal.user.id, form.get("current_password", ""), form.get("new_password", "")
+                )
         except DomainError as err:
             self.password_message = str(err).capitalize() + "."
             return None
@@ -117,8 +126,14 @@ class MembersState(AuthState):
             return rx.toast.error("Only admins can change roles.")
         try:
             async with session_scope() as db:
-                m = await members.set_role(db, principal.org.id, user_id, role, actor=principal.user.email,
-                                           actor_user_id=principal.user.id)
+                m = await members.set_role(
+                    db,
+                    principal.org.id,
+                    user_id,
+                    role,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
+                )
         except DomainError as err:
             await self._reload(principal.org.id)
             return rx.toast.error(str(err))
@@ -130,19 +145,31 @@ class MembersState(AuthState):
 def _member_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["email"]),
-        rx.table.cell(rx.cond(
-            MembersState.is_admin,
-            rx.select(list(MEMBER_ROLES), value=row["role"], on_change=lambda v: MembersState.change_role(row["id"], v),
-                      id="role-" + row["id"]),
-            rx.badge(row["role"], variant="soft"),
-        )),
+        rx.table.cell(
+            rx.cond(
+                MembersState.is_admin,
+                rx.select(
+                    list(MEMBER_ROLES),
+                    value=row["role"],
+                    on_change=lambda v: MembersState.change_role(row["id"], v),
+                    id="role-" + row["id"],
+                ),
+                rx.badge(row["role"], variant="soft"),
+            )
+        ),
         rx.table.cell(row["since"]),
-        rx.table.cell(rx.cond(
-            MembersState.is_admin,
-            confirm_button("Remove", title="Remove " + row["email"] + "?",
-                           description="They lose access to this org at once; their account stays for other orgs.",
-                           on_confirm=MembersState.remove(row["id"]), element_id="remove-" + row["id"]),
-        )),
+        rx.table.cell(
+            rx.cond(
+                MembersState.is_admin,
+                confirm_button(
+                    "Remove",
+                    title="Remove " + row["email"] + "?",
+                    description="They lose access to this org at once; their account stays for other orgs.",
+                    on_confirm=MembersState.remove(row["id"]),
+                    element_id="remove-" + row["id"],
+                ),
+            )
+        ),
         id="member-" + row["id"],
     )
 
@@ -154,18 +181,35 @@ def _add_form() -> rx.Component:
             rx.vstack(
                 rx.text("Add a member", weight="bold"),
                 rx.hstack(
-                    rx.input(placeholder="email", type="email", value=MembersState.new_email,
-                             on_change=MembersState.set_new_email, id="new-email", width="20em"),
-                    rx.select(list(MEMBER_ROLES), value=MembersState.new_role, on_change=MembersState.set_new_role,
-                              id="new-member-role"),
+                    rx.input(
+                        placeholder="email",
+                        type="email",
+                        value=MembersState.new_email,
+                        on_change=MembersState.set_new_email,
+                        id="new-email",
+                        width="20em",
+                    ),
+                    rx.select(
+                        list(MEMBER_ROLES),
+                        value=MembersState.new_role,
+                        on_change=MembersState.set_new_role,
+                        id="new-member-role",
+                    ),
                     rx.button("Add member", on_click=MembersState.add, id="add-member"),
-                    spacing="3", align="center", wrap="wrap",
+                    spacing="3",
+                    align="center",
+                    wrap="wrap",
                 ),
-                rx.cond(MembersState.error != "",
-                        rx.text(MembersState.error, color_scheme="red", size="2", id="member-error")),
-                rx.text("Someone who already has a HiveMind account joins with their own password; a new account "
-                        "gets a one-time password to pass on, which they change below after signing in.",
-                        size="1", color_scheme="gray"),
+                rx.cond(
+                    MembersState.error != "",
+                    rx.text(MembersState.error, color_scheme="red", size="2", id="member-error"),
+                ),
+                rx.text(
+                    "Someone who already has a HiveMind account joins with their own password; a new account "
+                    "gets a one-time password to pass on, which they change below after signing in.",
+                    size="1",
+                    color_scheme="gray",
+                ),
                 spacing="2",
             ),
             width="100%",
@@ -182,12 +226,16 @@ def _password_form() -> rx.Component:
                     form_field("Current password", "current_password", type="password"),
                     form_field("New password (8+ characters)", "new_password", type="password"),
                     form_field("Repeat new password", "new_password_confirm", type="password"),
-                    spacing="3", width="100%",
+                    spacing="3",
+                    width="100%",
                 ),
-                rx.cond(MembersState.password_message != "",
-                        rx.text(MembersState.password_message, color_scheme="red", size="2", id="password-error")),
+                rx.cond(
+                    MembersState.password_message != "",
+                    rx.text(MembersState.password_message, color_scheme="red", size="2", id="password-error"),
+                ),
                 rx.button("Change password", type="submit", id="change-password"),
-                spacing="2", width="100%",
+                spacing="2",
+                width="100%",
             ),
             on_submit=MembersState.change_password,
             reset_on_submit=True,
@@ -198,15 +246,25 @@ def _password_form() -> rx.Component:
 
 def _body() -> rx.Component:
     return rx.vstack(
-        rx.text("Viewers read; curators review contributions and publish; admins also manage keys, members and "
-                "rules.", size="2", color_scheme="gray"),
+        rx.text(
+            "Viewers read; curators review contributions and publish; admins also manage keys, members and "
+            "rules.",
+            size="2",
+            color_scheme="gray",
+        ),
         rx.cond(
             MembersState.one_time_password != "",
-            secret_reveal("One-time password for " + MembersState.one_time_email, MembersState.one_time_password,
-                          MembersState.dismiss_password, element_id="one-time-password"),
+            secret_reveal(
+                "One-time password for " + MembersState.one_time_email,
+                MembersState.one_time_password,
+                MembersState.dismiss_password,
+                element_id="one-time-password",
+            ),
         ),
         _add_form(),
-        data_table(("Email", "Role", "Member since", ""), MembersState.rows, _member_row, element_id="members"),
+        data_table(
+            ("Email", "Role", "Member since", ""), MembersState.rows, _member_row, element_id="members"
+        ),
         _password_form(),
         width="100%",
         spacing="4",

@@ -25,10 +25,15 @@ ALL = "all"
 
 def _row(c: review.PendingContribution) -> dict[str, str]:
     return {
-        "id": str(c.id), "title": c.title, "category": c.category, "agent": c.source_agent_id,
-        "created": c.created_at.strftime("%Y-%m-%d %H:%M"), "status": c.status,
+        "id": str(c.id),
+        "title": c.title,
+        "category": c.category,
+        "agent": c.source_agent_id,
+        "created": c.created_at.strftime("%Y-%m-%d %H:%M"),
+        "status": c.status,
         "prescreen": "" if c.prescreen_score is None else str(c.prescreen_score),
-        "flags": ", ".join(c.flags), "preview": c.content_preview[:160],
+        "flags": ", ".join(c.flags),
+        "preview": c.content_preview[:160],
     }
 
 
@@ -71,9 +76,15 @@ class ReviewState(AuthState):
     async def _reload(self, principal: SessionPrincipal) -> None:
         async with session_scope() as db:
             page = await review.list_pending(
-                db, principal.org.id, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE, status=self.status,
-                category=None if self.category == ALL else self.category, sort=self.sort,
-                flagged=None if self.flagged == ALL else self.flagged == "flagged", agent=self.agent or None,
+                db,
+                principal.org.id,
+                limit=PAGE_SIZE,
+                offset=self.page * PAGE_SIZE,
+                status=self.status,
+                category=None if self.category == ALL else self.category,
+                sort=self.sort,
+                flagged=None if self.flagged == ALL else self.flagged == "flagged",
+                agent=self.agent or None,
             )
         self.total = page.total
         self.rows = [_row(c) for c in page.items]
@@ -162,18 +173,33 @@ class ReviewState(AuthState):
                 d = await review.get_contribution(db, principal.org.id, contribution_id)
         except DomainError as err:
             return rx.toast.error(str(err))
-        self.open_id, self.open_title, self.open_content, self.open_status = str(d.id), d.title, d.content, d.status
+        self.open_id, self.open_title, self.open_content, self.open_status = (
+            str(d.id),
+            d.title,
+            d.content,
+            d.status,
+        )
         meta = [d.category, f"agent {d.source_agent_id}", f"confidence {d.confidence:.2f}"]
         meta += [x for x in (d.framework, d.language, d.version) if x]
         self.open_meta = " · ".join(meta)
         self.open_prescreen = "" if d.prescreen_score is None else str(d.prescreen_score)
         self.open_reasons = [f"{r['points']:+d} {r['detail']}" for r in d.prescreen_reasons]
-        self.open_redactions = [f"{kind}: {n}" for kind, n in sorted(d.redaction_report.get("entities", {}).items())]
-        self.open_rules = [f"{m['rule']} ({m['family']}, in {m['where']})" for m in d.injection_verdict.get("matches", [])]
+        self.open_redactions = [
+            f"{kind}: {n}" for kind, n in sorted(d.redaction_report.get("entities", {}).items())
+        ]
+        self.open_rules = [
+            f"{m['rule']} ({m['family']}, in {m['where']})" for m in d.injection_verdict.get("matches", [])
+        ]
         self.open_similar = [
-            {"id": s["id"], "title": s["title"],
-             "score": f"cosine {s['similarity']}" if s.get("similarity") is not None else f"jaccard {s['jaccard']}",
-             "near": "near-duplicate" if s.get("near_duplicate") else "", "own": "yes" if s.get("own_org") else ""}
+            {
+                "id": s["id"],
+                "title": s["title"],
+                "score": f"cosine {s['similarity']}"
+                if s.get("similarity") is not None
+                else f"jaccard {s['jaccard']}",
+                "near": "near-duplicate" if s.get("near_duplicate") else "",
+                "own": "yes" if s.get("own_org") else "",
+            }
             for s in d.similar_items
         ]
         self.reject_reason = self.supersede_id = ""
@@ -191,17 +217,21 @@ class ReviewState(AuthState):
     def toggle_supersede(self, item_id: str):
         self.supersede_id = "" if self.supersede_id == item_id else item_id
 
-    async def _decide(self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = "") -> list[str]:
+    async def _decide(
+        self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = ""
+    ) -> list[str]:
         principal = await self._with_role("curator", "admin")
         if principal is None:
             return ["Only curators and admins can review contributions."]
-        reviewer = review.Reviewer(org_id=principal.org.id, label=principal.user.email, user_id=principal.user.id)
+        reviewer = principal.caller
         errors = []
         for cid in ids:
             try:
                 async with session_scope() as db:
                     if approve:
-                        await review.approve(db, reviewer, cid, is_public=is_public, supersedes=supersedes or None)
+                        await review.approve(
+                            db, reviewer, cid, is_public=is_public, supersedes=supersedes or None
+                        )
                     else:
                         await review.reject(db, reviewer, cid, reason=self.reject_reason)
             except DomainError as err:
@@ -217,12 +247,20 @@ class ReviewState(AuthState):
             return rx.toast.error(errors[0])
         done = n - len(errors)
         message = f"{verb} {done} contribution{'s' if done != 1 else ''}"
-        return rx.toast.warning(f"{message}; {len(errors)} failed: {errors[0]}") if errors else rx.toast.success(message)
+        return (
+            rx.toast.warning(f"{message}; {len(errors)} failed: {errors[0]}")
+            if errors
+            else rx.toast.success(message)
+        )
 
     @rx.event
     async def approve(self, contribution_id: str, is_public: bool = False):
-        errors = await self._decide([contribution_id], approve=True, is_public=is_public,
-                                    supersedes=self.supersede_id if contribution_id == self.open_id else "")
+        errors = await self._decide(
+            [contribution_id],
+            approve=True,
+            is_public=is_public,
+            supersedes=self.supersede_id if contribution_id == self.open_id else "",
+        )
         return self._report("Published" if is_public else "Approved", 1, errors)
 
     @rx.event
@@ -236,7 +274,7 @@ class ReviewState(AuthState):
         principal = await self._with_role("curator", "admin")
         if principal is None:
             return rx.toast.error("Only curators and admins can purge.")
-        reviewer = review.Reviewer(org_id=principal.org.id, label=principal.user.email, user_id=principal.user.id)
+        reviewer = principal.caller
         try:
             async with session_scope() as db:
                 result = await purge.purge_contribution(db, reviewer, contribution_id)
@@ -260,24 +298,57 @@ class ReviewState(AuthState):
 
 def _filters() -> rx.Component:
     return rx.hstack(
-        rx.select(["pending", "blocked", "duplicate", "rejected", "approved"], value=ReviewState.status,
-                  on_change=ReviewState.set_status_filter, id="filter-status"),
-        rx.select([ALL, *CATEGORIES], value=ReviewState.category, on_change=ReviewState.set_category_filter,
-                  id="filter-category"),
-        rx.select(["newest", "oldest", "prescreen"], value=ReviewState.sort, on_change=ReviewState.set_sort,
-                  id="sort"),
-        rx.select([ALL, "flagged", "unflagged"], value=ReviewState.flagged, on_change=ReviewState.set_flagged_filter,
-                  id="filter-flagged"),
-        rx.input(placeholder="agent id", value=ReviewState.agent, on_change=ReviewState.set_agent_filter,
-                 debounce_timeout=300, id="filter-agent", width="12em"),
+        rx.select(
+            ["pending", "blocked", "duplicate", "rejected", "approved"],
+            value=ReviewState.status,
+            on_change=ReviewState.set_status_filter,
+            id="filter-status",
+        ),
+        rx.select(
+            [ALL, *CATEGORIES],
+            value=ReviewState.category,
+            on_change=ReviewState.set_category_filter,
+            id="filter-category",
+        ),
+        rx.select(
+            ["newest", "oldest", "prescreen"],
+            value=ReviewState.sort,
+            on_change=ReviewState.set_sort,
+            id="sort",
+        ),
+        rx.select(
+            [ALL, "flagged", "unflagged"],
+            value=ReviewState.flagged,
+            on_change=ReviewState.set_flagged_filter,
+            id="filter-flagged",
+        ),
+        rx.input(
+            placeholder="agent id",
+            value=ReviewState.agent,
+            on_change=ReviewState.set_agent_filter,
+            debounce_timeout=300,
+            id="filter-agent",
+            width="12em",
+        ),
         rx.spacer(),
         rx.cond(
             ReviewState.can_curate & (ReviewState.status == "pending"),
             rx.hstack(
-                rx.button("Approve selected", id="bulk-approve", on_click=ReviewState.approve_selected,
-                          disabled=ReviewState.selected.length() == 0, color_scheme="green"),
-                rx.button("Reject selected", id="bulk-reject", on_click=ReviewState.reject_selected,
-                          disabled=ReviewState.selected.length() == 0, color_scheme="red", variant="soft"),
+                rx.button(
+                    "Approve selected",
+                    id="bulk-approve",
+                    on_click=ReviewState.approve_selected,
+                    disabled=ReviewState.selected.length() == 0,
+                    color_scheme="green",
+                ),
+                rx.button(
+                    "Reject selected",
+                    id="bulk-reject",
+                    on_click=ReviewState.reject_selected,
+                    disabled=ReviewState.selected.length() == 0,
+                    color_scheme="red",
+                    variant="soft",
+                ),
             ),
         ),
         width="100%",
@@ -287,13 +358,21 @@ def _filters() -> rx.Component:
 
 def _queue_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.cond(
-            ReviewState.can_curate & (row["status"] == "pending"),
-            rx.checkbox(checked=ReviewState.selected.contains(row["id"]),
-                        on_change=lambda _v: ReviewState.toggle_selected(row["id"]), id="select-" + row["id"]),
-        )),
-        rx.table.cell(rx.link(row["title"], on_click=ReviewState.open(row["id"]), id="open-" + row["id"],
-                              cursor="pointer")),
+        rx.table.cell(
+            rx.cond(
+                ReviewState.can_curate & (row["status"] == "pending"),
+                rx.checkbox(
+                    checked=ReviewState.selected.contains(row["id"]),
+                    on_change=lambda _v: ReviewState.toggle_selected(row["id"]),
+                    id="select-" + row["id"],
+                ),
+            )
+        ),
+        rx.table.cell(
+            rx.link(
+                row["title"], on_click=ReviewState.open(row["id"]), id="open-" + row["id"], cursor="pointer"
+            )
+        ),
         rx.table.cell(rx.badge(row["category"], variant="soft")),
         rx.table.cell(row["agent"]),
         rx.table.cell(row["prescreen"]),
@@ -305,15 +384,29 @@ def _queue_row(row: rx.Var) -> rx.Component:
 
 def _queue() -> rx.Component:
     return rx.vstack(
-        data_table(("", "Title", "Category", "Agent", "Pre-screen", "Flags", "Contributed"), ReviewState.rows,
-                   _queue_row, element_id="queue"),
+        data_table(
+            ("", "Title", "Category", "Agent", "Pre-screen", "Flags", "Contributed"),
+            ReviewState.rows,
+            _queue_row,
+            element_id="queue",
+        ),
         rx.cond(ReviewState.total == 0, rx.text("Nothing here.", color_scheme="gray", id="queue-empty")),
         rx.hstack(
-            rx.button("Previous", on_click=ReviewState.turn_page(-1), disabled=ReviewState.page == 0,
-                      variant="soft", id="page-prev"),
+            rx.button(
+                "Previous",
+                on_click=ReviewState.turn_page(-1),
+                disabled=ReviewState.page == 0,
+                variant="soft",
+                id="page-prev",
+            ),
             rx.text(ReviewState.page_label, size="2", id="page-label"),
-            rx.button("Next", on_click=ReviewState.turn_page(1),
-                      disabled=ReviewState.page + 1 >= ReviewState.page_count, variant="soft", id="page-next"),
+            rx.button(
+                "Next",
+                on_click=ReviewState.turn_page(1),
+                disabled=ReviewState.page + 1 >= ReviewState.page_count,
+                variant="soft",
+                id="page-next",
+            ),
             align="center",
         ),
         width="100%",
@@ -333,57 +426,119 @@ def _detail() -> rx.Component:
         ReviewState.open_id != "",
         rx.card(
             rx.vstack(
-                rx.hstack(rx.heading(ReviewState.open_title, size="4", id="detail-title"), rx.spacer(),
-                          rx.badge(ReviewState.open_status, id="detail-status"),
-                          rx.icon_button(rx.icon("x"), on_click=ReviewState.close, variant="ghost", id="detail-close"),
-                          width="100%", align="center"),
+                rx.hstack(
+                    rx.heading(ReviewState.open_title, size="4", id="detail-title"),
+                    rx.spacer(),
+                    rx.badge(ReviewState.open_status, id="detail-status"),
+                    rx.icon_button(
+                        rx.icon("x"), on_click=ReviewState.close, variant="ghost", id="detail-close"
+                    ),
+                    width="100%",
+                    align="center",
+                ),
                 rx.text(ReviewState.open_meta, size="2", color_scheme="gray"),
                 rx.box(rx.markdown(ReviewState.open_content), id="detail-content", width="100%"),
                 rx.grid(
-                    rx.vstack(rx.text("Pre-screen " + ReviewState.open_prescreen, weight="bold", id="detail-prescreen"),
-                              _bullets(ReviewState.open_reasons, "detail-reasons", "no score yet")),
-                    rx.vstack(rx.text("Redacted", weight="bold"),
-                              _bullets(ReviewState.open_redactions, "detail-redactions", "nothing redacted")),
-                    rx.vstack(rx.text("Injection screen", weight="bold"),
-                              _bullets(ReviewState.open_rules, "detail-rules", "no rule matched")),
-                    columns="3", spacing="4", width="100%",
+                    rx.vstack(
+                        rx.text(
+                            "Pre-screen " + ReviewState.open_prescreen, weight="bold", id="detail-prescreen"
+                        ),
+                        _bullets(ReviewState.open_reasons, "detail-reasons", "no score yet"),
+                    ),
+                    rx.vstack(
+                        rx.text("Redacted", weight="bold"),
+                        _bullets(ReviewState.open_redactions, "detail-redactions", "nothing redacted"),
+                    ),
+                    rx.vstack(
+                        rx.text("Injection screen", weight="bold"),
+                        _bullets(ReviewState.open_rules, "detail-rules", "no rule matched"),
+                    ),
+                    columns="3",
+                    spacing="4",
+                    width="100%",
                 ),
                 rx.text("Similar existing items", weight="bold"),
                 rx.cond(
                     ReviewState.open_similar.length() > 0,
-                    rx.unordered_list(rx.foreach(ReviewState.open_similar, lambda s: rx.list_item(rx.hstack(
-                        rx.link(s["title"], href=routes.KNOWLEDGE + "?item=" + s["id"], size="2",
-                                id="similar-" + s["id"]),
-                        rx.text(s["score"], size="2", color_scheme="gray"),
-                        rx.badge(s["near"], color_scheme="orange"),
-                        rx.cond(
-                            ReviewState.can_curate & (s["own"] == "yes") & (ReviewState.open_status == "pending"),
-                            rx.checkbox("supersede it", checked=ReviewState.supersede_id == s["id"],
-                                        on_change=lambda _v: ReviewState.toggle_supersede(s["id"]),
-                                        id="supersede-" + s["id"], size="1"),
+                    rx.unordered_list(
+                        rx.foreach(
+                            ReviewState.open_similar,
+                            lambda s: rx.list_item(
+                                rx.hstack(
+                                    rx.link(
+                                        s["title"],
+                                        href=routes.KNOWLEDGE + "?item=" + s["id"],
+                                        size="2",
+                                        id="similar-" + s["id"],
+                                    ),
+                                    rx.text(s["score"], size="2", color_scheme="gray"),
+                                    rx.badge(s["near"], color_scheme="orange"),
+                                    rx.cond(
+                                        ReviewState.can_curate
+                                        & (s["own"] == "yes")
+                                        & (ReviewState.open_status == "pending"),
+                                        rx.checkbox(
+                                            "supersede it",
+                                            checked=ReviewState.supersede_id == s["id"],
+                                            on_change=lambda _v: ReviewState.toggle_supersede(s["id"]),
+                                            id="supersede-" + s["id"],
+                                            size="1",
+                                        ),
+                                    ),
+                                    align="center",
+                                    spacing="3",
+                                )
+                            ),
                         ),
-                        align="center", spacing="3"))), id="detail-similar"),
+                        id="detail-similar",
+                    ),
                     rx.text("none", size="2", color_scheme="gray", id="detail-similar"),
                 ),
                 rx.cond(
                     ReviewState.can_curate,
-                    confirm_button("Purge", title="Purge this contribution?",
-                                   description="Its text is erased from every table (and the item approved from it, "
-                                               "if any). Subscribers are told; the audit log keeps who did it.",
-                                   on_confirm=ReviewState.purge(ReviewState.open_id), element_id="purge", size="2"),
+                    confirm_button(
+                        "Purge",
+                        title="Purge this contribution?",
+                        description="Its text is erased from every table (and the item approved from it, "
+                        "if any). Subscribers are told; the audit log keeps who did it.",
+                        on_confirm=ReviewState.purge(ReviewState.open_id),
+                        element_id="purge",
+                        size="2",
+                    ),
                 ),
                 rx.cond(
                     ReviewState.can_curate & (ReviewState.open_status == "pending"),
                     rx.hstack(
-                        rx.button("Approve", id="approve", color_scheme="green",
-                                  on_click=ReviewState.approve(ReviewState.open_id, False)),
-                        rx.button("Approve as public", id="approve-public", color_scheme="green", variant="soft",
-                                  on_click=ReviewState.approve(ReviewState.open_id, True)),
-                        rx.input(placeholder="Reason for rejecting (optional)", value=ReviewState.reject_reason,
-                                 on_change=ReviewState.set_reject_reason, id="reject-reason", width="22em"),
-                        rx.button("Reject", id="reject", color_scheme="red", variant="soft",
-                                  on_click=ReviewState.reject(ReviewState.open_id)),
-                        spacing="3", align="center", wrap="wrap",
+                        rx.button(
+                            "Approve",
+                            id="approve",
+                            color_scheme="green",
+                            on_click=ReviewState.approve(ReviewState.open_id, False),
+                        ),
+                        rx.button(
+                            "Approve as public",
+                            id="approve-public",
+                            color_scheme="green",
+                            variant="soft",
+                            on_click=ReviewState.approve(ReviewState.open_id, True),
+                        ),
+                        rx.input(
+                            placeholder="Reason for rejecting (optional)",
+                            value=ReviewState.reject_reason,
+                            on_change=ReviewState.set_reject_reason,
+                            id="reject-reason",
+                            width="22em",
+                        ),
+                        rx.button(
+                            "Reject",
+                            id="reject",
+                            color_scheme="red",
+                            variant="soft",
+                            on_click=ReviewState.reject(ReviewState.open_id),
+                        ),
+                        spacing="3",
+                        align="center",
+                        wrap="wrap",
                     ),
                 ),
                 spacing="3",

@@ -18,9 +18,12 @@ from hivemind_app.state.auth import AuthState
 
 
 def _row(r: rules.RuleInfo) -> dict[str, str]:
-    return {"id": str(r.id), "category": r.category,
-            "min_score": "any" if r.min_prescreen_score is None else str(r.min_prescreen_score),
-            "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
+    return {
+        "id": str(r.id),
+        "category": r.category,
+        "min_score": "any" if r.min_prescreen_score is None else str(r.min_prescreen_score),
+        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 class RulesState(AuthState):
@@ -64,9 +67,14 @@ class RulesState(AuthState):
             return None
         try:
             async with session_scope() as db:
-                rule = await rules.add_rule(db, principal.org.slug, self.new_category,
-                                            min_prescreen_score=int(raw) if raw else None,
-                                            actor=principal.user.email, actor_user_id=principal.user.id)
+                rule = await rules.add_rule(
+                    db,
+                    principal.org.slug,
+                    self.new_category,
+                    min_prescreen_score=int(raw) if raw else None,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
+                )
         except DomainError as err:
             self.error = str(err)
             return None
@@ -81,8 +89,13 @@ class RulesState(AuthState):
             return rx.toast.error("Only admins can change auto-approve rules.")
         try:
             async with session_scope() as db:
-                rule = await rules.remove_rule(db, rule_id, org_slug=principal.org.slug, actor=principal.user.email,
-                                               actor_user_id=principal.user.id)
+                rule = await rules.remove_rule(
+                    db,
+                    rule_id,
+                    org_slug=principal.org.slug,
+                    actor=principal.user.email,
+                    actor_user_id=principal.user.id,
+                )
         except DomainError as err:
             return rx.toast.error(str(err))
         await self._reload(principal.org.slug)
@@ -94,32 +107,67 @@ def _rule_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.badge(row["category"], variant="soft")),
         rx.table.cell(row["min_score"]),
         rx.table.cell(row["created"]),
-        rx.table.cell(rx.cond(RulesState.is_admin, rx.button(
-            "Remove", size="1", color_scheme="red", variant="soft", id="remove-" + row["category"],
-            on_click=RulesState.remove(row["id"])))),
+        rx.table.cell(
+            rx.cond(
+                RulesState.is_admin,
+                rx.button(
+                    "Remove",
+                    size="1",
+                    color_scheme="red",
+                    variant="soft",
+                    id="remove-" + row["category"],
+                    on_click=RulesState.remove(row["id"]),
+                ),
+            )
+        ),
         id="rule-" + row["category"],
     )
 
 
 def _body() -> rx.Component:
     return rx.vstack(
-        rx.text("Contributions of these categories skip the review queue, unless screening flagged them or "
-                "they nearly duplicate an existing item.", size="2", color_scheme="gray"),
+        rx.text(
+            "Contributions of these categories skip the review queue, unless screening flagged them or "
+            "they nearly duplicate an existing item.",
+            size="2",
+            color_scheme="gray",
+        ),
         rx.cond(
             RulesState.is_admin,
             rx.hstack(
-                rx.select(list(CATEGORIES), value=RulesState.new_category, on_change=RulesState.set_new_category,
-                          id="new-category"),
-                rx.input(placeholder="minimum pre-screen score (optional)", value=RulesState.new_min_score,
-                         on_change=RulesState.set_new_min_score, id="new-min-score", width="18em"),
+                rx.select(
+                    list(CATEGORIES),
+                    value=RulesState.new_category,
+                    on_change=RulesState.set_new_category,
+                    id="new-category",
+                ),
+                rx.input(
+                    placeholder="minimum pre-screen score (optional)",
+                    value=RulesState.new_min_score,
+                    on_change=RulesState.set_new_min_score,
+                    id="new-min-score",
+                    width="18em",
+                ),
                 rx.button("Add rule", on_click=RulesState.add, id="add-rule"),
-                spacing="3", align="center",
+                spacing="3",
+                align="center",
             ),
         ),
-        rx.cond(RulesState.error != "", rx.text(RulesState.error, color_scheme="red", size="2", id="rule-error")),
-        data_table(("Category", "Minimum score", "Added", ""), RulesState.rows, _rule_row, element_id="rules"),
-        rx.cond(RulesState.rows.length() == 0, rx.text("No rule: every contribution waits for a curator.",
-                                                       size="2", color_scheme="gray", id="rules-empty")),
+        rx.cond(
+            RulesState.error != "", rx.text(RulesState.error, color_scheme="red", size="2", id="rule-error")
+        ),
+        data_table(
+            ("Category", "Minimum score", "Added", ""), RulesState.rows, _rule_row, element_id="rules"
+        ),
+        rx.cond(
+            RulesState.rows.length() == 0,
+            rx.text(
+                "No rule: every contribution waits for a curator.",
+                size="2",
+                color_scheme="gray",
+                id="rules-empty",
+            ),
+        ),
         width="100%",
         spacing="4",
     )

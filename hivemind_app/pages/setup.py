@@ -13,18 +13,11 @@ from hivemind_api.errors import DomainError
 from hivemind_app import routes
 from hivemind_app.components.auth_card import auth_card, error_callout, form_field
 from hivemind_app.state.auth import AuthState
+from hivemind_app.state.first_key import FirstKeyState
 
 
 class SetupState(AuthState):
     error: str = ""
-    # The first agent key, shown once on the home page and never stored in clear.
-    first_key: str = ""
-    first_key_agent: str = ""
-
-    @rx.event
-    def dismiss_first_key(self):
-        self.first_key = ""
-        self.first_key_agent = ""
 
     @rx.event
     async def load(self):
@@ -52,8 +45,13 @@ class SetupState(AuthState):
                 raw_key = ""
                 if agent_id:
                     _, raw_key = await create_api_key(
-                        db, membership.org.slug, agent_id, role="contributor", name="first-run",
-                        actor=membership.user.email, actor_user_id=membership.user.id,
+                        db,
+                        membership.org.slug,
+                        agent_id,
+                        role="contributor",
+                        name="first-run",
+                        actor=membership.user.email,
+                        actor_user_id=membership.user.id,
                     )
                 token, principal = await start_session(
                     db, membership.user, ttl_hours=get_settings().session_ttl_hours, org_id=membership.org.id
@@ -61,7 +59,8 @@ class SetupState(AuthState):
         except DomainError as err:
             self.error = str(err)
             return None
-        self.first_key, self.first_key_agent = raw_key, agent_id
+        first = await self.get_state(FirstKeyState)
+        first.key, first.agent = raw_key, agent_id
         self.session_token = token
         self._show(principal)
         return [rx.redirect(routes.HOME), rx.toast.success(f"Welcome! {principal.org.name} is ready.")]
@@ -72,7 +71,8 @@ def setup_page() -> rx.Component:
         rx.heading("Set up HiveMind", size="6"),
         rx.text(
             "Create your organisation and its first admin. You can add curators and agent keys afterwards.",
-            size="2", color_scheme="gray",
+            size="2",
+            color_scheme="gray",
         ),
         error_callout(SetupState.error, element_id="setup-error"),
         form_field("Organisation name", "org_name", placeholder="Acme Research"),
@@ -81,8 +81,10 @@ def setup_page() -> rx.Component:
         form_field("Password (8+ characters)", "password", type="password"),
         form_field("Repeat password", "password_confirm", type="password"),
         form_field(
-            "First agent id (optional: creates its API key)", "agent_id",
-            required=False, placeholder="claude-code-laptop",
+            "First agent id (optional: creates its API key)",
+            "agent_id",
+            required=False,
+            placeholder="claude-code-laptop",
         ),
         rx.button("Create organisation and admin", id="create-admin", type="submit", width="100%", size="3"),
         on_submit=SetupState.create_admin,

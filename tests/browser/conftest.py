@@ -25,8 +25,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -60,8 +66,14 @@ def cli(harness: object) -> object:
     env["HIVEMIND_DATABASE_URL"] = current_runtime().services.database_url
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        r = subprocess.run([sys.executable, "-m", "hivemind_api.cli", *args], env=env, input=stdin,
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-m", "hivemind_api.cli", *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
         return r
 

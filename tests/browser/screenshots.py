@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_review_queue import _api, _status
+from tests.browser.helpers import api_url, wait_status
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ADMIN = ("admin@acme.example", "admin-password-1")
@@ -52,18 +52,32 @@ def test_screenshots(harness, cli, page: Page) -> None:
     page.locator("#first-key-done").click()
 
     agent = cli("key", "create", "--org", "acme", "--agent", "claude-code-1").stdout.splitlines()[-1]
-    curator = cli("key", "create", "--org", "acme", "--agent", "curator-bot", "--role", "curator").stdout.splitlines()[-1]
+    curator = cli(
+        "key", "create", "--org", "acme", "--agent", "curator-bot", "--role", "curator"
+    ).stdout.splitlines()[-1]
     ids = []
     for text in CONTRIBUTIONS:
-        r = httpx.post(_api() + "/api/v1/knowledge", headers={"X-API-Key": agent},
-                       json={"content": text, "category": "bug_fix"}, timeout=60)
+        r = httpx.post(
+            api_url() + "/api/v1/knowledge",
+            headers={"X-API-Key": agent},
+            json={"content": text, "category": "bug_fix"},
+            timeout=60,
+        )
         ids.append(r.json()["contribution_id"])
     for cid in ids:
-        _status(cli, cid)
-    httpx.post(f"{_api()}/api/v1/contributions/{ids[1]}/approve", headers={"X-API-Key": curator},
-               json={"is_public": True}, timeout=30)
-    httpx.post(f"{_api()}/api/v1/contributions/{ids[2]}/approve", headers={"X-API-Key": curator},
-               json={"is_public": False}, timeout=30)
+        wait_status(cli, cid)
+    httpx.post(
+        f"{api_url()}/api/v1/contributions/{ids[1]}/approve",
+        headers={"X-API-Key": curator},
+        json={"is_public": True},
+        timeout=30,
+    )
+    httpx.post(
+        f"{api_url()}/api/v1/contributions/{ids[2]}/approve",
+        headers={"X-API-Key": curator},
+        json={"is_public": False},
+        timeout=30,
+    )
     page.goto(base + "/")
     expect(page.locator("#feed-public")).to_contain_text("Gunicorn", timeout=TIMEOUT)
     _shot(page, "home")

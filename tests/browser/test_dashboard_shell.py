@@ -38,8 +38,13 @@ def test_first_run_bad_input_is_refused_and_changes_nothing(harness, cli, page: 
     expect(page.locator("#setup-error")).to_contain_text("invalid agent id", timeout=TIMEOUT)
     expect(page).to_have_url(re.compile(r"/setup$"))
     # The admin and org were rolled back with the key: the org does not exist.
-    r = subprocess.run([sys.executable, "-m", "hivemind_api.cli", "key", "list", "--org", "acme"],
-                       env=cli.env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "hivemind_api.cli", "key", "list", "--org", "acme"],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1 and "unknown org 'acme'" in r.stderr
 
 
@@ -82,8 +87,17 @@ def test_wrong_password_is_refused(harness, page: Page) -> None:
 def test_login_shows_home_with_real_counts_then_logout(harness, cli, page: Page) -> None:
     cli("key", "create", "--org", "acme", "--agent", "agent-1")
     cli("key", "create", "--org", "acme", "--agent", "agent-2")
-    cli("user", "create", "viewer@acme.example", "--org", "acme", "--role", "viewer", "--password-stdin",
-        stdin="viewer-password-1\n")
+    cli(
+        "user",
+        "create",
+        "viewer@acme.example",
+        "--org",
+        "acme",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="viewer-password-1\n",
+    )
     base = harness.frontend_url.rstrip("/")
     _sign_in(page, base, *ADMIN)
     expect(page).to_have_url(re.compile(r"/$"), timeout=TIMEOUT)

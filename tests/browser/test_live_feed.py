@@ -11,42 +11,84 @@ import uuid
 import httpx
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_review_queue import ADMIN, TIMEOUT, _api, _contribute, _ensure_accounts, _sign_in, _status
+from tests.browser.helpers import (
+    ADMIN,
+    TIMEOUT,
+    api_url,
+    contribute,
+    ensure_accounts,
+    sign_in,
+    wait_status,
+)
 
 BETA_ADMIN = ("admin@beta.example", "beta-password-1")
 
 
 def _key(cli, org: str, role: str) -> str:
-    return cli("key", "create", "--org", org, "--agent", f"feed-{role}-{time.time_ns()}", "--role", role).stdout.splitlines()[-1]
+    return cli(
+        "key", "create", "--org", org, "--agent", f"feed-{role}-{time.time_ns()}", "--role", role
+    ).stdout.splitlines()[-1]
 
 
 def _approve(key: str, cid: str, public: bool) -> None:
-    r = httpx.post(f"{_api()}/api/v1/contributions/{cid}/approve", headers={"X-API-Key": key},
-                   json={"is_public": public}, timeout=30)
+    r = httpx.post(
+        f"{api_url()}/api/v1/contributions/{cid}/approve",
+        headers={"X-API-Key": key},
+        json={"is_public": public},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
 
 
 def test_approvals_reach_every_tab_within_two_seconds(harness, cli, browser: Browser) -> None:
-    _ensure_accounts(cli)
-    subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "beta", "--name", "Beta Labs"],
-                   env=cli.env, capture_output=True, text=True, timeout=120)
-    subprocess.run([sys.executable, "-m", "hivemind_api.cli", "user", "create", BETA_ADMIN[0], "--org", "beta",
-                    "--role", "admin", "--password-stdin"], env=cli.env, input=BETA_ADMIN[1] + "\n",
-                   capture_output=True, text=True, timeout=120)
+    ensure_accounts(cli)
+    subprocess.run(
+        [sys.executable, "-m", "hivemind_api.cli", "org", "create", "beta", "--name", "Beta Labs"],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hivemind_api.cli",
+            "user",
+            "create",
+            BETA_ADMIN[0],
+            "--org",
+            "beta",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        env=cli.env,
+        input=BETA_ADMIN[1] + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     agent, curator = _key(cli, "acme", "contributor"), _key(cli, "acme", "curator")
     tag = uuid.uuid4().hex[:6]
-    public_cid = _contribute(agent, f"Feed check {tag}: public tip, set HISTCONTROL=ignoreboth to keep secrets "
-                                    "typed with a leading space out of bash history.")
-    private_cid = _contribute(agent, f"Feed check {tag}: private tip, our staging cluster needs the VPN profile "
-                                     "'staging-eu' before kubectl works.")
+    public_cid = contribute(
+        agent,
+        f"Feed check {tag}: public tip, set HISTCONTROL=ignoreboth to keep secrets "
+        "typed with a leading space out of bash history.",
+    )
+    private_cid = contribute(
+        agent,
+        f"Feed check {tag}: private tip, our staging cluster needs the VPN profile "
+        "'staging-eu' before kubectl works.",
+    )
     for cid in (public_cid, private_cid):
-        assert _status(cli, cid) == "pending"
+        assert wait_status(cli, cid) == "pending"
 
     base = harness.frontend_url.rstrip("/")
     tabs = []
     for who in (ADMIN, ADMIN, BETA_ADMIN):
         page = browser.new_context().new_page()
-        _sign_in(page, base, who)
+        sign_in(page, base, who)
         expect(page.locator("#feed-public")).to_be_visible(timeout=TIMEOUT)
         tabs.append(page)
     acme_1, acme_2, beta = tabs

@@ -11,8 +11,17 @@ import psycopg
 from playwright.sync_api import Page, expect
 
 from hivemind_api.knowledge.text import content_hash
-from tests.browser.test_review_queue import (ADMIN, TIMEOUT, VIEWER, _agent_key, _api, _contribute, _ensure_accounts,
-                                             _sign_in, _status)
+from tests.browser.helpers import (
+    ADMIN,
+    TIMEOUT,
+    VIEWER,
+    agent_key,
+    api_url,
+    contribute,
+    ensure_accounts,
+    sign_in,
+    wait_status,
+)
 
 
 def _sql(cli, query: str, params: tuple = ()) -> list[tuple]:
@@ -23,32 +32,48 @@ def _sql(cli, query: str, params: tuple = ()) -> list[tuple]:
 
 def _old_item(cli, agent: str, curator: str, text: str, extra: str) -> str:
     """An approved item whose stored text holds what older screens let through."""
-    cid = _contribute(agent, text)
-    assert _status(cli, cid) == "pending"
-    r = httpx.post(f"{_api()}/api/v1/contributions/{cid}/approve", headers={"X-API-Key": curator}, json={},
-                   timeout=30)
+    cid = contribute(agent, text)
+    assert wait_status(cli, cid) == "pending"
+    r = httpx.post(
+        f"{api_url()}/api/v1/contributions/{cid}/approve", headers={"X-API-Key": curator}, json={}, timeout=30
+    )
     item_id = r.json()["item_id"]
     stored = text + " " + extra
-    _sql(cli, "UPDATE knowledge_items SET content = %s, content_hash = %s, screen_version = 'old' WHERE id = %s",
-         (stored, content_hash(stored), item_id))
+    _sql(
+        cli,
+        "UPDATE knowledge_items SET content = %s, content_hash = %s, screen_version = 'old' WHERE id = %s",
+        (stored, content_hash(stored), item_id),
+    )
     return item_id
 
 
 def test_curators_release_and_purge_quarantined_items(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    agent = _agent_key(cli)
-    curator = cli("key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role",
-                  "curator").stdout.splitlines()[-1]
+    ensure_accounts(cli)
+    agent = agent_key(cli)
+    curator = cli(
+        "key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role", "curator"
+    ).stdout.splitlines()[-1]
     tag = str(time.time_ns())
-    keep = _old_item(cli, agent, curator, f"Gunicorn workers time out behind nginx when proxy_read_timeout is lower "
-                                          f"than --timeout; align the two ({tag}).", "Thanks to sam.o@contoso.io.")
-    drop = _old_item(cli, agent, curator, f"Postgres autovacuum falls behind on hot tables; lower "
-                                          f"autovacuum_vacuum_scale_factor per table ({tag}).",
-                     "The admin password is Zx9!kQ2#mW7vP4.")
+    keep = _old_item(
+        cli,
+        agent,
+        curator,
+        f"Gunicorn workers time out behind nginx when proxy_read_timeout is lower "
+        f"than --timeout; align the two ({tag}).",
+        "Thanks to sam.o@contoso.io.",
+    )
+    drop = _old_item(
+        cli,
+        agent,
+        curator,
+        f"Postgres autovacuum falls behind on hot tables; lower "
+        f"autovacuum_vacuum_scale_factor per table ({tag}).",
+        "The admin password is Zx9!kQ2#mW7vP4.",
+    )
     done = cli("rescreen")
     assert "quarantined 2" in done.stdout, done.stdout
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/knowledge")
     expect(page.locator(f"#quarantined-{keep}")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(f"#reasons-{keep}")).to_contain_text("EMAIL")
@@ -63,8 +88,14 @@ def test_curators_release_and_purge_quarantined_items(harness, cli, page: Page) 
     page.locator("#confirm").click()
     expect(page.locator(f"#quarantined-{drop}")).to_have_count(0, timeout=TIMEOUT)
     assert _sql(cli, "SELECT count(*) FROM knowledge_items WHERE id = %s", (drop,))[0][0] == 0
-    assert _sql(cli, "SELECT actor_label FROM audit_log WHERE action = 'knowledge_item.purged' AND target_id = %s",
-                (drop,))[0][0] == ADMIN[0]
+    assert (
+        _sql(
+            cli,
+            "SELECT actor_label FROM audit_log WHERE action = 'knowledge_item.purged' AND target_id = %s",
+            (drop,),
+        )[0][0]
+        == ADMIN[0]
+    )
     # The released item is back in the knowledge browser, where a curator can also purge a live item.
     page.locator("#search").fill(f"Gunicorn proxy_read_timeout {tag}")
     page.locator(f"#result-{keep}").click()
@@ -76,13 +107,16 @@ def test_curators_release_and_purge_quarantined_items(harness, cli, page: Page) 
 
 
 def test_a_contribution_is_purged_from_the_review_queue(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    agent = _agent_key(cli)
-    cid = _contribute(agent, f"Redis evicts keys silently under maxmemory-policy allkeys-lru; use noeviction for "
-                             f"queues ({time.time_ns()}).")
-    assert _status(cli, cid) == "pending"
+    ensure_accounts(cli)
+    agent = agent_key(cli)
+    cid = contribute(
+        agent,
+        f"Redis evicts keys silently under maxmemory-policy allkeys-lru; use noeviction for "
+        f"queues ({time.time_ns()}).",
+    )
+    assert wait_status(cli, cid) == "pending"
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/review")
     page.locator(f"#open-{cid}").click()
     page.locator("#purge").click()
@@ -92,15 +126,22 @@ def test_a_contribution_is_purged_from_the_review_queue(harness, cli, page: Page
 
 
 def test_a_viewer_sees_no_quarantine_and_cannot_purge(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    agent = _agent_key(cli)
-    curator = cli("key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role",
-                  "curator").stdout.splitlines()[-1]
-    item = _old_item(cli, agent, curator, f"Terraform state locks stay after a crash; run terraform force-unlock "
-                                          f"with the lock id ({time.time_ns()}).", "Ask bob.k@contoso.io.")
+    ensure_accounts(cli)
+    agent = agent_key(cli)
+    curator = cli(
+        "key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role", "curator"
+    ).stdout.splitlines()[-1]
+    item = _old_item(
+        cli,
+        agent,
+        curator,
+        f"Terraform state locks stay after a crash; run terraform force-unlock "
+        f"with the lock id ({time.time_ns()}).",
+        "Ask bob.k@contoso.io.",
+    )
     cli("rescreen")
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, VIEWER)
+    sign_in(page, base, VIEWER)
     page.goto(base + "/knowledge")
     expect(page.locator("#search")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(f"#quarantined-{item}")).to_have_count(0)

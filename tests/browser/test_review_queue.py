@@ -4,77 +4,46 @@ reason, bulk approve, and a viewer without actions."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import httpx
 import psycopg
 from playwright.sync_api import Page, expect
 
-TIMEOUT = 30_000
-ADMIN = ("admin@acme.example", "admin-password-1")
-VIEWER = ("viewer@acme.example", "viewer-password-1")
-
-
-def _ensure_accounts(cli) -> None:
-    """The shell tests create acme and its admin at first run; create them if this runs alone."""
-    def run(*args: str, stdin: str | None = None) -> None:
-        subprocess.run([sys.executable, "-m", "hivemind_api.cli", *args], env=cli.env, input=stdin,
-                       capture_output=True, text=True, timeout=120)
-
-    run("org", "create", "acme", "--name", "Acme Research")
-    run("user", "create", ADMIN[0], "--org", "acme", "--role", "admin", "--password-stdin", stdin=ADMIN[1] + "\n")
-    run("user", "create", VIEWER[0], "--org", "acme", "--role", "viewer", "--password-stdin", stdin=VIEWER[1] + "\n")
-
-
-def _agent_key(cli) -> str:
-    return cli("key", "create", "--org", "acme", "--agent", "review-agent-" + str(time.time_ns())).stdout.splitlines()[-1]
-
-
-def _api() -> str:
-    from reflex.config import get_config
-
-    return get_config().api_url.rstrip("/")
-
-
-def _contribute(key: str, content: str) -> str:
-    r = httpx.post(_api() + "/api/v1/knowledge", headers={"X-API-Key": key},
-                   json={"content": content, "category": "bug_fix"}, timeout=60)
-    assert r.status_code == 202, r.text
-    return r.json()["contribution_id"]
-
-
-def _status(cli, cid: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(cli.env["HIVEMIND_DATABASE_URL"], autocommit=True) as c:
-        while True:
-            status = c.execute("SELECT status FROM contributions WHERE id = %s", (cid,)).fetchone()[0]
-            if status != "processing" or time.monotonic() > deadline:
-                return status
-            time.sleep(0.3)
-
-
-def _sign_in(page: Page, base: str, who: tuple[str, str]) -> None:
-    page.goto(f"{base}/login")
-    page.locator("#email").fill(who[0])
-    page.locator("#password").fill(who[1])
-    page.locator("#sign-in").click()
-    expect(page).to_have_url(re.compile(r"/$"), timeout=TIMEOUT)
+from tests.browser.helpers import (
+    ADMIN,
+    TIMEOUT,
+    VIEWER,
+    agent_key,
+    api_url,
+    contribute,
+    ensure_accounts,
+    sign_in,
+    wait_status,
+)
 
 
 def test_approve_reject_and_bulk_approve_from_the_queue(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    key = _agent_key(cli)
-    approve_me = _contribute(key, "Gunicorn workers time out behind nginx when proxy_read_timeout is lower than "
-                                  "the gunicorn --timeout; raise proxy_read_timeout to match.")
-    reject_me = _contribute(key, "Restarting the laptop fixed the flaky docker build, probably a cache issue.")
-    bulk = [_contribute(key, f"Bulk tip {i}: pin pip to a version in CI images so resolver changes do not "
-                             f"break builds unexpectedly (case {i}).") for i in range(2)]
+    ensure_accounts(cli)
+    key = agent_key(cli)
+    approve_me = contribute(
+        key,
+        "Gunicorn workers time out behind nginx when proxy_read_timeout is lower than "
+        "the gunicorn --timeout; raise proxy_read_timeout to match.",
+    )
+    reject_me = contribute(key, "Restarting the laptop fixed the flaky docker build, probably a cache issue.")
+    bulk = [
+        contribute(
+            key,
+            f"Bulk tip {i}: pin pip to a version in CI images so resolver changes do not "
+            f"break builds unexpectedly (case {i}).",
+        )
+        for i in range(2)
+    ]
     for cid in (approve_me, reject_me, *bulk):
-        assert _status(cli, cid) == "pending"
+        assert wait_status(cli, cid) == "pending"
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/review")
     expect(page.locator(f"#row-{approve_me}")).to_be_visible(timeout=TIMEOUT)
 
@@ -84,8 +53,12 @@ def test_approve_reject_and_bulk_approve_from_the_queue(harness, cli, page: Page
     page.locator("#approve").click()
     expect(page.get_by_text("Approved 1 contribution")).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(f"#row-{approve_me}")).to_have_count(0)
-    found = httpx.get(_api() + "/api/v1/knowledge/search", headers={"X-API-Key": key},
-                      params={"query": "gunicorn worker timeout behind nginx"}, timeout=60).json()
+    found = httpx.get(
+        api_url() + "/api/v1/knowledge/search",
+        headers={"X-API-Key": key},
+        params={"query": "gunicorn worker timeout behind nginx"},
+        timeout=60,
+    ).json()
     assert found["results"] and found["results"][0]["title"].startswith("Gunicorn workers time out")
     item_id = found["results"][0]["id"]
     page.goto(base + "/knowledge")  # and in the dashboard's knowledge browser
@@ -103,8 +76,9 @@ def test_approve_reject_and_bulk_approve_from_the_queue(harness, cli, page: Page
     page.locator("#reject").click()
     expect(page.get_by_text("Rejected 1 contribution")).to_be_visible(timeout=TIMEOUT)
     with psycopg.connect(cli.env["HIVEMIND_DATABASE_URL"]) as c:
-        assert c.execute("SELECT status, rejection_reason FROM contributions WHERE id = %s",
-                         (reject_me,)).fetchone() == ("rejected", "not a reproducible fix")
+        assert c.execute(
+            "SELECT status, rejection_reason FROM contributions WHERE id = %s", (reject_me,)
+        ).fetchone() == ("rejected", "not a reproducible fix")
 
     for cid in bulk:
         page.locator(f"#select-{cid}").click()
@@ -112,16 +86,19 @@ def test_approve_reject_and_bulk_approve_from_the_queue(harness, cli, page: Page
     expect(page.get_by_text("Approved 2 contributions")).to_be_visible(timeout=TIMEOUT)
     for cid in bulk:
         expect(page.locator(f"#row-{cid}")).to_have_count(0)
-        assert _status(cli, cid) == "approved"
+        assert wait_status(cli, cid) == "approved"
 
 
 def test_a_viewer_sees_the_queue_without_actions(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    cid = _contribute(_agent_key(cli), "For viewers: `git fetch --prune` removes remote-tracking branches that "
-                                       "no longer exist on the remote.")
-    assert _status(cli, cid) == "pending"
+    ensure_accounts(cli)
+    cid = contribute(
+        agent_key(cli),
+        "For viewers: `git fetch --prune` removes remote-tracking branches that "
+        "no longer exist on the remote.",
+    )
+    assert wait_status(cli, cid) == "pending"
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, VIEWER)
+    sign_in(page, base, VIEWER)
     page.goto(base + "/review")
     expect(page.locator(f"#row-{cid}")).to_be_visible(timeout=TIMEOUT)
     page.locator(f"#open-{cid}").click()
@@ -132,20 +109,28 @@ def test_a_viewer_sees_the_queue_without_actions(harness, cli, page: Page) -> No
 
 
 def test_similar_items_link_to_the_knowledge_browser(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
-    agent = _agent_key(cli)
-    curator = cli("key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role",
-                  "curator").stdout.splitlines()[-1]
-    text = ("Kafka consumers rebalance in a loop when max.poll.interval.ms is shorter than the time a batch takes; "
-            "raise it or lower max.poll.records so each poll finishes in time.")
-    first = _contribute(agent, text)
-    assert _status(cli, first) == "pending"
-    r = httpx.post(f"{_api()}/api/v1/contributions/{first}/approve", headers={"X-API-Key": curator}, json={}, timeout=30)
+    ensure_accounts(cli)
+    agent = agent_key(cli)
+    curator = cli(
+        "key", "create", "--org", "acme", "--agent", f"curator-{time.time_ns()}", "--role", "curator"
+    ).stdout.splitlines()[-1]
+    text = (
+        "Kafka consumers rebalance in a loop when max.poll.interval.ms is shorter than the time a batch takes; "
+        "raise it or lower max.poll.records so each poll finishes in time."
+    )
+    first = contribute(agent, text)
+    assert wait_status(cli, first) == "pending"
+    r = httpx.post(
+        f"{api_url()}/api/v1/contributions/{first}/approve",
+        headers={"X-API-Key": curator},
+        json={},
+        timeout=30,
+    )
     item_id = r.json()["item_id"]
-    again = _contribute(agent, text.replace("in a loop", "over and over"))
-    assert _status(cli, again) == "pending"
+    again = contribute(agent, text.replace("in a loop", "over and over"))
+    assert wait_status(cli, again) == "pending"
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/review")
     page.locator(f"#open-{again}").click()
     page.locator(f"#similar-{item_id}").click()

@@ -7,13 +7,13 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_review_queue import ADMIN, TIMEOUT, VIEWER, _ensure_accounts, _sign_in
+from tests.browser.helpers import ADMIN, TIMEOUT, VIEWER, ensure_accounts, sign_in
 
 
 def test_add_sign_in_change_password_and_remove_a_member(harness, cli, page: Page, browser: Browser) -> None:
-    _ensure_accounts(cli)
+    ensure_accounts(cli)
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/settings/members")
     page.locator("#new-email").fill("newcomer@acme.example")
     page.locator("#add-member").click()
@@ -23,7 +23,7 @@ def test_add_sign_in_change_password_and_remove_a_member(harness, cli, page: Pag
     expect(row).to_contain_text("viewer")
 
     newcomer = browser.new_context().new_page()
-    _sign_in(newcomer, base, ("newcomer@acme.example", one_time))
+    sign_in(newcomer, base, ("newcomer@acme.example", one_time))
     newcomer.goto(base + "/settings/members")
     expect(newcomer.locator("#add-member")).to_have_count(0)  # a viewer manages nobody
     newcomer.locator("#current_password").fill(one_time)
@@ -33,7 +33,7 @@ def test_add_sign_in_change_password_and_remove_a_member(harness, cli, page: Pag
     expect(newcomer.get_by_text("Password changed")).to_be_visible(timeout=TIMEOUT)
 
     again = browser.new_context().new_page()
-    _sign_in(again, base, ("newcomer@acme.example", "my-own-password-9"))
+    sign_in(again, base, ("newcomer@acme.example", "my-own-password-9"))
 
     user_id = row.get_attribute("id").removeprefix("member-")
     page.locator(f"#role-{user_id}").click()
@@ -47,9 +47,9 @@ def test_add_sign_in_change_password_and_remove_a_member(harness, cli, page: Pag
 
 
 def test_a_viewer_cannot_add_or_remove_members(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
+    ensure_accounts(cli)
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, VIEWER)
+    sign_in(page, base, VIEWER)
     page.goto(base + "/settings/members")
     expect(page.locator("#members")).to_contain_text(ADMIN[0], timeout=TIMEOUT)
     expect(page.locator("#add-member")).to_have_count(0)

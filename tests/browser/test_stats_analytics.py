@@ -9,13 +9,21 @@ import time
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_review_queue import ADMIN, TIMEOUT, _api, _contribute, _ensure_accounts, _sign_in, _status
+from tests.browser.helpers import (
+    ADMIN,
+    TIMEOUT,
+    api_url,
+    contribute,
+    ensure_accounts,
+    sign_in,
+    wait_status,
+)
 
 
 def test_analytics_updates_with_the_live_feed(harness, cli, page: Page) -> None:
-    _ensure_accounts(cli)
+    ensure_accounts(cli)
     base = harness.frontend_url.rstrip("/")
-    _sign_in(page, base, ADMIN)
+    sign_in(page, base, ADMIN)
     page.goto(base + "/analytics")
     total = page.locator("#an-total")
     expect(total).to_have_text(re.compile(r"^\d+$"), timeout=TIMEOUT)
@@ -23,13 +31,22 @@ def test_analytics_updates_with_the_live_feed(harness, cli, page: Page) -> None:
     expect(page.locator("#growth-chart")).to_be_visible()
     expect(page.locator("#agents-table")).to_be_visible()
 
-    agent = cli("key", "create", "--org", "acme", "--agent", f"an-agent-{time.time_ns()}").stdout.splitlines()[-1]
-    curator = cli("key", "create", "--org", "acme", "--agent", f"an-cur-{time.time_ns()}",
-                  "--role", "curator").stdout.splitlines()[-1]
-    cid = _contribute(agent, "Analytics check: set PYTHONDONTWRITEBYTECODE=1 in CI images so layers stay cacheable.")
-    assert _status(cli, cid) == "pending"
-    r = httpx.post(f"{_api()}/api/v1/contributions/{cid}/approve", headers={"X-API-Key": curator},
-                   json={"is_public": True}, timeout=30)
+    agent = cli(
+        "key", "create", "--org", "acme", "--agent", f"an-agent-{time.time_ns()}"
+    ).stdout.splitlines()[-1]
+    curator = cli(
+        "key", "create", "--org", "acme", "--agent", f"an-cur-{time.time_ns()}", "--role", "curator"
+    ).stdout.splitlines()[-1]
+    cid = contribute(
+        agent, "Analytics check: set PYTHONDONTWRITEBYTECODE=1 in CI images so layers stay cacheable."
+    )
+    assert wait_status(cli, cid) == "pending"
+    r = httpx.post(
+        f"{api_url()}/api/v1/contributions/{cid}/approve",
+        headers={"X-API-Key": curator},
+        json={"is_public": True},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     expect(total).to_have_text(str(before + 1), timeout=5_000)  # no reload
     expect(page.locator("#agents-table")).to_contain_text("an-agent-")  # the new agent's row, live too

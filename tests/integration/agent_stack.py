@@ -78,7 +78,10 @@ class AgentStack:
         """Contribute, wait for the pipeline, approve as that org's curator; returns the item id."""
         cid = self.contribute(who, content, **extra)
         status = self.wait_processed(cid)
-        assert status == "pending", (status, self.sql("SELECT flags, duplicate_of FROM contributions WHERE id = %s", (cid,)))
+        assert status == "pending", (
+            status,
+            self.sql("SELECT flags, duplicate_of FROM contributions WHERE id = %s", (cid,)),
+        )
         curator = f"{who.split('_')[0].rstrip('2')}_curator"
         with self.client(curator) as c:
             r = c.post(f"/api/v1/contributions/{cid}/approve", json={"is_public": public})
@@ -88,7 +91,8 @@ class AgentStack:
 
 # The shared stack is not about rate limits: its tests may contribute quickly from one key.
 GENEROUS_LIMITS = {
-    "HIVEMIND_RATE_LIMIT_REQUESTS_PER_KEY": "100000/minute", "HIVEMIND_RATE_LIMIT_REQUESTS_PER_ORG": "100000/minute",
+    "HIVEMIND_RATE_LIMIT_REQUESTS_PER_KEY": "100000/minute",
+    "HIVEMIND_RATE_LIMIT_REQUESTS_PER_ORG": "100000/minute",
     "HIVEMIND_RATE_LIMIT_CONTRIBUTIONS_PER_KEY": "100000/minute",
     "HIVEMIND_RATE_LIMIT_CONTRIBUTIONS_PER_ORG": "100000/minute",
 }
@@ -102,17 +106,38 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
     r.close()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
-    env.update(HIVEMIND_DATABASE_URL=database_url, HIVEMIND_REDIS_URL=redis_url, HIVEMIND_WORKERS="1",
-               REFLEX_SKIP_COMPILE="true", HF_HUB_OFFLINE="1")
+    env.update(
+        HIVEMIND_DATABASE_URL=database_url,
+        HIVEMIND_REDIS_URL=redis_url,
+        HIVEMIND_WORKERS="1",
+        REFLEX_SKIP_COMPILE="true",
+        HF_HUB_OFFLINE="1",
+    )
     env.update(GENEROUS_LIMITS)
     env.update(env_overrides or {})
-    log = open(tmp_path / "backend.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.serve:asgi",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    with open(tmp_path / "backend.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tests.integration.serve:asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    stack = AgentStack(
+        base_url=f"http://127.0.0.1:{port}", database_url=database_url, redis_url=redis_url, process=proc
     )
-    stack = AgentStack(base_url=f"http://127.0.0.1:{port}", database_url=database_url, redis_url=redis_url, process=proc)
     deadline = time.monotonic() + 180
     while True:
         assert proc.poll() is None, (tmp_path / "backend.log").read_text()[-3000:]
@@ -124,8 +149,9 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
         assert time.monotonic() < deadline, "backend never became healthy"
         time.sleep(0.5)
     for slug in ("acme", "beta"):
-        stack.org_ids[slug] = stack.sql("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id",
-                                        (slug, slug.title() + " Inc"))[0][0]
+        stack.org_ids[slug] = stack.sql(
+            "INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug.title() + " Inc")
+        )[0][0]
     for name, (org, agent, role) in KEY_SPECS.items():
         stack.keys[name] = stack.add_key(org, agent, role)
     return stack

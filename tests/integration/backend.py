@@ -10,7 +10,6 @@ from starlette.testclient import TestClient
 
 from hivemind_api.config import reset_settings
 
-
 _asgi = None
 
 

@@ -21,10 +21,14 @@ def stack(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="module")
 def webhook_stack(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentStack]:
     """A stack that delivers webhooks to a receiver on loopback, retrying seconds apart."""
-    running = start_stack(external_target, tmp_path_factory.mktemp("webhooks"), {
-        "HIVEMIND_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is on loopback
-        "HIVEMIND_WEBHOOK_BACKOFF_SECONDS": "2,2,2,2",  # 5 attempts, seconds apart instead of an hour
-    })
+    running = start_stack(
+        external_target,
+        tmp_path_factory.mktemp("webhooks"),
+        {
+            "HIVEMIND_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is on loopback
+            "HIVEMIND_WEBHOOK_BACKOFF_SECONDS": "2,2,2,2",  # 5 attempts, seconds apart instead of an hour
+        },
+    )
     yield running
     stop_stack(running)
 

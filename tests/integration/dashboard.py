@@ -15,7 +15,7 @@ async def member_session(email: str, org_slug: str, role: str) -> str:
     return token
 
 
-async def signed_in(state_cls: type, org, role: str, name: str | None = None):  # noqa: ANN001, ANN201
+async def signed_in(state_cls: type, org, role: str, name: str | None = None):
     """A page state of ``state_cls`` for a new ``role`` member of ``org``, after its on_load."""
     state = state_cls()
     state.session_token = await member_session(f"{name or role}-{org.slug}@example.com", org.slug, role)

@@ -22,7 +22,7 @@ class Sse:
         return json.loads(self.data)
 
 
-def parse(lines) -> "iter[Sse]":  # noqa: ANN001 - any iterable of str lines
+def parse(lines) -> iter[Sse]:
     """Turn ``text/event-stream`` lines into events (comments and retry fields skipped)."""
     event, data, ident = "message", [], None
     for line in lines:
@@ -46,8 +46,14 @@ def parse(lines) -> "iter[Sse]":  # noqa: ANN001 - any iterable of str lines
 class StreamReader:
     """Reads one SSE stream on a thread into a queue, so a test can wait for events with a timeout."""
 
-    def __init__(self, base_url: str, key: str, *, headers: dict[str, str] | None = None,
-                 params: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
         self.events: queue.Queue[Sse] = queue.Queue()
         self.status: int | None = None
         self._response: httpx.Response | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -41,7 +41,9 @@ async def test_user_passwords_are_hashed_with_argon2(db) -> None:
         m = await users.create_user(s, "Carol@Example.COM", "correct horse", slug, "curator")
     assert m.user.email == "carol@example.com" and m.role == "curator"
     async with session_scope() as s:
-        stored = (await s.exec(sa.text("SELECT password_hash FROM users WHERE id = :i"), params={"i": m.user.id})).scalar()
+        stored = (
+            await s.exec(sa.text("SELECT password_hash FROM users WHERE id = :i"), params={"i": m.user.id})
+        ).scalar()
         assert stored.startswith("$argon2id$") and "correct horse" not in stored
         assert await users.authenticate(s, "carol@example.com", "correct horse") is not None
         assert await users.authenticate(s, "carol@example.com", "wrong horse!") is None
@@ -94,11 +96,21 @@ async def test_sessions_resolve_expire_and_end(db) -> None:
         assert resolved is not None and resolved.org.name == "Sessions Inc"
         assert await sessions.resolve_session(s, token + "x") is None
         assert await sessions.resolve_session(s, "") is None
-        stored = (await s.exec(sa.text("SELECT token_hash FROM user_sessions WHERE id = :i"), params={"i": principal.session_id})).scalar()
+        stored = (
+            await s.exec(
+                sa.text("SELECT token_hash FROM user_sessions WHERE id = :i"),
+                params={"i": principal.session_id},
+            )
+        ).scalar()
         assert stored != token and len(stored) == 64
     async with session_scope() as s:  # expiry is enforced
         await s.exec(
-            sa.text("UPDATE user_sessions SET created_at = :c, expires_at = :e WHERE id = :i"), params={"c": datetime.now(timezone.utc) - timedelta(hours=3), "e": datetime.now(timezone.utc) - timedelta(seconds=1), "i": principal.session_id},
+            sa.text("UPDATE user_sessions SET created_at = :c, expires_at = :e WHERE id = :i"),
+            params={
+                "c": datetime.now(UTC) - timedelta(hours=3),
+                "e": datetime.now(UTC) - timedelta(seconds=1),
+                "i": principal.session_id,
+            },
         )
     async with session_scope() as s:
         assert await sessions.resolve_session(s, token) is None
@@ -129,10 +141,15 @@ async def test_first_admin_bootstrap_happens_once_even_when_racing(database_url,
     migrate(url)
     configure_database(url)
     try:
+
         async def attempt(n: int):
             async with session_scope() as s:
                 return await users.bootstrap_first_admin(
-                    s, email=f"admin{n}@example.com", password="password-1", org_slug=f"first{n}", org_name=None
+                    s,
+                    email=f"admin{n}@example.com",
+                    password="password-1",
+                    org_slug=f"first{n}",
+                    org_name=None,
                 )
 
         results = await asyncio.gather(attempt(1), attempt(2), return_exceptions=True)

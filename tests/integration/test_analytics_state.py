@@ -20,13 +20,14 @@ async def org(db):
         return await create_org(s, "an-" + uuid.uuid4().hex[:8])
 
 
-def _item(url: str, org_id, *, public: bool, days_ago: int, category: str, agent: str) -> None:  # noqa: ANN001
+def _item(url: str, org_id, *, public: bool, days_ago: int, category: str, agent: str) -> None:
     with psycopg.connect(url, autocommit=True) as c:
         c.execute(
             "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
             "content, is_public, approved_at, published_at) VALUES (%s, %s, %s, %s, now(), %s, 'c', %s, now(), "
             "CASE WHEN %s THEN now() - make_interval(days => %s) END)",
-            (org_id, agent, category, uuid.uuid4().hex * 2, f"{category} tip", public, public, days_ago))
+            (org_id, agent, category, uuid.uuid4().hex * 2, f"{category} tip", public, public, days_ago),
+        )
 
 
 async def test_figures_match_the_domain_and_refresh(org, database_url) -> None:
@@ -39,10 +40,45 @@ async def test_figures_match_the_domain_and_refresh(org, database_url) -> None:
     assert state.commons["total"] == str(commons.total_items)
     assert state.commons["added_24h"] == str(commons.added_24h)
     assert [d["added"] for d in state.daily] == [d.added for d in commons.daily] and len(state.daily) == 30
-    assert {c["category"]: c["count"] for c in state.categories} == {k.category: k.count for k in commons.categories}
+    assert {c["category"]: c["count"] for c in state.categories} == {
+        k.category: k.count for k in commons.categories
+    }
     assert state.ledger["items"] == "3" and state.ledger["public"] == "2"
     assert [a["agent"] for a in state.agents] == ["bot-1", "bot-2"]
     assert {t["title"] for t in state.top_items} == {"bug_fix tip", "config tip", "tooling tip"}
     _item(database_url, org.id, public=True, days_ago=0, category="workaround", agent="bot-3")
     await state.refresh()
     assert state.ledger["items"] == "4" and "bot-3" in [a["agent"] for a in state.agents]
+
+
+async def test_home_and_analytics_count_the_same_live_items(org, database_url) -> None:
+    """One definition of a live item: whatever state an item is in, both pages agree."""
+    from hivemind_app.pages.home import HomeState
+
+    states = {
+        "live": "",
+        "deleted": "deleted_at = now()",
+        "quarantined": "quarantined_at = now()",
+        "superseded": "expired_at = now()",
+        "invalidated": "invalid_at = now() - interval '1 minute'",
+        "invalid later": "invalid_at = now() + interval '1 day'",
+        "not yet valid": "valid_at = now() + interval '1 day'",
+        "valid since": "valid_at = now() - interval '1 day'",
+    }
+    for public in (True, False):
+        for name, change in states.items():
+            _item(database_url, org.id, public=public, days_ago=0, category="config", agent=name)
+            if change:
+                with psycopg.connect(database_url, autocommit=True) as c:
+                    c.execute(
+                        f"UPDATE knowledge_items SET {change} WHERE org_id = %s AND source_agent_id = %s",
+                        (org.id, name),
+                    )
+    home = await signed_in(HomeState, org, "viewer")
+    analytics = await signed_in(AnalyticsState, org, "viewer", name="viewer2")
+    async with session_scope() as s:
+        commons = await stats.commons_stats(s)
+    assert home.org_items == 6 and home.public_items == 3  # live, invalid later, valid since; twice
+    assert analytics.ledger["items"] == str(home.org_items)
+    assert analytics.ledger["public"] == str(home.public_items)
+    assert home.commons_items == commons.total_items

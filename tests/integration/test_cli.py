@@ -21,7 +21,9 @@ HIVEMIND = [sys.executable, "-m", "hivemind_api.cli"]
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HIVEMIND, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*HIVEMIND, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -49,22 +51,44 @@ def test_org_create_and_errors(cli_env) -> None:
     dup = run(cli_env, "org", "create", slug)
     assert dup.returncode == 1 and dup.stderr.strip() == f"error: org '{slug}' already exists"
     bad = run(cli_env, "org", "create", "Bad_Slug")
-    assert bad.returncode == 1 and bad.stderr.startswith("error: invalid org slug") and bad.stderr.count("\n") == 1
+    assert (
+        bad.returncode == 1
+        and bad.stderr.startswith("error: invalid org slug")
+        and bad.stderr.count("\n") == 1
+    )
 
 
 def test_user_create_and_errors(cli_env, target, database_url) -> None:
     slug = "cliu-" + uuid.uuid4().hex[:8]
     assert run(cli_env, "org", "create", slug).returncode == 0
     email = f"curator-{slug}@example.com"
-    ok = run(cli_env, "user", "create", email, "--org", slug, "--role", "curator", "--password-stdin", stdin="hunter2hunter2\n")
+    ok = run(
+        cli_env,
+        "user",
+        "create",
+        email,
+        "--org",
+        slug,
+        "--role",
+        "curator",
+        "--password-stdin",
+        stdin="hunter2hunter2\n",
+    )
     assert ok.returncode == 0, ok.stderr
     with psycopg.connect(_db_url(target, database_url)) as c:
         role, pw = c.execute(
-            "SELECT m.role, u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = %s", (email,)
+            "SELECT m.role, u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = %s",
+            (email,),
         ).fetchone()
     assert role == "curator" and pw.startswith("$argon2id$") and "hunter2" not in pw
     cases = {
-        ("nobody@example.com", "--org", "missing-org", "--role", "viewer"): "error: unknown org 'missing-org'",
+        (
+            "nobody@example.com",
+            "--org",
+            "missing-org",
+            "--role",
+            "viewer",
+        ): "error: unknown org 'missing-org'",
         ("nobody@example.com", "--org", slug, "--role", "owner"): "error: invalid role 'owner'",
         ("not-an-email", "--org", slug, "--role", "viewer"): "error: invalid email 'not-an-email'",
         (email, "--org", slug, "--role", "viewer"): f"error: user {email} is already a member of {slug}",
@@ -72,7 +96,18 @@ def test_user_create_and_errors(cli_env, target, database_url) -> None:
     for args, message in cases.items():
         r = run(cli_env, "user", "create", *args, "--password-stdin", stdin="hunter2hunter2\n")
         assert r.returncode == 1 and r.stderr.startswith(message), (args, r.stderr)
-    short = run(cli_env, "user", "create", "x@example.com", "--org", slug, "--role", "viewer", "--password-stdin", stdin="short\n")
+    short = run(
+        cli_env,
+        "user",
+        "create",
+        "x@example.com",
+        "--org",
+        slug,
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="short\n",
+    )
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
     no_pw = run(cli_env, "user", "create", "x@example.com", "--org", slug, "--role", "viewer", stdin="")
     assert no_pw.returncode == 2 and "--password-stdin" in no_pw.stderr
@@ -81,12 +116,24 @@ def test_user_create_and_errors(cli_env, target, database_url) -> None:
 def test_key_create_list_revoke(cli_env, target, database_url) -> None:
     slug = "clik-" + uuid.uuid4().hex[:8]
     assert run(cli_env, "org", "create", slug).returncode == 0
-    created = run(cli_env, "key", "create", "--org", slug, "--agent", "claude-7", "--role", "curator", "--name", "ci box")
+    created = run(
+        cli_env,
+        "key",
+        "create",
+        "--org",
+        slug,
+        "--agent",
+        "claude-7",
+        "--role",
+        "curator",
+        "--name",
+        "ci box",
+    )
     assert created.returncode == 0, created.stderr
     raw = created.stdout.rstrip("\n").splitlines()[-1]
     assert raw.startswith("hm_") and len(raw) == 46 and " " not in raw
     with psycopg.connect(_db_url(target, database_url)) as c:
-        prefix, stored_hash, role, name = c.execute(
+        prefix, _stored_hash, role, name = c.execute(
             "SELECT key_prefix, key_hash, role, name FROM api_keys WHERE key_hash = %s", (hash_key(raw),)
         ).fetchone()
         dumped = str(c.execute("SELECT * FROM api_keys WHERE key_prefix = %s", (prefix,)).fetchone())
@@ -182,7 +229,11 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
     env["HIVEMIND_DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/postgres"
     r = run(env, "org", "create", "nope")
-    assert r.returncode == 2 and r.stderr.startswith("error: cannot reach the database") and r.stderr.count("\n") == 1
+    assert (
+        r.returncode == 2
+        and r.stderr.startswith("error: cannot reach the database")
+        and r.stderr.count("\n") == 1
+    )
 
 
 def test_killed_worker_leaves_no_child_behind(cli_env, target) -> None:
@@ -190,7 +241,9 @@ def test_killed_worker_leaves_no_child_behind(cli_env, target) -> None:
     env = dict(cli_env)
     if target.data_dir is not None:
         env["HIVEMIND_REDIS_URL"] = target.redis_url
-    worker = subprocess.Popen([*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         # The scheduler is forked once both models are loaded (embedding and name model): on a
         # slow host hour that alone took over 30 s.
@@ -202,7 +255,7 @@ def test_killed_worker_leaves_no_child_behind(cli_env, target) -> None:
             children = psutil.Process(worker.pid).children()
         worker.kill()
         worker.wait()
-        gone, still = psutil.wait_procs(children, timeout=10)
+        _gone, still = psutil.wait_procs(children, timeout=10)
         assert still == []
     finally:
         worker.kill()
@@ -221,7 +274,9 @@ def test_killed_user_of_embedded_servers_does_not_pin_them(tmp_path: Path) -> No
     rd.acquire()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
     env["HIVEMIND_DATA_DIR"] = str(data_dir)
-    worker = subprocess.Popen([*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [*HIVEMIND, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         handles = data_dir / "redis" / "handles.json"
         deadline = time.monotonic() + 30
@@ -238,3 +293,30 @@ def test_killed_user_of_embedded_servers_does_not_pin_them(tmp_path: Path) -> No
     pg.release()
     time.sleep(0.5)
     assert alive(servers) == []
+
+
+def test_audit_lists_an_orgs_actions_newest_first_with_filters_and_paging(cli_env) -> None:
+    slug = "clia-" + uuid.uuid4().hex[:8]
+    assert run(cli_env, "org", "create", slug).returncode == 0
+    for category in ("tooling", "config", "workaround"):
+        assert run(cli_env, "rule", "add", "--org", slug, "--category", category).returncode == 0
+    listed = run(cli_env, "audit", "--org", slug)
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert [fields[3] for fields in lines] == ["rule.added"] * 3
+    assert all(fields[2] == "cli" for fields in lines)
+    assert [int(fields[0]) for fields in lines] == sorted((int(f[0]) for f in lines), reverse=True)
+    first = run(cli_env, "audit", "--org", slug, "--limit", "2")
+    assert first.stdout.count("rule.added") == 2 and "older entries: --cursor" in first.stdout
+    cursor = first.stdout.rsplit("--cursor ", 1)[1].strip()
+    rest = run(cli_env, "audit", "--org", slug, "--limit", "2", "--cursor", cursor)
+    assert rest.stdout.count("rule.added") == 1 and "older entries" not in rest.stdout
+    assert "no audit entries" in run(cli_env, "audit", "--org", slug, "--action", "key.").stdout
+    assert run(cli_env, "audit", "--org", slug, "--action", "rule.").stdout.count("rule.added") == 3
+    for args, message in {
+        ("--org", slug, "--limit", "0"): "limit must be between 1 and 200",
+        ("--org", slug, "--cursor", "x"): "invalid cursor",
+        ("--org", "no-such-org-" + slug): "unknown org",
+    }.items():
+        bad = run(cli_env, "audit", *args)
+        assert bad.returncode == 1 and message in bad.stderr, bad.stderr

@@ -74,7 +74,8 @@ def test_embedded_postgres_keeps_a_vector_index_in_shared_buffers(tmp_path: Path
         try:
             with psycopg.connect(url) as c:
                 pages, unit = c.execute(
-                    "SELECT setting::bigint, unit FROM pg_settings WHERE name = 'shared_buffers'").fetchone()
+                    "SELECT setting::bigint, unit FROM pg_settings WHERE name = 'shared_buffers'"
+                ).fetchone()
             assert unit == "8kB" and pages * 8 // 1024 == shared_buffers_mb() > 128
         finally:
             pg.release()

@@ -26,9 +26,11 @@ def test_matches_the_published_vector() -> None:
 
 
 def test_similar_meanings_are_close_and_unrelated_ones_far() -> None:
-    segfault, crash, pasta = np.array(embeddings.embed(
-        ["How do I fix a segfault", "crash with segmentation fault", "best pasta recipe with tomatoes"]
-    ))
+    segfault, crash, pasta = np.array(
+        embeddings.embed(
+            ["How do I fix a segfault", "crash with segmentation fault", "best pasta recipe with tomatoes"]
+        )
+    )
     assert segfault @ crash == pytest.approx(0.6656, abs=1e-3)
     assert segfault @ pasta < 0.15
 
@@ -63,7 +65,9 @@ def test_a_wrong_export_is_refused(tmp_path: Path) -> None:
 
     embeddings.get_model()  # ensures the cached export exists
     model = onnx.load(str(embeddings._onnx_file(embeddings.model_identity())))
-    weight = next(i for i in model.graph.initializer if len(i.dims) == 2 and i.data_type == onnx.TensorProto.FLOAT)
+    weight = next(
+        i for i in model.graph.initializer if len(i.dims) == 2 and i.data_type == onnx.TensorProto.FLOAT
+    )
     weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 1.5, weight.name))
     broken = tmp_path / "broken.onnx"
     onnx.save(model, str(broken))
@@ -77,7 +81,9 @@ def test_throughput_runs_give_the_same_vectors_in_order_on_parallel_single_threa
 
     from hivemind_api.onnx_encoder import OnnxEncoder
 
-    texts = [f"note {i}: " + "raise the pool size and reuse connections " * (1 + 7 * (i % 3)) for i in range(9)]
+    texts = [
+        f"note {i}: " + "raise the pool size and reuse connections " * (1 + 7 * (i % 3)) for i in range(9)
+    ]
     encoder = OnnxEncoder(embeddings._model_dir(), embeddings.get_model_file(), threads=1)
     assert encoder.threads == 1
     runs: list[tuple[int, int]] = []
@@ -94,7 +100,9 @@ def test_throughput_runs_give_the_same_vectors_in_order_on_parallel_single_threa
     assert len({t for t, _ in runs}) == 2 and threading.get_ident() not in {t for t, _ in runs}
 
 
-def test_workers_run_the_model_single_threaded_side_by_side_and_the_backend_on_every_core(monkeypatch) -> None:
+def test_workers_run_the_model_single_threaded_side_by_side_and_the_backend_on_every_core(
+    monkeypatch,
+) -> None:
     import os
     from types import SimpleNamespace
 

@@ -32,6 +32,7 @@ async def test_autocommit_sessions_commit_each_statement(db) -> None:
 async def test_connections_closed_by_the_server_are_replaced(db, database_url) -> None:
     """What a Postgres restart does to a pool: every idle connection is closed server-side.
     The next requests must succeed, without a ping round trip on every checkout."""
+
     async def backend_pids() -> set[int]:
         async with session_scope() as a, session_scope() as b:
             return {(await s.exec(sa.text("SELECT pg_backend_pid()"))).scalar() for s in (a, b)}

@@ -34,7 +34,11 @@ async def test_only_prefix_and_hash_are_stored(org_slug: str) -> None:
         info, raw = await keys.create_api_key(s, org_slug, "claude-1", role="curator", name="laptop")
     assert info.key_prefix == raw[:12] and info.role == "curator"
     async with session_scope() as s:
-        row = (await s.exec(sa.text("SELECT * FROM api_keys WHERE id = :i"), params={"i": info.id})).mappings().one()
+        row = (
+            (await s.exec(sa.text("SELECT * FROM api_keys WHERE id = :i"), params={"i": info.id}))
+            .mappings()
+            .one()
+        )
     stored = " ".join(str(v) for v in row.values())
     assert raw not in stored and raw[12:] not in stored
     assert row["key_hash"] == keys.hash_key(raw)
@@ -68,7 +72,10 @@ async def test_billing_period_resets_the_counter(org_slug: str) -> None:
     async with session_scope() as s:
         info, raw = await keys.create_api_key(s, org_slug, "agent-billing")
         await s.exec(
-            sa.text("UPDATE api_keys SET request_count = 41, billing_period_start = now() - interval '31 days' WHERE id = :i"), params={"i": info.id},
+            sa.text(
+                "UPDATE api_keys SET request_count = 41, billing_period_start = now() - interval '31 days' WHERE id = :i"
+            ),
+            params={"i": info.id},
         )
     async with session_scope() as s:
         p = await keys.authenticate_key(s, raw)
@@ -77,7 +84,11 @@ async def test_billing_period_resets_the_counter(org_slug: str) -> None:
 
 @pytest.mark.parametrize(
     ("agent", "role", "error"),
-    [("", "contributor", InvalidInput), ("has space", "contributor", InvalidInput), ("ok-agent", "root", InvalidInput)],
+    [
+        ("", "contributor", InvalidInput),
+        ("has space", "contributor", InvalidInput),
+        ("ok-agent", "root", InvalidInput),
+    ],
 )
 async def test_create_rejects_bad_input(org_slug: str, agent: str, role: str, error: type) -> None:
     with pytest.raises(error):
@@ -112,7 +123,14 @@ async def test_key_actions_are_audited(org_slug: str) -> None:
         info, _ = await keys.create_api_key(s, org_slug, "agent-audit")
         await keys.revoke_api_key(s, info.key_prefix)
     async with session_scope() as s:
-        actions = (await s.exec(
-            sa.text("SELECT action FROM audit_log WHERE target_id = :p ORDER BY id"), params={"p": info.key_prefix}
-        )).scalars().all()
+        actions = (
+            (
+                await s.exec(
+                    sa.text("SELECT action FROM audit_log WHERE target_id = :p ORDER BY id"),
+                    params={"p": info.key_prefix},
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert actions == ["key.created", "key.revoked"]

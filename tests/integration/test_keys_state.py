@@ -19,8 +19,6 @@ async def org(db):
         return await create_org(s, "ks-" + uuid.uuid4().hex[:8])
 
 
-
-
 async def test_admin_creates_sees_once_and_revokes(org) -> None:
     admin = await signed_in(KeysState, org, "admin")
     admin.set_new_agent("ci-runner")
@@ -30,7 +28,12 @@ async def test_admin_creates_sees_once_and_revokes(org) -> None:
     raw = admin.created_key
     assert raw.startswith("hm_") and admin.error == ""
     row = next(r for r in admin.rows if r["agent"] == "ci-runner")
-    assert row["role"] == "reader" and row["name"] == "CI" and row["status"] == "active" and raw not in str(admin.rows)
+    assert (
+        row["role"] == "reader"
+        and row["name"] == "CI"
+        and row["status"] == "active"
+        and raw not in str(admin.rows)
+    )
     async with session_scope() as s:
         assert await keys.authenticate_key(s, raw) is not None
     await admin.load()

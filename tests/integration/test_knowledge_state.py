@@ -18,11 +18,14 @@ from tests.integration.dashboard import signed_in
 def _item(url: str, org_id: uuid.UUID, content: str, *, public: bool) -> str:
     vector = embeddings.embed([content])[0]
     with psycopg.connect(url, autocommit=True) as c:
-        return str(c.execute(
-            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
-            "content, is_public, embedding, embedding_model) VALUES (%s, 'agent-k', 'tooling', "
-            "encode(sha256(%s::bytea), 'hex'), now(), %s, %s, %s, %s::vector, 'test') RETURNING id",
-            (org_id, content, content[:60], content, public, str(vector))).fetchone()[0])
+        return str(
+            c.execute(
+                "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+                "content, is_public, embedding, embedding_model) VALUES (%s, 'agent-k', 'tooling', "
+                "encode(sha256(%s::bytea), 'hex'), now(), %s, %s, %s, %s::vector, 'test') RETURNING id",
+                (org_id, content, content[:60], content, public, str(vector)),
+            ).fetchone()[0]
+        )
 
 
 @pytest.fixture
@@ -33,15 +36,23 @@ async def orgs(db):
     return mine, other
 
 
-
-
 async def test_search_shows_what_the_orgs_agents_see_and_records_nothing(orgs, database_url) -> None:
     mine, other = orgs
-    own = _item(database_url, mine.id, "Use ripgrep's --glob to skip node_modules when searching big repos.", public=False)
-    theirs_public = _item(database_url, other.id, "ripgrep respects .gitignore; pass --no-ignore to search ignored files.",
-                          public=True)
-    theirs_private = _item(database_url, other.id, "Our ripgrep wrapper lives in tools/rg.sh and adds --hidden.",
-                           public=False)
+    own = _item(
+        database_url,
+        mine.id,
+        "Use ripgrep's --glob to skip node_modules when searching big repos.",
+        public=False,
+    )
+    theirs_public = _item(
+        database_url,
+        other.id,
+        "ripgrep respects .gitignore; pass --no-ignore to search ignored files.",
+        public=True,
+    )
+    theirs_private = _item(
+        database_url, other.id, "Our ripgrep wrapper lives in tools/rg.sh and adds --hidden.", public=False
+    )
     viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.set_query("ripgrep ignore files search")
     ids = {r["id"] for r in viewer.results}
@@ -50,16 +61,25 @@ async def test_search_shows_what_the_orgs_agents_see_and_records_nothing(orgs, d
     assert viewer.item["org"] == other.slug and viewer.item["integrity"] == "verified"
     assert "not found" in str(await viewer.open(theirs_private))
     with psycopg.connect(database_url) as c:
-        assert c.execute("SELECT count(*) FROM signals WHERE knowledge_item_id = ANY(%s::uuid[])",
-                         ([own, theirs_public],)).fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM signals WHERE knowledge_item_id = ANY(%s::uuid[])",
+                ([own, theirs_public],),
+            ).fetchone()[0]
+            == 0
+        )
     await viewer.set_category_filter("config")
     assert viewer.results == []
 
 
 async def test_curators_publish_their_own_items_only(orgs, database_url) -> None:
     mine, other = orgs
-    own = _item(database_url, mine.id, "Pin Terraform providers with a lock file committed to the repo.", public=False)
-    theirs = _item(database_url, other.id, "Terraform lock files record provider checksums per platform.", public=True)
+    own = _item(
+        database_url, mine.id, "Pin Terraform providers with a lock file committed to the repo.", public=False
+    )
+    theirs = _item(
+        database_url, other.id, "Terraform lock files record provider checksums per platform.", public=True
+    )
     viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.open(own)
     assert "Only curators" in str(await viewer.set_public(True))
@@ -68,20 +88,33 @@ async def test_curators_publish_their_own_items_only(orgs, database_url) -> None
     assert "published" in str(await curator.set_public(True)).lower()
     assert curator.item["public"] == "public" and any("knowledge.published" in e for e in curator.item_events)
     with psycopg.connect(database_url) as c:
-        actor = c.execute("SELECT actor_label FROM audit_log WHERE target_id = %s AND action = 'knowledge.published'",
-                          (own,)).fetchone()[0]
+        actor = c.execute(
+            "SELECT actor_label FROM audit_log WHERE target_id = %s AND action = 'knowledge.published'",
+            (own,),
+        ).fetchone()[0]
     assert actor == f"curator-{mine.slug}@example.com"
     await curator.open(theirs)
     assert "not found" in str(await curator.set_public(False))
     with psycopg.connect(database_url) as c:
-        assert c.execute("SELECT is_public FROM knowledge_items WHERE id = %s", (theirs,)).fetchone()[0] is True
+        assert (
+            c.execute("SELECT is_public FROM knowledge_items WHERE id = %s", (theirs,)).fetchone()[0] is True
+        )
 
 
 async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -> None:
-    mine, other = orgs
-    stale = _item(database_url, mine.id, "Docker Desktop 4.2 needs the legacy VPN kit for corporate proxies.", public=False)
-    gone = _item(database_url, mine.id, "Our old CI used Jenkins agents on bare metal with a shared Maven cache.",
-                 public=False)
+    mine, _other = orgs
+    stale = _item(
+        database_url,
+        mine.id,
+        "Docker Desktop 4.2 needs the legacy VPN kit for corporate proxies.",
+        public=False,
+    )
+    gone = _item(
+        database_url,
+        mine.id,
+        "Our old CI used Jenkins agents on bare metal with a shared Maven cache.",
+        public=False,
+    )
     viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.open(stale)
     assert "Only curators" in str(await viewer.invalidate())
@@ -100,15 +133,22 @@ async def test_invalidate_by_curators_and_delete_by_admins(orgs, database_url) -
     assert "Deleted" in str(await admin.delete())
     assert "not found" in str(await admin.open(gone))
     with psycopg.connect(database_url) as c:
-        actions = dict(c.execute("SELECT action, actor_label FROM audit_log WHERE target_id = ANY(%s)",
-                                 ([stale, gone],)).fetchall())
-    assert actions == {"knowledge.invalidated": f"curator-{mine.slug}@example.com",
-                       "knowledge.deleted": f"admin-{mine.slug}@example.com"}
+        actions = dict(
+            c.execute(
+                "SELECT action, actor_label FROM audit_log WHERE target_id = ANY(%s)", ([stale, gone],)
+            ).fetchall()
+        )
+    assert actions == {
+        "knowledge.invalidated": f"curator-{mine.slug}@example.com",
+        "knowledge.deleted": f"admin-{mine.slug}@example.com",
+    }
 
 
 async def test_a_forged_category_is_refused_and_changes_nothing(orgs, database_url) -> None:
     mine, _ = orgs
-    own = _item(database_url, mine.id, "Use `pip download` to prefetch wheels for an offline install.", public=False)
+    own = _item(
+        database_url, mine.id, "Use `pip download` to prefetch wheels for an offline install.", public=False
+    )
     viewer = await signed_in(KnowledgeState, mine, "viewer")
     await viewer.set_query("prefetch wheels offline install")
     assert "invalid category" in str(await viewer.set_category_filter("nonsense"))

@@ -35,8 +35,20 @@ def _start(data_dir: Path, fport: int, bport: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HIVEMIND_", "REFLEX_SKIP"))}
     env["HIVEMIND_DATA_DIR"] = str(data_dir)
     return subprocess.Popen(
-        [sys.executable, "-m", "hivemind_api.cli", "run", "--frontend-port", str(fport), "--backend-port", str(bport)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "hivemind_api.cli",
+            "run",
+            "--frontend-port",
+            str(fport),
+            "--backend-port",
+            str(bport),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -76,8 +88,13 @@ def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, s
     env["HIVEMIND_DATA_DIR"] = str(data_dir)
 
     def create_org() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
-                              env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "hivemind_api.cli", "org", "create", "persisted"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     proc = _start(data_dir, fport, bport)
     try:

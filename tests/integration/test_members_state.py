@@ -19,12 +19,11 @@ async def org(db):
         return await create_org(s, "ms-" + uuid.uuid4().hex[:8])
 
 
-
-
 def _role(url: str, email: str) -> str:
     with psycopg.connect(url) as c:
-        return c.execute("SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = %s",
-                         (email,)).fetchone()[0]
+        return c.execute(
+            "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = %s", (email,)
+        ).fetchone()[0]
 
 
 async def test_admin_changes_roles_but_never_removes_the_last_admin(org, database_url) -> None:
@@ -53,7 +52,11 @@ async def test_non_admins_cannot_change_roles(org, database_url) -> None:
     async with session_scope() as s:
         other = await create_org(s, org.slug + "-o")
     outsider = await signed_in(MembersState, other, "admin", "outsider")
-    victim = next(r for r in (await signed_in(MembersState, org, "viewer", "v2")).rows if r["email"].startswith("admin-"))
+    victim = next(
+        r
+        for r in (await signed_in(MembersState, org, "viewer", "v2")).rows
+        if r["email"].startswith("admin-")
+    )
     assert "no member" in str(await outsider.change_role(victim["id"], "viewer"))
 
 
@@ -85,7 +88,12 @@ async def test_admin_adds_a_new_account_with_a_one_time_password_that_signs_in(o
     admin.set_new_role("owner")
     assert await admin.add() is None and "invalid role" in admin.error
     with psycopg.connect(database_url) as c:
-        assert c.execute("SELECT count(*) FROM users WHERE email = %s", (f"x-{org.slug}@example.com",)).fetchone()[0] == 0
+        assert (
+            c.execute(
+                "SELECT count(*) FROM users WHERE email = %s", (f"x-{org.slug}@example.com",)
+            ).fetchone()[0]
+            == 0
+        )
 
 
 async def test_an_existing_account_joins_with_its_own_password(org, database_url) -> None:
@@ -104,7 +112,9 @@ async def test_removal_ends_access_at_once_and_keeps_an_admin(org, database_url)
     curator = await signed_in(MembersState, org, "curator")
     await admin.load()
     row = next(r for r in admin.rows if r["email"] == curator.user_email)
-    assert "Only admins" in str(await curator.remove(next(r for r in curator.rows if r["email"] == admin.user_email)["id"]))
+    assert "Only admins" in str(
+        await curator.remove(next(r for r in curator.rows if r["email"] == admin.user_email)["id"])
+    )
     assert "was removed" in str(await admin.remove(row["id"]))
     assert all(r["email"] != curator.user_email for r in admin.rows)
     assert await curator._principal() is None  # the session no longer resolves
@@ -119,17 +129,35 @@ async def test_a_member_changes_their_password(org) -> None:
     from hivemind_api.accounts.users import authenticate
 
     viewer = await signed_in(MembersState, org, "viewer")
-    await viewer.change_password({"current_password": "wrong-password", "new_password": "n3w-password!",
-                                  "new_password_confirm": "n3w-password!"})
+    await viewer.change_password(
+        {
+            "current_password": "wrong-password",
+            "new_password": "n3w-password!",
+            "new_password_confirm": "n3w-password!",
+        }
+    )
     assert "current password is wrong" in viewer.password_message
-    await viewer.change_password({"current_password": "a-long-password-1", "new_password": "n3w-password!",
-                                  "new_password_confirm": "typo"})
+    await viewer.change_password(
+        {
+            "current_password": "a-long-password-1",
+            "new_password": "n3w-password!",
+            "new_password_confirm": "typo",
+        }
+    )
     assert "differ" in viewer.password_message
-    await viewer.change_password({"current_password": "a-long-password-1", "new_password": "short",
-                                  "new_password_confirm": "short"})
+    await viewer.change_password(
+        {"current_password": "a-long-password-1", "new_password": "short", "new_password_confirm": "short"}
+    )
     assert "at least 8" in viewer.password_message
-    assert "Password changed" in str(await viewer.change_password(
-        {"current_password": "a-long-password-1", "new_password": "n3w-password!", "new_password_confirm": "n3w-password!"}))
+    assert "Password changed" in str(
+        await viewer.change_password(
+            {
+                "current_password": "a-long-password-1",
+                "new_password": "n3w-password!",
+                "new_password_confirm": "n3w-password!",
+            }
+        )
+    )
     async with session_scope() as s:
         assert await authenticate(s, viewer.user_email, "a-long-password-1") is None
         assert await authenticate(s, viewer.user_email, "n3w-password!") is not None

@@ -30,9 +30,20 @@ def test_all_spec_tables_exist(fresh_url: str) -> None:
     with _conn(fresh_url) as c:
         tables = {r[0] for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert {
-        "orgs", "users", "memberships", "user_sessions", "api_keys", "contributions",
-        "knowledge_items", "signals", "auto_approve_rules", "webhook_endpoints",
-        "webhook_deliveries", "events", "audit_log", "deployment_config",
+        "orgs",
+        "users",
+        "memberships",
+        "user_sessions",
+        "api_keys",
+        "contributions",
+        "knowledge_items",
+        "signals",
+        "auto_approve_rules",
+        "webhook_endpoints",
+        "webhook_deliveries",
+        "events",
+        "audit_log",
+        "deployment_config",
     } <= tables
 
 
@@ -47,7 +58,11 @@ def test_pgvector_supports_iterative_scans(fresh_url: str) -> None:
 def test_indexes_and_timestamps(fresh_url: str) -> None:
     migrate(fresh_url)
     with _conn(fresh_url) as c:
-        indexes = dict(c.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'knowledge_items'").fetchall())
+        indexes = dict(
+            c.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'knowledge_items'"
+            ).fetchall()
+        )
         naive = c.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'"
@@ -56,7 +71,10 @@ def test_indexes_and_timestamps(fresh_url: str) -> None:
             "SELECT is_generated FROM information_schema.columns "
             "WHERE table_name = 'knowledge_items' AND column_name = 'search_tsv'"
         ).fetchone()[0]
-    assert "hnsw" in indexes["ix_knowledge_embedding_hnsw"] and "vector_cosine_ops" in indexes["ix_knowledge_embedding_hnsw"]
+    assert (
+        "hnsw" in indexes["ix_knowledge_embedding_hnsw"]
+        and "vector_cosine_ops" in indexes["ix_knowledge_embedding_hnsw"]
+    )
     assert "gin" in indexes["ix_knowledge_search_tsv"]
     assert "WHERE ((deleted_at IS NULL) AND (expired_at IS NULL))" in indexes["uq_knowledge_live_hash"]
     assert naive == []
@@ -64,15 +82,29 @@ def test_indexes_and_timestamps(fresh_url: str) -> None:
 
 
 def _seed_org(c: psycopg.Connection, slug: str) -> str:
-    return str(c.execute("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug)).fetchone()[0])
+    return str(
+        c.execute("INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug)).fetchone()[0]
+    )
 
 
 def _item(c: psycopg.Connection, org: str, h: str, **extra: object) -> str:
-    cols = {"org_id": org, "source_agent_id": "a", "category": "bug_fix", "content_hash": h,
-            "contributed_at": "2026-01-01T00:00:00Z", "title": "t", "content": "some content", **extra}
+    cols = {
+        "org_id": org,
+        "source_agent_id": "a",
+        "category": "bug_fix",
+        "content_hash": h,
+        "contributed_at": "2026-01-01T00:00:00Z",
+        "title": "t",
+        "content": "some content",
+        **extra,
+    }
     names = ", ".join(cols)
     marks = ", ".join(["%s"] * len(cols))
-    return str(c.execute(f"INSERT INTO knowledge_items ({names}) VALUES ({marks}) RETURNING id", list(cols.values())).fetchone()[0])
+    return str(
+        c.execute(
+            f"INSERT INTO knowledge_items ({names}) VALUES ({marks}) RETURNING id", list(cols.values())
+        ).fetchone()[0]
+    )
 
 
 def test_constraints_make_illegal_states_unrepresentable(fresh_url: str) -> None:
@@ -113,7 +145,13 @@ def test_full_text_column_is_generated(fresh_url: str) -> None:
     migrate(fresh_url)
     with _conn(fresh_url) as c:
         org = _seed_org(c, "fts")
-        _item(c, org, "f" * 64, title="Fix asyncpg pool reset", content="RESET ALL drops hnsw.ef_search settings")
+        _item(
+            c,
+            org,
+            "f" * 64,
+            title="Fix asyncpg pool reset",
+            content="RESET ALL drops hnsw.ef_search settings",
+        )
         hits = c.execute(
             "SELECT count(*) FROM knowledge_items WHERE search_tsv @@ plainto_tsquery('english', 'settings dropped')"
         ).fetchone()[0]
@@ -130,18 +168,29 @@ def test_0004_backfills_when_public_items_entered_the_commons(target) -> None:
             return c.execute(
                 "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
                 "content, is_public, approved_at) VALUES (%s, 'a', 'general', %s, now(), %s, 'c', %s, "
-                "now() - interval '5 days') RETURNING id", (org, title * 64, title, public)).fetchone()[0]
+                "now() - interval '5 days') RETURNING id",
+                (org, title * 64, title, public),
+            ).fetchone()[0]
 
         approved_public, published_later, private = item("a", True), item("b", True), item("c", False)
-        c.execute("INSERT INTO events (type, org_id, is_public, knowledge_item_id, created_at) "
-                  "VALUES ('knowledge.published', %s, true, %s, now() - interval '1 day')", (org, published_later))
+        c.execute(
+            "INSERT INTO events (type, org_id, is_public, knowledge_item_id, created_at) "
+            "VALUES ('knowledge.published', %s, true, %s, now() - interval '1 day')",
+            (org, published_later),
+        )
     assert migrate(url, "0004") == ("0003", "0004")
     with _conn(url) as c:
-        since = dict(c.execute("SELECT id, published_at > now() - interval '2 days' FROM knowledge_items").fetchall())
+        since = dict(
+            c.execute("SELECT id, published_at > now() - interval '2 days' FROM knowledge_items").fetchall()
+        )
         nulls = c.execute("SELECT id FROM knowledge_items WHERE published_at IS NULL").fetchall()
-        cursor = c.execute("SELECT value FROM deployment_config WHERE key = 'webhook_dispatch_cursor'").fetchone()[0]
+        cursor = c.execute(
+            "SELECT value FROM deployment_config WHERE key = 'webhook_dispatch_cursor'"
+        ).fetchone()[0]
         last_event = c.execute("SELECT max(id) FROM events").fetchone()[0]
-    assert since[approved_public] is False and since[published_later] is True  # approved_at vs the publish event
+    assert (
+        since[approved_public] is False and since[published_later] is True
+    )  # approved_at vs the publish event
     assert nulls == [(private,)]
     assert int(cursor) == last_event  # webhooks start from the events after the upgrade
 
@@ -153,13 +202,17 @@ def test_0005_leaves_every_existing_item_to_be_rescreened(target) -> None:
         org = c.execute("INSERT INTO orgs (slug, name) VALUES ('m5', 'M5') RETURNING id").fetchone()[0]
         item = c.execute(
             "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
-            "content) VALUES (%s, 'a', 'general', %s, now(), 't', 'c') RETURNING id", (org, "5" * 64)).fetchone()[0]
+            "content) VALUES (%s, 'a', 'general', %s, now(), 't', 'c') RETURNING id",
+            (org, "5" * 64),
+        ).fetchone()[0]
         with pytest.raises(psycopg.errors.CheckViolation):  # 0004 knows no quarantine event
             c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.quarantined', %s)", (org,))
     assert migrate(url) == ("0004", "0005")
     with _conn(url) as c:
-        row = c.execute("SELECT screen_version, quarantined_at, quarantine_evidence FROM knowledge_items "
-                        "WHERE id = %s", (item,)).fetchone()
+        row = c.execute(
+            "SELECT screen_version, quarantined_at, quarantine_evidence FROM knowledge_items WHERE id = %s",
+            (item,),
+        ).fetchone()
         assert row == (None, None, {})  # passed by no recorded screens: the worker re-screens it
         for kind in ("knowledge.quarantined", "knowledge.released", "knowledge.purged"):
             c.execute("INSERT INTO events (type, org_id) VALUES (%s, %s)", (kind, org))

@@ -35,7 +35,8 @@ def test_models_and_migrations_agree_on_tables_columns_types_and_nullability(dat
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diffs = [
-                d for d in _flatten(compare_metadata(ctx, SQLModel.metadata))
+                d
+                for d in _flatten(compare_metadata(ctx, SQLModel.metadata))
                 if d[0] in COLUMN_LEVEL and not _equivalent_string_types(d)
             ]
     finally:

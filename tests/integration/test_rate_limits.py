@@ -27,9 +27,13 @@ def limited(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def _post(stack: AgentStack, who: str, n: int):
     with stack.client(who) as c:
-        return c.post("/api/v1/knowledge", json={
-            "content": f"Tip {n}: set PIP_NO_CACHE_DIR=1 in slim images to keep layers small ({time.time()}).",
-            "category": "tooling"})
+        return c.post(
+            "/api/v1/knowledge",
+            json={
+                "content": f"Tip {n}: set PIP_NO_CACHE_DIR=1 in slim images to keep layers small ({time.time()}).",
+                "category": "tooling",
+            },
+        )
 
 
 def test_contributions_per_key_then_per_org(limited: AgentStack) -> None:
@@ -43,8 +47,10 @@ def test_contributions_per_key_then_per_org(limited: AgentStack) -> None:
     assert "per org" in _post(limited, "a_curator", 9).json()["detail"]
     # Other orgs are not affected, and the refusals stored nothing.
     assert _post(limited, "b", 1).status_code == 202
-    assert limited.sql("SELECT count(*) FROM contributions WHERE org_id = %s",
-                       (limited.org_ids["acme"],))[0][0] == 5
+    assert (
+        limited.sql("SELECT count(*) FROM contributions WHERE org_id = %s", (limited.org_ids["acme"],))[0][0]
+        == 5
+    )
 
 
 def test_requests_per_key_and_over_mcp(limited: AgentStack) -> None:

@@ -21,12 +21,24 @@ def _text(n: object) -> str:
 
 # --- authentication ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "hm_not-a-key"}, {"Authorization": "Bearer nope"},
-                                     {"Authorization": "Basic aG06eA=="}])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-API-Key": "hm_not-a-key"},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic aG06eA=="},
+    ],
+)
 def test_missing_or_invalid_key_is_401(stack: AgentStack, headers: dict) -> None:
     with stack.client(None) as c:
-        for method, path in [("GET", "/api/v1/keys/me"), ("GET", "/api/v1/knowledge/search?query=x"),
-                             ("POST", "/api/v1/knowledge"), ("GET", "/api/v1/contributions")]:
+        for method, path in [
+            ("GET", "/api/v1/keys/me"),
+            ("GET", "/api/v1/knowledge/search?query=x"),
+            ("POST", "/api/v1/knowledge"),
+            ("GET", "/api/v1/contributions"),
+        ]:
             r = c.request(method, path, headers=headers, json={} if method == "POST" else None)
             assert r.status_code == 401, (method, path, r.text)
             assert "API key" in r.json()["detail"]
@@ -55,7 +67,9 @@ def test_revoked_key_is_refused_at_once_by_search(stack: AgentStack) -> None:
     key = stack.add_key("acme", "searcher", "contributor")
     with stack.client(key) as c:
         for _ in range(2):
-            assert c.get("/api/v1/knowledge/search", params={"query": "prepared statements"}).status_code == 200
+            assert (
+                c.get("/api/v1/knowledge/search", params={"query": "prepared statements"}).status_code == 200
+            )
         stack.sql("UPDATE api_keys SET revoked_at = now() WHERE key_prefix = %s", (key[:12],))
         for _ in range(2):
             refused = c.get("/api/v1/knowledge/search", params={"query": "prepared statements"})
@@ -74,23 +88,40 @@ def test_revoked_key_is_refused_at_once_by_mcp_search(stack: AgentStack) -> None
 
 # --- contributing -----------------------------------------------------------------------------
 
+
 def test_contribute_is_queued_then_processed_to_pending(stack: AgentStack) -> None:
     with stack.client("a") as c:
-        r = c.post("/api/v1/knowledge", json={
-            "content": _text("queued"), "category": "bug_fix", "framework": "psycopg", "language": "python",
-            "version": "3.3", "tags": ["postgres", "pgvector"], "run_id": "run-1", "confidence": 0.9,
-        })
+        r = c.post(
+            "/api/v1/knowledge",
+            json={
+                "content": _text("queued"),
+                "category": "bug_fix",
+                "framework": "psycopg",
+                "language": "python",
+                "version": "3.3",
+                "tags": ["postgres", "pgvector"],
+                "run_id": "run-1",
+                "confidence": 0.9,
+            },
+        )
     assert r.status_code == 202
     body = r.json()
     assert body["status"] == "queued" and body["category"] == "bug_fix" and body["message"]
     cid = body["contribution_id"]
     assert stack.wait_processed(cid) == "pending"
     title, content_hash, model, similar, tags = stack.sql(
-        "SELECT title, content_hash, embedding_model, similar_items, tags FROM contributions WHERE id = %s", (cid,))[0]
+        "SELECT title, content_hash, embedding_model, similar_items, tags FROM contributions WHERE id = %s",
+        (cid,),
+    )[0]
     assert title.startswith("psycopg 3 prepares a statement") and len(content_hash) == 64
     assert model.startswith("sentence-transformers/all-MiniLM-L6-v2@") and isinstance(similar, list)
     assert tags == ["postgres", "pgvector"]
-    assert stack.sql("SELECT count(*) FROM events WHERE type = 'contribution.created' AND contribution_id = %s", (cid,))[0][0] == 1
+    assert (
+        stack.sql(
+            "SELECT count(*) FROM events WHERE type = 'contribution.created' AND contribution_id = %s", (cid,)
+        )[0][0]
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -105,7 +136,9 @@ def test_contribute_is_queued_then_processed_to_pending(stack: AgentStack) -> No
         ({"content": _text(1), "category": "bug_fix", "confidence": "high"}, 422, None),
     ],
 )
-def test_bad_contributions_are_refused_and_store_nothing(stack: AgentStack, body: dict, status: int, message: str | None) -> None:
+def test_bad_contributions_are_refused_and_store_nothing(
+    stack: AgentStack, body: dict, status: int, message: str | None
+) -> None:
     before = stack.sql("SELECT count(*) FROM contributions")[0][0]
     with stack.client("a") as c:
         r = c.post("/api/v1/knowledge", json=body)
@@ -126,20 +159,27 @@ def test_exact_resubmission_is_a_duplicate(stack: AgentStack) -> None:
     assert stack.wait_processed(first) == "pending"
     second = stack.contribute("a2", _text("dup"))
     assert stack.wait_processed(second) == "duplicate"
-    assert stack.sql("SELECT duplicate_of_contribution FROM contributions WHERE id = %s", (second,))[0][0] == uuid.UUID(first)
+    assert stack.sql("SELECT duplicate_of_contribution FROM contributions WHERE id = %s", (second,))[0][
+        0
+    ] == uuid.UUID(first)
 
 
 # --- the agent's own list -----------------------------------------------------------------------
 
+
 def test_list_own_filters_and_pages_exactly(stack: AgentStack) -> None:
     key = stack.add_key("acme", "lister", "contributor")
-    ids = [stack.contribute(key, _text(f"list-{i}"), category="config" if i % 2 else "tooling") for i in range(5)]
+    ids = [
+        stack.contribute(key, _text(f"list-{i}"), category="config" if i % 2 else "tooling") for i in range(5)
+    ]
     for cid in ids:
         stack.wait_processed(cid)
     with stack.client(key) as c:
         seen, cursor = [], None
         while True:
-            page = c.get("/api/v1/knowledge", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+            page = c.get(
+                "/api/v1/knowledge", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+            ).json()
             assert page["total_count"] == 5
             seen += [row["id"] for row in page["contributions"]]
             cursor = page["next_cursor"]
@@ -153,10 +193,13 @@ def test_list_own_filters_and_pages_exactly(stack: AgentStack) -> None:
         assert c.get("/api/v1/knowledge", params={"status": "bogus"}).status_code == 400
         assert c.get("/api/v1/knowledge", params={"cursor": "!!!"}).status_code == 400
     with stack.client("a2") as c:  # another agent never sees them
-        assert not set(ids) & {r["id"] for r in c.get("/api/v1/knowledge", params={"limit": 100}).json()["contributions"]}
+        assert not set(ids) & {
+            r["id"] for r in c.get("/api/v1/knowledge", params={"limit": 100}).json()["contributions"]
+        }
 
 
 # --- curator review -----------------------------------------------------------------------------
+
 
 def test_review_needs_a_curator_key(stack: AgentStack) -> None:
     cid = stack.contribute("a", _text("needs-curator"))
@@ -178,13 +221,21 @@ def test_approve_creates_item_and_event_in_one_go(stack: AgentStack) -> None:
         item_id = r.json()["item_id"]
         again = c.post(f"/api/v1/contributions/{cid}/approve")
         assert again.status_code == 409
-    item = stack.sql("SELECT contribution_id, framework, is_public, embedding IS NOT NULL, source_agent_id "
-                     "FROM knowledge_items WHERE id = %s", (item_id,))[0]
+    item = stack.sql(
+        "SELECT contribution_id, framework, is_public, embedding IS NOT NULL, source_agent_id "
+        "FROM knowledge_items WHERE id = %s",
+        (item_id,),
+    )[0]
     assert item == (uuid.UUID(cid), "psycopg", False, True, "agent-a")
-    events = stack.sql("SELECT type, is_public, summary->>'title' FROM events WHERE knowledge_item_id = %s", (item_id,))
+    events = stack.sql(
+        "SELECT type, is_public, summary->>'title' FROM events WHERE knowledge_item_id = %s", (item_id,)
+    )
     assert [(t, public) for t, public, _ in events] == [("knowledge.approved", False)]
     assert events[0][2].startswith("psycopg 3")
-    assert stack.sql("SELECT status, knowledge_item_id FROM contributions WHERE id = %s", (cid,))[0] == ("approved", uuid.UUID(item_id))
+    assert stack.sql("SELECT status, knowledge_item_id FROM contributions WHERE id = %s", (cid,))[0] == (
+        "approved",
+        uuid.UUID(item_id),
+    )
 
 
 def test_reject_with_reason_is_visible_to_the_agent(stack: AgentStack) -> None:
@@ -195,8 +246,15 @@ def test_reject_with_reason_is_visible_to_the_agent(stack: AgentStack) -> None:
     assert r.json() == {"status": "rejected", "contribution_id": cid}
     with stack.client("a") as c:
         rows = c.get("/api/v1/knowledge", params={"status": "rejected", "limit": 100}).json()["contributions"]
-    assert {"id": cid, "reason": "too specific to one laptop"} in [{"id": x["id"], "reason": x["rejection_reason"]} for x in rows]
-    assert stack.sql("SELECT count(*) FROM events WHERE type = 'knowledge.rejected' AND contribution_id = %s", (cid,))[0][0] == 1
+    assert {"id": cid, "reason": "too specific to one laptop"} in [
+        {"id": x["id"], "reason": x["rejection_reason"]} for x in rows
+    ]
+    assert (
+        stack.sql(
+            "SELECT count(*) FROM events WHERE type = 'knowledge.rejected' AND contribution_id = %s", (cid,)
+        )[0][0]
+        == 1
+    )
 
 
 def test_review_across_orgs_and_bad_ids(stack: AgentStack) -> None:
@@ -207,10 +265,13 @@ def test_review_across_orgs_and_bad_ids(stack: AgentStack) -> None:
         assert c.post(f"/api/v1/contributions/{uuid.uuid4()}/reject").status_code == 404
         assert c.post("/api/v1/contributions/not-a-uuid/approve").status_code == 400
         assert c.get("/api/v1/contributions", params={"limit": 500}).status_code == 422
-        assert cid not in {i["id"] for i in c.get("/api/v1/contributions", params={"limit": 200}).json()["items"]}
+        assert cid not in {
+            i["id"] for i in c.get("/api/v1/contributions", params={"limit": 200}).json()["items"]
+        }
 
 
 # --- items: fetch, delete, publish -------------------------------------------------------------
+
 
 def test_fetch_item_with_provenance_and_integrity(stack: AgentStack) -> None:
     item_id = stack.add_item("a", _text("fetch"), run_id="run-fetch", framework="psycopg")
@@ -219,7 +280,11 @@ def test_fetch_item_with_provenance_and_integrity(stack: AgentStack) -> None:
     assert r.status_code == 200
     body = r.json()
     assert body["integrity_verified"] is True and body["integrity_warning"] is None
-    assert body["org_attribution"] == "acme" and body["source_agent_id"] == "agent-a" and body["run_id"] == "run-fetch"
+    assert (
+        body["org_attribution"] == "acme"
+        and body["source_agent_id"] == "agent-a"
+        and body["run_id"] == "run-fetch"
+    )
     assert body["tags"] == {"tags": []} and body["content"] == _text("fetch") and body["is_public"] is False
     stack.sql("UPDATE knowledge_items SET content = content || ' (edited)' WHERE id = %s", (item_id,))
     with stack.client("a") as c:
@@ -255,7 +320,10 @@ def test_publish_and_unpublish(stack: AgentStack) -> None:
         assert c.post(f"/api/v1/knowledge/{item_id}/unpublish").json()["is_public"] is False
     with stack.client("b") as c:
         assert c.get(f"/api/v1/knowledge/{item_id}").status_code == 404
-    types = [t for (t,) in stack.sql("SELECT type FROM events WHERE knowledge_item_id = %s ORDER BY id", (item_id,))]
+    types = [
+        t
+        for (t,) in stack.sql("SELECT type FROM events WHERE knowledge_item_id = %s ORDER BY id", (item_id,))
+    ]
     assert types == ["knowledge.approved", "knowledge.published", "knowledge.unpublished"]
 
 
@@ -264,7 +332,10 @@ def test_delete_own_item_and_withdraw_pending(stack: AgentStack) -> None:
     with stack.client("a2") as c:
         assert c.delete(f"/api/v1/knowledge/{item_id}").status_code == 404  # not their item
     with stack.client("a") as c:
-        assert c.get("/api/v1/knowledge/search", params={"query": "unique-marker-zebra"}).json()["total_found"] >= 1
+        assert (
+            c.get("/api/v1/knowledge/search", params={"query": "unique-marker-zebra"}).json()["total_found"]
+            >= 1
+        )
         r = c.delete(f"/api/v1/knowledge/{item_id}")
         assert r.status_code == 200 and r.json()["status"] == "deleted"
         assert c.get(f"/api/v1/knowledge/{item_id}").status_code == 404
@@ -283,23 +354,35 @@ def test_delete_own_item_and_withdraw_pending(stack: AgentStack) -> None:
 
 # --- outcomes ------------------------------------------------------------------------------------
 
+
 def test_outcomes_one_per_agent_run_item_and_no_self_votes(stack: AgentStack) -> None:
     item_id = stack.add_item("a", _text("outcome"), public=True)
     with stack.client("b") as c:
         first = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "solved", "run_id": "r1"})
         assert first.status_code == 202 and first.json()["status"] == "recorded" and first.json()["counted"]
         assert first.json()["quality_score"] == pytest.approx(5 / 9, abs=1e-3)  # smoothed: not 0.7
-        again = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r1"})
+        again = c.post(
+            "/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r1"}
+        )
         assert again.status_code == 202 and again.json()["status"] == "already_recorded"
-        other_run = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r2"})
+        other_run = c.post(
+            "/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r2"}
+        )
         assert other_run.json()["status"] == "recorded"
         assert c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "meh"}).status_code == 400
         assert c.post("/api/v1/outcomes", json={"item_id": "nope", "outcome": "solved"}).status_code == 400
-        assert c.post("/api/v1/outcomes", json={"item_id": str(uuid.uuid4()), "outcome": "solved"}).status_code == 404
+        assert (
+            c.post("/api/v1/outcomes", json={"item_id": str(uuid.uuid4()), "outcome": "solved"}).status_code
+            == 404
+        )
     with stack.client("a") as c:  # the contributing agent itself
-        self_vote = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "solved", "run_id": "r9"}).json()
+        self_vote = c.post(
+            "/api/v1/outcomes", json={"item_id": item_id, "outcome": "solved", "run_id": "r9"}
+        ).json()
     assert self_vote["status"] == "recorded" and self_vote["counted"] is False
-    assert stack.sql("SELECT helpful_count, not_helpful_count FROM knowledge_items WHERE id = %s", (item_id,))[0] == (1, 1)
+    assert stack.sql(
+        "SELECT helpful_count, not_helpful_count FROM knowledge_items WHERE id = %s", (item_id,)
+    )[0] == (1, 1)
     private = stack.add_item("a", _text("outcome-private"))
     with stack.client("b") as c:
         assert c.post("/api/v1/outcomes", json={"item_id": private, "outcome": "solved"}).status_code == 404
@@ -309,4 +392,6 @@ def test_openapi_docs_are_served(stack: AgentStack) -> None:
     with stack.client(None) as c:
         spec = c.get("/api/openapi.json").json()
         assert c.get("/api/docs").status_code == 200
-    assert {"/api/v1/knowledge", "/api/v1/knowledge/search", "/api/v1/outcomes", "/api/v1/keys/me"} <= set(spec["paths"])
+    assert {"/api/v1/knowledge", "/api/v1/knowledge/search", "/api/v1/outcomes", "/api/v1/keys/me"} <= set(
+        spec["paths"]
+    )

@@ -20,16 +20,22 @@ async def _session(email: str, slug: str, role: str) -> str:
 
 def _pending(url: str, org_id: uuid.UUID, title: str) -> str:
     with psycopg.connect(url, autocommit=True) as c:
-        return str(c.execute(
-            "INSERT INTO contributions (org_id, source_agent_id, content, title, category, content_hash, status, "
-            "prescreen_score) VALUES (%s, 'agent-r', %s, %s, 'bug_fix', encode(sha256(%s::bytea), 'hex'), "
-            "'pending', 60) RETURNING id", (org_id, f"{title}\n\nDetails of the fix.", title, title)).fetchone()[0])
+        return str(
+            c.execute(
+                "INSERT INTO contributions (org_id, source_agent_id, content, title, category, content_hash, status, "
+                "prescreen_score) VALUES (%s, 'agent-r', %s, %s, 'bug_fix', encode(sha256(%s::bytea), 'hex'), "
+                "'pending', 60) RETURNING id",
+                (org_id, f"{title}\n\nDetails of the fix.", title, title),
+            ).fetchone()[0]
+        )
 
 
 def _status(url: str, cid: str) -> tuple:
     with psycopg.connect(url) as c:
-        return c.execute("SELECT status, rejection_reason, knowledge_item_id IS NOT NULL FROM contributions "
-                         "WHERE id = %s", (cid,)).fetchone()
+        return c.execute(
+            "SELECT status, rejection_reason, knowledge_item_id IS NOT NULL FROM contributions WHERE id = %s",
+            (cid,),
+        ).fetchone()
 
 
 @pytest.fixture
@@ -75,7 +81,6 @@ async def test_curator_opens_approves_rejects_and_bulk_approves(org, database_ur
     assert state.total == 0 and state.selected == []
 
 
-
 async def test_another_orgs_curator_cannot_open_or_approve(org, database_url) -> None:
     cid = _pending(database_url, org.id, "Private to the first org")
     async with session_scope() as s:
@@ -94,19 +99,29 @@ async def test_curator_supersedes_a_similar_item_when_approving(org, database_ur
     await state.load()
     await state.approve(first)
     with psycopg.connect(database_url, autocommit=True) as c:
-        old_item = str(c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (first,)).fetchone()[0])
+        old_item = str(
+            c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (first,)).fetchone()[0]
+        )
         second = _pending(database_url, org.id, "New advice about pool sizes")
-        c.execute("UPDATE contributions SET similar_items = %s::jsonb WHERE id = %s", (
-            f'[{{"id": "{old_item}", "title": "Old advice", "similarity": 0.95, "jaccard": 0.5, '
-            f'"own_org": true, "is_public": false, "near_duplicate": true}}]', second))
+        c.execute(
+            "UPDATE contributions SET similar_items = %s::jsonb WHERE id = %s",
+            (
+                f'[{{"id": "{old_item}", "title": "Old advice", "similarity": 0.95, "jaccard": 0.5, '
+                f'"own_org": true, "is_public": false, "near_duplicate": true}}]',
+                second,
+            ),
+        )
     await state.open(second)
     assert state.open_similar[0]["own"] == "yes"
     state.toggle_supersede(old_item)
     await state.approve(second)
     with psycopg.connect(database_url) as c:
-        expired, by = c.execute("SELECT expired_at IS NOT NULL, superseded_by FROM knowledge_items WHERE id = %s",
-                                (old_item,)).fetchone()
-        new_item = c.execute("SELECT knowledge_item_id FROM contributions WHERE id = %s", (second,)).fetchone()[0]
+        expired, by = c.execute(
+            "SELECT expired_at IS NOT NULL, superseded_by FROM knowledge_items WHERE id = %s", (old_item,)
+        ).fetchone()
+        new_item = c.execute(
+            "SELECT knowledge_item_id FROM contributions WHERE id = %s", (second,)
+        ).fetchone()[0]
     assert expired and by == new_item
 
 
@@ -114,7 +129,9 @@ async def test_queue_filters_by_agent_and_flags(org, database_url) -> None:
     a = _pending(database_url, org.id, "From agent r")
     b = _pending(database_url, org.id, "Flagged one")
     with psycopg.connect(database_url, autocommit=True) as c:
-        c.execute("UPDATE contributions SET source_agent_id = 'agent-other', flags = '{burst}' WHERE id = %s", (b,))
+        c.execute(
+            "UPDATE contributions SET source_agent_id = 'agent-other', flags = '{burst}' WHERE id = %s", (b,)
+        )
     state = ReviewState()
     state.session_token = await _session(f"filters-{org.slug}@example.com", org.slug, "viewer")
     await state.load()
@@ -133,10 +150,17 @@ async def test_forged_filter_values_are_refused_and_change_nothing(org, database
     state = ReviewState()
     state.session_token = await _session(f"forged-{org.slug}@example.com", org.slug, "viewer")
     await state.load()
-    for handler, value, message in ((state.set_status_filter, "everything", "invalid status"),
-                                    (state.set_category_filter, "nonsense", "invalid category"),
-                                    (state.set_sort, "random", "invalid sort"),
-                                    (state.set_flagged_filter, "maybe", "invalid flag filter")):
+    for handler, value, message in (
+        (state.set_status_filter, "everything", "invalid status"),
+        (state.set_category_filter, "nonsense", "invalid category"),
+        (state.set_sort, "random", "invalid sort"),
+        (state.set_flagged_filter, "maybe", "invalid flag filter"),
+    ):
         assert message in str(await handler(value))
-        assert (state.status, state.category, state.sort, state.flagged) == ("pending", "all", "newest", "all")
+        assert (state.status, state.category, state.sort, state.flagged) == (
+            "pending",
+            "all",
+            "newest",
+            "all",
+        )
         assert [r["id"] for r in state.rows] == [cid]

@@ -19,8 +19,6 @@ async def org(db):
         return await create_org(s, "rs-" + uuid.uuid4().hex[:8])
 
 
-
-
 async def test_admin_adds_and_removes_rules(org) -> None:
     admin = await signed_in(RulesState, org, "admin")
     assert admin.rows == []

@@ -16,7 +16,7 @@ import pytest
 from pgvector.psycopg import register_vector
 
 from hivemind_api import embeddings
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge.search import search
 from hivemind_api.knowledge.text import content_hash
@@ -38,15 +38,31 @@ def selective_db(external_target) -> tuple[str, uuid.UUID, list[str]]:
     mine_idx = set(rng.sample(range(len(texts)), 40))
     with psycopg.connect(url) as conn:
         register_vector(conn)
-        mine = conn.execute("INSERT INTO orgs (slug, name) VALUES ('mine', 'Mine') RETURNING id").fetchone()[0]
-        other = conn.execute("INSERT INTO orgs (slug, name) VALUES ('other', 'Other') RETURNING id").fetchone()[0]
+        mine = conn.execute("INSERT INTO orgs (slug, name) VALUES ('mine', 'Mine') RETURNING id").fetchone()[
+            0
+        ]
+        other = conn.execute(
+            "INSERT INTO orgs (slug, name) VALUES ('other', 'Other') RETURNING id"
+        ).fetchone()[0]
         with conn.cursor().copy(
             "COPY knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, content, "
             "is_public, embedding, embedding_model) FROM STDIN"
         ) as copy:
             for i, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
-                copy.write_row((mine if i in mine_idx else other, "a", "bug_fix", content_hash(text), "2026-01-01",
-                                text[:80], text, False, vec, "m"))
+                copy.write_row(
+                    (
+                        mine if i in mine_idx else other,
+                        "a",
+                        "bug_fix",
+                        content_hash(text),
+                        "2026-01-01",
+                        text[:80],
+                        text,
+                        False,
+                        vec,
+                        "m",
+                    )
+                )
         conn.commit()
         conn.execute("ANALYZE knowledge_items")
         conn.commit()
@@ -56,7 +72,15 @@ def selective_db(external_target) -> tuple[str, uuid.UUID, list[str]]:
 async def test_selective_filter_still_fills_every_page(selective_db, db_for) -> None:
     url, mine, my_texts = selective_db
     await db_for(url)
-    who = KeyPrincipal(uuid.uuid4(), mine, "mine", "agent", "reader", "free", 1)
+    who = Caller.agent(
+        key_id=uuid.uuid4(),
+        org_id=mine,
+        org_slug="mine",
+        agent_id="agent",
+        role="reader",
+        tier="free",
+        request_count=1,
+    )
     for text in my_texts[:10]:
         query = text.split(":")[1].split(".")[0]  # the symptom, without the framework
         async with session_scope() as session:

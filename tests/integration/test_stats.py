@@ -5,27 +5,56 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.integration.agent_stack import AgentStack
 
 TIPS = {
-    "redis": ("bug_fix", "redis", "Redis {t}: raise maxmemory-policy to allkeys-lru when the cache evicts session keys."),
-    "django": ("config", "django", "Django {t}: set CONN_MAX_AGE=60 so each request stops opening a new Postgres connection."),
-    "nginx": ("bug_fix", "nginx", "Nginx {t}: proxy_read_timeout must exceed gunicorn's --timeout or uploads fail."),
-    "private-acme": ("tooling", "terraform", "Terraform {t}: our state bucket needs the eu-west-1 VPC endpoint."),
-    "private-acme-2": ("workaround", "kubectl", "Kubectl {t}: staging needs the staging-eu VPN profile first."),
-    "beta-public": ("bug_fix", "celery", "Celery {t}: task_acks_late with visibility_timeout above the longest task."),
-    "beta-secret": ("pricing_data", "secretframework", "Pricing {t}: our enterprise tier costs 42k for 300 seats."),
+    "redis": (
+        "bug_fix",
+        "redis",
+        "Redis {t}: raise maxmemory-policy to allkeys-lru when the cache evicts session keys.",
+    ),
+    "django": (
+        "config",
+        "django",
+        "Django {t}: set CONN_MAX_AGE=60 so each request stops opening a new Postgres connection.",
+    ),
+    "nginx": (
+        "bug_fix",
+        "nginx",
+        "Nginx {t}: proxy_read_timeout must exceed gunicorn's --timeout or uploads fail.",
+    ),
+    "private-acme": (
+        "tooling",
+        "terraform",
+        "Terraform {t}: our state bucket needs the eu-west-1 VPC endpoint.",
+    ),
+    "private-acme-2": (
+        "workaround",
+        "kubectl",
+        "Kubectl {t}: staging needs the staging-eu VPN profile first.",
+    ),
+    "beta-public": (
+        "bug_fix",
+        "celery",
+        "Celery {t}: task_acks_late with visibility_timeout above the longest task.",
+    ),
+    "beta-secret": (
+        "pricing_data",
+        "secretframework",
+        "Pricing {t}: our enterprise tier costs 42k for 300 seats.",
+    ),
 }
 
 
 def _add(stack: AgentStack, who: str, name: str, *, public: bool) -> str:
     category, framework, text = TIPS[name]
-    return stack.add_item(who, text.format(t=uuid.uuid4().hex[:8]), public=public, category=category,
-                          framework=framework)
+    return stack.add_item(
+        who, text.format(t=uuid.uuid4().hex[:8]), public=public, category=category, framework=framework
+    )
 
 
 def _get(stack: AgentStack, who: str, path: str, **params: str) -> dict:
@@ -45,12 +74,17 @@ def seeded(stack: AgentStack) -> dict:
         "beta-public": _add(stack, "b", "beta-public", public=True),
     }
     # One acme item entered the commons 3 days ago, another 10 days ago (as if approved then).
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for name, days in (("django", 3), ("nginx", 10)):
-        stack.sql("UPDATE knowledge_items SET published_at = %s WHERE id = %s", (now - timedelta(days=days), ids[name]))
+        stack.sql(
+            "UPDATE knowledge_items SET published_at = %s WHERE id = %s",
+            (now - timedelta(days=days), ids[name]),
+        )
     pending = stack.contribute("a", TIPS["private-acme-2"][2].format(t="pending"), category="workaround")
     assert stack.wait_processed(pending) == "pending"
-    rejected = stack.contribute("a2", "Kubectl tip: always read the docs before you upgrade the cluster version.")
+    rejected = stack.contribute(
+        "a2", "Kubectl tip: always read the docs before you upgrade the cluster version."
+    )
     assert stack.wait_processed(rejected) == "pending"
     with stack.client("a_curator") as c:
         assert c.post(f"/api/v1/contributions/{rejected}/reject", json={"reason": "vague"}).status_code == 200
@@ -63,8 +97,12 @@ def seeded(stack: AgentStack) -> dict:
     fetch("b", "nginx", 1)
     fetch("a2", "redis", 2)  # acme's own other agent
     fetch("a", "beta-public", 1)  # acme takes from beta
-    outcomes = [("b", "redis", "solved", "r1"), ("b", "nginx", "did_not_help", "r2"),
-                ("a2", "redis", "solved", "r3"), ("a", "redis", "solved", "r4")]  # the last one is a self-vote
+    outcomes = [
+        ("b", "redis", "solved", "r1"),
+        ("b", "nginx", "did_not_help", "r2"),
+        ("a2", "redis", "solved", "r3"),
+        ("a", "redis", "solved", "r4"),
+    ]  # the last one is a self-vote
     for who, name, outcome, run in outcomes:
         with stack.client(who) as c:
             r = c.post("/api/v1/outcomes", json={"item_id": ids[name], "outcome": outcome, "run_id": run})
@@ -87,7 +125,7 @@ def test_commons_counts_public_items_only(stack: AgentStack, seeded: dict) -> No
     assert {c["category"]: c["count"] for c in stats["categories"]} == dict(expected_categories)
     daily = stats["daily"]
     assert len(daily) == 30 and sum(d["added"] for d in daily) == 4 and daily[-1]["total"] == 4
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     by_day = {d["date"]: d for d in daily}
     assert by_day[str(today)]["added"] == 2
     assert by_day[str(today - timedelta(days=3))]["added"] == 1
@@ -101,7 +139,9 @@ def test_no_figure_moves_when_another_org_acts_in_private(stack: AgentStack, see
     before_org = _get(stack, "a", "/api/v1/stats/org")
     secret = _add(stack, "b", "beta-secret", public=False)  # beta's private pricing item …
     _get(stack, "b", f"/api/v1/knowledge/{secret}")  # … read by beta …
-    pending = stack.contribute("b", "Celery pending tip: prefetch multiplier 1 for long tasks on small workers.")
+    pending = stack.contribute(
+        "b", "Celery pending tip: prefetch multiplier 1 for long tasks on small workers."
+    )
     assert stack.wait_processed(pending) == "pending"  # … and a pending contribution
     after_commons = _get(stack, "a", "/api/v1/stats/commons")
     assert after_commons == before_commons
@@ -109,15 +149,27 @@ def test_no_figure_moves_when_another_org_acts_in_private(stack: AgentStack, see
     assert _get(stack, "a", "/api/v1/stats/org") == before_org
     # acme asking about beta's agent learns nothing: agents are looked up in the caller's org only
     assert _get(stack, "a", "/api/v1/stats/user", agent_id="agent-b") == {
-        "agent_id": "agent-b", "agent_contributions": 0, "agent_pending": 0, "agent_approved": 0,
-        "agent_items_live": 0, "agent_retrievals_received": 0, "agent_retrievals_by_others": 0,
-        "agent_helpful": 0, "agent_not_helpful": 0, "agent_helpful_ratio": None}
+        "agent_id": "agent-b",
+        "agent_contributions": 0,
+        "agent_pending": 0,
+        "agent_approved": 0,
+        "agent_items_live": 0,
+        "agent_retrievals_received": 0,
+        "agent_retrievals_by_others": 0,
+        "agent_helpful": 0,
+        "agent_not_helpful": 0,
+        "agent_helpful_ratio": None,
+    }
 
 
 def test_org_reciprocity_ledger(stack: AgentStack, seeded: dict) -> None:
     org = _get(stack, "a_reader", "/api/v1/stats/org")
     # acme: 4 approved (redis, django, nginx, private) + 1 pending + 1 rejected
-    assert (org["contributions_total"], org["contributions_pending"], org["contributions_approved_24h"]) == (6, 1, 4)
+    assert (org["contributions_total"], org["contributions_pending"], org["contributions_approved_24h"]) == (
+        6,
+        1,
+        4,
+    )
     assert (org["items_live"], org["items_public"]) == (4, 3)
     assert org["retrievals_by_others"] == 3 + 1 and org["retrievals_by_own"] == 2
     assert org["retrievals_from_others"] == 1
@@ -133,7 +185,12 @@ def test_org_reciprocity_ledger(stack: AgentStack, seeded: dict) -> None:
 def test_user_stats_per_agent(stack: AgentStack, seeded: dict) -> None:
     a = _get(stack, "a_curator", "/api/v1/stats/user", agent_id="agent-a")
     # agent-a: redis, django, private-acme approved; one pending
-    assert (a["agent_contributions"], a["agent_pending"], a["agent_approved"], a["agent_items_live"]) == (4, 1, 3, 3)
+    assert (a["agent_contributions"], a["agent_pending"], a["agent_approved"], a["agent_items_live"]) == (
+        4,
+        1,
+        3,
+        3,
+    )
     assert a["agent_retrievals_received"] == 3 + 2 and a["agent_retrievals_by_others"] == 3
     assert (a["agent_helpful"], a["agent_not_helpful"], a["agent_helpful_ratio"]) == (2, 0, 1.0)
     mine = _get(stack, "a2", "/api/v1/stats/user")  # default: the calling key's agent

@@ -17,14 +17,18 @@ from tests.integration.sse_client import Sse, StreamReader, parse
 
 @pytest.fixture(scope="module")
 def stack(external_target, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentStack]:
-    running = start_stack(external_target, tmp_path_factory.mktemp("stream"), {"HIVEMIND_SSE_PING_SECONDS": "1"})
+    running = start_stack(
+        external_target, tmp_path_factory.mktemp("stream"), {"HIVEMIND_SSE_PING_SECONDS": "1"}
+    )
     yield running
     stop_stack(running)
 
 
 def _tip(topic: str) -> str:
-    return (f"Stream check {uuid.uuid4().hex[:8]}: {topic}. Pin the exact version in the lock file and "
-            "rebuild the image so the CI cache cannot serve a stale layer.")
+    return (
+        f"Stream check {uuid.uuid4().hex[:8]}: {topic}. Pin the exact version in the lock file and "
+        "rebuild the image so the CI cache cannot serve a stale layer."
+    )
 
 
 def _until(reader: StreamReader, event_type: str, item_id: str) -> tuple[Sse, list[Sse]]:
@@ -58,8 +62,9 @@ def test_public_events_reach_every_org_and_private_ones_only_their_own(stack: Ag
         beta_public = stack.add_item("b", _tip("beta public tip"), public=True)
         sse, before = _until(beta, "knowledge.approved", beta_public)
         assert sse.event == "public"
-        assert before and all(e.event == "private" and e.payload["org_id"] == str(stack.org_ids["beta"])
-                              for e in before)
+        assert before and all(
+            e.event == "private" and e.payload["org_id"] == str(stack.org_ids["beta"]) for e in before
+        )
         ids = [int(e.id) for e in [*before, sse]]
         assert ids == sorted(ids)
     finally:
@@ -79,13 +84,22 @@ def test_reconnect_with_last_event_id_replays_exactly_the_missed_events(stack: A
     rejected = stack.contribute("a", _tip("while away, rejected"))
     assert stack.wait_processed(rejected) == "pending"
     with stack.client("a_curator") as c:
-        assert c.post(f"/api/v1/contributions/{rejected}/reject", json={"reason": "too vague"}).status_code == 200
+        assert (
+            c.post(f"/api/v1/contributions/{rejected}/reject", json={"reason": "too vague"}).status_code
+            == 200
+        )
     stack.add_item("b", _tip("beta private while away"))  # never visible to acme
     expected = stack.sql(
         "SELECT id, type FROM events WHERE id > %s AND (is_public OR org_id = %s) ORDER BY id",
-        (int(last_seen.id), stack.org_ids["acme"]))
-    assert [t for _, t in expected] == ["contribution.created", "knowledge.approved", "knowledge.published",
-                                        "contribution.created", "knowledge.rejected"]
+        (int(last_seen.id), stack.org_ids["acme"]),
+    )
+    assert [t for _, t in expected] == [
+        "contribution.created",
+        "knowledge.approved",
+        "knowledge.published",
+        "contribution.created",
+        "knowledge.rejected",
+    ]
 
     for how in ({"headers": {"Last-Event-ID": last_seen.id}}, {"params": {"since": last_seen.id}}):
         again = StreamReader(stack.base_url, stack.keys["a"], **how)
@@ -117,11 +131,16 @@ def test_auth_and_bad_input(stack: AgentStack) -> None:
         assert c.get("/api/v1/stream/feed", headers={"X-API-Key": revoked}).status_code == 401
         bad = c.get("/api/v1/stream/feed", headers={"X-API-Key": stack.keys["a"], "Last-Event-ID": "abc"})
         assert bad.status_code == 400 and "Last-Event-ID" in bad.json()["detail"]
-        assert c.get("/api/v1/stream/feed", params={"since": "-1"},
-                     headers={"X-API-Key": stack.keys["a"]}).status_code == 422
+        assert (
+            c.get(
+                "/api/v1/stream/feed", params={"since": "-1"}, headers={"X-API-Key": stack.keys["a"]}
+            ).status_code
+            == 422
+        )
     # Bearer works as for every route
-    reader = StreamReader(stack.base_url, "", headers={"Authorization": f"Bearer {stack.keys['a_reader']}",
-                                                        "X-API-Key": ""})
+    reader = StreamReader(
+        stack.base_url, "", headers={"Authorization": f"Bearer {stack.keys['a_reader']}", "X-API-Key": ""}
+    )
     try:
         assert reader.status == 200
     finally:
@@ -133,8 +152,9 @@ def test_a_thousand_clients_share_one_listen_connection(stack: AgentStack) -> No
 
     async def go() -> tuple[int, list[str]]:
         limits = httpx.Limits(max_connections=clients + 10, max_keepalive_connections=0)
-        async with httpx.AsyncClient(base_url=stack.base_url, limits=limits,
-                                     timeout=httpx.Timeout(60, read=None)) as client:
+        async with httpx.AsyncClient(
+            base_url=stack.base_url, limits=limits, timeout=httpx.Timeout(60, read=None)
+        ) as client:
             opened = asyncio.Queue()
             done: list[str] = []
 
@@ -158,7 +178,10 @@ def test_a_thousand_clients_share_one_listen_connection(stack: AgentStack) -> No
             for _ in range(clients):
                 await asyncio.wait_for(opened.get(), 120)
             connections = await asyncio.to_thread(
-                lambda: stack.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")[0][0])
+                lambda: stack.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")[
+                    0
+                ][0]
+            )
             item = await asyncio.to_thread(stack.add_item, "a", _tip("for a thousand listeners"), public=True)
             await asyncio.wait_for(asyncio.gather(*tasks), 120)
             assert set(done) == {item}
@@ -168,6 +191,7 @@ def test_a_thousand_clients_share_one_listen_connection(stack: AgentStack) -> No
     assert len(done) == clients
     # The backend's pool (at most 15), its one LISTEN connection, the worker's and this test's own.
     assert connections < 40, connections
-    listens = stack.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND query ILIKE 'LISTEN%%'")[0][0]
+    listens = stack.sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%%'"
+    )[0][0]
     assert listens == 1

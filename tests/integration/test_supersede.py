@@ -5,8 +5,10 @@ from __future__ import annotations
 from tests.integration.agent_stack import AgentStack
 
 OLD = "Celery beat loses its schedule on restart unless celerybeat-schedule lives on a persistent volume."
-NEW = ("Celery beat loses its schedule on restart unless celerybeat-schedule lives on a persistent volume; "
-       "with django-celery-beat the schedule lives in the database and survives restarts.")
+NEW = (
+    "Celery beat loses its schedule on restart unless celerybeat-schedule lives on a persistent volume; "
+    "with django-celery-beat the schedule lives in the database and survives restarts."
+)
 
 
 def _approve(stack: AgentStack, who: str, cid: str, **body: object):
@@ -21,13 +23,25 @@ def test_supersede_retires_the_old_item_with_the_approval(stack: AgentStack) -> 
     r = _approve(stack, "a_curator", cid, supersedes=old)
     assert r.status_code == 200, r.text
     new = r.json()["item_id"]
-    expired, superseded_by = stack.sql("SELECT expired_at IS NOT NULL, superseded_by FROM knowledge_items WHERE id = %s",
-                                       (old,))[0]
+    expired, superseded_by = stack.sql(
+        "SELECT expired_at IS NOT NULL, superseded_by FROM knowledge_items WHERE id = %s", (old,)
+    )[0]
     assert expired and str(superseded_by) == new
-    assert stack.sql("SELECT summary->>'superseded_by' FROM events WHERE type = 'knowledge.superseded' "
-                     "AND knowledge_item_id = %s", (old,))[0][0] == new
+    assert (
+        stack.sql(
+            "SELECT summary->>'superseded_by' FROM events WHERE type = 'knowledge.superseded' "
+            "AND knowledge_item_id = %s",
+            (old,),
+        )[0][0]
+        == new
+    )
     with stack.client("a") as c:
-        ids = {h["id"] for h in c.get("/api/v1/knowledge/search", params={"query": "celery beat schedule lost"}).json()["results"]}
+        ids = {
+            h["id"]
+            for h in c.get("/api/v1/knowledge/search", params={"query": "celery beat schedule lost"}).json()[
+                "results"
+            ]
+        }
     assert new in ids and old not in ids
 
 
@@ -41,8 +55,12 @@ def test_a_failed_supersede_rolls_the_approval_back(stack: AgentStack) -> None:
         assert stack.sql("SELECT status FROM contributions WHERE id = %s", (cid,))[0][0] == "pending"
     assert stack.sql("SELECT expired_at FROM knowledge_items WHERE id = %s", (theirs,))[0][0] is None
     gone = stack.add_item("a", "Set `vm.overcommit_memory=1` for Redis to avoid background save failures.")
-    first = stack.contribute("a", "Redis needs vm.overcommit_memory=1, or BGSAVE can fail under memory pressure.")
-    second = stack.contribute("a", "Redis: vm.overcommit_memory=1 avoids fork failures of BGSAVE and AOF rewrites.")
+    first = stack.contribute(
+        "a", "Redis needs vm.overcommit_memory=1, or BGSAVE can fail under memory pressure."
+    )
+    second = stack.contribute(
+        "a", "Redis: vm.overcommit_memory=1 avoids fork failures of BGSAVE and AOF rewrites."
+    )
     for c in (first, second):
         assert stack.wait_processed(c) == "pending"
     assert _approve(stack, "a_curator", first, supersedes=gone).status_code == 200

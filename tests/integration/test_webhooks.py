@@ -9,10 +9,11 @@ import hmac
 import json
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.config import get_settings, reset_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.events import EventRecord
@@ -28,8 +29,10 @@ def stack(webhook_stack: AgentStack) -> AgentStack:
 
 
 def _tip(topic: str) -> str:
-    return (f"Webhook check {uuid.uuid4().hex[:8]}: {topic}. Pin the exact version in the lock file and "
-            "rebuild the image so the CI cache cannot serve a stale layer.")
+    return (
+        f"Webhook check {uuid.uuid4().hex[:8]}: {topic}. Pin the exact version in the lock file and "
+        "rebuild the image so the CI cache cannot serve a stale layer."
+    )
 
 
 def _create(stack: AgentStack, who: str, url: str, types: list[str] | None = None) -> dict:
@@ -54,7 +57,11 @@ def _my_signature(secret: str, timestamp: str, body: bytes) -> str:
 def test_signed_delivery_is_retried_after_a_500_then_succeeds(stack: AgentStack, receiver: Receiver) -> None:
     receiver.answer("/hook-a", 500)
     hook = _create(stack, "a_curator", receiver.base_url + "/hook-a", ["knowledge.approved"])
-    assert hook["secret"].startswith("whsec_") and hook["active"] and hook["event_types"] == ["knowledge.approved"]
+    assert (
+        hook["secret"].startswith("whsec_")
+        and hook["active"]
+        and hook["event_types"] == ["knowledge.approved"]
+    )
     item = stack.add_item("a", _tip("delivered after one retry"))
 
     first, retry = receiver.wait_for("/hook-a", 2)
@@ -67,7 +74,9 @@ def test_signed_delivery_is_retried_after_a_500_then_succeeds(stack: AgentStack,
         assert payload["type"] == "knowledge.approved" and payload["item"]["id"] == item
         assert payload["org_id"] == str(stack.org_ids["acme"]) and isinstance(payload["id"], int)
         assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None
-    assert first.headers["x-hivemind-delivery"] == retry.headers["x-hivemind-delivery"]  # one delivery, two attempts
+    assert (
+        first.headers["x-hivemind-delivery"] == retry.headers["x-hivemind-delivery"]
+    )  # one delivery, two attempts
     assert retry.at - first.at >= 0.9  # after the backoff (RQ schedules to the whole second)
     forged = _my_signature("whsec_wrong", first.headers["x-hivemind-timestamp"], first.body)
     assert forged != first.headers["x-hivemind-signature"]
@@ -79,16 +88,23 @@ def test_signed_delivery_is_retried_after_a_500_then_succeeds(stack: AgentStack,
         if [d["status"] for d in log] == ["success", "failed"] or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    assert [(d["attempt"], d["status"], d["response_status"]) for d in log] == [(2, "success", 200), (1, "failed", 500)]
+    assert [(d["attempt"], d["status"], d["response_status"]) for d in log] == [
+        (2, "success", 200),
+        (1, "failed", 500),
+    ]
     assert log[1]["error"] == "HTTP 500" and all(isinstance(d["latency_ms"], int) for d in log)
     assert {d["delivery_id"] for d in log} == {first.headers["x-hivemind-delivery"]}
     state = _endpoint(stack, "a_curator", hook["id"])
-    assert state["active"] and state["consecutive_failures"] == 0 and state["last_delivery_status"] == "success"
+    assert (
+        state["active"] and state["consecutive_failures"] == 0 and state["last_delivery_status"] == "success"
+    )
     # only the subscribed type was sent: no contribution.created
     assert {r.headers["x-hivemind-event"] for r in receiver.received("/hook-a")} == {"knowledge.approved"}
 
 
-def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_resumed(stack: AgentStack, receiver: Receiver) -> None:
+def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_resumed(
+    stack: AgentStack, receiver: Receiver
+) -> None:
     receiver.answer("/hook-dead", always=500)
     hook = _create(stack, "b_curator", receiver.base_url + "/hook-dead")  # every event type
     stack.add_item("b", _tip("nobody listens"))  # contribution.created + knowledge.approved: 2 × 5 attempts
@@ -99,7 +115,10 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_resumed(stack: Ag
         time.sleep(0.3)
     state = _endpoint(stack, "b_curator", hook["id"])
     assert state["consecutive_failures"] == 10
-    assert "10 consecutive failed deliveries" in state["disabled_reason"] and "HTTP 500" in state["disabled_reason"]
+    assert (
+        "10 consecutive failed deliveries" in state["disabled_reason"]
+        and "HTTP 500" in state["disabled_reason"]
+    )
     assert len(receiver.received("/hook-dead")) == 10
 
     stack.add_item("b", _tip("while disabled"))
@@ -125,23 +144,34 @@ def test_crud_auth_and_validation(stack: AgentStack, receiver: Receiver) -> None
             assert c.get("/api/v1/webhooks").status_code == 403
             assert c.post("/api/v1/webhooks", json={"url": url}).status_code == 403
     with stack.client("a_curator") as c:
-        for bad, message in (("ftp://example.com/x", "http:// or https://"), ("not a url", "http:// or https://"),
-                             ("http://user:pw@example.com/", "credentials"), ("http:///path", "no host"),
-                             ("http://example.com:99999/", "invalid port")):
+        for bad, message in (
+            ("ftp://example.com/x", "http:// or https://"),
+            ("not a url", "http:// or https://"),
+            ("http://user:pw@example.com/", "credentials"),
+            ("http:///path", "no host"),
+            ("http://example.com:99999/", "invalid port"),
+        ):
             r = c.post("/api/v1/webhooks", json={"url": bad})
             assert r.status_code == 400 and message in r.json()["detail"], (bad, r.text)
         r = c.post("/api/v1/webhooks", json={"url": url, "event_types": ["knowledge.exploded"]})
         assert r.status_code == 400 and "unknown event type" in r.json()["detail"]
         assert c.post("/api/v1/webhooks", json={"event_types": []}).status_code == 422
-        assert stack.sql("SELECT count(*) FROM webhook_endpoints WHERE url LIKE %s", ("%hook-crud%",))[0][0] == 0
+        assert (
+            stack.sql("SELECT count(*) FROM webhook_endpoints WHERE url LIKE %s", ("%hook-crud%",))[0][0] == 0
+        )
 
         created = c.post("/api/v1/webhooks", json={"url": url, "event_types": ["knowledge.published"]}).json()
         listed = c.get("/api/v1/webhooks")
         assert created["secret"] not in listed.text and created["id"] in listed.text
         assert _endpoint(stack, "a_curator", created["id"])["secret_hint"] == created["secret"][:10] + "…"
-        changed = c.patch(f"/api/v1/webhooks/{created['id']}",
-                          json={"url": url + "?v=2", "event_types": ["knowledge.deleted", "knowledge.published"]}).json()
-        assert changed["url"] == url + "?v=2" and changed["event_types"] == ["knowledge.deleted", "knowledge.published"]
+        changed = c.patch(
+            f"/api/v1/webhooks/{created['id']}",
+            json={"url": url + "?v=2", "event_types": ["knowledge.deleted", "knowledge.published"]},
+        ).json()
+        assert changed["url"] == url + "?v=2" and changed["event_types"] == [
+            "knowledge.deleted",
+            "knowledge.published",
+        ]
         assert c.patch(f"/api/v1/webhooks/{created['id']}", json={"url": "gopher://x"}).status_code == 400
         rotated = c.post(f"/api/v1/webhooks/{created['id']}/rotate-secret").json()
         assert rotated["secret"].startswith("whsec_") and rotated["secret"] != created["secret"]
@@ -162,8 +192,19 @@ def test_crud_auth_and_validation(stack: AgentStack, receiver: Receiver) -> None
     with stack.client("a_curator") as c:
         assert c.delete(f"/api/v1/webhooks/{created['id']}").status_code == 204
         assert c.get(f"/api/v1/webhooks/{created['id']}").status_code == 404
-    actions = [a for (a,) in stack.sql("SELECT action FROM audit_log WHERE target_id = %s ORDER BY id", (created["id"],))]
-    assert actions == ["webhook.created", "webhook.updated", "webhook.secret_rotated", "webhook.updated", "webhook.deleted"]
+    actions = [
+        a
+        for (a,) in stack.sql(
+            "SELECT action FROM audit_log WHERE target_id = %s ORDER BY id", (created["id"],)
+        )
+    ]
+    assert actions == [
+        "webhook.created",
+        "webhook.updated",
+        "webhook.secret_rotated",
+        "webhook.updated",
+        "webhook.deleted",
+    ]
 
 
 async def test_private_targets_are_refused_unless_allowed(db, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,9 +214,16 @@ async def test_private_targets_are_refused_unless_allowed(db, monkeypatch: pytes
     reset_settings()
     async with session_scope() as s:
         org = await create_org(s, "wh-" + uuid.uuid4().hex[:8])
-    actor = endpoints.Actor("test")
-    for url in ("http://127.0.0.1:8080/x", "http://localhost/x", "http://169.254.169.254/latest/meta-data",
-                "http://[::1]/x", "http://10.1.2.3/x", "http://192.168.0.10/x", "http://[::ffff:127.0.0.1]/x"):
+    actor = Caller.system(org_id=org.id, name="test")
+    for url in (
+        "http://127.0.0.1:8080/x",
+        "http://localhost/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.10/x",
+        "http://[::ffff:127.0.0.1]/x",
+    ):
         with pytest.raises(TargetRefused, match="HIVEMIND_WEBHOOK_ALLOW_PRIVATE"):
             async with session_scope() as s:
                 await endpoints.create_endpoint(s, org.id, actor, url=url)
@@ -189,14 +237,16 @@ async def test_private_targets_are_refused_unless_allowed(db, monkeypatch: pytes
         created = await endpoints.create_endpoint(s, org.id, actor, url="http://127.0.0.1:9/x")
     monkeypatch.delenv("HIVEMIND_WEBHOOK_ALLOW_PRIVATE")
     reset_settings()
-    event = EventRecord(1, "knowledge.approved", org.id, False, {"id": "x"}, datetime.now(timezone.utc))
+    event = EventRecord(1, "knowledge.approved", org.id, False, {"id": "x"}, datetime.now(UTC))
     claimed = delivery._Claimed(1, created.endpoint.id, created.endpoint.url, created.secret, event)
     result = await delivery.send(claimed, get_settings())
     assert result.status == "failed" and "HIVEMIND_WEBHOOK_ALLOW_PRIVATE" in result.error
     reset_settings()
 
 
-async def test_a_duplicate_job_for_one_attempt_sends_it_once(db, database_url, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_duplicate_job_for_one_attempt_sends_it_once(
+    db, database_url, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import psycopg
 
     from hivemind_api.accounts.orgs import create_org
@@ -207,12 +257,19 @@ async def test_a_duplicate_job_for_one_attempt_sends_it_once(db, database_url, m
     try:
         async with session_scope() as s:
             org = await create_org(s, "whd-" + uuid.uuid4().hex[:8])
-            made = await endpoints.create_endpoint(s, org.id, endpoints.Actor("test"), url=receiver.base_url + "/once")
+            made = await endpoints.create_endpoint(
+                s, org.id, Caller.system(org_id=org.id, name="test"), url=receiver.base_url + "/once"
+            )
         with psycopg.connect(database_url, autocommit=True) as c:
-            event = c.execute("INSERT INTO events (type, org_id, summary) VALUES ('knowledge.approved', %s, '{}') "
-                              "RETURNING id", (org.id,)).fetchone()[0]
-            attempt = c.execute("INSERT INTO webhook_deliveries (endpoint_id, event_id) VALUES (%s, %s) RETURNING id",
-                                (made.endpoint.id, event)).fetchone()[0]
+            event = c.execute(
+                "INSERT INTO events (type, org_id, summary) VALUES ('knowledge.approved', %s, '{}') "
+                "RETURNING id",
+                (org.id,),
+            ).fetchone()[0]
+            attempt = c.execute(
+                "INSERT INTO webhook_deliveries (endpoint_id, event_id) VALUES (%s, %s) RETURNING id",
+                (made.endpoint.id, event),
+            ).fetchone()[0]
         first = await delivery._claim(attempt)  # job 1 has claimed the attempt and is sending it …
         assert isinstance(first, delivery._Claimed)
         duplicate, following = await delivery.deliver_attempt(attempt)  # … when a re-enqueued copy runs

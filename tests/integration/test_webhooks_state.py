@@ -7,6 +7,7 @@ import uuid
 import psycopg
 import pytest
 
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_api.webhooks import endpoints
@@ -34,7 +35,12 @@ async def test_curator_adds_pauses_resumes_rotates_and_deletes(org, database_url
     secret = curator.created_secret
     assert secret.startswith("whsec_") and secret not in str(curator.rows)
     [row] = curator.rows
-    assert (row["url"], row["types"], row["status"], row["last"]) == (PUBLIC_URL, "knowledge.published", "active", "never")
+    assert (row["url"], row["types"], row["status"], row["last"]) == (
+        PUBLIC_URL,
+        "knowledge.published",
+        "active",
+        "never",
+    )
     curator.dismiss_secret()
     assert curator.created_secret == ""
 
@@ -44,7 +50,10 @@ async def test_curator_adds_pauses_resumes_rotates_and_deletes(org, database_url
     await curator.rotate(row["id"])
     assert curator.created_secret.startswith("whsec_") and curator.created_secret != secret
     with psycopg.connect(database_url) as c:
-        assert c.execute("SELECT secret FROM webhook_endpoints WHERE id = %s", (row["id"],)).fetchone()[0] == curator.created_secret
+        assert (
+            c.execute("SELECT secret FROM webhook_endpoints WHERE id = %s", (row["id"],)).fetchone()[0]
+            == curator.created_secret
+        )
     await curator.show_log(row["id"])
     assert curator.log_for == row["id"] and curator.log_rows == []
     assert "deleted" in str(await curator.delete(row["id"]))
@@ -53,8 +62,11 @@ async def test_curator_adds_pauses_resumes_rotates_and_deletes(org, database_url
 
 async def test_bad_input_is_a_message_and_stores_nothing(org, database_url) -> None:
     admin = await signed_in(WebhooksState, org, "admin")
-    for url, message in (("ftp://x.org/", "http:// or https://"), ("http://127.0.0.1:9/x", "private, loopback"),
-                         ("", "required")):
+    for url, message in (
+        ("ftp://x.org/", "http:// or https://"),
+        ("http://127.0.0.1:9/x", "private, loopback"),
+        ("", "required"),
+    ):
         admin.set_new_url(url)
         assert await admin.create() is None and message in admin.error
     assert admin.rows == [] and admin.created_secret == ""
@@ -62,7 +74,9 @@ async def test_bad_input_is_a_message_and_stores_nothing(org, database_url) -> N
 
 async def test_viewers_read_but_cannot_change_and_other_orgs_are_invisible(org) -> None:
     async with session_scope() as s:
-        made = await endpoints.create_endpoint(s, org.id, endpoints.Actor("seed"), url=PUBLIC_URL)
+        made = await endpoints.create_endpoint(
+            s, org.id, Caller.system(org_id=org.id, name="seed"), url=PUBLIC_URL
+        )
     viewer = await signed_in(WebhooksState, org, "viewer")
     assert not viewer.can_manage and [r["id"] for r in viewer.rows] == [str(made.endpoint.id)]
     viewer.set_new_url(PUBLIC_URL + "/2")

@@ -26,10 +26,13 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                  body, time.monotonic()))
+                receiver.requests.append(
+                    Received(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
+                    )
+                )
                 queued = receiver._answers[self.path]
                 status = queued.pop(0) if queued else receiver._always.get(self.path, 200)
                 self.send_response(status)
@@ -60,7 +63,9 @@ class Receiver:
     def wait_for(self, path: str, count: int, timeout: float = 60) -> list[Received]:
         deadline = time.monotonic() + timeout
         while len(self.received(path)) < count:
-            assert time.monotonic() < deadline, f"{path}: {len(self.received(path))} of {count} requests arrived"
+            assert time.monotonic() < deadline, (
+                f"{path}: {len(self.received(path))} of {count} requests arrived"
+            )
             time.sleep(0.1)
         return self.received(path)
 

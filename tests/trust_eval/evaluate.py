@@ -50,7 +50,10 @@ def evaluate(cases: list[dict] | None = None) -> dict[str, object]:
     for case in cases:
         scrubbed = scrub(case["text"]).text
         verdict = screen(case["text"])
-        kind = (case["category"], case["subcategory"].rsplit("_", 1)[0] if case["category"] == "secret" else case["subcategory"])
+        kind = (
+            case["category"],
+            case["subcategory"].rsplit("_", 1)[0] if case["category"] == "secret" else case["subcategory"],
+        )
         t = by_kind[kind]
         t.cases += 1
         for value in case["sensitive"]:
@@ -80,8 +83,16 @@ def evaluate(cases: list[dict] | None = None) -> dict[str, object]:
     keep_total = sum(t.keep for t in by_kind.values())
     return {
         "cases": len(cases),
-        "by_kind": {f"{c}/{k}": {"cases": t.cases, "values": t.values, "leaked": t.leaked, "keep": t.keep,
-                                 "removed": t.removed} for (c, k), t in sorted(by_kind.items())},
+        "by_kind": {
+            f"{c}/{k}": {
+                "cases": t.cases,
+                "values": t.values,
+                "leaked": t.leaked,
+                "keep": t.keep,
+                "removed": t.removed,
+            }
+            for (c, k), t in sorted(by_kind.items())
+        },
         "secret_leak_rate": rate("secret", "leaked", "values"),
         "pii_leak_rate": rate("pii", "leaked", "values"),
         "name_scrub_rate": 1 - rate("name", "leaked", "values"),
@@ -132,18 +143,27 @@ def _row_figures(t: measure.Tally, family: str) -> str:
 
 
 def print_independent(report: measure.Report, out_dir: Path) -> None:
-    print("\nIndependent set (tests/trust_eval/independent.py): packaged data sets, Faker, gitleaks' catalogue")
+    print(
+        "\nIndependent set (tests/trust_eval/independent.py): packaged data sets, Faker, gitleaks' catalogue"
+    )
     print("dev may be read case by case; heldout is never tuned on (only its figures are printed)\n")
     print(f"{'summary':24} {'dev':>10} {'heldout':>10}   target")
     dev, held = report.summary("dev"), report.summary("heldout")
     for metric, (op, target) in measure.TARGETS.items():
         pct = not metric.endswith("ms_per_2kb")
         ok = "ok" if measure.meets(metric, held[metric]) else "MISSED"
-        print(f"{metric:24} {_fmt(dev[metric], pct):>10} {_fmt(held[metric], pct):>10}   {op} "
-              f"{_fmt(target, pct)}  {ok}")
-    dev_w, held_w = report.worker_ms_per_2kb.get("dev", (0, 0)), report.worker_ms_per_2kb.get("heldout", (0, 0))
-    print(f"{'worker models ms/2KB':24} {dev_w[0]:10.2f} {held_w[0]:10.2f}   (median; p95 {held_w[1]:.2f}; "
-          "benign texts; in the worker, not the request path)")
+        print(
+            f"{metric:24} {_fmt(dev[metric], pct):>10} {_fmt(held[metric], pct):>10}   {op} "
+            f"{_fmt(target, pct)}  {ok}"
+        )
+    dev_w, held_w = (
+        report.worker_ms_per_2kb.get("dev", (0, 0)),
+        report.worker_ms_per_2kb.get("heldout", (0, 0)),
+    )
+    print(
+        f"{'worker models ms/2KB':24} {dev_w[0]:10.2f} {held_w[0]:10.2f}   (median; p95 {held_w[1]:.2f}; "
+        "benign texts; in the worker, not the request path)"
+    )
     for title, table in (("family / kind", report.by_kind), ("family / language", report.by_language)):
         print(f"\n{title:34} {'dev':56} heldout")
         keys = sorted({(f, k) for (_, f, k) in table})
@@ -154,7 +174,9 @@ def print_independent(report: measure.Report, out_dir: Path) -> None:
     out_dir.mkdir(exist_ok=True)
     problems = out_dir / "dev-problems.txt"
     problems.write_text("\n".join(report.problems("dev")) + "\n")
-    print(f"\n{len(report.problems('dev'))} dev problems written to {problems} (heldout problems are not shown)")
+    print(
+        f"\n{len(report.problems('dev'))} dev problems written to {problems} (heldout problems are not shown)"
+    )
 
 
 def main() -> None:

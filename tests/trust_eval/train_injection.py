@@ -46,7 +46,7 @@ def training_rows() -> list[tuple[str, int, str]]:
             seed = f"{r.source}:{r.key}"
             if independent.split_of(seed) == "dev":
                 rows.append((r.text, int(r.injection), seed))
-    for text in independent.technical_paragraphs(independent._Builder()):  # noqa: SLF001 - shared paragraph source
+    for text in independent.technical_paragraphs(independent._Builder()):
         seed = "doc:" + hashlib.sha1(text.encode()).hexdigest()
         if independent.split_of(seed) == "dev":
             rows += [(w, 0, seed) for w in classifier.windows(text)]
@@ -57,7 +57,7 @@ def training_rows() -> list[tuple[str, int, str]]:
     return rows
 
 
-def _fit(x, y):  # noqa: ANN001, ANN202
+def _fit(x, y):
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
@@ -91,12 +91,22 @@ def main() -> None:
     index = np.flatnonzero(np.abs(weights) > 1e-4).astype(np.int32)
     version = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
     OUT.parent.mkdir(exist_ok=True)
-    np.savez_compressed(OUT, index=index, value=weights[index].astype(np.float16), bias=float(model.intercept_[0]),
-                        flag_at=flag_at, block_at=block_at, char_features=CHAR_FEATURES,
-                        word_features=WORD_FEATURES, version=version)
-    print(f"{len(rows)} dev rows ({int(y.sum())} injections); out-of-fold: flag_at {flag_at:.3f} "
-          f"(recall {recall_flag:.3f}), block_at {block_at:.3f} (recall {recall_block:.3f}); "
-          f"{len(index)} weights -> {OUT} ({OUT.stat().st_size // 1024} KB), version {version}")
+    np.savez_compressed(
+        OUT,
+        index=index,
+        value=weights[index].astype(np.float16),
+        bias=float(model.intercept_[0]),
+        flag_at=flag_at,
+        block_at=block_at,
+        char_features=CHAR_FEATURES,
+        word_features=WORD_FEATURES,
+        version=version,
+    )
+    print(
+        f"{len(rows)} dev rows ({int(y.sum())} injections); out-of-fold: flag_at {flag_at:.3f} "
+        f"(recall {recall_flag:.3f}), block_at {block_at:.3f} (recall {recall_block:.3f}); "
+        f"{len(index)} weights -> {OUT} ({OUT.stat().st_size // 1024} KB), version {version}"
+    )
 
 
 def _per_text_max(scores: np.ndarray, keys: list[tuple[str, int]]) -> dict[tuple[str, int], float]:
@@ -112,8 +122,11 @@ def stored_personal_texts() -> list[tuple[str, int, str]]:
     trained only on those rows took for attacks."""
     from hivemind_api.trust.scrubber import scrub_stored
 
-    return [(scrub_stored(c.text).text, 0, "case:" + c.id) for c in independent.build()
-            if c.split == "dev" and c.family in ("pii", "name", "secret")]
+    return [
+        (scrub_stored(c.text).text, 0, "case:" + c.id)
+        for c in independent.build()
+        if c.split == "dev" and c.family in ("pii", "name", "secret")
+    ]
 
 
 def train_semantic(rows: list[tuple[str, int, str]]) -> None:
@@ -131,14 +144,18 @@ def train_semantic(rows: list[tuple[str, int, str]]) -> None:
     ngrams = classifier.Vectorizer(CHAR_FEATURES, WORD_FEATURES).transform(texts)
     oof_sem, oof_ngram = np.zeros(len(texts)), np.zeros(len(texts))
     for train, test in GroupKFold(n_splits=5).split(vectors, y, groups):
-        head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(vectors[train], y[train])
+        head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(
+            vectors[train], y[train]
+        )
         oof_sem[test] = head.predict_proba(vectors[test])[:, 1]
         oof_ngram[test] = _fit(ngrams[train], y[train]).predict_proba(ngrams[test])[:, 1]
     keys = list(zip(groups, y.tolist(), strict=True))
     gated = _per_text_max(np.where(oof_ngram >= GATE, oof_sem, 0.0), keys)
     # Calibrated on benign texts the way agents write them (data sets' rows, personal texts), not
     # on package documentation, which is easy and would set the bar too low.
-    benign = np.sort([v for (seed, label), v in gated.items() if label == 0 and not seed.startswith(("doc:", "own:"))])
+    benign = np.sort(
+        [v for (seed, label), v in gated.items() if label == 0 and not seed.startswith(("doc:", "own:"))]
+    )
     flag_at = float(benign[int(len(benign) * (1 - SEMANTIC_FLAG_SHARE))])
     ngram = _per_text_max(oof_ngram, keys)
     ngram_benign = np.sort([v for (_, label), v in ngram.items() if label == 0])
@@ -150,10 +167,19 @@ def train_semantic(rows: list[tuple[str, int, str]]) -> None:
     weights = head.coef_[0].astype(np.float32)
     version = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
     out = OUT.with_name(semantic.MODEL_FILE)
-    np.savez_compressed(out, weights=weights, bias=float(head.intercept_[0]), flag_at=flag_at, gate=GATE,
-                        embedding_model=embeddings.model_identity().model_id, version=version)
-    print(f"semantic head: flag_at {flag_at:.3f}, gate {GATE}; out-of-fold recall (window-level n-grams) "
-          f"{alone:.3f} alone, {both:.3f} with the head; -> {out}, version {version}")
+    np.savez_compressed(
+        out,
+        weights=weights,
+        bias=float(head.intercept_[0]),
+        flag_at=flag_at,
+        gate=GATE,
+        embedding_model=embeddings.model_identity().model_id,
+        version=version,
+    )
+    print(
+        f"semantic head: flag_at {flag_at:.3f}, gate {GATE}; out-of-fold recall (window-level n-grams) "
+        f"{alone:.3f} alone, {both:.3f} with the head; -> {out}, version {version}"
+    )
 
 
 if __name__ == "__main__":

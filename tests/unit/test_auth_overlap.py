@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hivemind_api.accounts.keys import KeyPrincipal, hash_key
+from hivemind_api.accounts.caller import Caller
+from hivemind_api.accounts.keys import hash_key
 from hivemind_api.api import auth
 from hivemind_api.errors import InvalidInput, Unauthorized
 from hivemind_api.ratelimit import RateLimited
@@ -30,15 +31,23 @@ class Gate:
         self.limited: set[str] = set()
         self.log: list[str] = []
 
-    async def authenticate(self, _session: object, raw: str | None) -> KeyPrincipal | None:
+    async def authenticate(self, _session: object, raw: str | None) -> Caller | None:
         self.log.append("auth-start")
         await asyncio.sleep(0.02)  # the database round trip
         self.log.append("auth-end")
         if raw not in self.valid:
             return None
-        return KeyPrincipal(uuid.uuid5(uuid.NAMESPACE_OID, raw), uuid.uuid4(), "acme", raw, "contributor", "free", 1)
+        return Caller.agent(
+            key_id=uuid.uuid5(uuid.NAMESPACE_OID, raw),
+            org_id=uuid.uuid4(),
+            org_slug="acme",
+            agent_id=raw,
+            role="contributor",
+            tier="free",
+            request_count=1,
+        )
 
-    async def check(self, principal: KeyPrincipal, action: str) -> None:
+    async def check(self, principal: Caller, action: str) -> None:
         if principal.agent_id in self.limited:
             raise RateLimited("rate limit exceeded", 30)
 
@@ -67,10 +76,11 @@ def work(g: Gate, result: str = "vector"):
         await asyncio.sleep(0.01)
         g.log.append("work-end")
         return result
+
     return run
 
 
-async def call(g: Gate, key: str | None, job=None) -> tuple[KeyPrincipal, str]:
+async def call(g: Gate, key: str | None, job=None) -> tuple[Caller, str]:
     g.log.clear()
     headers = {"x-api-key": key} if key else {}
     return await auth.principal_overlapping(headers, job or work(g))

@@ -10,7 +10,7 @@ from hivemind_api.trust.scrubber import scrub, scrub_stored
 
 
 def _names(text: str) -> list[str]:
-    return [text[s.start:s.end] for s in name_model.detect(text)]
+    return [text[s.start : s.end] for s in name_model.detect(text)]
 
 
 def test_a_name_without_any_cue_is_found() -> None:
@@ -19,25 +19,31 @@ def test_a_name_without_any_cue_is_found() -> None:
     assert _names(text) == ["Jimena"]
 
 
-@pytest.mark.parametrize("text", [
-    "Run Celery with --pool=solo when debugging on Windows.",
-    "PyTorch and JSON both appear here, as does SQLAlchemy.",
-    "Start Granian behind nginx: pip install granian, then point it at the ASGI app.",
-    "zqgpbijplhajeh Celery workers in Kubernetes lose a running task on SIGTERM.",
-    "Set Bearer: to the token, then call Api(url) again.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Run Celery with --pool=solo when debugging on Windows.",
+        "PyTorch and JSON both appear here, as does SQLAlchemy.",
+        "Start Granian behind nginx: pip install granian, then point it at the ASGI app.",
+        "zqgpbijplhajeh Celery workers in Kubernetes lose a running task on SIGTERM.",
+        "Set Bearer: to the token, then call Api(url) again.",
+    ],
+)
 def test_products_commands_and_identifiers_are_not_people(text: str) -> None:
     assert _names(text) == []
 
 
-@pytest.mark.parametrize("text", [
-    "| Argument | Type | Description |\n| -------- | ---- | ----------- |\n| `path` | str | Where Lindqvist put it |",
-    "## Getting Started with Lindqvist\n\nInstall it first.",
-    "Restricting Lindqvist\n---------------------\n\nSee below.",
-    "Keys are provided in dot notation, like `a.b.c`.",
-    "Schedule job to run at 9:15, October 1st.",
-    "Find models served by the inference provider, then pick one.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| Argument | Type | Description |\n| -------- | ---- | ----------- |\n| `path` | str | Where Lindqvist put it |",
+        "## Getting Started with Lindqvist\n\nInstall it first.",
+        "Restricting Lindqvist\n---------------------\n\nSee below.",
+        "Keys are provided in dot notation, like `a.b.c`.",
+        "Schedule job to run at 9:15, October 1st.",
+        "Find models served by the inference provider, then pick one.",
+    ],
+)
 def test_table_cells_headings_and_ordinary_words_are_not_people(text: str) -> None:
     assert _names(text) == []
 
@@ -50,7 +56,7 @@ def test_a_person_is_still_found_beside_a_table_or_a_heading() -> None:
 def test_code_lines_without_a_capital_cost_nothing_and_offsets_hold_across_lines() -> None:
     text = "pip install -U celery\ncelery -A proj worker\nThanks, Oluwaseun Adebayo hit this as well."
     spans = name_model.detect(text)
-    assert [text[s.start:s.end] for s in spans] == ["Oluwaseun Adebayo"]
+    assert [text[s.start : s.end] for s in spans] == ["Oluwaseun Adebayo"]
 
 
 def test_the_stored_text_counts_what_the_model_removed() -> None:
@@ -74,6 +80,10 @@ def test_a_known_first_name_the_model_calls_an_organisation_is_still_a_name() ->
 
 
 def test_sentences_that_cannot_hold_a_capitalised_name_are_not_given_to_the_model() -> None:
-    text = ("With spring-boot 3.3, the container exits with code 137. If you see it, raise the limit.\n"
-            "pip install -U celery\nJimena, can you check the limit?")
-    assert [sentence.strip() for _, sentence in name_model._candidates(text)] == ["Jimena, can you check the limit?"]
+    text = (
+        "With spring-boot 3.3, the container exits with code 137. If you see it, raise the limit.\n"
+        "pip install -U celery\nJimena, can you check the limit?"
+    )
+    assert [sentence.strip() for _, sentence in name_model._candidates(text)] == [
+        "Jimena, can you check the limit?"
+    ]

@@ -8,22 +8,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_overlapping
 from hivemind_api.api.deps import curator, principal
-from hivemind_api.api.schemas import ContributionIn, ItemOut, OwnListOut, QuarantineListOut, ReleaseOut, SearchOut
+from hivemind_api.api.schemas import (
+    ContributionIn,
+    ItemOut,
+    OwnListOut,
+    QuarantineListOut,
+    ReleaseOut,
+    SearchOut,
+)
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge import contributions, items, purge, quarantine
+from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.contributions import ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.purge import PurgeResult
-from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.runtime import current_runtime
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
-Principal = Annotated[KeyPrincipal, Depends(principal)]
+Principal = Annotated[Caller, Depends(principal)]
 
 
 @router.post("/knowledge", status_code=202, response_model=ContributionReceipt, operation_id="add_knowledge")
@@ -56,9 +63,15 @@ async def search_knowledge(
     who, vector = await principal_overlapping(request.headers, lambda: embed_search_text(query))
     async with session_scope(autocommit=True) as session:
         result = await search(
-            session, who, query, vector,
+            session,
+            who,
+            query,
+            vector,
             filters=SearchFilters(category, framework, language, version, at_time),
-            limit=limit, cursor=cursor, include_content=include_content, run_id=run_id,
+            limit=limit,
+            cursor=cursor,
+            include_content=include_content,
+            run_id=run_id,
         )
     return SearchOut(results=result.results, total_found=result.total_found, next_cursor=result.next_cursor)
 
@@ -73,7 +86,9 @@ async def list_knowledge(
 ) -> OwnListOut:
     """Your own contributions (this key's agent), newest first."""
     async with session_scope() as session:
-        page = await contributions.list_own(session, who, status=status, category=category, limit=limit, cursor=cursor)
+        page = await contributions.list_own(
+            session, who, status=status, category=category, limit=limit, cursor=cursor
+        )
     return OwnListOut(contributions=page.items, total_count=page.total_count, next_cursor=page.next_cursor)
 
 
@@ -87,8 +102,12 @@ async def list_quarantined(who: Principal) -> QuarantineListOut:
     return QuarantineListOut(items=found)
 
 
-@router.get("/knowledge/{item_id}", response_model=ItemOut, response_model_exclude_none=False,
-            operation_id="get_knowledge_item")
+@router.get(
+    "/knowledge/{item_id}",
+    response_model=ItemOut,
+    response_model_exclude_none=False,
+    operation_id="get_knowledge_item",
+)
 async def get_knowledge_item(item_id: str, who: Principal, run_id: str | None = None) -> ItemOut:
     """One item in full, with provenance and an integrity check of its content hash."""
     async with session_scope() as session:
@@ -129,7 +148,9 @@ async def purge_knowledge(item_id: str, who: Principal) -> PurgeResult:
         return await purge.purge_item(session, reviewer, item_id)
 
 
-@router.post("/knowledge/{item_id}/unpublish", response_model=PublishResult, operation_id="unpublish_knowledge")
+@router.post(
+    "/knowledge/{item_id}/unpublish", response_model=PublishResult, operation_id="unpublish_knowledge"
+)
 async def unpublish_knowledge(item_id: str, who: Principal) -> PublishResult:
     """Make your org's item private again (curator keys)."""
     async with session_scope() as session:

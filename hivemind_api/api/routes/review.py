@@ -6,22 +6,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import curator, principal
-from hivemind_api.api.schemas import ApproveIn, ApproveOut, KeyOut, OutcomeIn, PendingListOut, RejectIn, RejectOut
+from hivemind_api.api.schemas import (
+    ApproveIn,
+    ApproveOut,
+    KeyOut,
+    OutcomeIn,
+    PendingListOut,
+    RejectIn,
+    RejectOut,
+)
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge import outcomes, purge, review
-from hivemind_api.knowledge.purge import PurgeResult
 from hivemind_api.knowledge.outcomes import OutcomeResult
+from hivemind_api.knowledge.purge import PurgeResult
 
 router = APIRouter(prefix="/api/v1")
-Principal = Annotated[KeyPrincipal, Depends(principal)]
+Principal = Annotated[Caller, Depends(principal)]
 
 
-_reviewer = curator
-
-
-@router.post("/outcomes", status_code=202, response_model=OutcomeResult, tags=["outcomes"], operation_id="report_outcome")
+@router.post(
+    "/outcomes",
+    status_code=202,
+    response_model=OutcomeResult,
+    tags=["outcomes"],
+    operation_id="report_outcome",
+)
 async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeResult:
     """Tell HiveMind whether an item solved your problem. One outcome per (agent, run, item);
     the item's own contributing agent is heard but not counted."""
@@ -29,7 +40,12 @@ async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeResult:
         return await outcomes.report_outcome(session, who, body.item_id, body.outcome, body.run_id)
 
 
-@router.get("/contributions", response_model=PendingListOut, tags=["review"], operation_id="list_pending_contributions")
+@router.get(
+    "/contributions",
+    response_model=PendingListOut,
+    tags=["review"],
+    operation_id="list_pending_contributions",
+)
 async def list_pending_contributions(
     who: Principal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -44,43 +60,69 @@ async def list_pending_contributions(
     rejected or approved; ``flagged`` for burst-flagged ones; ``sort`` newest, oldest or
     prescreen. Each entry carries its pre-screen score and reasons, flags, redaction report
     and injection verdict."""
-    reviewer = _reviewer(who)
+    reviewer = curator(who)
     async with session_scope() as session:
-        page = await review.list_pending(session, reviewer.org_id, limit=limit, offset=offset, status=status,
-                                         category=category, flagged=flagged, sort=sort, agent=agent)
+        page = await review.list_pending(
+            session,
+            reviewer.org_id,
+            limit=limit,
+            offset=offset,
+            status=status,
+            category=category,
+            flagged=flagged,
+            sort=sort,
+            agent=agent,
+        )
     return PendingListOut(items=page.items, total=page.total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/contributions/{contribution_id}/approve", response_model=ApproveOut, tags=["review"],
-             operation_id="approve_contribution")
-async def approve_contribution(contribution_id: str, who: Principal, body: ApproveIn | None = None) -> ApproveOut:
+@router.post(
+    "/contributions/{contribution_id}/approve",
+    response_model=ApproveOut,
+    tags=["review"],
+    operation_id="approve_contribution",
+)
+async def approve_contribution(
+    contribution_id: str, who: Principal, body: ApproveIn | None = None
+) -> ApproveOut:
     """Approve: the contribution becomes a knowledge item (private unless is_public). With
     ``supersedes``, that live item of your org is retired (expired, superseded_by the new one) in
     the same transaction."""
-    reviewer = _reviewer(who)
+    reviewer = curator(who)
     body = body or ApproveIn()
     async with session_scope() as session:
-        item = await review.approve(session, reviewer, contribution_id, is_public=body.is_public,
-                                    supersedes=body.supersedes)
+        item = await review.approve(
+            session, reviewer, contribution_id, is_public=body.is_public, supersedes=body.supersedes
+        )
     return ApproveOut(status="approved", item_id=item.id)
 
 
-@router.post("/contributions/{contribution_id}/reject", response_model=RejectOut, tags=["review"],
-             operation_id="reject_contribution")
-async def reject_contribution(contribution_id: str, who: Principal, body: RejectIn | None = None) -> RejectOut:
+@router.post(
+    "/contributions/{contribution_id}/reject",
+    response_model=RejectOut,
+    tags=["review"],
+    operation_id="reject_contribution",
+)
+async def reject_contribution(
+    contribution_id: str, who: Principal, body: RejectIn | None = None
+) -> RejectOut:
     """Reject, with an optional reason the contributing agent can read."""
-    reviewer = _reviewer(who)
+    reviewer = curator(who)
     async with session_scope() as session:
         c = await review.reject(session, reviewer, contribution_id, reason=(body or RejectIn()).reason)
     return RejectOut(status="rejected", contribution_id=c.id)
 
 
-@router.post("/contributions/{contribution_id}/purge", response_model=PurgeResult, tags=["review"],
-             operation_id="purge_contribution")
+@router.post(
+    "/contributions/{contribution_id}/purge",
+    response_model=PurgeResult,
+    tags=["review"],
+    operation_id="purge_contribution",
+)
 async def purge_contribution(contribution_id: str, who: Principal) -> PurgeResult:
     """Erase a contribution (any status) of your org, and the item approved from it, from every
     table (curator keys). Subscribers get ``knowledge.purged``; the audit log keeps who and when."""
-    reviewer = _reviewer(who)
+    reviewer = curator(who)
     async with session_scope() as session:
         return await purge.purge_contribution(session, reviewer, contribution_id)
 
@@ -88,5 +130,11 @@ async def purge_contribution(contribution_id: str, who: Principal) -> PurgeResul
 @router.get("/keys/me", response_model=KeyOut, tags=["keys"], operation_id="get_my_key")
 async def keys_me(who: Principal) -> KeyOut:
     """The calling key's org, agent, role and usage in the current billing period."""
-    return KeyOut(org_id=who.org_id, org=who.org_slug, agent_id=who.agent_id, role=who.role, tier=who.tier,
-                  request_count=who.request_count)
+    return KeyOut(
+        org_id=who.org_id,
+        org=who.org_slug,
+        agent_id=who.agent_id,
+        role=who.role,
+        tier=who.tier,
+        request_count=who.request_count,
+    )

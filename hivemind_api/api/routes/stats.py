@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from hivemind_api import stats
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import principal
 from hivemind_api.db.engine import session_scope
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
-Principal = Annotated[KeyPrincipal, Depends(principal)]
+Principal = Annotated[Caller, Depends(principal)]
 
 
 @router.get("/commons", response_model=stats.CommonsStats, operation_id="get_commons_stats")
@@ -37,8 +37,10 @@ async def get_org_stats(who: Principal) -> stats.OrgStats:
 @router.get("/user", response_model=stats.AgentStats, operation_id="get_user_stats")
 async def get_user_stats(
     who: Principal,
-    agent_id: Annotated[str | None, Query(min_length=1, max_length=200,
-                                          description="An agent of your org; default: the calling key's")] = None,
+    agent_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="An agent of your org; default: the calling key's"),
+    ] = None,
 ) -> stats.AgentStats:
     """One agent of your org: contributions, live items, retrievals and outcomes its items received
     (its own outcomes on its own items are not counted)."""

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import principal
 from hivemind_api.event_hub import hub
 from hivemind_api.event_stream import StreamLagging, follow, parse_cursor
@@ -23,10 +23,15 @@ def _ping() -> ServerSentEvent:
     return ServerSentEvent(data="", event="ping")
 
 
-@router.get("/stream/feed", tags=["stream"], operation_id="stream_knowledge_feed",
-            response_class=EventSourceResponse, responses={200: {"content": {"text/event-stream": {}}}})
+@router.get(
+    "/stream/feed",
+    tags=["stream"],
+    operation_id="stream_knowledge_feed",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def stream_knowledge_feed(
-    who: Annotated[KeyPrincipal, Depends(principal)],
+    who: Annotated[Caller, Depends(principal)],
     since: Annotated[int | None, Query(ge=0, description="Replay the events after this id first")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
@@ -41,11 +46,16 @@ async def stream_knowledge_feed(
         try:
             async for event in follow(hub, who.org_id, after):  # sse-starlette stops it on disconnect
                 yield ServerSentEvent(
-                    data=json.dumps(event.as_payload(), separators=(",", ":")), id=str(event.id),
+                    data=json.dumps(event.as_payload(), separators=(",", ":")),
+                    id=str(event.id),
                     event="public" if event.is_public else "private",
                 )
         except StreamLagging:
             return  # the client reconnects with Last-Event-ID and replays from the table
 
-    return EventSourceResponse(events(), ping=current_runtime().settings.sse_ping_seconds, ping_message_factory=_ping,
-                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        events(),
+        ping=current_runtime().settings.sse_ping_seconds,
+        ping_message_factory=_ping,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -7,21 +7,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from hivemind_api.accounts.keys import KeyPrincipal
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import principal
-from hivemind_api.api.schemas import DeliveryLogOut, WebhookCreatedOut, WebhookIn, WebhookListOut, WebhookPatch
+from hivemind_api.api.schemas import (
+    DeliveryLogOut,
+    WebhookCreatedOut,
+    WebhookIn,
+    WebhookListOut,
+    WebhookPatch,
+)
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge.access import require_curator
 from hivemind_api.webhooks import endpoints
 from hivemind_api.webhooks.endpoints import EndpointInfo
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
-Principal = Annotated[KeyPrincipal, Depends(principal)]
+Principal = Annotated[Caller, Depends(principal)]
 
 
-def _actor(who: KeyPrincipal) -> endpoints.Actor:
+def _actor(who: Caller) -> Caller:
     require_curator(who)
-    return endpoints.Actor(label=f"agent:{who.agent_id}", key_id=who.key_id)
+    return who
 
 
 def _created(result: endpoints.CreatedEndpoint) -> WebhookCreatedOut:
@@ -42,8 +48,11 @@ async def create_webhook(body: WebhookIn, who: Principal) -> WebhookCreatedOut:
     ``X-HiveMind-Signature: sha256=HMAC(secret, X-HiveMind-Timestamp + "." + body)``."""
     actor = _actor(who)
     async with session_scope() as session:
-        return _created(await endpoints.create_endpoint(session, who.org_id, actor, url=body.url,
-                                                        event_types=body.event_types, active=body.active))
+        return _created(
+            await endpoints.create_endpoint(
+                session, who.org_id, actor, url=body.url, event_types=body.event_types, active=body.active
+            )
+        )
 
 
 @router.get("/{webhook_id}", response_model=EndpointInfo, operation_id="get_webhook")
@@ -59,11 +68,20 @@ async def update_webhook(webhook_id: str, body: WebhookPatch, who: Principal) ->
     endpoint starts again with a clean failure count)."""
     actor = _actor(who)
     async with session_scope() as session:
-        return await endpoints.update_endpoint(session, who.org_id, webhook_id, actor, url=body.url,
-                                               event_types=body.event_types, active=body.active)
+        return await endpoints.update_endpoint(
+            session,
+            who.org_id,
+            webhook_id,
+            actor,
+            url=body.url,
+            event_types=body.event_types,
+            active=body.active,
+        )
 
 
-@router.post("/{webhook_id}/rotate-secret", response_model=WebhookCreatedOut, operation_id="rotate_webhook_secret")
+@router.post(
+    "/{webhook_id}/rotate-secret", response_model=WebhookCreatedOut, operation_id="rotate_webhook_secret"
+)
 async def rotate_webhook_secret(webhook_id: str, who: Principal) -> WebhookCreatedOut:
     """A new signing secret, used from the next attempt on; shown only now."""
     actor = _actor(who)
@@ -80,8 +98,9 @@ async def delete_webhook(webhook_id: str, who: Principal) -> Response:
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryLogOut, operation_id="list_webhook_deliveries")
-async def list_webhook_deliveries(webhook_id: str, who: Principal,
-                                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> DeliveryLogOut:
+async def list_webhook_deliveries(
+    webhook_id: str, who: Principal, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> DeliveryLogOut:
     """The latest delivery attempts, newest first: status, HTTP status, latency and error of each
     (a scheduled retry shows as pending)."""
     _actor(who)

@@ -29,8 +29,15 @@ depends_on = None
 
 
 # The event types of this revision, frozen: later revisions extend the CHECK themselves (0005).
-_EVENT_TYPES_0001 = ("contribution.created", "knowledge.approved", "knowledge.rejected", "knowledge.published",
-                     "knowledge.unpublished", "knowledge.deleted", "knowledge.superseded")
+_EVENT_TYPES_0001 = (
+    "contribution.created",
+    "knowledge.approved",
+    "knowledge.rejected",
+    "knowledge.published",
+    "knowledge.unpublished",
+    "knowledge.deleted",
+    "knowledge.superseded",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -165,9 +172,7 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute(
-        "CREATE INDEX ix_contributions_queue ON contributions (org_id, status, created_at DESC)"
-    )
+    op.execute("CREATE INDEX ix_contributions_queue ON contributions (org_id, status, created_at DESC)")
     op.execute(
         "CREATE INDEX ix_contributions_agent ON contributions (org_id, source_agent_id, created_at DESC)"
     )
@@ -382,8 +387,18 @@ def downgrade() -> None:
         "signals",
     ):
         op.execute(f"DROP TABLE IF EXISTS {table}")
-    op.execute("ALTER TABLE contributions DROP CONSTRAINT IF EXISTS fk_contributions_duplicate_of, "
-               "DROP CONSTRAINT IF EXISTS fk_contributions_supersedes, "
-               "DROP CONSTRAINT IF EXISTS fk_contributions_knowledge_item")
-    for table in ("knowledge_items", "contributions", "api_keys", "user_sessions", "memberships", "users", "orgs"):
+    op.execute(
+        "ALTER TABLE contributions DROP CONSTRAINT IF EXISTS fk_contributions_duplicate_of, "
+        "DROP CONSTRAINT IF EXISTS fk_contributions_supersedes, "
+        "DROP CONSTRAINT IF EXISTS fk_contributions_knowledge_item"
+    )
+    for table in (
+        "knowledge_items",
+        "contributions",
+        "api_keys",
+        "user_sessions",
+        "memberships",
+        "users",
+        "orgs",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {table}")

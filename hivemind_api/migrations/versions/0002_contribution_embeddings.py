@@ -41,7 +41,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX ix_contributions_agent")
-    op.execute("CREATE INDEX ix_contributions_agent ON contributions (org_id, source_agent_id, created_at DESC)")
+    op.execute(
+        "CREATE INDEX ix_contributions_agent ON contributions (org_id, source_agent_id, created_at DESC)"
+    )
     op.execute("ALTER TABLE contributions DROP CONSTRAINT ck_contributions_embedding_model")
     op.execute("ALTER TABLE contributions DROP CONSTRAINT ck_contributions_duplicate")
     op.execute(

@@ -30,7 +30,9 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE INDEX ix_minhash_bands_lookup ON minhash_bands (band, hash)")
-    op.execute("CREATE INDEX ix_contributions_flagged ON contributions (org_id, created_at) WHERE flags <> '{}'")
+    op.execute(
+        "CREATE INDEX ix_contributions_flagged ON contributions (org_id, created_at) WHERE flags <> '{}'"
+    )
 
 
 def downgrade() -> None:

@@ -31,11 +31,15 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_knowledge_public_since ON knowledge_items (published_at) WHERE is_public")
 
     op.execute("ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_status_check")
-    op.execute("ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check "
-               "CHECK (status IN ('pending', 'success', 'failed', 'skipped'))")
+    op.execute(
+        "ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check "
+        "CHECK (status IN ('pending', 'success', 'failed', 'skipped'))"
+    )
     op.execute("ALTER TABLE webhook_deliveries ADD COLUMN scheduled_for timestamptz NOT NULL DEFAULT now()")
     op.execute("ALTER TABLE webhook_deliveries ADD COLUMN attempted_at timestamptz")
-    op.execute("CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (scheduled_for) WHERE status = 'pending'")
+    op.execute(
+        "CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (scheduled_for) WHERE status = 'pending'"
+    )
     op.execute("CREATE INDEX ix_webhook_deliveries_log ON webhook_deliveries (endpoint_id, created_at DESC)")
     # Webhooks follow events from here on (no endpoint exists before this revision).
     op.execute(
@@ -52,7 +56,9 @@ def downgrade() -> None:
     op.execute("ALTER TABLE webhook_deliveries DROP COLUMN attempted_at, DROP COLUMN scheduled_for")
     op.execute("DELETE FROM webhook_deliveries WHERE status = 'skipped'")
     op.execute("ALTER TABLE webhook_deliveries DROP CONSTRAINT webhook_deliveries_status_check")
-    op.execute("ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check "
-               "CHECK (status IN ('pending', 'success', 'failed'))")
+    op.execute(
+        "ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_status_check "
+        "CHECK (status IN ('pending', 'success', 'failed'))"
+    )
     op.execute("DROP INDEX ix_knowledge_public_since")
     op.execute("ALTER TABLE knowledge_items DROP COLUMN published_at")

@@ -21,9 +21,16 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-_OLD_TYPES = ("contribution.created", "knowledge.approved", "knowledge.rejected", "knowledge.published",
-              "knowledge.unpublished", "knowledge.deleted", "knowledge.superseded")
-_NEW_TYPES = _OLD_TYPES + ("knowledge.quarantined", "knowledge.released", "knowledge.purged")
+_OLD_TYPES = (
+    "contribution.created",
+    "knowledge.approved",
+    "knowledge.rejected",
+    "knowledge.published",
+    "knowledge.unpublished",
+    "knowledge.deleted",
+    "knowledge.superseded",
+)
+_NEW_TYPES = (*_OLD_TYPES, "knowledge.quarantined", "knowledge.released", "knowledge.purged")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -34,18 +41,26 @@ def upgrade() -> None:
     op.execute("ALTER TABLE contributions ADD COLUMN screen_version text")
     op.execute("ALTER TABLE knowledge_items ADD COLUMN screen_version text")
     op.execute("ALTER TABLE knowledge_items ADD COLUMN quarantined_at timestamptz")
-    op.execute("ALTER TABLE knowledge_items ADD COLUMN quarantine_evidence jsonb NOT NULL DEFAULT '{}'::jsonb")
-    op.execute("CREATE INDEX ix_knowledge_quarantined ON knowledge_items (org_id, quarantined_at) "
-               "WHERE quarantined_at IS NOT NULL")
+    op.execute(
+        "ALTER TABLE knowledge_items ADD COLUMN quarantine_evidence jsonb NOT NULL DEFAULT '{}'::jsonb"
+    )
+    op.execute(
+        "CREATE INDEX ix_knowledge_quarantined ON knowledge_items (org_id, quarantined_at) "
+        "WHERE quarantined_at IS NOT NULL"
+    )
     op.execute("ALTER TABLE events DROP CONSTRAINT events_type_check")
     op.execute(f"ALTER TABLE events ADD CONSTRAINT events_type_check CHECK (type IN {_in(_NEW_TYPES)})")
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM events WHERE type IN ('knowledge.quarantined', 'knowledge.released', 'knowledge.purged')")
+    op.execute(
+        "DELETE FROM events WHERE type IN ('knowledge.quarantined', 'knowledge.released', 'knowledge.purged')"
+    )
     op.execute("ALTER TABLE events DROP CONSTRAINT events_type_check")
     op.execute(f"ALTER TABLE events ADD CONSTRAINT events_type_check CHECK (type IN {_in(_OLD_TYPES)})")
     op.execute("DROP INDEX ix_knowledge_quarantined")
-    op.execute("ALTER TABLE knowledge_items DROP COLUMN quarantine_evidence, DROP COLUMN quarantined_at, "
-               "DROP COLUMN screen_version")
+    op.execute(
+        "ALTER TABLE knowledge_items DROP COLUMN quarantine_evidence, DROP COLUMN quarantined_at, "
+        "DROP COLUMN screen_version"
+    )
     op.execute("ALTER TABLE contributions DROP COLUMN screen_version")
