@@ -24,8 +24,8 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.db.migrate import migrate
 from hivemind_api.errors import DomainError
+from hivemind_api.infra.services import Services, open_services
 from hivemind_api.knowledge import rules as rules_domain
-from hivemind_api.services import Services, open_services
 
 T = TypeVar("T")
 
@@ -190,8 +190,8 @@ def db_migrate() -> None:
 @app.command("reembed")
 def reembed() -> None:
     """Re-embed all knowledge with the installed model and pin it (after a model change)."""
-    from hivemind_api import embeddings
-    from hivemind_api.reembed import reembed_all
+    from hivemind_api.infra import embeddings
+    from hivemind_api.knowledge.reembed import reembed_all
 
     embeddings.use_throughput_mode()
     report = _run(lambda _session: reembed_all())

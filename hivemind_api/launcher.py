@@ -19,8 +19,8 @@ from pathlib import Path
 
 from hivemind_api.config import Settings
 from hivemind_api.db.migrate import migrate
-from hivemind_api.procutil import die_with_parent
-from hivemind_api.services import child_env, open_services
+from hivemind_api.infra.procutil import die_with_parent
+from hivemind_api.infra.services import child_env, open_services
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
 log = logging.getLogger("hivemind.launcher")

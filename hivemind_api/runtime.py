@@ -17,15 +17,15 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 
-from hivemind_api import embeddings
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.db.migrate import migrate
-from hivemind_api.embeddings import ensure_model_pinned
-from hivemind_api.event_hub import hub
+from hivemind_api.events.hub import hub
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.embeddings import ensure_model_pinned
+from hivemind_api.infra.ratelimit import RateLimiter
+from hivemind_api.infra.services import Services, child_env, open_services
 from hivemind_api.knowledge import ingest, pipeline
-from hivemind_api.ratelimit import RateLimiter
-from hivemind_api.services import Services, child_env, open_services
 from hivemind_api.webhooks import delivery as webhook_delivery
 from hivemind_api.worker.supervisor import WorkerSupervisor
 

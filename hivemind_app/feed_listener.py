@@ -1,6 +1,6 @@
 """Keeps the dashboard's live feeds current: a lifespan task following the process's event hub.
 
-The hub (``hivemind_api.event_hub``) owns the one LISTEN connection and hands over every event
+The hub (``hivemind_api.events.hub``) owns the one LISTEN connection and hands over every event
 in order, including those it caught up on after a reconnect. Feeds are never appended from an
 event: the events only say which feeds changed, and those are rewritten from the table, so every
 backend process and every reconnect shows the same, complete history. A heartbeat every few
@@ -13,9 +13,9 @@ import logging
 
 import reflex as rx
 
-from hivemind_api.event_hub import hub
-from hivemind_api.events import EventRecord
-from hivemind_api.feeds import PUBLIC_REFRESH_TYPES
+from hivemind_api.events.feeds import PUBLIC_REFRESH_TYPES
+from hivemind_api.events.hub import hub
+from hivemind_api.events.log import EventRecord
 from hivemind_app.state.feed import (
     PUBLIC_TOKEN,
     OrgFeedState,

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from hivemind_api.api import mcp_server
 from hivemind_api.config import get_settings
-from hivemind_api.event_hub import hub
+from hivemind_api.events.hub import hub
 from hivemind_api.runtime import current_runtime, start_runtime
 
 

@@ -22,7 +22,7 @@ from hivemind_api.accounts.passwords import hash_password
 from hivemind_api.accounts.users import join_org, normalize_email, validate_member_role
 from hivemind_api.db.models import Membership, User
 from hivemind_api.errors import Conflict, NotFound
-from hivemind_api.knowledge.validation import parse_uuid
+from hivemind_api.inputs import parse_uuid
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from hivemind_api.api import mcp_server
 from hivemind_api.api.routes import audit, knowledge, review, stats, stream, webhooks
 from hivemind_api.errors import DomainError
 from hivemind_api.health import check_health
-from hivemind_api.ratelimit import RateLimited
+from hivemind_api.infra.ratelimit import RateLimited
 from hivemind_api.runtime import current_runtime
 
 

@@ -11,7 +11,7 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.keys import authenticate_key, hash_key
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import Unauthorized
-from hivemind_api.ratelimit import RateLimited
+from hivemind_api.infra.ratelimit import RateLimited
 from hivemind_api.runtime import current_runtime
 
 MISSING_KEY = "Missing or invalid API key: send 'X-API-Key: hm_…' or 'Authorization: Bearer hm_…'."

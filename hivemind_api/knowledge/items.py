@@ -15,11 +15,11 @@ from hivemind_api import audit
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.models import Contribution, KnowledgeItem, Org, db_now
 from hivemind_api.errors import Conflict, NotFound
-from hivemind_api.events import append_event
+from hivemind_api.events.log import append_event
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator, require_writer
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
-from hivemind_api.knowledge.validation import parse_uuid
 from hivemind_api.knowledge.visibility import item_present, item_visible_to
 
 INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."

@@ -10,8 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.errors import InvalidInput, NotFound
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.quality import usefulness_sql
-from hivemind_api.knowledge.validation import MAX_RUN_ID_LENGTH, parse_uuid
+from hivemind_api.knowledge.validation import MAX_RUN_ID_LENGTH
 from hivemind_api.knowledge.visibility import present_sql, visible_sql
 
 OUTCOMES = {"solved": "outcome_solved", "did_not_help": "outcome_not_helpful"}

@@ -35,11 +35,11 @@ from rq import Queue, Retry, get_current_job
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import AutoApproveRule, Contribution
-from hivemind_api.events import NewEvent, append_events, contribution_summary
-from hivemind_api.jobs import CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
+from hivemind_api.events.log import NewEvent, append_events, contribution_summary
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.jobs import CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
 from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED
 from hivemind_api.knowledge.text import content_hash, make_title

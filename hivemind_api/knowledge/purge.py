@@ -32,9 +32,9 @@ from hivemind_api import audit
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.models import Contribution, KnowledgeItem
 from hivemind_api.errors import NotFound
-from hivemind_api.events import append_event
+from hivemind_api.events.log import append_event
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
-from hivemind_api.knowledge.validation import parse_uuid
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,9 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, NotFound
-from hivemind_api.events import append_event, item_summary
+from hivemind_api.events.log import append_event, item_summary
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
-from hivemind_api.knowledge.validation import parse_uuid
 from hivemind_api.knowledge.visibility import item_present, present_sql
 from hivemind_api.trust.injection import screen_stored
 from hivemind_api.trust.scrubber import scrub, scrub_stored
@@ -202,7 +202,7 @@ def request_rescreen(queue: Queue) -> bool:
     """Queue one re-screen unless one is already waiting (several workers start at once)."""
     from rq import Retry
 
-    from hivemind_api.jobs import enqueue_coalesced
+    from hivemind_api.infra.jobs import enqueue_coalesced
 
     return enqueue_coalesced(
         queue,

@@ -19,10 +19,11 @@ from hivemind_api import audit
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.models import Contribution, KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
-from hivemind_api.events import append_event, contribution_summary
+from hivemind_api.events.log import append_event, contribution_summary
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.text import preview
-from hivemind_api.knowledge.validation import parse_uuid, validate_category
+from hivemind_api.knowledge.validation import validate_category
 from hivemind_api.knowledge.visibility import item_present
 
 MAX_REASON = 1000

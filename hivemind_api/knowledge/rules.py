@@ -22,7 +22,8 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.orgs import get_org
 from hivemind_api.db.models import AutoApproveRule
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
-from hivemind_api.knowledge.validation import parse_uuid, validate_category
+from hivemind_api.inputs import parse_uuid
+from hivemind_api.knowledge.validation import validate_category
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.embeddings import embed_query
 from hivemind_api.errors import InvalidInput
+from hivemind_api.infra.embeddings import embed_query
 from hivemind_api.knowledge.validation import validate_category
 from hivemind_api.knowledge.visibility import live_sql, valid_at_sql, visible_sql
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from hivemind_api.errors import InvalidInput
@@ -65,10 +64,3 @@ def validate_contribution(data: ContributionInput) -> ContributionInput:
         tags=list(dict.fromkeys(tags)),
         run_id=_clean_optional("run_id", data.run_id, MAX_RUN_ID_LENGTH),
     )
-
-
-def parse_uuid(value: str, what: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        raise InvalidInput(f"invalid {what}: {value!r} is not a UUID") from None

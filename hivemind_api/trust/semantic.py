@@ -47,7 +47,7 @@ class Head:
 
 @lru_cache(maxsize=1)
 def load() -> Head:
-    from hivemind_api import embeddings
+    from hivemind_api.infra import embeddings
 
     with resources.files("hivemind_api.trust").joinpath("models", MODEL_FILE).open("rb") as f:
         data = np.load(f)
@@ -89,7 +89,7 @@ class Opinion:
 def opinion(texts: list[str]) -> Opinion:
     """The head's highest probability over the windows of ``texts`` (readings of one text) that
     pass the n-gram gate; windows below the gate count as benign."""
-    from hivemind_api import embeddings
+    from hivemind_api.infra import embeddings
 
     head = load()
     parts = list(dict.fromkeys(w for text in texts for w in classifier.windows(text)))

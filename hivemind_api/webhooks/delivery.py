@@ -36,8 +36,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.config import Settings, get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import WebhookDelivery, WebhookEndpoint, db_now
-from hivemind_api.events import EventRecord, event_by_id, events_after
-from hivemind_api.jobs import FAILED_JOB_TTL, CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
+from hivemind_api.events.log import EventRecord, event_by_id, events_after
+from hivemind_api.infra.jobs import FAILED_JOB_TTL, CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.webhooks.endpoints import delivery_id
 from hivemind_api.webhooks.signing import signature
 from hivemind_api.webhooks.targets import TargetRefused, resolve_target

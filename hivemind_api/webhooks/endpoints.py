@@ -20,7 +20,7 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.config import get_settings
 from hivemind_api.db.models import WebhookEndpoint, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
-from hivemind_api.knowledge.validation import parse_uuid
+from hivemind_api.inputs import parse_uuid
 from hivemind_api.vocab import EVENT_TYPES
 from hivemind_api.webhooks.signing import new_secret
 from hivemind_api.webhooks.targets import resolve_target

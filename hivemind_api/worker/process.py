@@ -13,14 +13,14 @@ import os
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from hivemind_api import embeddings
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, session_scope
 from hivemind_api.db.migrate import migrate
-from hivemind_api.embeddings import ensure_model_pinned
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.embeddings import ensure_model_pinned
+from hivemind_api.infra.procutil import die_with_parent
+from hivemind_api.infra.services import open_services
 from hivemind_api.knowledge import quarantine
-from hivemind_api.procutil import die_with_parent
-from hivemind_api.services import open_services
 from hivemind_api.trust import name_model, semantic
 from hivemind_api.trust.version import screen_version
 from hivemind_api.worker.loop import run_async

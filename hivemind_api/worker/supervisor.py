@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from hivemind_api.procutil import die_with_parent
+from hivemind_api.infra.procutil import die_with_parent
 
 log = logging.getLogger("hivemind.supervisor")
 

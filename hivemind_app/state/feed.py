@@ -12,8 +12,8 @@ import uuid
 
 import reflex as rx
 
-from hivemind_api import feeds
 from hivemind_api.db.engine import session_scope
+from hivemind_api.events import feeds
 from hivemind_app.state.auth import AuthState
 
 PUBLIC_TOKEN = "feed-public"

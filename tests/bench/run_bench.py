@@ -33,16 +33,16 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from pgvector.psycopg import register_vector
 
-from hivemind_api import embeddings
 from hivemind_api.accounts.keys import generate_key, hash_key
 from hivemind_api.db.engine import ANN_SERVER_SETTINGS
 from hivemind_api.db.migrate import migrate
 from hivemind_api.db.urls import sync_url
 from hivemind_api.embedded.postgres import EmbeddedPostgres
 from hivemind_api.embedded.redis import EmbeddedRedis
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.onnx_encoder import OnnxEncoder
 from hivemind_api.knowledge.search import CANDIDATES, SearchFilters, _filter_sql, _search_sql
 from hivemind_api.knowledge.text import content_hash, make_title
-from hivemind_api.onnx_encoder import OnnxEncoder
 from tests.bench import corpus as corpus_mod
 from tests.pg_tcp import free_port
 from tests.trust_eval import evaluate as trust_eval

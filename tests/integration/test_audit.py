@@ -146,7 +146,9 @@ async def test_curators_and_viewers_see_no_log_and_other_orgs_see_none_of_it(org
     async with session_scope() as s:
         other = await create_org(s, org.slug + "-o")
     outsider = await signed_in(AuditState, other, "admin")
-    assert [r.action for r in outsider.rows] == ["member.added"] and outsider.error == ""  # its own sign-up only
+    assert [r.action for r in outsider.rows] == [
+        "member.added"
+    ] and outsider.error == ""  # its own sign-up only
 
 
 async def test_the_use_case_refuses_a_member_curator_and_accepts_the_cli(org) -> None:

@@ -194,7 +194,7 @@ def test_db_migrate(cli_env) -> None:
 
 def test_worker_runs_queued_jobs(cli_env, target) -> None:
     queue = Queue("default", connection=Redis.from_url(target.redis_url))
-    job = queue.enqueue("hivemind_api.jobs.ping", "from-cli-test")
+    job = queue.enqueue("hivemind_api.infra.jobs.ping", "from-cli-test")
     env = dict(cli_env, HIVEMIND_MODEL_THREADS="2", HIVEMIND_MODEL_STREAMS="3")  # not a worker's defaults
     if target.data_dir is not None:  # the embedded servers are running: reach them by URL
         env["HIVEMIND_REDIS_URL"] = target.redis_url

@@ -30,7 +30,7 @@ def test_embedded_default_supervises_worker_and_cleans_up(tmp_path: Path) -> Non
         # This connection stays open across the stop: a stray client must not keep Redis alive.
         stray = Redis.from_url(runtime.services.redis_url)
         queue = Queue("default", connection=stray)
-        job = queue.enqueue("hivemind_api.jobs.ping", "embedded")
+        job = queue.enqueue("hivemind_api.infra.jobs.ping", "embedded")
         wait_for(lambda: job.refresh() or job.is_finished, timeout=30)
         first_pid = job.return_value()["worker_pid"]
         assert first_pid in runtime.supervisor.pids
@@ -41,7 +41,7 @@ def test_embedded_default_supervises_worker_and_cleans_up(tmp_path: Path) -> Non
         os.kill(first_pid, signal.SIGKILL)  # a worker dying mid-flight is replaced
         wait_for(lambda: runtime.supervisor.restarts == 1 and len(runtime.supervisor.pids) == 1, timeout=30)
         assert runtime.supervisor.pids != [first_pid]
-        job2 = queue.enqueue("hivemind_api.jobs.ping", "again")
+        job2 = queue.enqueue("hivemind_api.infra.jobs.ping", "again")
         wait_for(lambda: job2.refresh() or job2.is_finished, timeout=30)
         workers = [first_pid, *runtime.supervisor.pids]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hivemind_api import embeddings
-from hivemind_api.model_export import ExportFailed, _verify, ensure_onnx_model
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.model_export import ExportFailed, _verify, ensure_onnx_model
 
 REFERENCE = [0.0676569, 0.0634960, 0.0487131, 0.0793050, 0.0374481, 0.0026528]
 
@@ -79,7 +79,7 @@ def test_throughput_runs_give_the_same_vectors_in_order_on_parallel_single_threa
     """The worker's ``encode_each``: one text per run, two runs at once, each on one thread."""
     import threading
 
-    from hivemind_api.onnx_encoder import OnnxEncoder
+    from hivemind_api.infra.onnx_encoder import OnnxEncoder
 
     texts = [
         f"note {i}: " + "raise the pool size and reuse connections " * (1 + 7 * (i % 3)) for i in range(9)

@@ -8,9 +8,9 @@ import uuid
 import psycopg
 import pytest
 
-from hivemind_api import embeddings
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
+from hivemind_api.infra import embeddings
 from hivemind_app.pages.knowledge import KnowledgeState
 from tests.integration.dashboard import signed_in
 

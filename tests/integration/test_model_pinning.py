@@ -10,8 +10,8 @@ import sys
 import psycopg
 import pytest
 
-from hivemind_api import embeddings
-from hivemind_api.embeddings import ModelMismatch
+from hivemind_api.infra import embeddings
+from hivemind_api.infra.embeddings import ModelMismatch
 from tests.integration.backend import backend
 
 

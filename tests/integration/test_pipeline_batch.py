@@ -80,7 +80,7 @@ def test_a_drain_overlaps_batches_yet_decides_them_in_order(database_url, monkey
     import threading
     import time
 
-    from hivemind_api import embeddings
+    from hivemind_api.infra import embeddings
 
     with psycopg.connect(database_url, autocommit=True) as c:
         org = c.execute(

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from pgvector.psycopg import register_vector
 
-from hivemind_api import embeddings
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
+from hivemind_api.infra import embeddings
 from hivemind_api.knowledge.search import search
 from hivemind_api.knowledge.text import content_hash
 from tests.bench.corpus import items as corpus_items

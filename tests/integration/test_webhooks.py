@@ -16,7 +16,7 @@ import pytest
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.config import get_settings, reset_settings
 from hivemind_api.db.engine import session_scope
-from hivemind_api.events import EventRecord
+from hivemind_api.events.log import EventRecord
 from hivemind_api.webhooks import delivery, endpoints
 from hivemind_api.webhooks.targets import TargetRefused
 from tests.integration.agent_stack import AgentStack

@@ -133,7 +133,7 @@ def train_semantic(rows: list[tuple[str, int, str]]) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    from hivemind_api import embeddings
+    from hivemind_api.infra import embeddings
 
     windows = [(w, label, seed) for text, label, seed in rows for w in classifier.windows(text)]
     texts = [w for w, _, _ in windows]

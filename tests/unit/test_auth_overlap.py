@@ -18,7 +18,7 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.keys import hash_key
 from hivemind_api.api import auth
 from hivemind_api.errors import InvalidInput, Unauthorized
-from hivemind_api.ratelimit import RateLimited
+from hivemind_api.infra.ratelimit import RateLimited
 
 GOOD, OTHER = "hm_good_key_0001", "hm_good_key_0002"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hivemind_api import embeddings
+from hivemind_api.infra import embeddings
 from hivemind_api.knowledge import quarantine
 from hivemind_api.trust import semantic
 from hivemind_api.trust.injection import SEMANTIC_RULE, screen, screen_stored, second_opinion

@@ -11,8 +11,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import principal
-from hivemind_api.event_hub import hub
-from hivemind_api.event_stream import StreamLagging, follow, parse_cursor
+from hivemind_api.events.hub import hub
+from hivemind_api.events.stream import StreamLagging, follow, parse_cursor
 from hivemind_api.runtime import current_runtime
 
 router = APIRouter(prefix="/api/v1")

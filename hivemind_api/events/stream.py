@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import InvalidInput
-from hivemind_api.event_hub import EventHub
-from hivemind_api.events import EventRecord, events_after
+from hivemind_api.events.hub import EventHub
+from hivemind_api.events.log import EventRecord, events_after
 
 REPLAY_PAGE = 500
 

@@ -5,7 +5,7 @@ thousand open streams cost one Postgres connection, not a thousand. ``pg_notify`
 an event id and a notification can be missed (the connection was being re-established, the
 database restarted), so the hub never trusts the payload: on every wake-up it reads the events
 table after the last id it has seen (exact, because event ids commit in order; see
-``hivemind_api.events``) and hands each subscriber the same ordered batch.
+``hivemind_api.events.log``) and hands each subscriber the same ordered batch.
 
 A subscriber that falls too far behind is cut off rather than allowed to grow memory without
 bound; an SSE client then reconnects with ``Last-Event-ID`` and replays from the table.
@@ -21,7 +21,7 @@ import asyncpg
 
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.urls import libpq_url
-from hivemind_api.events import CHANNEL, EventRecord, events_after, latest_event_id
+from hivemind_api.events.log import CHANNEL, EventRecord, events_after, latest_event_id
 
 log = logging.getLogger("hivemind.events")
 RETRY_S = 1.0

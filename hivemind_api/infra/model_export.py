@@ -121,7 +121,7 @@ def _export(weights_dir: Path, out: Path) -> None:
 def _verify(weights_dir: Path, onnx_file: Path) -> None:
     import torch
 
-    from hivemind_api.onnx_encoder import OnnxEncoder
+    from hivemind_api.infra.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(weights_dir, onnx_file, threads=1)
     batch = encoder.tokenize(list(PROBES))

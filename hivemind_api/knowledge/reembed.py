@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hivemind_api import embeddings
 from hivemind_api.db.engine import session_scope
+from hivemind_api.infra import embeddings
 
 _TABLES = ("knowledge_items", "contributions")
 

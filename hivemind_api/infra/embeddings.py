@@ -27,8 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.config import get_settings
 from hivemind_api.db.models import DeploymentConfig
 from hivemind_api.errors import DomainError
-from hivemind_api.model_export import ensure_onnx_model
-from hivemind_api.onnx_encoder import OnnxEncoder
+from hivemind_api.infra.model_export import ensure_onnx_model
+from hivemind_api.infra.onnx_encoder import OnnxEncoder
 from hivemind_api.vocab import EMBEDDING_DIM
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"

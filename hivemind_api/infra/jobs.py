@@ -65,7 +65,7 @@ def _enqueue(queue: Queue, func: str, job_timeout: int, retry: Retry) -> None:
 
 def ping(token: str) -> dict[str, object]:
     """Round-trip probe: proves a live worker picks up and finishes jobs (and how it runs the model)."""
-    from hivemind_api import embeddings
+    from hivemind_api.infra import embeddings
 
     return {
         "token": token,
