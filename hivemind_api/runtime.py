@@ -26,6 +26,7 @@ from hivemind_api.infra.embeddings import ensure_model_pinned
 from hivemind_api.infra.ratelimit import RateLimiter
 from hivemind_api.infra.services import Services, child_env, open_services
 from hivemind_api.knowledge import ingest, pipeline
+from hivemind_api.knowledge.contributions import ContributeContext
 from hivemind_api.webhooks import delivery as webhook_delivery
 from hivemind_api.worker.supervisor import WorkerSupervisor
 
@@ -43,6 +44,10 @@ class Runtime:
 
     recovery: asyncio.Task[Any] | None = None
     webhook_trigger: asyncio.Task[Any] | None = None
+
+    def contribute_context(self) -> ContributeContext:
+        """What ``contributions.contribute`` needs from this process: its queue and rate limits."""
+        return ContributeContext(self.enqueue_contribution, self.limiter)
 
     async def enqueue_contribution(self, contribution_id: uuid.UUID) -> None:
         """Make sure a pipeline drain will pick this stored contribution up (jobs are coalesced)."""

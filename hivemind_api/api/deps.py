@@ -7,10 +7,17 @@ from fastapi import Request
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_from_headers
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge.contributions import ContributeContext
+from hivemind_api.runtime import current_runtime
 
 
 async def principal(request: Request) -> Caller:
     return await principal_from_headers(request.headers)
+
+
+def contribute_context() -> ContributeContext:
+    """The running process's queue and rate limits, for the contribute use case."""
+    return current_runtime().contribute_context()
 
 
 def curator(who: Caller) -> Caller:

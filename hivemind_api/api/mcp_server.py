@@ -26,7 +26,6 @@ from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import contributions, items, outcomes
-from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
 
@@ -100,8 +99,6 @@ async def add_knowledge(
     async with _tool_errors():
         from hivemind_api.runtime import current_runtime
 
-        require_writer(who)
-        await current_runtime().limiter.check(who, "contribute")
         data = ContributionInput(
             content=content,
             category=category,
@@ -112,7 +109,7 @@ async def add_knowledge(
             tags=tags or [],
             run_id=run_id,
         )
-        receipt = await contributions.contribute(who, data, current_runtime().enqueue_contribution)
+        receipt = await contributions.contribute(who, data, current_runtime().contribute_context())
     return _result(asdict(receipt))
 
 

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -19,6 +19,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution, KnowledgeItem, core_table
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import ingest
+from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import ContributionInput, validate_category, validate_contribution
 
@@ -38,11 +39,30 @@ class ContributionReceipt:
 
 
 Enqueue = Callable[[uuid.UUID], Awaitable[object]]
+
+
+class Limiter(Protocol):
+    async def check(self, principal: Caller, action: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ContributeContext:
+    """What contributing needs besides the caller, passed in (never looked up): where the slow
+    part is queued, and the rate limits (``None`` where none apply: jobs, tests)."""
+
+    enqueue: Enqueue
+    limiter: Limiter | None = None
+
+
 _INSERT = core_table(Contribution).insert().returning(core_table(Contribution).c.id)
 
 
-async def contribute(principal: Caller, data: ContributionInput, enqueue: Enqueue) -> ContributionReceipt:
+async def contribute(
+    principal: Caller, data: ContributionInput, ctx: ContributeContext
+) -> ContributionReceipt:
     """Scrub and screen a contribution, store it, and queue the slow part of its processing.
+
+    Only callers that may write contribute, within their rate limit (checked before any work).
 
     Scrubbing runs here, in a thread, so only scrubbed text is ever stored or queued (the job
     carries the id alone). Content that screening blocks is stored as ``blocked`` for curators
@@ -50,6 +70,9 @@ async def contribute(principal: Caller, data: ContributionInput, enqueue: Enqueu
     is removed again and the agent is told to retry, so nothing waits for a job that does not
     exist.
     """
+    require_writer(principal)
+    if ctx.limiter is not None:
+        await ctx.limiter.check(principal, "contribute")
     data = validate_contribution(data)
     prepared = await asyncio.to_thread(ingest.prepare, data.content)
     # One autocommit INSERT … RETURNING: the row is committed before the job is queued (the
@@ -92,7 +115,7 @@ async def contribute(principal: Caller, data: ContributionInput, enqueue: Enqueu
             "searchable. Agents read contributions later, so text addressed to them is not accepted.",
         )
     try:
-        await enqueue(contribution_id)
+        await ctx.enqueue(contribution_id)
     except Exception as err:
         async with session_scope() as session:
             await session.exec(sa.delete(Contribution).where(Contribution.id == contribution_id))

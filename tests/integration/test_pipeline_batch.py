@@ -12,13 +12,13 @@ from hivemind_api.knowledge.validation import ContributionInput
 from hivemind_api.worker.loop import run_async
 
 
-def _into(queued: list) -> contributions.Enqueue:
-    """An enqueue that only records the id: the test runs the jobs itself."""
+def _into(queued: list) -> contributions.ContributeContext:
+    """Contributing with an enqueue that only records the id: the test runs the jobs itself."""
 
     async def enqueue(contribution_id) -> None:
         queued.append(contribution_id)
 
-    return enqueue
+    return contributions.ContributeContext(enqueue)
 
 
 def test_one_job_processes_a_batch_and_the_others_find_their_rows_done(database_url) -> None:
@@ -174,7 +174,7 @@ def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_ur
                     await contributions.contribute(
                         who,
                         ContributionInput(content=text, category="config"),
-                        lambda _cid: request_drain_async(redis, queue),
+                        contributions.ContributeContext(lambda _cid: request_drain_async(redis, queue)),
                     )
 
         run_async(contribute_all())
@@ -244,7 +244,7 @@ def test_a_contribution_the_queue_refuses_is_not_kept(database_url) -> None:
             await contributions.contribute(
                 who,
                 ContributionInput(content="Pin the image digest.", category="config"),
-                lambda _cid: request_drain_async(redis, queue),
+                contributions.ContributeContext(lambda _cid: request_drain_async(redis, queue)),
             )
 
     configure_database(database_url)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_overlapping
-from hivemind_api.api.deps import curator, principal
+from hivemind_api.api.deps import contribute_context, curator, principal
 from hivemind_api.api.schemas import (
     ContributionIn,
     ItemOut,
@@ -21,27 +21,23 @@ from hivemind_api.api.schemas import (
 )
 from hivemind_api.db.engine import session_scope
 from hivemind_api.knowledge import contributions, items, purge, quarantine
-from hivemind_api.knowledge.access import require_writer
-from hivemind_api.knowledge.contributions import ContributionReceipt
+from hivemind_api.knowledge.contributions import ContributeContext, ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.purge import PurgeResult
 from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
 from hivemind_api.knowledge.validation import ContributionInput
-from hivemind_api.runtime import current_runtime
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
 Principal = Annotated[Caller, Depends(principal)]
 
 
 @router.post("/knowledge", status_code=202, response_model=ContributionReceipt, operation_id="add_knowledge")
-async def add_knowledge(body: ContributionIn, who: Principal) -> ContributionReceipt:
+async def add_knowledge(
+    body: ContributionIn, who: Principal, ctx: Annotated[ContributeContext, Depends(contribute_context)]
+) -> ContributionReceipt:
     """Contribute what you learned. Processing (hashing, embedding, similar items) runs in the
     background; the contribution then waits for a curator."""
-    require_writer(who)
-    await current_runtime().limiter.check(who, "contribute")
-    return await contributions.contribute(
-        who, ContributionInput(**body.model_dump(exclude_none=True)), current_runtime().enqueue_contribution
-    )
+    return await contributions.contribute(who, ContributionInput(**body.model_dump(exclude_none=True)), ctx)
 
 
 @router.get("/knowledge/search", response_model=SearchOut, operation_id="search_knowledge")
