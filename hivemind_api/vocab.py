@@ -16,6 +16,33 @@ class KeyRole(StrEnum):
     CURATOR = "curator"
 
 
+class ContributionStatus(StrEnum):
+    """Where a contribution is: stored and screened, waiting for the worker (processing), waiting
+    for a curator (pending), or decided."""
+
+    PROCESSING = "processing"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    BLOCKED = "blocked"
+
+
+class EventType(StrEnum):
+    """What the events table records: every change someone else may see."""
+
+    CONTRIBUTION_CREATED = "contribution.created"
+    KNOWLEDGE_APPROVED = "knowledge.approved"
+    KNOWLEDGE_REJECTED = "knowledge.rejected"
+    KNOWLEDGE_PUBLISHED = "knowledge.published"
+    KNOWLEDGE_UNPUBLISHED = "knowledge.unpublished"
+    KNOWLEDGE_DELETED = "knowledge.deleted"
+    KNOWLEDGE_SUPERSEDED = "knowledge.superseded"
+    KNOWLEDGE_QUARANTINED = "knowledge.quarantined"  # a re-screen failed it: gone until its curators decide
+    KNOWLEDGE_RELEASED = "knowledge.released"  # its curators put a quarantined item back
+    KNOWLEDGE_PURGED = "knowledge.purged"  # its text was erased everywhere
+
+
 class MemberRole(StrEnum):
     """What a dashboard member may do: administer the org, curate, or only look."""
 
@@ -37,21 +64,10 @@ CATEGORIES: tuple[str, ...] = (
     "version_workaround",
     "general",
 )
-CONTRIBUTION_STATUSES = ("processing", "pending", "approved", "rejected", "duplicate", "blocked")
+CONTRIBUTION_STATUSES: tuple[str, ...] = tuple(s.value for s in ContributionStatus)
 MEMBER_ROLES: tuple[str, ...] = tuple(r.value for r in MemberRole)
 KEY_ROLES: tuple[str, ...] = tuple(r.value for r in KeyRole)
 KEY_TIERS = ("free", "pro", "enterprise")
-EVENT_TYPES = (
-    "contribution.created",
-    "knowledge.approved",
-    "knowledge.rejected",
-    "knowledge.published",
-    "knowledge.unpublished",
-    "knowledge.deleted",
-    "knowledge.superseded",
-    "knowledge.quarantined",  # a re-screen failed it: gone for everyone until its curators decide
-    "knowledge.released",  # its curators put a quarantined item back
-    "knowledge.purged",  # its text was erased everywhere
-)
+EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 SIGNAL_KINDS = ("retrieval", "outcome_solved", "outcome_not_helpful", "flag_contradiction")
 EMBEDDING_DIM = 384

@@ -15,11 +15,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from hivemind_api.vocab import EventType
+
 FEED_SIZE = 20
-PUBLIC_TYPES = ("knowledge.approved", "knowledge.published")
+PUBLIC_TYPES = (EventType.KNOWLEDGE_APPROVED, EventType.KNOWLEDGE_PUBLISHED)
 # Events after which the public feed must be rebuilt at once: entries arrive, or an item leaves
 # for everyone (its past entries are filtered out of the rebuilt feed).
-PUBLIC_REFRESH_TYPES = (*PUBLIC_TYPES, "knowledge.quarantined", "knowledge.released", "knowledge.purged")
+PUBLIC_REFRESH_TYPES = (
+    *PUBLIC_TYPES,
+    EventType.KNOWLEDGE_QUARANTINED,
+    EventType.KNOWLEDGE_RELEASED,
+    EventType.KNOWLEDGE_PURGED,
+)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.models import Contribution, Event, KnowledgeItem, Org, core_table
+from hivemind_api.vocab import EventType
 
 CHANNEL = "hivemind_events"
 _ORDER_LOCK = 0x45_56_4E_54  # "EVNT": event ids commit in order
@@ -122,7 +123,7 @@ def contribution_summary(c: Contribution) -> dict[str, Any]:
 class NewEvent:
     """An event to append: its type and org, and the item or summary it is about."""
 
-    type: str
+    type: EventType
     org_id: uuid.UUID
     is_public: bool = False
     item: KnowledgeItem | None = None
@@ -162,7 +163,7 @@ async def append_events(session: AsyncSession, events: list[NewEvent]) -> list[i
 
 async def append_event(
     session: AsyncSession,
-    event_type: str,
+    event_type: EventType,
     *,
     org_id: uuid.UUID,
     is_public: bool = False,

@@ -22,6 +22,7 @@ from hivemind_api.knowledge import ingest
 from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import ContributionInput, validate_category, validate_contribution
+from hivemind_api.vocab import ContributionStatus
 
 T = TypeVar("T")
 
@@ -101,7 +102,9 @@ async def contribute(
                     "injection_score": prepared.injection_score,
                     "flags": prepared.flags,
                     "screen_version": prepared.screen_version,
-                    "status": "blocked" if prepared.blocked else "processing",
+                    "status": ContributionStatus.BLOCKED
+                    if prepared.blocked
+                    else ContributionStatus.PROCESSING,
                     "rejection_reason": prepared.block_reason,
                 },
             )
@@ -133,9 +136,9 @@ async def contribute(
 
 
 LIST_STATUSES = {
-    "pending": ("processing", "pending"),
-    "approved": ("approved",),
-    "rejected": ("rejected", "duplicate", "blocked"),
+    "pending": (ContributionStatus.PROCESSING, ContributionStatus.PENDING),
+    "approved": (ContributionStatus.APPROVED,),
+    "rejected": (ContributionStatus.REJECTED, ContributionStatus.DUPLICATE, ContributionStatus.BLOCKED),
     "all": None,
 }
 
@@ -211,7 +214,7 @@ async def list_own(
     ).all()
     items = [
         OwnContribution(
-            id=item.id if item is not None and c.status == "approved" else c.id,
+            id=item.id if item is not None and c.status == ContributionStatus.APPROVED else c.id,
             contribution_id=c.id,
             status=c.status,
             content_preview=preview(c.content or "", 80),

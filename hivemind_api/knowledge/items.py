@@ -21,6 +21,7 @@ from hivemind_api.knowledge.access import require_curator, require_writer
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.visibility import item_present, item_visible_to
+from hivemind_api.vocab import ContributionStatus, EventType
 
 INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."
 
@@ -193,7 +194,7 @@ async def delete_own(session: AsyncSession, principal: Caller, target_id: str) -
         await session.flush()
         await session.refresh(item)
         await append_event(
-            session, "knowledge.deleted", org_id=item.org_id, is_public=item.is_public, item=item
+            session, EventType.KNOWLEDGE_DELETED, org_id=item.org_id, is_public=item.is_public, item=item
         )
         await audit.record(
             session,
@@ -212,7 +213,7 @@ async def delete_own(session: AsyncSession, principal: Caller, target_id: str) -
             .where(
                 Contribution.id == target,
                 Contribution.org_id == principal.org_id,
-                col(Contribution.status).in_(("processing", "pending")),
+                col(Contribution.status).in_((ContributionStatus.PROCESSING, ContributionStatus.PENDING)),
                 sa.true() if principal.can_curate else Contribution.source_agent_id == principal.agent_id,
             )
             .with_for_update()
@@ -220,7 +221,7 @@ async def delete_own(session: AsyncSession, principal: Caller, target_id: str) -
     ).first()
     if contribution is None:
         raise _not_found(target)
-    contribution.status = "rejected"
+    contribution.status = ContributionStatus.REJECTED
     contribution.rejection_reason = "withdrawn by the contributing agent"
     contribution.reviewed_at = db_now()
     session.add(contribution)
@@ -264,7 +265,7 @@ async def set_public(
     # The unpublish event is public too: public subscribers must learn the item is gone.
     await append_event(
         session,
-        "knowledge.published" if is_public else "knowledge.unpublished",
+        EventType.KNOWLEDGE_PUBLISHED if is_public else EventType.KNOWLEDGE_UNPUBLISHED,
         org_id=item.org_id,
         is_public=True,
         item=item,

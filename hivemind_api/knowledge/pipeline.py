@@ -48,6 +48,7 @@ from hivemind_api.trust import minhash
 from hivemind_api.trust.injection import second_opinion, with_match
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
 from hivemind_api.trust.scrubber import add_model_names
+from hivemind_api.vocab import ContributionStatus, EventType
 from hivemind_api.worker.loop import run_async
 
 log = logging.getLogger("hivemind.pipeline")
@@ -181,7 +182,7 @@ async def _find_similar(session: AsyncSession, work: list[_Work]) -> None:
             )
         if (
             c.recent
-            and c.status != "blocked"
+            and c.status != ContributionStatus.BLOCKED
             and (c.org_id, c.source_agent_id) != (w.row.org_id, w.row.source_agent_id)
         ):
             w.burst_agents.add((c.org_id, c.source_agent_id))
@@ -279,9 +280,13 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
         )
         queued = fact.queued if fact.queued is not None else (earlier if earlier != row.id else None)
         if fact.live_item is not None or queued is not None:
-            row.status, row.duplicate_of, row.duplicate_of_contribution = "duplicate", fact.live_item, queued
+            row.status, row.duplicate_of, row.duplicate_of_contribution = (
+                ContributionStatus.DUPLICATE,
+                fact.live_item,
+                queued,
+            )
         else:
-            row.status = "pending"
+            row.status = ContributionStatus.PENDING
     await session.flush()  # the claimed rows are in the session: one executemany for the batch
     statuses: dict[str, str] = {}
     created: list[NewEvent] = []
@@ -289,7 +294,7 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
     for w in work:
         row = w.row
         statuses[str(row.id)] = row.status
-        if row.status != "pending":
+        if row.status != ContributionStatus.PENDING:
             continue
         key = (row.org_id, row.category)
         if key not in rule_cache:
@@ -297,11 +302,11 @@ async def _finish_batch(session: AsyncSession, work: list[_Work], model_id: str)
         rule = rule_cache[key]
         if rule is not None and rules.allows(rule, row.prescreen_score, row.flags, row.similar_items):
             await review.approve(session, rules.reviewer_for(rule), str(row.id), is_public=False)
-            statuses[str(row.id)] = "approved"
+            statuses[str(row.id)] = ContributionStatus.APPROVED
             continue
         created.append(
             NewEvent(
-                "contribution.created",
+                EventType.CONTRIBUTION_CREATED,
                 row.org_id,
                 contribution_id=row.id,
                 summary=contribution_summary(row),

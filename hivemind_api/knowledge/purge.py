@@ -35,6 +35,7 @@ from hivemind_api.errors import NotFound
 from hivemind_api.events.log import append_event
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.vocab import EventType
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ async def _purge(
     kind = "knowledge_item" if item else "contribution"
     await append_event(
         session,
-        "knowledge.purged",
+        EventType.KNOWLEDGE_PURGED,
         org_id=org_id,
         is_public=bool(item and item.is_public),
         summary={"id": str(target), "kind": kind, "purged": True},

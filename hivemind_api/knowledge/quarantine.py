@@ -39,6 +39,7 @@ from hivemind_api.knowledge.visibility import item_present, present_sql
 from hivemind_api.trust.injection import screen_stored
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from hivemind_api.trust.version import screen_version
+from hivemind_api.vocab import EventType
 
 BATCH = 200
 RESCREEN_ACTOR = "re-screen"
@@ -139,7 +140,7 @@ async def _quarantine(session: AsyncSession, item: KnowledgeItem, evidence: dict
     # Public subscribers learn that a public item left; no title (it may hold what failed).
     await append_event(
         session,
-        "knowledge.quarantined",
+        EventType.KNOWLEDGE_QUARANTINED,
         org_id=item.org_id,
         is_public=item.is_public,
         item=item,
@@ -300,7 +301,7 @@ async def release(session: AsyncSession, curator: Caller, item_id: str) -> Knowl
     await session.refresh(item)
     await append_event(
         session,
-        "knowledge.released",
+        EventType.KNOWLEDGE_RELEASED,
         org_id=item.org_id,
         is_public=item.is_public,
         item=item,

@@ -25,6 +25,7 @@ from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import validate_category
 from hivemind_api.knowledge.visibility import item_present
+from hivemind_api.vocab import ContributionStatus, EventType
 
 MAX_REASON = 1000
 
@@ -204,7 +205,7 @@ async def _pending(session: AsyncSession, reviewer: Caller, contribution_id: str
     ).first()
     if row is None:
         raise NotFound(f"contribution '{contribution_id}' not found")
-    if row.status != "pending":
+    if row.status != ContributionStatus.PENDING:
         raise Conflict(f"contribution '{contribution_id}' is {row.status}, not pending")
     return row
 
@@ -277,19 +278,19 @@ async def approve(
         await session.refresh(old)
         await append_event(
             session,
-            "knowledge.superseded",
+            EventType.KNOWLEDGE_SUPERSEDED,
             org_id=old.org_id,
             is_public=old.is_public,
             item=old,
             extra={"superseded_by": str(item.id)},
         )
-    c.status, c.knowledge_item_id = "approved", item.id
+    c.status, c.knowledge_item_id = ContributionStatus.APPROVED, item.id
     c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, db_now(), db_now()
     session.add(c)
     await session.flush()
     await append_event(
         session,
-        "knowledge.approved",
+        EventType.KNOWLEDGE_APPROVED,
         org_id=item.org_id,
         is_public=item.is_public,
         item=item,
@@ -318,13 +319,13 @@ async def reject(
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidInput(f"reason must be at most {MAX_REASON} characters")
     c = await _pending(session, reviewer, contribution_id)
-    c.status, c.rejection_reason = "rejected", reason
+    c.status, c.rejection_reason = ContributionStatus.REJECTED, reason
     c.reviewed_by, c.reviewed_at, c.updated_at = reviewer.user_id, db_now(), db_now()
     session.add(c)
     await session.flush()
     await append_event(
         session,
-        "knowledge.rejected",
+        EventType.KNOWLEDGE_REJECTED,
         org_id=c.org_id,
         contribution_id=c.id,
         summary=contribution_summary(c),

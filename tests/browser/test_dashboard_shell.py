@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import psycopg
+import pytest
 from playwright.sync_api import Page, expect
 
 TIMEOUT = 30_000
@@ -27,6 +29,14 @@ def _fill_setup(page: Page, *, agent_id: str, confirm: str = ADMIN[1]) -> None:
     page.locator("#password_confirm").fill(confirm)
     page.locator("#agent_id").fill(agent_id)
     page.locator("#create-admin").click()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_install(cli) -> None:
+    """First run needs a database without accounts, whichever browser tests ran before this
+    module: empty every org and account (the other modules recreate theirs as they need them)."""
+    with psycopg.connect(cli.env["HIVEMIND_DATABASE_URL"], autocommit=True) as c:
+        c.execute("TRUNCATE orgs, users CASCADE")
 
 
 def test_first_run_bad_input_is_refused_and_changes_nothing(harness, cli, page: Page) -> None:
