@@ -21,12 +21,13 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.api.auth import principal_from_headers, principal_overlapping
+from hivemind_api.api.auth import principal_from_headers
+from hivemind_api.api.key_search import search_with_key
 from hivemind_api.config import get_settings
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import contributions, items, outcomes
-from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
+from hivemind_api.knowledge.search import SearchFilters
 from hivemind_api.knowledge.validation import ContributionInput
 
 SERVER_NAME = "hivemind"
@@ -133,34 +134,27 @@ async def search_knowledge(
     one with id=<result id>. Results are ordered by relevance and quality.
     """
     if id or not query:
-        who, vector = await _principal(ctx), None
-    else:
-        async with _tool_errors():  # the query is embedded while the key is checked, as over REST
-            who, vector = await principal_overlapping(_headers(ctx), lambda: embed_search_text(query))
-    async with _tool_errors():
-        if id:
+        who = await _principal(ctx)
+        async with _tool_errors():
+            if not id:
+                raise InvalidInput("Provide either 'query' for search or 'id' to fetch a specific item.")
             async with session_scope() as session:
                 detail = await items.get_item(session, who, id)
-            return _result(asdict(detail))
-        if not query:
-            raise InvalidInput("Provide either 'query' for search or 'id' to fetch a specific item.")
-        try:
-            when = datetime.fromisoformat(at_time) if at_time else None
-        except ValueError:
-            raise InvalidInput(
-                f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z"
-            ) from None
-        async with session_scope(autocommit=True) as session:
-            result = await search(
-                session,
-                who,
-                query,
-                vector,
-                filters=SearchFilters(category, framework, language, version, when),
-                limit=limit,
-                cursor=cursor,
-                include_content=include_content,
-            )
+        return _result(asdict(detail))
+    try:
+        when = datetime.fromisoformat(at_time) if at_time else None
+    except ValueError:
+        await _principal(ctx)  # the key is checked (and the call metered) before the input
+        raise ToolError(f"invalid at_time {at_time!r}: use ISO 8601, e.g. 2026-01-31T12:00:00Z") from None
+    async with _tool_errors():
+        _, result = await search_with_key(
+            _headers(ctx),
+            query,
+            SearchFilters(category, framework, language, version, when),
+            limit=limit,
+            cursor=cursor,
+            include_content=include_content,
+        )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]
     return _result({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})
 

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.api.auth import principal_overlapping
 from hivemind_api.api.deps import contribute_context, curator, principal
+from hivemind_api.api.key_search import search_with_key
 from hivemind_api.api.schemas import (
     ContributionIn,
     ItemOut,
@@ -24,7 +24,7 @@ from hivemind_api.knowledge import contributions, items, purge, quarantine
 from hivemind_api.knowledge.contributions import ContributeContext, ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
 from hivemind_api.knowledge.purge import PurgeResult
-from hivemind_api.knowledge.search import SearchFilters, embed_search_text, search
+from hivemind_api.knowledge.search import SearchFilters
 from hivemind_api.knowledge.validation import ContributionInput
 
 router = APIRouter(prefix="/api/v1", tags=["knowledge"])
@@ -56,19 +56,15 @@ async def search_knowledge(
 ) -> SearchOut:
     """Hybrid search (vector + full text, fused, weighted by quality) over your org's items and
     the public commons."""
-    who, vector = await principal_overlapping(request.headers, lambda: embed_search_text(query))
-    async with session_scope(autocommit=True) as session:
-        result = await search(
-            session,
-            who,
-            query,
-            vector,
-            filters=SearchFilters(category, framework, language, version, at_time),
-            limit=limit,
-            cursor=cursor,
-            include_content=include_content,
-            run_id=run_id,
-        )
+    _, result = await search_with_key(
+        request.headers,
+        query,
+        SearchFilters(category, framework, language, version, at_time),
+        limit=limit,
+        cursor=cursor,
+        include_content=include_content,
+        run_id=run_id,
+    )
     return SearchOut(results=result.results, total_found=result.total_found, next_cursor=result.next_cursor)
 
 
