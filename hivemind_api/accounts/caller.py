@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hivemind_api.errors import Forbidden
 from hivemind_api.vocab import KeyRole, MemberRole
 
 
@@ -111,6 +112,11 @@ class Caller:
         return self.role == MemberRole.ADMIN
 
     @property
+    def can_administer(self) -> bool:
+        """Manage the org's members: its admins, and the CLI on the server."""
+        return self.role == MemberRole.ADMIN or self.kind is CallerKind.SYSTEM
+
+    @property
     def can_read_audit(self) -> bool:
         """The org's audit log: its admins, its curator keys, and the CLI on the server."""
         return (
@@ -122,3 +128,9 @@ class Caller:
     @property
     def audit(self) -> AuditActor:
         return AuditActor(self.name, self.user_id, self.key_id)
+
+
+def require_admin(by: Caller | None, what: str) -> None:
+    """Refuse ``by`` unless it may administer its org. ``None`` is the operator's CLI, which may."""
+    if by is not None and not by.can_administer:
+        raise Forbidden(f"only the org's admins {what}")

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
-from hivemind_api.accounts.caller import Caller
+from hivemind_api.accounts.caller import Caller, require_admin
 from hivemind_api.accounts.orgs import get_org
 from hivemind_api.db.models import ApiKey, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
@@ -92,10 +92,11 @@ async def create_api_key(
     *,
     role: str = "contributor",
     name: str | None = None,
-    actor: str = "cli",
-    actor_user_id: uuid.UUID | None = None,
+    by: Caller | None = None,
 ) -> tuple[ApiKeyInfo, str]:
-    """Issue a key; returns its record and the raw key, which is never retrievable again."""
+    """Issue a key; returns its record and the raw key, which is never retrievable again.
+    ``by``: the admin acting (the operator's CLI passes none)."""
+    require_admin(by, "manage its API keys")
     validate_agent_id(agent_id)
     validate_key_role(role)
     if name is not None and len(name) > 200:
@@ -123,10 +124,10 @@ async def create_api_key(
     await session.refresh(key)
     await audit.record(
         session,
-        actor=actor,
+        by=by,
+        actor="cli",
         action="key.created",
         org_id=org.id,
-        actor_user_id=actor_user_id,
         target_type="api_key",
         target_id=key.key_prefix,
         details={"agent_id": agent_id, "role": role, "name": name},
@@ -149,10 +150,11 @@ async def revoke_api_key(
     prefix: str,
     *,
     org_id: uuid.UUID | None = None,
-    actor: str = "cli",
-    actor_user_id: uuid.UUID | None = None,
+    by: Caller | None = None,
 ) -> ApiKeyInfo:
-    """Revoke by prefix (the whole raw key works too). ``org_id`` scopes it to one org."""
+    """Revoke by prefix (the whole raw key works too). ``org_id`` scopes it to one org; ``by``:
+    the admin acting (the operator's CLI passes none)."""
+    require_admin(by, "manage its API keys")
     prefix = (prefix or "").strip()[:PREFIX_LENGTH]
     if len(prefix) < PREFIX_LENGTH or not prefix.startswith(KEY_PREFIX):
         raise InvalidInput(f"a key prefix is the first {PREFIX_LENGTH} characters, starting with hm_")
@@ -168,10 +170,10 @@ async def revoke_api_key(
     session.add(key)
     await audit.record(
         session,
-        actor=actor,
+        by=by,
+        actor="cli",
         action="key.revoked",
         org_id=key.org_id,
-        actor_user_id=actor_user_id,
         target_type="api_key",
         target_id=prefix,
         details={"agent_id": key.agent_id},

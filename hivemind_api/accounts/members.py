@@ -18,6 +18,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
+from hivemind_api.accounts.caller import Caller, require_admin
 from hivemind_api.accounts.passwords import hash_password
 from hivemind_api.accounts.users import join_org, normalize_email, validate_member_role
 from hivemind_api.db.models import Membership, User
@@ -46,16 +47,11 @@ async def list_members(session: AsyncSession, org_id: uuid.UUID) -> list[MemberI
 
 
 async def add_member(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    email: str,
-    role: str,
-    *,
-    actor: str,
-    actor_user_id: uuid.UUID | None = None,
+    session: AsyncSession, by: Caller, email: str, role: str
 ) -> tuple[MemberInfo, str | None]:
-    """Add ``email`` to the org with ``role``. Returns the member and, for a new account only, its
-    one-time password (shown once; only its Argon2 hash is stored)."""
+    """Add ``email`` to the caller's org with ``role`` (admins only). Returns the member and, for a
+    new account only, its one-time password (shown once; only its Argon2 hash is stored)."""
+    require_admin(by, "manage its members")
     email = normalize_email(email)
     validate_member_role(role)
     user = (await session.exec(select(User).where(User.email == email))).first()
@@ -68,25 +64,20 @@ async def add_member(
     member = await join_org(
         session,
         user,
-        org_id,
+        by.org_id,
         role,
         org_label="this org",
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
         details={"new_account": one_time is not None},
     )
     return MemberInfo(user.id, email, role, member.created_at), one_time
 
 
-async def remove_member(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    user_id: str,
-    *,
-    actor: str,
-    actor_user_id: uuid.UUID | None = None,
-) -> MemberInfo:
-    """Take a member out of the org (their account stays, for their other orgs)."""
+async def remove_member(session: AsyncSession, by: Caller, user_id: str) -> MemberInfo:
+    """Take a member out of the caller's org (admins only; their account stays, for their other
+    orgs)."""
+    require_admin(by, "manage its members")
+    org_id = by.org_id
     member = await _locked_member(session, org_id, user_id)
     if member.role == "admin":
         await _keep_an_admin(session, org_id)
@@ -96,8 +87,7 @@ async def remove_member(
     await session.flush()
     await audit.record(
         session,
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
         action="member.removed",
         org_id=org_id,
         target_type="user",
@@ -133,16 +123,11 @@ async def _keep_an_admin(session: AsyncSession, org_id: uuid.UUID) -> None:
         raise Conflict("the org needs at least one admin: make someone else admin first")
 
 
-async def set_role(
-    session: AsyncSession,
-    org_id: uuid.UUID,
-    user_id: str,
-    role: str,
-    *,
-    actor: str,
-    actor_user_id: uuid.UUID | None = None,
-) -> MemberInfo:
-    """Change a member's role; refuses to leave the org without an admin."""
+async def set_role(session: AsyncSession, by: Caller, user_id: str, role: str) -> MemberInfo:
+    """Change a member's role in the caller's org (admins only); refuses to leave the org without
+    an admin."""
+    require_admin(by, "manage its members")
+    org_id = by.org_id
     validate_member_role(role)
     member = await _locked_member(session, org_id, user_id)
     if member.role == "admin" and role != "admin":
@@ -153,8 +138,7 @@ async def set_role(
     user = await session.get(User, member.user_id)
     await audit.record(
         session,
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
         action="member.role_changed",
         org_id=org_id,
         target_type="user",

@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.orgs import OrgInfo, create_org, get_org
 from hivemind_api.accounts.passwords import hash_password, validate_password, verify_password
 from hivemind_api.db.models import Membership, Org, User, db_now
@@ -71,7 +72,8 @@ async def create_user(
             raise Conflict(f"user {email} already exists") from None
     elif not verify_password(user.password_hash, password):
         raise Conflict(f"user {email} already exists with another password")
-    await join_org(session, user, org.id, role, org_label=org_slug, actor=actor)
+    by = Caller.system(org_id=org.id, org_slug=org.slug, name=actor)
+    await join_org(session, user, org.id, role, org_label=org_slug, by=by)
     return MembershipInfo(user=UserInfo(id=user.id, email=email), org=org, role=role)
 
 
@@ -82,8 +84,7 @@ async def join_org(
     role: str,
     *,
     org_label: str,
-    actor: str,
-    actor_user_id: uuid.UUID | None = None,
+    by: Caller | None = None,
     details: dict[str, Any] | None = None,
 ) -> Membership:
     """Make ``user`` a member of the org with ``role`` (refused if already one), audited."""
@@ -95,8 +96,8 @@ async def join_org(
     await session.flush()
     await audit.record(
         session,
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
+        actor="cli",
         action="member.added",
         org_id=org_id,
         target_type="user",

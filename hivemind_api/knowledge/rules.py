@@ -18,7 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
-from hivemind_api.accounts.caller import Caller
+from hivemind_api.accounts.caller import Caller, require_admin
 from hivemind_api.accounts.orgs import get_org
 from hivemind_api.db.models import AutoApproveRule
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
@@ -45,9 +45,9 @@ async def add_rule(
     category: str,
     *,
     min_prescreen_score: int | None = None,
-    actor: str = "cli",
-    actor_user_id: uuid.UUID | None = None,
+    by: Caller | None = None,
 ) -> RuleInfo:
+    require_admin(by, "change auto-approve rules")
     org = await get_org(session, org_slug)
     if category is None or validate_category(category) is None:
         raise InvalidInput("category is required")
@@ -63,15 +63,18 @@ async def add_rule(
     if exists is not None:
         raise Conflict(f"org {org_slug} already auto-approves {category}; remove that rule first")
     rule = AutoApproveRule(
-        org_id=org.id, category=category, min_prescreen_score=min_prescreen_score, created_by=actor_user_id
+        org_id=org.id,
+        category=category,
+        min_prescreen_score=min_prescreen_score,
+        created_by=by.user_id if by else None,
     )
     session.add(rule)
     await session.flush()
     await session.refresh(rule)
     await audit.record(
         session,
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
+        actor="cli",
         action="rule.added",
         org_id=org.id,
         target_type="auto_approve_rule",
@@ -96,9 +99,9 @@ async def remove_rule(
     rule_id: str,
     *,
     org_slug: str | None = None,
-    actor: str = "cli",
-    actor_user_id: uuid.UUID | None = None,
+    by: Caller | None = None,
 ) -> RuleInfo:
+    require_admin(by, "change auto-approve rules")
     query = select(AutoApproveRule).where(AutoApproveRule.id == parse_uuid(rule_id, "rule id"))
     if org_slug is not None:
         query = query.where(AutoApproveRule.org_id == (await get_org(session, org_slug)).id)
@@ -109,8 +112,8 @@ async def remove_rule(
     await session.delete(rule)
     await audit.record(
         session,
-        actor=actor,
-        actor_user_id=actor_user_id,
+        by=by,
+        actor="cli",
         action="rule.removed",
         org_id=rule.org_id,
         target_type="auto_approve_rule",

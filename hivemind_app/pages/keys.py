@@ -82,8 +82,7 @@ class KeysState(AuthState):
                     self.new_agent.strip(),
                     role=self.new_role,
                     name=self.new_name.strip() or None,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
+                    by=principal.caller,
                 )
         except DomainError as err:
             self.error = str(err)
@@ -108,8 +107,7 @@ class KeysState(AuthState):
                     db,
                     prefix,
                     org_id=principal.org.id,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
+                    by=principal.caller,
                 )
         except DomainError as err:
             return rx.toast.error(str(err))

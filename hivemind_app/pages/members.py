@@ -66,12 +66,7 @@ class MembersState(AuthState):
         try:
             async with session_scope() as db:
                 member, one_time = await members.add_member(
-                    db,
-                    principal.org.id,
-                    self.new_email,
-                    self.new_role,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
+                    db, principal.caller, self.new_email, self.new_role
                 )
         except DomainError as err:
             self.error = str(err)
@@ -92,9 +87,7 @@ class MembersState(AuthState):
             return rx.toast.error("Only admins can remove members.")
         try:
             async with session_scope() as db:
-                gone = await members.remove_member(
-                    db, principal.org.id, user_id, actor=principal.user.email, actor_user_id=principal.user.id
-                )
+                gone = await members.remove_member(db, principal.caller, user_id)
         except DomainError as err:
             return rx.toast.error(str(err))
         await self._reload(principal.org.id)
@@ -126,14 +119,7 @@ class MembersState(AuthState):
             return rx.toast.error("Only admins can change roles.")
         try:
             async with session_scope() as db:
-                m = await members.set_role(
-                    db,
-                    principal.org.id,
-                    user_id,
-                    role,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
-                )
+                m = await members.set_role(db, principal.caller, user_id, role)
         except DomainError as err:
             await self._reload(principal.org.id)
             return rx.toast.error(str(err))

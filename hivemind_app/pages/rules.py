@@ -72,8 +72,7 @@ class RulesState(AuthState):
                     principal.org.slug,
                     self.new_category,
                     min_prescreen_score=int(raw) if raw else None,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
+                    by=principal.caller,
                 )
         except DomainError as err:
             self.error = str(err)
@@ -93,8 +92,7 @@ class RulesState(AuthState):
                     db,
                     rule_id,
                     org_slug=principal.org.slug,
-                    actor=principal.user.email,
-                    actor_user_id=principal.user.id,
+                    by=principal.caller,
                 )
         except DomainError as err:
             return rx.toast.error(str(err))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.keys import create_api_key
 from hivemind_api.accounts.sessions import start_session
 from hivemind_api.accounts.users import bootstrap_first_admin, count_users
@@ -50,8 +51,13 @@ class SetupState(AuthState):
                         agent_id,
                         role="contributor",
                         name="first-run",
-                        actor=membership.user.email,
-                        actor_user_id=membership.user.id,
+                        by=Caller.member(
+                            user_id=membership.user.id,
+                            email=membership.user.email,
+                            org_id=membership.org.id,
+                            org_slug=membership.org.slug,
+                            role=membership.role,
+                        ),
                     )
                 token, principal = await start_session(
                     db, membership.user, ttl_hours=get_settings().session_ttl_hours, org_id=membership.org.id

@@ -111,9 +111,10 @@ async def test_admins_page_through_and_filter_the_log(org, monkeypatch: pytest.M
     import hivemind_app.pages.audit as page
 
     monkeypatch.setattr(page, "PAGE_SIZE", 2)
+    ops = Caller.system(org_id=org.id, org_slug=org.slug, name="ops@example.com")
     async with session_scope() as s:
         for category in ("tooling", "config", "workaround"):
-            await rules.add_rule(s, org.slug, category, actor="ops@example.com")
+            await rules.add_rule(s, org.slug, category, by=ops)
         await rules.remove_rule(s, str((await rules.list_rules(s, org.slug))[0].id), org_slug=org.slug)
     admin = await signed_in(AuditState, org, "admin")
     assert admin.error == ""
