@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 import sqlalchemy as sa
 from redis.asyncio import Redis as AsyncRedis
@@ -109,6 +109,18 @@ BURST_MINUTES = 10
 BURST_OTHER_AGENTS = 2
 
 
+class SimilarItem(TypedDict):
+    """One entry of a contribution's ``similar_items`` (JSON), as the review queue shows it."""
+
+    id: str
+    title: str
+    similarity: float | None  # cosine of the embeddings; None when only MinHash found it
+    jaccard: float
+    own_org: bool
+    is_public: bool
+    near_duplicate: bool
+
+
 def _similar(
     item_id: uuid.UUID,
     title: str,
@@ -117,17 +129,17 @@ def _similar(
     cosine: float | None,
     jaccard: float,
     own_org: uuid.UUID,
-) -> dict[str, Any]:
-    return {
-        "id": str(item_id),
-        "title": title,
-        "similarity": round(cosine, 4) if cosine is not None else None,
-        "jaccard": round(jaccard, 3),
-        "own_org": org == own_org,
-        "is_public": public,
-        "near_duplicate": (cosine or 0.0) >= NEAR_DUPLICATE_SIMILARITY
+) -> SimilarItem:
+    return SimilarItem(
+        id=str(item_id),
+        title=title,
+        similarity=round(cosine, 4) if cosine is not None else None,
+        jaccard=round(jaccard, 3),
+        own_org=org == own_org,
+        is_public=public,
+        near_duplicate=(cosine or 0.0) >= NEAR_DUPLICATE_SIMILARITY
         or jaccard >= minhash.NEAR_DUPLICATE_JACCARD,
-    }
+    )
 
 
 @dataclass
@@ -137,7 +149,7 @@ class _Work:
     row: Contribution
     embedding: list[float]
     minhash: list[int]
-    similar: dict[str, dict[str, Any]] = field(default_factory=dict)
+    similar: dict[str, SimilarItem] = field(default_factory=dict)
     burst_agents: set[tuple[uuid.UUID, str]] = field(default_factory=set)
 
 

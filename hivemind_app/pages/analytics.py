@@ -7,6 +7,8 @@ their newest event ids remounts whenever an event arrives, which re-runs ``refre
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from hivemind_api import stats
@@ -274,7 +276,10 @@ def _agents_and_top() -> rx.Component:
 
 def _live_trigger() -> rx.Component:
     """Remounts (so refreshes the figures) whenever either live feed gets a newer event."""
-    newest = lambda entries: rx.cond(entries.length() > 0, entries[0]["id"], "none")  # noqa: E731
+
+    def newest(entries: Any) -> Any:
+        return rx.cond(entries.length() > 0, entries[0]["id"], "none")
+
     # The key sits on the outer box: a new key remounts its child, whose on_mount then fires again.
     return rx.box(
         rx.box(on_mount=AnalyticsState.refresh),

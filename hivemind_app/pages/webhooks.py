@@ -8,6 +8,7 @@ org on the server.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import reflex as rx
 
@@ -243,9 +244,11 @@ def _status_badge(row: rx.Var) -> rx.Component:
 
 
 def _actions(row: rx.Var) -> rx.Component:
-    button = lambda label, handler, name, **kw: rx.button(  # noqa: E731
-        label, size="1", variant="soft", on_click=handler(row["id"]), id=f"{name}-" + row["id"], **kw
-    )
+    def button(label: str, handler: Any, name: str, **kw: Any) -> rx.Component:
+        return rx.button(
+            label, size="1", variant="soft", on_click=handler(row["id"]), id=f"{name}-" + row["id"], **kw
+        )
+
     return rx.hstack(
         button("Deliveries", WebhooksState.show_log, "log"),
         rx.cond(

@@ -12,6 +12,7 @@ from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
 from hivemind_app.pages.analytics import AnalyticsState
 from tests.integration.dashboard import signed_in
+from tests.utils.factories import insert_item
 
 
 @pytest.fixture
@@ -21,13 +22,15 @@ async def org(db):
 
 
 def _item(url: str, org_id, *, public: bool, days_ago: int, category: str, agent: str) -> None:
-    with psycopg.connect(url, autocommit=True) as c:
-        c.execute(
-            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
-            "content, is_public, approved_at, published_at) VALUES (%s, %s, %s, %s, now(), %s, 'c', %s, now(), "
-            "CASE WHEN %s THEN now() - make_interval(days => %s) END)",
-            (org_id, agent, category, uuid.uuid4().hex * 2, f"{category} tip", public, public, days_ago),
-        )
+    insert_item(
+        url,
+        org_id,
+        title=f"{category} tip",
+        category=category,
+        agent=agent,
+        public=public,
+        published_days_ago=days_ago,
+    )
 
 
 async def test_figures_match_the_domain_and_refresh(org, database_url) -> None:

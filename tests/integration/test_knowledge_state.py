@@ -10,22 +10,13 @@ import pytest
 
 from hivemind_api.accounts.orgs import create_org
 from hivemind_api.db.engine import session_scope
-from hivemind_api.infra import embeddings
 from hivemind_app.pages.knowledge import KnowledgeState
 from tests.integration.dashboard import signed_in
+from tests.utils.factories import insert_item
 
 
 def _item(url: str, org_id: uuid.UUID, content: str, *, public: bool) -> str:
-    vector = embeddings.embed([content])[0]
-    with psycopg.connect(url, autocommit=True) as c:
-        return str(
-            c.execute(
-                "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
-                "content, is_public, embedding, embedding_model) VALUES (%s, 'agent-k', 'tooling', "
-                "encode(sha256(%s::bytea), 'hex'), now(), %s, %s, %s, %s::vector, 'test') RETURNING id",
-                (org_id, content, content[:60], content, public, str(vector)),
-            ).fetchone()[0]
-        )
+    return insert_item(url, org_id, content=content, public=public, embed=True, intact=True)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import hivemind_api.db.models  # noqa: F401
+import hivemind_api.db.models  # noqa: F401 - registers the tables on SQLModel.metadata
 from hivemind_api.db.urls import sync_url
 
 COLUMN_LEVEL = {"add_table", "remove_table", "add_column", "remove_column", "modify_nullable", "modify_type"}

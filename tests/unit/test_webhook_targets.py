@@ -37,14 +37,19 @@ def test_public_addresses(address: str, public: bool) -> None:
 
 
 def test_a_name_that_resolves_inside_is_refused_and_one_outside_is_pinned() -> None:
-    inside = lambda host, port: ["10.0.0.5"]  # noqa: E731
+    def inside(host: str, port: int) -> list[str]:
+        return ["10.0.0.5"]
+
     with pytest.raises(TargetRefused, match=r"10\.0\.0\.5"):
         resolve_target("https://hooks.example.com/x", allow_private=False, resolver=inside)
     assert (
         resolve_target("https://hooks.example.com/x", allow_private=True, resolver=inside).address
         == "10.0.0.5"
     )
-    mixed = lambda host, port: ["93.184.216.34", "127.0.0.1"]  # noqa: E731 - any inside address refuses
+
+    def mixed(host: str, port: int) -> list[str]:  # any inside address refuses
+        return ["93.184.216.34", "127.0.0.1"]
+
     with pytest.raises(TargetRefused):
         resolve_target("http://hooks.example.com/", allow_private=False, resolver=mixed)
     target = resolve_target(
