@@ -7,7 +7,7 @@ their newest event ids remounts whenever an event arrives, which re-runs ``refre
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import reflex as rx
 
@@ -30,13 +30,34 @@ def _growth(added: int, total: int, rate: float) -> str:
     return "all new" if added and added == total else _pct(rate)
 
 
+class AgentRow(TypedDict):
+    agent: str
+    contributions: str
+    pending: str
+    approved: str
+    items: str
+    retrievals: str
+    by_others: str
+    helpful: str  # a percentage, or "–" before any outcome
+
+
+class TopItemRow(TypedDict):
+    id: str
+    title: str
+    category: str
+    by_others: str
+    helpful: str
+    all: str
+    public: str
+
+
 class AnalyticsState(AuthState):
     commons: dict[str, str] = {}
     daily: list[dict[str, int | str]] = []
     categories: list[dict[str, int | str]] = []
     ledger: dict[str, str] = {}
-    agents: list[dict[str, str]] = []
-    top_items: list[dict[str, str]] = []
+    agents: list[AgentRow] = []
+    top_items: list[TopItemRow] = []
 
     @rx.event
     async def load(self):
@@ -82,28 +103,28 @@ class AnalyticsState(AuthState):
             "not_helpful": str(o.not_helpful_count),
         }
         self.agents = [
-            {
-                "agent": a.agent_id,
-                "contributions": str(a.agent_contributions),
-                "pending": str(a.agent_pending),
-                "approved": str(a.agent_approved),
-                "items": str(a.agent_items_live),
-                "retrievals": str(a.agent_retrievals_received),
-                "by_others": str(a.agent_retrievals_by_others),
-                "helpful": "–" if a.agent_helpful_ratio is None else _pct(a.agent_helpful_ratio),
-            }
+            AgentRow(
+                agent=a.agent_id,
+                contributions=str(a.agent_contributions),
+                pending=str(a.agent_pending),
+                approved=str(a.agent_approved),
+                items=str(a.agent_items_live),
+                retrievals=str(a.agent_retrievals_received),
+                by_others=str(a.agent_retrievals_by_others),
+                helpful="–" if a.agent_helpful_ratio is None else _pct(a.agent_helpful_ratio),
+            )
             for a in agents
         ]
         self.top_items = [
-            {
-                "id": str(t.id),
-                "title": t.title,
-                "category": t.category,
-                "by_others": str(t.retrievals_by_others),
-                "helpful": str(t.helpful_by_others),
-                "all": str(t.retrieval_count),
-                "public": "public" if t.is_public else "",
-            }
+            TopItemRow(
+                id=str(t.id),
+                title=t.title,
+                category=t.category,
+                by_others=str(t.retrievals_by_others),
+                helpful=str(t.helpful_by_others),
+                all=str(t.retrieval_count),
+                public="public" if t.is_public else "",
+            )
             for t in o.top_items
         ]
 

@@ -6,6 +6,8 @@ scopes to the session's org on the server, so another org's key can never be rev
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from hivemind_api.accounts import keys
@@ -19,20 +21,30 @@ from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
 
 
-def _row(k: keys.ApiKeyInfo) -> dict[str, str]:
-    return {
-        "prefix": k.key_prefix,
-        "agent": k.agent_id,
-        "name": k.name or "",
-        "role": k.role,
-        "requests": str(k.request_count),
-        "last_used": k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
-        "status": f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active",
-    }
+class KeyRow(TypedDict):
+    prefix: str
+    agent: str
+    name: str
+    role: str
+    requests: str
+    last_used: str
+    status: str  # "active" or "revoked <when>"
+
+
+def _row(k: keys.ApiKeyInfo) -> KeyRow:
+    return KeyRow(
+        prefix=k.key_prefix,
+        agent=k.agent_id,
+        name=k.name or "",
+        role=k.role,
+        requests=str(k.request_count),
+        last_used=k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never",
+        status=f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active",
+    )
 
 
 class KeysState(AuthState):
-    rows: list[dict[str, str]] = []
+    rows: list[KeyRow] = []
     new_agent: str = ""
     new_role: str = "contributor"
     new_name: str = ""

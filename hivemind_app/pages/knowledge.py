@@ -7,6 +7,8 @@ org plus the public ones. Browsing records no retrievals, so usage stays what ag
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from hivemind_api.accounts.sessions import SessionPrincipal
@@ -27,14 +29,34 @@ def _stamp(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+class ResultRow(TypedDict):
+    id: str
+    title: str
+    category: str
+    org: str
+    quality: str
+    relevance: str
+    public: str  # "public" or "private"
+
+
+class QuarantinedRow(TypedDict):
+    id: str
+    title: str
+    category: str
+    at: str
+    reasons: str
+    content: str  # the first 400 characters
+    public: str
+
+
 class KnowledgeState(AuthState):
     query: str = ""
     category: str = ALL
-    results: list[dict[str, str]] = []
+    results: list[ResultRow] = []
     total: int = 0
     item: dict[str, str] = {}
     item_events: list[str] = []
-    quarantined: list[dict[str, str]] = []  # the org's quarantined items (curators only)
+    quarantined: list[QuarantinedRow] = []  # the org's quarantined items (curators only)
 
     @rx.var
     def can_curate(self) -> bool:
@@ -71,15 +93,15 @@ class KnowledgeState(AuthState):
             )
         self.total = result.total_found
         self.results = [
-            {
-                "id": str(h.id),
-                "title": h.title,
-                "category": h.category,
-                "org": h.org_attribution,
-                "quality": f"{h.quality_score:.2f}",
-                "relevance": f"{h.relevance_score:.2f}",
-                "public": "public" if h.is_public else "private",
-            }
+            ResultRow(
+                id=str(h.id),
+                title=h.title,
+                category=h.category,
+                org=h.org_attribution,
+                quality=f"{h.quality_score:.2f}",
+                relevance=f"{h.relevance_score:.2f}",
+                public="public" if h.is_public else "private",
+            )
             for h in result.results
         ]
 
@@ -135,15 +157,15 @@ class KnowledgeState(AuthState):
         async with session_scope() as db:
             found = await quarantine.list_quarantined(db, principal.org.id)
         self.quarantined = [
-            {
-                "id": str(q.id),
-                "title": q.title,
-                "category": q.category,
-                "at": _stamp(q.quarantined_at),
-                "reasons": "; ".join(q.reasons),
-                "content": q.content[:400] + ("…" if len(q.content) > 400 else ""),
-                "public": "public" if q.is_public else "private",
-            }
+            QuarantinedRow(
+                id=str(q.id),
+                title=q.title,
+                category=q.category,
+                at=_stamp(q.quarantined_at),
+                reasons="; ".join(q.reasons),
+                content=q.content[:400] + ("…" if len(q.content) > 400 else ""),
+                public="public" if q.is_public else "private",
+            )
             for q in found
         ]
 

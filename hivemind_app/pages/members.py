@@ -7,6 +7,8 @@ Role checks happen here, on the server, on every event; the domain keeps at leas
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from hivemind_api.accounts import members, users
@@ -21,8 +23,15 @@ from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
 
 
+class MemberRow(TypedDict):
+    id: str  # the user's id
+    email: str
+    role: str
+    since: str
+
+
 class MembersState(AuthState):
-    rows: list[dict[str, str]] = []
+    rows: list[MemberRow] = []
     new_email: str = ""
     new_role: str = "viewer"
     error: str = ""
@@ -37,7 +46,7 @@ class MembersState(AuthState):
     async def _reload(self, org_id) -> None:
         async with session_scope() as db:
             self.rows = [
-                {"id": str(m.user_id), "email": m.email, "role": m.role, "since": f"{m.since:%Y-%m-%d}"}
+                MemberRow(id=str(m.user_id), email=m.email, role=m.role, since=f"{m.since:%Y-%m-%d}")
                 for m in await members.list_members(db, org_id)
             ]
 

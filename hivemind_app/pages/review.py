@@ -6,6 +6,8 @@ browser never shows the actions, and a forged approve event from it is refused a
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from hivemind_api.accounts.sessions import SessionPrincipal
@@ -23,18 +25,38 @@ PAGE_SIZE = 20
 ALL = "all"
 
 
-def _row(c: review.PendingContribution) -> dict[str, str]:
-    return {
-        "id": str(c.id),
-        "title": c.title,
-        "category": c.category,
-        "agent": c.source_agent_id,
-        "created": c.created_at.strftime("%Y-%m-%d %H:%M"),
-        "status": c.status,
-        "prescreen": "" if c.prescreen_score is None else str(c.prescreen_score),
-        "flags": ", ".join(c.flags),
-        "preview": c.content_preview[:160],
-    }
+class QueueRow(TypedDict):
+    id: str
+    title: str
+    category: str
+    agent: str
+    created: str
+    status: str
+    prescreen: str  # the score, or empty before the worker ran
+    flags: str
+    preview: str
+
+
+class SimilarRow(TypedDict):
+    id: str
+    title: str
+    score: str  # "cosine 0.93" or "jaccard 0.8"
+    near: str  # "near-duplicate" or empty
+    own: str  # "yes" for the org's own item
+
+
+def _row(c: review.PendingContribution) -> QueueRow:
+    return QueueRow(
+        id=str(c.id),
+        title=c.title,
+        category=c.category,
+        agent=c.source_agent_id,
+        created=c.created_at.strftime("%Y-%m-%d %H:%M"),
+        status=c.status,
+        prescreen="" if c.prescreen_score is None else str(c.prescreen_score),
+        flags=", ".join(c.flags),
+        preview=c.content_preview[:160],
+    )
 
 
 class ReviewState(AuthState):
@@ -45,7 +67,7 @@ class ReviewState(AuthState):
     agent: str = ""
     page: int = 0
     total: int = 0
-    rows: list[dict[str, str]] = []
+    rows: list[QueueRow] = []
     selected: list[str] = []
     # the open contribution
     open_id: str = ""
@@ -57,7 +79,7 @@ class ReviewState(AuthState):
     open_reasons: list[str] = []
     open_redactions: list[str] = []
     open_rules: list[str] = []
-    open_similar: list[dict[str, str]] = []
+    open_similar: list[SimilarRow] = []
     reject_reason: str = ""
     supersede_id: str = ""
 
@@ -191,15 +213,15 @@ class ReviewState(AuthState):
             f"{m['rule']} ({m['family']}, in {m['where']})" for m in d.injection_verdict.get("matches", [])
         ]
         self.open_similar = [
-            {
-                "id": s["id"],
-                "title": s["title"],
-                "score": f"cosine {s['similarity']}"
+            SimilarRow(
+                id=s["id"],
+                title=s["title"],
+                score=f"cosine {s['similarity']}"
                 if s.get("similarity") is not None
                 else f"jaccard {s['jaccard']}",
-                "near": "near-duplicate" if s.get("near_duplicate") else "",
-                "own": "yes" if s.get("own_org") else "",
-            }
+                near="near-duplicate" if s.get("near_duplicate") else "",
+                own="yes" if s.get("own_org") else "",
+            )
             for s in d.similar_items
         ]
         self.reject_reason = self.supersede_id = ""

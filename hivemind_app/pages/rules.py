@@ -6,6 +6,8 @@ flagged or near-duplicate contributions (``hivemind_api.knowledge.rules``).
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
 from hivemind_api.db.engine import session_scope
@@ -17,17 +19,24 @@ from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
 
 
-def _row(r: rules.RuleInfo) -> dict[str, str]:
-    return {
-        "id": str(r.id),
-        "category": r.category,
-        "min_score": "any" if r.min_prescreen_score is None else str(r.min_prescreen_score),
-        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
-    }
+class RuleRow(TypedDict):
+    id: str
+    category: str
+    min_score: str  # "any" or the minimum pre-screen score
+    created: str
+
+
+def _row(r: rules.RuleInfo) -> RuleRow:
+    return RuleRow(
+        id=str(r.id),
+        category=r.category,
+        min_score="any" if r.min_prescreen_score is None else str(r.min_prescreen_score),
+        created=r.created_at.strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 class RulesState(AuthState):
-    rows: list[dict[str, str]] = []
+    rows: list[RuleRow] = []
     new_category: str = CATEGORIES[0]
     new_min_score: str = ""
     error: str = ""

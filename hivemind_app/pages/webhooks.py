@@ -8,7 +8,7 @@ org on the server.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 import reflex as rx
 
@@ -25,39 +25,61 @@ from hivemind_app.state.auth import AuthState
 MANAGERS = ("admin", "curator")
 
 
-def _row(e: endpoints.EndpointInfo) -> dict[str, str]:
+class EndpointRow(TypedDict):
+    id: str
+    url: str
+    types: str
+    status: str  # active, paused or disabled
+    reason: str
+    failures: str
+    secret: str
+    last: str
+
+
+class AttemptRow(TypedDict):
+    id: str
+    event: str
+    attempt: str
+    status: str
+    http: str
+    latency: str
+    error: str
+    at: str
+
+
+def _row(e: endpoints.EndpointInfo) -> EndpointRow:
     status = "active" if e.active else ("disabled" if e.disabled_reason else "paused")
-    return {
-        "id": str(e.id),
-        "url": e.url,
-        "types": ", ".join(e.event_types) or "all events",
-        "status": status,
-        "reason": e.disabled_reason or "",
-        "failures": str(e.consecutive_failures),
-        "secret": e.secret_hint,
-        "last": (
+    return EndpointRow(
+        id=str(e.id),
+        url=e.url,
+        types=", ".join(e.event_types) or "all events",
+        status=status,
+        reason=e.disabled_reason or "",
+        failures=str(e.consecutive_failures),
+        secret=e.secret_hint,
+        last=(
             f"{e.last_delivery_status} {e.last_delivery_at:%Y-%m-%d %H:%M:%S}"
             if e.last_delivery_at
             else "never"
         ),
-    }
+    )
 
 
-def _attempt(a: endpoints.DeliveryAttempt) -> dict[str, str]:
-    return {
-        "id": str(a.id),
-        "event": f"#{a.event_id} {a.event_type}",
-        "attempt": str(a.attempt),
-        "status": a.status,
-        "http": str(a.response_status or ""),
-        "latency": f"{a.latency_ms} ms" if a.latency_ms is not None else "",
-        "error": a.error or "",
-        "at": f"{(a.attempted_at or a.scheduled_for):%Y-%m-%d %H:%M:%S}",
-    }
+def _attempt(a: endpoints.DeliveryAttempt) -> AttemptRow:
+    return AttemptRow(
+        id=str(a.id),
+        event=f"#{a.event_id} {a.event_type}",
+        attempt=str(a.attempt),
+        status=a.status,
+        http=str(a.response_status or ""),
+        latency=f"{a.latency_ms} ms" if a.latency_ms is not None else "",
+        error=a.error or "",
+        at=f"{(a.attempted_at or a.scheduled_for):%Y-%m-%d %H:%M:%S}",
+    )
 
 
 class WebhooksState(AuthState):
-    rows: list[dict[str, str]] = []
+    rows: list[EndpointRow] = []
     new_url: str = ""
     new_types: list[str] = []
     error: str = ""
@@ -65,7 +87,7 @@ class WebhooksState(AuthState):
     created_url: str = ""
     log_for: str = ""
     log_url: str = ""
-    log_rows: list[dict[str, str]] = []
+    log_rows: list[AttemptRow] = []
 
     @rx.var
     def can_manage(self) -> bool:

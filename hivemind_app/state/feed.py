@@ -9,6 +9,7 @@ to its own org's feed.
 from __future__ import annotations
 
 import uuid
+from typing import TypedDict
 
 import reflex as rx
 
@@ -25,33 +26,45 @@ def org_token(org_id: uuid.UUID) -> str:
     return f"feed-org-{org_id.hex}"  # shared tokens may not contain underscores
 
 
-def as_rows(entries: list[feeds.FeedEntry]) -> list[dict[str, str]]:
+class FeedRow(TypedDict):
+    """One feed line as the tabs render it (``public`` is "public" or empty)."""
+
+    id: str
+    type: str
+    title: str
+    category: str
+    org: str
+    at: str
+    public: str
+
+
+def as_rows(entries: list[feeds.FeedEntry]) -> list[FeedRow]:
     return [
-        {
-            "id": str(e.event_id),
-            "type": e.type.split(".", 1)[1],
-            "title": e.title or "(untitled)",
-            "category": e.category,
-            "org": e.org_name,
-            "at": e.at.strftime("%H:%M:%S"),
-            "public": "public" if e.is_public else "",
-        }
+        FeedRow(
+            id=str(e.event_id),
+            type=e.type.split(".", 1)[1],
+            title=e.title or "(untitled)",
+            category=e.category,
+            org=e.org_name,
+            at=e.at.strftime("%H:%M:%S"),
+            public="public" if e.is_public else "",
+        )
         for e in entries
     ]
 
 
-async def public_rows() -> list[dict[str, str]]:
+async def public_rows() -> list[FeedRow]:
     async with session_scope() as db:
         return as_rows(await feeds.public_feed(db))
 
 
-async def org_rows(org_id: uuid.UUID) -> list[dict[str, str]]:
+async def org_rows(org_id: uuid.UUID) -> list[FeedRow]:
     async with session_scope() as db:
         return as_rows(await feeds.org_feed(db, org_id))
 
 
 class PublicFeedState(rx.SharedState):
-    entries: list[dict[str, str]] = []
+    entries: list[FeedRow] = []
 
     @rx.event
     async def join(self):
@@ -63,7 +76,7 @@ class PublicFeedState(rx.SharedState):
 
 
 class OrgFeedState(rx.SharedState):
-    entries: list[dict[str, str]] = []
+    entries: list[FeedRow] = []
 
     @rx.event
     async def join(self):
