@@ -14,6 +14,7 @@ import reflex as rx
 from hivemind_api import audit
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
+from hivemind_api.vocab import MemberRole
 from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
@@ -53,10 +54,10 @@ class AuditState(AuthState):
 
     @rx.var
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == MemberRole.ADMIN
 
     async def _fill(self, *, more: bool) -> None:
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             self.rows, self.next_cursor, self.error = [], "", "Only admins can read the audit log."
             return

@@ -13,7 +13,7 @@ import reflex as rx
 from hivemind_api.accounts import keys
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
-from hivemind_api.vocab import KEY_ROLES
+from hivemind_api.vocab import KEY_ROLES, MemberRole
 from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
@@ -54,7 +54,7 @@ class KeysState(AuthState):
 
     @rx.var
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == MemberRole.ADMIN
 
     async def _reload(self, org_slug: str) -> None:
         async with session_scope() as db:
@@ -83,7 +83,7 @@ class KeysState(AuthState):
 
     @rx.event
     async def create(self):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can create API keys.")
         try:
@@ -110,7 +110,7 @@ class KeysState(AuthState):
 
     @rx.event
     async def revoke(self, prefix: str):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can revoke API keys.")
         try:

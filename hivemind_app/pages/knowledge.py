@@ -16,7 +16,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.knowledge import items, purge, quarantine
 from hivemind_api.knowledge.search import SearchFilters, search
-from hivemind_api.vocab import CATEGORIES
+from hivemind_api.vocab import CATEGORIES, MemberRole
 from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
@@ -60,7 +60,7 @@ class KnowledgeState(AuthState):
 
     @rx.var
     def can_curate(self) -> bool:
-        return self.role in ("curator", "admin")
+        return self.role in (MemberRole.CURATOR, MemberRole.ADMIN)
 
     @rx.event
     async def load(self):
@@ -171,7 +171,7 @@ class KnowledgeState(AuthState):
 
     async def _curate(self, action, item_id: str):
         """Run ``action(db, curator, item_id)`` as a curator or admin, then refresh the lists."""
-        principal = await self._with_role("curator", "admin")
+        principal = await self._with_role(MemberRole.CURATOR, MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only curators and admins can release or purge knowledge.")
         try:
@@ -240,7 +240,7 @@ class KnowledgeState(AuthState):
     @rx.event
     async def invalidate(self):
         return await self._act(
-            ("curator", "admin"),
+            (MemberRole.CURATOR, MemberRole.ADMIN),
             "Only curators and admins can invalidate knowledge.",
             items.invalidate,
             "Invalidated: search no longer returns it; it stays readable for the record",
@@ -249,7 +249,7 @@ class KnowledgeState(AuthState):
     @rx.event
     async def delete(self):
         return await self._act(
-            ("admin",),
+            (MemberRole.ADMIN,),
             "Only admins can delete knowledge.",
             items.delete_own,
             "Deleted: it no longer appears anywhere",
@@ -259,7 +259,7 @@ class KnowledgeState(AuthState):
     @rx.event
     async def set_public(self, is_public: bool):
         return await self._act(
-            ("curator", "admin"),
+            (MemberRole.CURATOR, MemberRole.ADMIN),
             "Only curators and admins can publish.",
             lambda db, viewer, item_id: items.set_public(db, viewer, item_id, is_public),
         )
@@ -367,7 +367,7 @@ def _detail() -> rx.Component:
                             color_scheme="gray",
                         ),
                         rx.cond(
-                            KnowledgeState.role == "admin",
+                            KnowledgeState.role == MemberRole.ADMIN.value,
                             confirm_button(
                                 "Delete",
                                 title="Delete this item?",

@@ -14,7 +14,7 @@ import reflex as rx
 from hivemind_api.accounts import members, users
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
-from hivemind_api.vocab import MEMBER_ROLES
+from hivemind_api.vocab import MEMBER_ROLES, MemberRole
 from hivemind_app.components.auth_card import form_field
 from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
@@ -33,7 +33,7 @@ class MemberRow(TypedDict):
 class MembersState(AuthState):
     rows: list[MemberRow] = []
     new_email: str = ""
-    new_role: str = "viewer"
+    new_role: str = MemberRole.VIEWER.value
     error: str = ""
     one_time_password: str = ""
     one_time_email: str = ""
@@ -41,7 +41,7 @@ class MembersState(AuthState):
 
     @rx.var
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == MemberRole.ADMIN
 
     async def _reload(self, org_id) -> None:
         async with session_scope() as db:
@@ -69,7 +69,7 @@ class MembersState(AuthState):
 
     @rx.event
     async def add(self):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can add members.")
         try:
@@ -91,7 +91,7 @@ class MembersState(AuthState):
 
     @rx.event
     async def remove(self, user_id: str):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can remove members.")
         try:
@@ -123,7 +123,7 @@ class MembersState(AuthState):
 
     @rx.event
     async def change_role(self, user_id: str, role: str):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can change roles.")
         try:

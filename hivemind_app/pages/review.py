@@ -14,7 +14,7 @@ from hivemind_api.accounts.sessions import SessionPrincipal
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge import purge, review
-from hivemind_api.vocab import CATEGORIES
+from hivemind_api.vocab import CATEGORIES, MemberRole
 from hivemind_app import routes
 from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
@@ -85,7 +85,7 @@ class ReviewState(AuthState):
 
     @rx.var
     def can_curate(self) -> bool:
-        return self.role in ("curator", "admin")
+        return self.role in (MemberRole.CURATOR, MemberRole.ADMIN)
 
     @rx.var
     def page_count(self) -> int:
@@ -242,7 +242,7 @@ class ReviewState(AuthState):
     async def _decide(
         self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = ""
     ) -> list[str]:
-        principal = await self._with_role("curator", "admin")
+        principal = await self._with_role(MemberRole.CURATOR, MemberRole.ADMIN)
         if principal is None:
             return ["Only curators and admins can review contributions."]
         reviewer = principal.caller
@@ -293,7 +293,7 @@ class ReviewState(AuthState):
     @rx.event
     async def purge(self, contribution_id: str):
         """Erase the contribution (and an item approved from it) from every table."""
-        principal = await self._with_role("curator", "admin")
+        principal = await self._with_role(MemberRole.CURATOR, MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only curators and admins can purge.")
         reviewer = principal.caller

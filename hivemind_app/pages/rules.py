@@ -13,7 +13,7 @@ import reflex as rx
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
 from hivemind_api.knowledge import rules
-from hivemind_api.vocab import CATEGORIES
+from hivemind_api.vocab import CATEGORIES, MemberRole
 from hivemind_app.components.data_table import data_table
 from hivemind_app.components.layout import page_layout
 from hivemind_app.state.auth import AuthState
@@ -43,7 +43,7 @@ class RulesState(AuthState):
 
     @rx.var
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == MemberRole.ADMIN
 
     async def _reload(self, org_slug: str) -> None:
         async with session_scope() as db:
@@ -67,7 +67,7 @@ class RulesState(AuthState):
 
     @rx.event
     async def add(self):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can change auto-approve rules.")
         raw = self.new_min_score.strip()
@@ -92,7 +92,7 @@ class RulesState(AuthState):
 
     @rx.event
     async def remove(self, rule_id: str):
-        principal = await self._with_role("admin")
+        principal = await self._with_role(MemberRole.ADMIN)
         if principal is None:
             return rx.toast.error("Only admins can change auto-approve rules.")
         try:

@@ -14,7 +14,7 @@ import reflex as rx
 
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import DomainError
-from hivemind_api.vocab import EVENT_TYPES
+from hivemind_api.vocab import EVENT_TYPES, MemberRole
 from hivemind_api.webhooks import endpoints
 from hivemind_app.components.confirm import confirm_button
 from hivemind_app.components.data_table import data_table
@@ -22,7 +22,7 @@ from hivemind_app.components.layout import page_layout
 from hivemind_app.components.secret_reveal import secret_reveal
 from hivemind_app.state.auth import AuthState
 
-MANAGERS = ("admin", "curator")
+MANAGERS = (MemberRole.ADMIN, MemberRole.CURATOR)
 
 
 class EndpointRow(TypedDict):
