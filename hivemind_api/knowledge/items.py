@@ -20,7 +20,7 @@ from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator, require_writer
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
-from hivemind_api.knowledge.visibility import item_present, item_visible_to
+from hivemind_api.knowledge.visibility import item_present, item_visible_to, own_item_for_update
 from hivemind_api.vocab import ContributionStatus, EventType
 
 INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."
@@ -175,19 +175,12 @@ async def delete_own(session: AsyncSession, principal: Caller, target_id: str) -
     contribution still in the queue. Either way it is gone from search at once."""
     require_writer(principal)
     target = parse_uuid(target_id)
-    owner_clause = sa.true() if principal.can_curate else KnowledgeItem.source_agent_id == principal.agent_id
-    item = (
-        await session.exec(
-            select(KnowledgeItem)
-            .where(
-                KnowledgeItem.id == target,
-                KnowledgeItem.org_id == principal.org_id,
-                col(KnowledgeItem.deleted_at).is_(None),
-                owner_clause,
-            )
-            .with_for_update()
-        )
-    ).first()
+    owner_clause = (
+        sa.true() if principal.can_curate else col(KnowledgeItem.source_agent_id) == principal.agent_id
+    )
+    item = await own_item_for_update(
+        session, principal.org_id, target, col(KnowledgeItem.deleted_at).is_(None), owner_clause
+    )
     if item is not None:
         item.deleted_at = db_now()
         session.add(item)
@@ -241,17 +234,7 @@ async def set_public(
     """Publish to (or withdraw from) the public commons: curator keys of the owning org only."""
     require_curator(principal)
     target = parse_uuid(item_id, "item id")
-    item = (
-        await session.exec(
-            select(KnowledgeItem)
-            .where(
-                KnowledgeItem.id == target,
-                KnowledgeItem.org_id == principal.org_id,
-                item_present(),
-            )
-            .with_for_update()
-        )
-    ).first()
+    item = await own_item_for_update(session, principal.org_id, target, item_present())
     if item is None:
         raise _not_found(item_id)
     if item.is_public == is_public:
@@ -290,17 +273,9 @@ async def invalidate(session: AsyncSession, principal: Caller, item_id: str) -> 
     """Mark one of the org's items no longer valid from now (curators): search stops returning it,
     but it stays readable for what was believed before (``at_time``)."""
     require_curator(principal)
-    item = (
-        await session.exec(
-            select(KnowledgeItem)
-            .where(
-                KnowledgeItem.id == parse_uuid(item_id, "item id"),
-                KnowledgeItem.org_id == principal.org_id,
-                item_present(),
-            )
-            .with_for_update()
-        )
-    ).first()
+    item = await own_item_for_update(
+        session, principal.org_id, parse_uuid(item_id, "item id"), item_present()
+    )
     if item is None:
         raise _not_found(item_id)
     if item.invalid_at is not None:

@@ -35,6 +35,7 @@ from hivemind_api.errors import NotFound
 from hivemind_api.events.log import append_event
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge.visibility import own_item_for_update
 from hivemind_api.vocab import EventType
 
 
@@ -51,16 +52,7 @@ class PurgeResult:
 async def purge_item(session: AsyncSession, curator: Caller, item_id: str) -> PurgeResult:
     """Purge one of the org's items (live, deleted, expired or quarantined) and its contributions."""
     require_curator(curator)
-    item = (
-        await session.exec(
-            select(KnowledgeItem)
-            .where(
-                KnowledgeItem.id == parse_uuid(item_id, "item id"),
-                KnowledgeItem.org_id == curator.org_id,
-            )
-            .with_for_update()
-        )
-    ).first()
+    item = await own_item_for_update(session, curator.org_id, parse_uuid(item_id, "item id"))
     if item is None:
         raise NotFound(f"knowledge item '{item_id}' not found")
     return await _purge(session, curator, item, None)

@@ -35,7 +35,7 @@ from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events.log import append_event, item_summary
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
-from hivemind_api.knowledge.visibility import item_present, present_sql
+from hivemind_api.knowledge.visibility import item_present, own_item_for_update, present_sql
 from hivemind_api.trust.injection import screen_stored
 from hivemind_api.trust.scrubber import scrub, scrub_stored
 from hivemind_api.trust.version import screen_version
@@ -278,17 +278,9 @@ async def list_quarantined(
 async def release(session: AsyncSession, curator: Caller, item_id: str) -> KnowledgeItem:
     """A curator judged the finding harmless: the item is back everywhere, passed by this version."""
     require_curator(curator)
-    item = (
-        await session.exec(
-            select(KnowledgeItem)
-            .where(
-                KnowledgeItem.id == parse_uuid(item_id, "item id"),
-                KnowledgeItem.org_id == curator.org_id,
-                col(KnowledgeItem.deleted_at).is_(None),
-            )
-            .with_for_update()
-        )
-    ).first()
+    item = await own_item_for_update(
+        session, curator.org_id, parse_uuid(item_id, "item id"), col(KnowledgeItem.deleted_at).is_(None)
+    )
     if item is None:
         raise NotFound(f"knowledge item '{item_id}' not found")
     if item.quarantined_at is None:

@@ -24,7 +24,7 @@ from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import validate_category
-from hivemind_api.knowledge.visibility import item_present
+from hivemind_api.knowledge.visibility import item_present, own_item_for_update
 from hivemind_api.vocab import ContributionStatus, EventType
 
 MAX_REASON = 1000
@@ -226,17 +226,9 @@ async def approve(
         raise Conflict(f"contribution '{contribution_id}' has no text to approve")
     old: KnowledgeItem | None = None
     if supersedes:
-        old = (
-            await session.exec(
-                select(KnowledgeItem)
-                .where(
-                    KnowledgeItem.id == parse_uuid(supersedes, "superseded item id"),
-                    KnowledgeItem.org_id == reviewer.org_id,
-                    item_present(),
-                )
-                .with_for_update()
-            )
-        ).first()
+        old = await own_item_for_update(
+            session, reviewer.org_id, parse_uuid(supersedes, "superseded item id"), item_present()
+        )
         if old is None:
             raise NotFound(f"knowledge item '{supersedes}' not found")
         if old.expired_at is not None:

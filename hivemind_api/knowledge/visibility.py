@@ -21,7 +21,8 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.models import KnowledgeItem
 
@@ -62,3 +63,12 @@ def item_present() -> sa.ColumnElement[bool]:
 
 def item_visible_to(org_id: uuid.UUID) -> sa.ColumnElement[bool]:
     return sa.or_(col(KnowledgeItem.org_id) == org_id, col(KnowledgeItem.is_public))
+
+
+async def own_item_for_update(
+    session: AsyncSession, org_id: uuid.UUID, item_id: uuid.UUID, *where: sa.ColumnElement[bool]
+) -> KnowledgeItem | None:
+    """One of ``org_id``'s items that meets ``where``, locked until the transaction ends, or None
+    (another org's item is None too: the caller answers it as not found)."""
+    query = select(KnowledgeItem).where(KnowledgeItem.id == item_id, KnowledgeItem.org_id == org_id, *where)
+    return (await session.exec(query.with_for_update())).first()
