@@ -6,6 +6,7 @@ from fastapi import Request
 
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_from_headers
+from hivemind_api.config import Settings
 from hivemind_api.knowledge.access import require_curator
 from hivemind_api.knowledge.contributions import ContributeContext
 from hivemind_api.runtime import current_runtime
@@ -18,6 +19,11 @@ async def principal(request: Request) -> Caller:
 def contribute_context() -> ContributeContext:
     """The running process's queue and rate limits, for the contribute use case."""
     return current_runtime().contribute_context()
+
+
+def runtime_settings() -> Settings:
+    """The settings the running process started with."""
+    return current_runtime().settings
 
 
 def curator(who: Caller) -> Caller:

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.api.deps import principal
+from hivemind_api.api.deps import principal, runtime_settings
+from hivemind_api.config import Settings
 from hivemind_api.events.hub import hub
 from hivemind_api.events.stream import StreamLagging, follow, parse_cursor
-from hivemind_api.runtime import current_runtime
 
 router = APIRouter(prefix="/api/v1")
 RETRY_MS = 2000  # how long a disconnected EventSource waits before it reconnects
@@ -32,6 +32,7 @@ def _ping() -> ServerSentEvent:
 )
 async def stream_knowledge_feed(
     who: Annotated[Caller, Depends(principal)],
+    settings: Annotated[Settings, Depends(runtime_settings)],
     since: Annotated[int | None, Query(ge=0, description="Replay the events after this id first")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
@@ -55,7 +56,7 @@ async def stream_knowledge_feed(
 
     return EventSourceResponse(
         events(),
-        ping=current_runtime().settings.sse_ping_seconds,
+        ping=settings.sse_ping_seconds,
         ping_message_factory=_ping,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
