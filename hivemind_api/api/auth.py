@@ -11,8 +11,7 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.accounts.keys import authenticate_key, hash_key
 from hivemind_api.db.engine import session_scope
 from hivemind_api.errors import Unauthorized
-from hivemind_api.infra.ratelimit import RateLimited
-from hivemind_api.runtime import current_runtime
+from hivemind_api.infra.ratelimit import Limiter, RateLimited
 
 MISSING_KEY = "Missing or invalid API key: send 'X-API-Key: hm_…' or 'Authorization: Bearer hm_…'."
 T = TypeVar("T")
@@ -54,14 +53,14 @@ class RecentlyPassed:
 recently_passed = RecentlyPassed()
 
 
-async def principal_from_headers(headers: Mapping[str, str]) -> Caller:
+async def principal_from_headers(headers: Mapping[str, str], limiter: Limiter) -> Caller:
     """Verify and meter the key in one statement of its own (a failing request still counts as
     usage), then count the request against the key's and the org's rate limits."""
     raw = presented_key(headers)
-    return await _verified(raw, hash_key(raw) if raw else None)
+    return await _verified(raw, hash_key(raw) if raw else None, limiter)
 
 
-async def _verified(raw: str | None, key_hash: str | None) -> Caller:
+async def _verified(raw: str | None, key_hash: str | None, limiter: Limiter) -> Caller:
     """``principal_from_headers`` for a key already read from the headers (and hashed), keeping
     ``recently_passed`` up to date with the verdict."""
     async with session_scope(autocommit=True) as session:
@@ -71,7 +70,7 @@ async def _verified(raw: str | None, key_hash: str | None) -> Caller:
             recently_passed.refused(key_hash)
         raise Unauthorized(MISSING_KEY)
     try:
-        await current_runtime().limiter.check(principal, "request")
+        await limiter.check(principal, "request")
     except RateLimited:
         if key_hash:
             recently_passed.refused(key_hash)
@@ -88,7 +87,7 @@ def _drop_outcome(task: asyncio.Future[Any]) -> None:
 
 
 async def principal_overlapping(
-    headers: Mapping[str, str], work: Callable[[], Awaitable[T]]
+    headers: Mapping[str, str], work: Callable[[], Awaitable[T]], limiter: Limiter
 ) -> tuple[Caller, T]:
     """Authenticate the caller and run ``work`` for it; for a key that passed last time, at once.
 
@@ -102,11 +101,11 @@ async def principal_overlapping(
     raw = presented_key(headers)
     key_hash = hash_key(raw) if raw else None
     if key_hash is None or key_hash not in recently_passed:
-        principal = await _verified(raw, key_hash)
+        principal = await _verified(raw, key_hash, limiter)
         return principal, await work()
     early = asyncio.ensure_future(work())
     try:
-        principal = await _verified(raw, key_hash)
+        principal = await _verified(raw, key_hash, limiter)
     except BaseException:
         early.cancel()  # a thread already running finishes; its result goes nowhere
         early.add_done_callback(_drop_outcome)

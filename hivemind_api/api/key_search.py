@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.auth import principal_overlapping
 from hivemind_api.db.engine import session_scope
+from hivemind_api.infra.ratelimit import Limiter
 from hivemind_api.knowledge.search import SearchFilters, SearchResult, embed_search_text, search
 
 
@@ -23,9 +24,10 @@ async def search_with_key(
     limit: int,
     cursor: str | None,
     include_content: bool,
+    limiter: Limiter,
     run_id: str | None = None,
 ) -> tuple[Caller, SearchResult]:
-    who, vector = await principal_overlapping(headers, lambda: embed_search_text(query))
+    who, vector = await principal_overlapping(headers, lambda: embed_search_text(query), limiter)
     async with session_scope(autocommit=True) as session:
         result = await search(
             session,

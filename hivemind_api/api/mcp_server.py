@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from hivemind_api.accounts.caller import Caller
+from hivemind_api.api import deps
 from hivemind_api.api.auth import principal_from_headers
 from hivemind_api.api.key_search import search_with_key
 from hivemind_api.config import get_settings
@@ -50,7 +51,7 @@ def _headers(ctx: Context) -> Mapping[str, str]:
 
 async def _principal(ctx: Context) -> Caller:
     async with _tool_errors():
-        return await principal_from_headers(_headers(ctx))
+        return await principal_from_headers(_headers(ctx), deps.limiter())
 
 
 def _result(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,8 +99,6 @@ async def add_knowledge(
     """
     who = await _principal(ctx)
     async with _tool_errors():
-        from hivemind_api.runtime import current_runtime
-
         data = ContributionInput(
             content=content,
             category=category,
@@ -110,7 +109,7 @@ async def add_knowledge(
             tags=tags or [],
             run_id=run_id,
         )
-        receipt = await contributions.contribute(who, data, current_runtime().contribute_context())
+        receipt = await contributions.contribute(who, data, deps.contribute_context())
     return _result(asdict(receipt))
 
 
@@ -154,6 +153,7 @@ async def search_knowledge(
             limit=limit,
             cursor=cursor,
             include_content=include_content,
+            limiter=deps.limiter(),
         )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]
     return _result({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})

@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import RedisStorage
@@ -46,6 +47,12 @@ def storage_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "async+redis+unix://" + redis_url[len("unix://") :]
     return "async+" + redis_url
+
+
+class Limiter(Protocol):
+    """What a use case or an adapter needs of the rate limits (``RateLimiter``; tests pass fakes)."""
+
+    async def check(self, principal: Caller, action: str) -> None: ...
 
 
 class RateLimiter:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -18,6 +18,7 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution, KnowledgeItem, core_table
 from hivemind_api.errors import DomainError, InvalidInput
+from hivemind_api.infra.ratelimit import Limiter
 from hivemind_api.knowledge import ingest
 from hivemind_api.knowledge.access import require_writer
 from hivemind_api.knowledge.text import preview
@@ -40,10 +41,6 @@ class ContributionReceipt:
 
 
 Enqueue = Callable[[uuid.UUID], Awaitable[object]]
-
-
-class Limiter(Protocol):
-    async def check(self, principal: Caller, action: str) -> None: ...
 
 
 @dataclass(frozen=True)

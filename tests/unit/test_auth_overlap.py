@@ -60,12 +60,8 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     async def no_session(**_: object) -> AsyncIterator[None]:
         yield None
 
-    class Runtime:
-        limiter = g
-
     monkeypatch.setattr(auth, "authenticate_key", g.authenticate)
     monkeypatch.setattr(auth, "session_scope", no_session)
-    monkeypatch.setattr(auth, "current_runtime", lambda: Runtime)
     monkeypatch.setattr(auth, "recently_passed", auth.RecentlyPassed(size=2))
     return g
 
@@ -83,7 +79,7 @@ def work(g: Gate, result: str = "vector"):
 async def call(g: Gate, key: str | None, job=None) -> tuple[Caller, str]:
     g.log.clear()
     headers = {"x-api-key": key} if key else {}
-    return await auth.principal_overlapping(headers, job or work(g))
+    return await auth.principal_overlapping(headers, job or work(g), g)
 
 
 async def test_a_new_key_gets_its_verdict_before_any_work(gate: Gate) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.api.deps import contribute_context, curator, principal
+from hivemind_api.api.deps import contribute_context, curator, limiter, principal
 from hivemind_api.api.key_search import search_with_key
 from hivemind_api.api.schemas import (
     ContributionIn,
@@ -20,6 +20,7 @@ from hivemind_api.api.schemas import (
     SearchOut,
 )
 from hivemind_api.db.engine import session_scope
+from hivemind_api.infra.ratelimit import Limiter
 from hivemind_api.knowledge import contributions, items, purge, quarantine
 from hivemind_api.knowledge.contributions import ContributeContext, ContributionReceipt
 from hivemind_api.knowledge.items import DeleteResult, PublishResult
@@ -43,6 +44,7 @@ async def add_knowledge(
 @router.get("/knowledge/search", response_model=SearchOut, operation_id="search_knowledge")
 async def search_knowledge(
     request: Request,
+    rate_limits: Annotated[Limiter, Depends(limiter)],
     query: Annotated[str, Query(min_length=1, max_length=1000)],
     category: str | None = None,
     framework: str | None = None,
@@ -63,6 +65,7 @@ async def search_knowledge(
         limit=limit,
         cursor=cursor,
         include_content=include_content,
+        limiter=rate_limits,
         run_id=run_id,
     )
     return SearchOut(results=result.results, total_found=result.total_found, next_cursor=result.next_cursor)
