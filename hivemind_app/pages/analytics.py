@@ -30,6 +30,45 @@ def _growth(added: int, total: int, rate: float) -> str:
     return "all new" if added and added == total else _pct(rate)
 
 
+class CommonsView(TypedDict, total=False):
+    """The public commons' figures as the cards show them (empty until the page loads)."""
+
+    total: str
+    added_24h: str
+    added_7d: str
+    growth_24h: str
+    growth_7d: str
+    retrievals_24h: str
+    domains: str
+    orgs: str
+
+
+class LedgerView(TypedDict, total=False):
+    """The org's reciprocity ledger as the page shows it (empty until the page loads)."""
+
+    contributions: str
+    pending: str
+    approved_24h: str
+    items: str
+    public: str
+    given: str
+    own: str
+    taken: str
+    helpful: str
+    not_helpful: str
+
+
+class DayRow(TypedDict):
+    day: str  # MM-DD
+    added: int
+    total: int
+
+
+class CategoryRow(TypedDict):
+    category: str
+    count: int
+
+
 class AgentRow(TypedDict):
     agent: str
     contributions: str
@@ -52,10 +91,10 @@ class TopItemRow(TypedDict):
 
 
 class AnalyticsState(AuthState):
-    commons: dict[str, str] = {}
-    daily: list[dict[str, int | str]] = []
-    categories: list[dict[str, int | str]] = []
-    ledger: dict[str, str] = {}
+    commons: CommonsView = {}
+    daily: list[DayRow] = []
+    categories: list[CategoryRow] = []
+    ledger: LedgerView = {}
     agents: list[AgentRow] = []
     top_items: list[TopItemRow] = []
 
@@ -78,30 +117,30 @@ class AnalyticsState(AuthState):
             c = await stats.commons_stats(db)
             o = await stats.org_stats(db, org_id)
             agents = await stats.agent_table(db, org_id)
-        self.commons = {
-            "total": str(c.total_items),
-            "added_24h": str(c.added_24h),
-            "added_7d": str(c.added_7d),
-            "growth_24h": _growth(c.added_24h, c.total_items, c.growth_rate_24h),
-            "growth_7d": _growth(c.added_7d, c.total_items, c.growth_rate_7d),
-            "retrievals_24h": str(c.retrieval_volume_24h),
-            "domains": str(c.domains_covered),
-            "orgs": str(c.contributing_orgs),
-        }
-        self.daily = [{"day": f"{d.date:%m-%d}", "added": d.added, "total": d.total} for d in c.daily]
-        self.categories = [{"category": k.category, "count": k.count} for k in c.categories]
-        self.ledger = {
-            "contributions": str(o.contributions_total),
-            "pending": str(o.contributions_pending),
-            "approved_24h": str(o.contributions_approved_24h),
-            "items": str(o.items_live),
-            "public": str(o.items_public),
-            "given": str(o.retrievals_by_others),
-            "own": str(o.retrievals_by_own),
-            "taken": str(o.retrievals_from_others),
-            "helpful": str(o.helpful_count),
-            "not_helpful": str(o.not_helpful_count),
-        }
+        self.commons = CommonsView(
+            total=str(c.total_items),
+            added_24h=str(c.added_24h),
+            added_7d=str(c.added_7d),
+            growth_24h=_growth(c.added_24h, c.total_items, c.growth_rate_24h),
+            growth_7d=_growth(c.added_7d, c.total_items, c.growth_rate_7d),
+            retrievals_24h=str(c.retrieval_volume_24h),
+            domains=str(c.domains_covered),
+            orgs=str(c.contributing_orgs),
+        )
+        self.daily = [DayRow(day=f"{d.date:%m-%d}", added=d.added, total=d.total) for d in c.daily]
+        self.categories = [CategoryRow(category=k.category, count=k.count) for k in c.categories]
+        self.ledger = LedgerView(
+            contributions=str(o.contributions_total),
+            pending=str(o.contributions_pending),
+            approved_24h=str(o.contributions_approved_24h),
+            items=str(o.items_live),
+            public=str(o.items_public),
+            given=str(o.retrievals_by_others),
+            own=str(o.retrievals_by_own),
+            taken=str(o.retrievals_from_others),
+            helpful=str(o.helpful_count),
+            not_helpful=str(o.not_helpful_count),
+        )
         self.agents = [
             AgentRow(
                 agent=a.agent_id,

@@ -29,6 +29,31 @@ def _stamp(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+class ItemView(TypedDict, total=False):
+    """The open item as the page shows it (empty while none is open)."""
+
+    id: str
+    title: str
+    content: str
+    category: str
+    org: str
+    agent: str
+    run: str
+    contributed: str
+    approved: str
+    hash: str
+    integrity: str  # "verified" or the warning
+    public: str  # "public" or "private"
+    quality: str
+    confidence: str
+    own: str  # retrievals by the own org's agents
+    others: str
+    solved: str
+    not_helpful: str
+    valid: str
+    mine: str  # "yes" when the member's org owns it
+
+
 class ResultRow(TypedDict):
     id: str
     title: str
@@ -54,7 +79,7 @@ class KnowledgeState(AuthState):
     category: str = ALL
     results: list[ResultRow] = []
     total: int = 0
-    item: dict[str, str] = {}
+    item: ItemView = {}
     item_events: list[str] = []
     quarantined: list[QuarantinedRow] = []  # the org's quarantined items (curators only)
 
@@ -125,29 +150,29 @@ class KnowledgeState(AuthState):
         async with session_scope() as db:
             d = await items.get_item(db, viewer, item_id)
             a = await items.item_activity(db, viewer, item_id)
-        self.item = {
-            "id": str(d.id),
-            "title": d.title,
-            "content": d.content,
-            "category": d.category,
-            "org": d.org_attribution,
-            "agent": d.source_agent_id,
-            "run": d.run_id or "—",
-            "contributed": _stamp(d.contributed_at),
-            "approved": _stamp(d.approved_at),
-            "hash": d.content_hash,
-            "integrity": "verified" if d.integrity_verified else (d.integrity_warning or ""),
-            "public": "public" if d.is_public else "private",
-            "quality": f"{d.quality_score:.2f}",
-            "confidence": f"{d.confidence:.2f}",
-            "own": str(a.retrievals_own),
-            "others": str(a.retrievals_others),
-            "solved": str(a.solved),
-            "not_helpful": str(a.not_helpful),
-            "valid": f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
+        self.item = ItemView(
+            id=str(d.id),
+            title=d.title,
+            content=d.content,
+            category=d.category,
+            org=d.org_attribution,
+            agent=d.source_agent_id,
+            run=d.run_id or "—",
+            contributed=_stamp(d.contributed_at),
+            approved=_stamp(d.approved_at),
+            hash=d.content_hash,
+            integrity="verified" if d.integrity_verified else (d.integrity_warning or ""),
+            public="public" if d.is_public else "private",
+            quality=f"{d.quality_score:.2f}",
+            confidence=f"{d.confidence:.2f}",
+            own=str(a.retrievals_own),
+            others=str(a.retrievals_others),
+            solved=str(a.solved),
+            not_helpful=str(a.not_helpful),
+            valid=f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
             + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
-            "mine": "yes" if d.org_attribution == principal.org.slug else "",
-        }
+            mine="yes" if d.org_attribution == principal.org.slug else "",
+        )
         self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
 
     async def _load_quarantined(self, principal: SessionPrincipal) -> None:
