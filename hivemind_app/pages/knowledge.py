@@ -51,7 +51,7 @@ class ItemView(TypedDict, total=False):
     solved: str
     not_helpful: str
     valid: str
-    mine: str  # "yes" when the member's org owns it
+    mine: bool  # the member's org owns it
 
 
 class ResultRow(TypedDict):
@@ -171,7 +171,7 @@ class KnowledgeState(AuthState):
             not_helpful=str(a.not_helpful),
             valid=f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
             + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
-            mine="yes" if d.org_attribution == principal.org.slug else "",
+            mine=d.org_attribution == principal.org.slug,
         )
         self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
 
@@ -367,7 +367,7 @@ def _detail() -> rx.Component:
                     width="100%",
                 ),
                 rx.cond(
-                    KnowledgeState.can_curate & (KnowledgeState.item["mine"] == "yes"),
+                    KnowledgeState.can_curate & KnowledgeState.item["mine"].bool(),
                     rx.hstack(
                         rx.cond(
                             KnowledgeState.item["public"] == "public",

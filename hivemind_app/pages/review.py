@@ -42,7 +42,7 @@ class SimilarRow(TypedDict):
     title: str
     score: str  # "cosine 0.93" or "jaccard 0.8"
     near: str  # "near-duplicate" or empty
-    own: str  # "yes" for the org's own item
+    own: bool  # the org's own item
 
 
 def _row(c: review.PendingContribution) -> QueueRow:
@@ -220,7 +220,7 @@ class ReviewState(AuthState):
                 if s.get("similarity") is not None
                 else f"jaccard {s['jaccard']}",
                 near="near-duplicate" if s.get("near_duplicate") else "",
-                own="yes" if s.get("own_org") else "",
+                own=bool(s.get("own_org")),
             )
             for s in d.similar_items
         ]
@@ -497,7 +497,7 @@ def _detail() -> rx.Component:
                                     rx.badge(s["near"], color_scheme="orange"),
                                     rx.cond(
                                         ReviewState.can_curate
-                                        & (s["own"] == "yes")
+                                        & s["own"].bool()
                                         & (ReviewState.open_status == "pending"),
                                         rx.checkbox(
                                             "supersede it",

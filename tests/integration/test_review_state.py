@@ -112,7 +112,7 @@ async def test_curator_supersedes_a_similar_item_when_approving(org, database_ur
             ),
         )
     await state.open(second)
-    assert state.open_similar[0]["own"] == "yes"
+    assert state.open_similar[0]["own"] is True
     state.toggle_supersede(old_item)
     await state.approve(second)
     with psycopg.connect(database_url) as c:
