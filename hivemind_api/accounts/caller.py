@@ -91,10 +91,6 @@ class Caller:
         return cls(CallerKind.SYSTEM, org_id, org_slug, KeyRole.CURATOR, name)
 
     @property
-    def is_agent(self) -> bool:
-        return self.kind is CallerKind.AGENT
-
-    @property
     def records_reads(self) -> bool:
         """Usage is what agents retrieve: a member browsing the dashboard records nothing."""
         return self.kind is CallerKind.AGENT
@@ -106,10 +102,6 @@ class Caller:
     @property
     def can_curate(self) -> bool:
         return self.role in _CURATORS
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == MemberRole.ADMIN
 
     @property
     def can_administer(self) -> bool:

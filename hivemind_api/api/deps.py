@@ -1,6 +1,8 @@
 """FastAPI dependencies: where a request finds what the running process provides (its rate
 limits, its queue, its settings). Adapters without dependency injection (the MCP tools) call
-these same functions; nothing else looks the runtime up on a request's path."""
+these same functions; nothing else looks the runtime up on a request's path. They are async
+because FastAPI runs a plain function dependency in its thread pool: a thread hand-off on every
+request for an attribute read."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from hivemind_api.knowledge.contributions import ContributeContext
 from hivemind_api.runtime import current_runtime
 
 
-def limiter() -> Limiter:
+async def limiter() -> Limiter:
     """The rate limits of the running process (Redis-backed, shared by every backend)."""
     return current_runtime().limiter
 
@@ -27,12 +29,12 @@ async def principal(request: Request, rate_limits: Annotated[Limiter, Depends(li
     return await principal_from_headers(request.headers, rate_limits)
 
 
-def contribute_context() -> ContributeContext:
+async def contribute_context() -> ContributeContext:
     """The running process's queue and rate limits, for the contribute use case."""
     return current_runtime().contribute_context()
 
 
-def runtime_settings() -> Settings:
+async def runtime_settings() -> Settings:
     """The settings the running process started with."""
     return current_runtime().settings
 

@@ -51,7 +51,7 @@ def _headers(ctx: Context) -> Mapping[str, str]:
 
 async def _principal(ctx: Context) -> Caller:
     async with _tool_errors():
-        return await principal_from_headers(_headers(ctx), deps.limiter())
+        return await principal_from_headers(_headers(ctx), await deps.limiter())
 
 
 def _result(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ async def add_knowledge(
             tags=tags or [],
             run_id=run_id,
         )
-        receipt = await contributions.contribute(who, data, deps.contribute_context())
+        receipt = await contributions.contribute(who, data, await deps.contribute_context())
     return _result(asdict(receipt))
 
 
@@ -153,7 +153,7 @@ async def search_knowledge(
             limit=limit,
             cursor=cursor,
             include_content=include_content,
-            limiter=deps.limiter(),
+            limiter=await deps.limiter(),
         )
     hits = [{k: v for k, v in asdict(h).items() if include_content or k != "content"} for h in result.results]
     return _result({"results": hits, "total_found": result.total_found, "next_cursor": result.next_cursor})

@@ -25,7 +25,8 @@ from hivemind_api.vocab import EventType
 
 CHANNEL = "hivemind_events"
 _ORDER_LOCK = 0x45_56_4E_54  # "EVNT": event ids commit in order
-_INSERT = core_table(Event).insert().returning(core_table(Event).c.id)  # compiled once, many rows per call
+_EVENTS = core_table(Event)
+_INSERT = _EVENTS.insert().returning(_EVENTS.c.id)  # compiled once, many rows per call
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ class ContributeContext:
     limiter: Limiter | None = None
 
 
-_INSERT = core_table(Contribution).insert().returning(core_table(Contribution).c.id)
+_CONTRIBUTIONS = core_table(Contribution)
+_INSERT = _CONTRIBUTIONS.insert().returning(_CONTRIBUTIONS.c.id)
 
 
 async def contribute(
