@@ -41,14 +41,21 @@ class DailyPoint:
 
 @dataclass(frozen=True)
 class CommonsStats:
+    """The earlier API's fields keep their meaning (``growth_rate_*`` are counts of new items,
+    ``domains_covered`` distinct categories, ``total_pending`` the caller's own queue); the
+    figures this version added sit beside them."""
+
     total_items: int
-    total_pending: None  # kept for compatibility: pending contributions are private to their org
+    total_pending: int  # the caller's org's contributions waiting for review (never another org's)
     added_24h: int
     added_7d: int
-    growth_rate_24h: float  # added_24h / the commons' size 24 h ago (0 when it was empty)
-    growth_rate_7d: float
+    growth_rate_24h: int  # as the earlier API: items that entered the commons in the last 24 h
+    growth_rate_7d: int
+    growth_ratio_24h: float  # added_24h / the commons' size 24 h ago (0 when it was empty)
+    growth_ratio_7d: float
     retrieval_volume_24h: int  # retrievals of public items in the last 24 h, by any org
-    domains_covered: int  # distinct frameworks (or languages, where no framework is set)
+    domains_covered: int  # as the earlier API: distinct categories of live public items
+    frameworks_covered: int  # distinct frameworks (or languages, where no framework is set)
     contributing_orgs: int
     categories: list[CategoryCount]
     daily: list[DailyPoint]
@@ -59,7 +66,8 @@ def _rate(added: int, total: int) -> float:
     return round(added / before, 4) if before > 0 else 0.0
 
 
-async def commons_stats(session: AsyncSession) -> CommonsStats:
+async def commons_stats(session: AsyncSession, org_id: uuid.UUID) -> CommonsStats:
+    """The public commons' figures, and ``total_pending`` for ``org_id`` (the caller's org)."""
     row = (
         await session.execute(
             sa.text(f"""
@@ -78,6 +86,12 @@ async def commons_stats(session: AsyncSession) -> CommonsStats:
                 "SELECT count(*) FROM signals s JOIN knowledge_items k ON k.id = s.knowledge_item_id "
                 "WHERE s.kind = 'retrieval' AND k.is_public AND s.created_at > now() - interval '24 hours'"
             )
+        )
+    ).scalar_one()
+    pending = (
+        await session.execute(
+            sa.text("SELECT count(*) FROM contributions WHERE org_id = :org AND status = 'pending'"),
+            params={"org": org_id},
         )
     ).scalar_one()
     categories = (
@@ -106,13 +120,16 @@ async def commons_stats(session: AsyncSession) -> CommonsStats:
     ).all()
     return CommonsStats(
         total_items=row.total,
-        total_pending=None,
+        total_pending=pending,
         added_24h=row.added_24h,
         added_7d=row.added_7d,
-        growth_rate_24h=_rate(row.added_24h, row.total),
-        growth_rate_7d=_rate(row.added_7d, row.total),
+        growth_rate_24h=row.added_24h,
+        growth_rate_7d=row.added_7d,
+        growth_ratio_24h=_rate(row.added_24h, row.total),
+        growth_ratio_7d=_rate(row.added_7d, row.total),
         retrieval_volume_24h=retrievals,
-        domains_covered=row.domains,
+        domains_covered=len(categories),
+        frameworks_covered=row.domains,
         contributing_orgs=row.orgs,
         categories=[CategoryCount(c.category, c.n) for c in categories],
         daily=[DailyPoint(d.day, d.added, d.total) for d in daily],

@@ -1,11 +1,13 @@
-"""The FastAPI app Reflex mounts via ``api_transformer``: health now, agents' API later."""
+"""The FastAPI app Reflex mounts via ``api_transformer``: the REST API, MCP at /mcp, health and
+the API docs (/docs, /redoc, /openapi.json)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
 from hivemind_api.api import mcp_server
@@ -21,10 +23,20 @@ def create_api() -> FastAPI:
         title="HiveMind",
         version="0.1.0",
         description="Knowledge commons for AI agents",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
-        redoc_url=None,
+        # FastAPI's defaults, as the earlier implementation exposed them; /api/docs and
+        # /api/openapi.json (below) are the same pages under the API's own prefix.
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url="/redoc",
     )
+
+    @api.get("/api/openapi.json", include_in_schema=False)
+    async def openapi_under_api() -> JSONResponse:
+        return JSONResponse(api.openapi())
+
+    @api.get("/api/docs", include_in_schema=False)
+    async def docs_under_api() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="HiveMind API")
 
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:

@@ -45,12 +45,27 @@ class EventRecord:
         return self.is_public or self.org_id == org_id
 
     def as_payload(self) -> dict[str, Any]:
+        """The JSON that SSE clients and webhook receivers get.
+
+        The earlier implementation's receivers keep working: its SSE ``data`` had the item's
+        ``id``, ``is_public``, ``org_id``, ``category`` and ``title`` at the top level, and its
+        webhook bodies ``event``, ``knowledge_item_id``, ``org_id``, ``category`` and
+        ``timestamp``. Those names keep their meaning (for a contribution's events the id is the
+        contribution's, as the original's ``knowledge.rejected`` had it); what this version adds
+        (``event_id``, ``type``, the ``item`` summary) sits beside them.
+        """
+        subject = self.summary.get("id")
         return {
-            "id": self.id,
+            "event_id": self.id,
+            "event": self.type,
             "type": self.type,
-            "timestamp": self.created_at.isoformat(),
+            "id": subject,
+            "knowledge_item_id": subject,
             "org_id": str(self.org_id),
             "is_public": self.is_public,
+            "category": self.summary.get("category"),
+            "title": self.summary.get("title"),
+            "timestamp": self.created_at.isoformat(),
             "item": self.summary,
         }
 

@@ -114,17 +114,17 @@ class AnalyticsState(AuthState):
 
     async def _fill(self, org_id) -> None:
         async with session_scope() as db:
-            c = await stats.commons_stats(db)
+            c = await stats.commons_stats(db, org_id)
             o = await stats.org_stats(db, org_id)
             agents = await stats.agent_table(db, org_id)
         self.commons = CommonsView(
             total=str(c.total_items),
             added_24h=str(c.added_24h),
             added_7d=str(c.added_7d),
-            growth_24h=_growth(c.added_24h, c.total_items, c.growth_rate_24h),
-            growth_7d=_growth(c.added_7d, c.total_items, c.growth_rate_7d),
+            growth_24h=_growth(c.added_24h, c.total_items, c.growth_ratio_24h),
+            growth_7d=_growth(c.added_7d, c.total_items, c.growth_ratio_7d),
             retrievals_24h=str(c.retrieval_volume_24h),
-            domains=str(c.domains_covered),
+            domains=str(c.frameworks_covered),
             orgs=str(c.contributing_orgs),
         )
         self.daily = [DayRow(day=f"{d.date:%m-%d}", added=d.added, total=d.total) for d in c.daily]

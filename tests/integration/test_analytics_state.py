@@ -39,7 +39,7 @@ async def test_figures_match_the_domain_and_refresh(org, database_url) -> None:
     _item(database_url, org.id, public=False, days_ago=0, category="tooling", agent="bot-2")
     state = await signed_in(AnalyticsState, org, "viewer")
     async with session_scope() as s:
-        commons = await stats.commons_stats(s)
+        commons = await stats.commons_stats(s, org.id)
     assert state.commons["total"] == str(commons.total_items)
     assert state.commons["added_24h"] == str(commons.added_24h)
     assert [d["added"] for d in state.daily] == [d.added for d in commons.daily] and len(state.daily) == 30
@@ -80,7 +80,7 @@ async def test_home_and_analytics_count_the_same_live_items(org, database_url) -
     home = await signed_in(HomeState, org, "viewer")
     analytics = await signed_in(AnalyticsState, org, "viewer", name="viewer2")
     async with session_scope() as s:
-        commons = await stats.commons_stats(s)
+        commons = await stats.commons_stats(s, org.id)
     assert home.org_items == 6 and home.public_items == 3  # live, invalid later, valid since; twice
     assert analytics.ledger["items"] == str(home.org_items)
     assert analytics.ledger["public"] == str(home.public_items)

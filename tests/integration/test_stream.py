@@ -49,7 +49,7 @@ def test_public_events_reach_every_org_and_private_ones_only_their_own(stack: Ag
         for reader in (acme, beta):
             sse, _ = _until(reader, "knowledge.approved", public_item)
             assert sse.event == "public" and sse.payload["item"]["org_name"] == "Acme Inc"
-            assert sse.id == str(sse.payload["id"]) and sse.payload["is_public"] is True
+            assert sse.id == str(sse.payload["event_id"]) and sse.payload["is_public"] is True
             assert {"title", "category", "quality", "created_at"} <= set(sse.payload["item"])
         private_item = stack.add_item("a", _tip("private staging tip"), public=False)
         sse, before = _until(acme, "knowledge.approved", private_item)

@@ -72,7 +72,7 @@ def test_signed_delivery_is_retried_after_a_500_then_succeeds(stack: AgentStack,
         assert abs(int(h["x-hivemind-timestamp"]) - time.time()) < 120
         payload = json.loads(got.body)
         assert payload["type"] == "knowledge.approved" and payload["item"]["id"] == item
-        assert payload["org_id"] == str(stack.org_ids["acme"]) and isinstance(payload["id"], int)
+        assert payload["org_id"] == str(stack.org_ids["acme"]) and isinstance(payload["event_id"], int)
         assert datetime.fromisoformat(payload["timestamp"]).tzinfo is not None
     assert (
         first.headers["x-hivemind-delivery"] == retry.headers["x-hivemind-delivery"]

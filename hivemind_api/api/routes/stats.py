@@ -17,12 +17,14 @@ Principal = Annotated[Caller, Depends(principal)]
 
 @router.get("/commons", response_model=stats.CommonsStats, operation_id="get_commons_stats")
 async def get_commons_stats(who: Principal) -> stats.CommonsStats:
-    """The public commons only (no org's private items or pending contributions are counted):
-    live public items, how many entered in the last 24 h and 7 days and the growth rates, public
-    retrievals in the last 24 h, domains (distinct frameworks, else languages), categories, and a
-    daily series for the last 30 days (UTC)."""
+    """The public commons (no org's private items are counted): live public items, how many
+    entered in the last 24 h and 7 days (``growth_rate_24h``/``_7d``, as the earlier API counted
+    them, and ``growth_ratio_*`` relative to the commons' size before), public retrievals in the
+    last 24 h, ``domains_covered`` (distinct categories), ``frameworks_covered`` (distinct
+    frameworks, else languages), categories, a daily series for the last 30 days (UTC), and
+    ``total_pending``: your own org's contributions waiting for review."""
     async with session_scope() as session:
-        return await stats.commons_stats(session)
+        return await stats.commons_stats(session, who.org_id)
 
 
 @router.get("/org", response_model=stats.OrgStats, operation_id="get_org_stats")

@@ -12,11 +12,21 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.api.deps import principal, runtime_settings
 from hivemind_api.config import Settings
+from hivemind_api.db.engine import session_scope
 from hivemind_api.events.hub import hub
+from hivemind_api.events.log import latest_event_id
 from hivemind_api.events.stream import StreamLagging, follow, parse_cursor
 
 router = APIRouter(prefix="/api/v1")
 RETRY_MS = 2000  # how long a disconnected EventSource waits before it reconnects
+
+
+async def _now_cursor() -> int:
+    """The newest event id this backend knows (the hub's, else the table's)."""
+    if hub.last_id is not None:
+        return hub.last_id
+    async with session_scope() as db:
+        return await latest_event_id(db)
 
 
 def _ping() -> ServerSentEvent:
@@ -41,9 +51,13 @@ async def stream_knowledge_feed(
     plus a ``ping`` event at least every 25 s. Reconnect with ``Last-Event-ID`` (browsers'
     EventSource does it for you) or ``?since=`` to replay exactly the events you missed."""
     after = parse_cursor(last_event_id, since)
+    if after is None:
+        # "From now on" is pinned to an event id and sent in the first block's id line, so a client
+        # that loses the connection before any event arrives resumes from here, missing nothing.
+        after = await _now_cursor()
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        yield ServerSentEvent(comment="connected", retry=RETRY_MS)
+        yield ServerSentEvent(comment="connected", id=str(after), retry=RETRY_MS)
         try:
             async for event in follow(hub, who.org_id, after):  # sse-starlette stops it on disconnect
                 yield ServerSentEvent(
