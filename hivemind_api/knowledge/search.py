@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.errors import InvalidInput
 from hivemind_api.infra.embeddings import embed_query
+from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.validation import validate_category
 from hivemind_api.knowledge.visibility import live_sql, valid_at_sql, visible_sql
 
@@ -59,6 +60,8 @@ class SearchHit:
     is_public: bool
     rank_score: float
     content: str | None
+    # With the content: whether it still matches the hash taken at approval (None without it).
+    integrity_verified: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def _search_sql(where: str, with_content: bool, record: bool = True) -> sa.TextC
                    greatest(0.0, least(1.0, 1 - (k.embedding <=> CAST(:q AS vector)))) AS relevance,
                    k.quality_score, k.is_public, k.org_id,
                    f.rrf * (0.7 + 0.3 * k.quality_score) AS rank_score
-                   {", k.content" if with_content else ""}
+                   {", k.content, k.content_hash" if with_content else ""}
             FROM fused f
             JOIN knowledge_items k ON k.id = f.id
             JOIN orgs o ON o.id = k.org_id
@@ -243,6 +246,7 @@ async def search(
             is_public=r.is_public,
             rank_score=round(float(r.rank_score), 6),
             content=r.content if include_content else None,
+            integrity_verified=content_hash(r.content) == r.content_hash if include_content else None,
         )
         for r in rows
     ]
