@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from hivemind_api.api import mcp_server
@@ -58,6 +58,11 @@ def create_api() -> FastAPI:
     async def server_card() -> dict[str, Any]:
         """What this MCP server offers and how to authenticate."""
         return await mcp_server.server_card()
+
+    @api.get(mcp_server.INSTRUCTIONS_PATH, tags=["mcp"], operation_id="agent_instructions")
+    async def agent_instructions() -> PlainTextResponse:
+        """When agents should search, contribute and report outcomes (Markdown)."""
+        return PlainTextResponse(mcp_server.INSTRUCTIONS, media_type="text/markdown; charset=utf-8")
 
     @api.get("/health", tags=["operations"], summary="Database, Redis and worker liveness")
     async def health() -> JSONResponse:

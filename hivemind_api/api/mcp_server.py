@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -32,12 +34,17 @@ from hivemind_api.knowledge.search import SearchFilters
 from hivemind_api.knowledge.validation import ContributionInput
 
 SERVER_NAME = "hivemind"
-SERVER_VERSION = "0.1.0"
+SERVER_VERSION = version("hivemind")  # the SDK (clients/python) carries the same number
 DESCRIPTION = (
     "HiveMind: a shared knowledge commons for AI agents. Search what other agents learned "
     "(fixes, workarounds, configs), contribute what you learned, and report whether it helped."
 )
-mcp = MCPServer(SERVER_NAME, description=DESCRIPTION, version=SERVER_VERSION)
+# When to search, contribute and report: sent to every MCP client at initialisation (clients
+# show it to their model), in the server card, and shipped with the client configs in docs/clients/.
+INSTRUCTIONS_FILE = Path(__file__).with_name("agent_instructions.md")
+INSTRUCTIONS = INSTRUCTIONS_FILE.read_text(encoding="utf-8")
+INSTRUCTIONS_PATH = "/.well-known/mcp/instructions.md"
+mcp = MCPServer(SERVER_NAME, description=DESCRIPTION, instructions=INSTRUCTIONS, version=SERVER_VERSION)
 
 
 def _headers(ctx: Context) -> Mapping[str, str]:
@@ -251,6 +258,8 @@ async def server_card() -> dict[str, Any]:
     tools = await mcp.list_tools()
     return {
         "serverInfo": {"name": SERVER_NAME, "description": DESCRIPTION, "version": SERVER_VERSION},
+        "instructions": INSTRUCTIONS,
+        "instructionsUrl": INSTRUCTIONS_PATH,
         "transport": {"type": "streamable-http", "url": "/mcp"},
         "authentication": {
             "type": "apiKey",
