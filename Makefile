@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps run test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: help install system-deps bun python-deps crewai-venv run test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -73,6 +73,18 @@ $(VENV)/.sdk-installed: $(VENV)/.installed $(SDK_FILES)
 	@rm -rf clients/python/build
 	@touch $@
 
+# CrewAI's pins conflict with the app's (mcp, pydantic, rich), so the SDK's CrewAI extra is
+# tested in a virtualenv of its own, as its README tells users to install it.
+CREWAI_VENV := .venv-crewai
+crewai-venv: $(CREWAI_VENV)/.installed
+$(CREWAI_VENV)/.installed: $(SDK_FILES)
+	@test -x $(CREWAI_VENV)/bin/python || python3 -m venv $(CREWAI_VENV)
+	$(CREWAI_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CREWAI_VENV)/bin/python -m pip install -q "crewai==1.15.30" "./clients/python[crewai]"
+	$(CREWAI_VENV)/bin/python -m pip install -q --no-deps --force-reinstall ./clients/python
+	@rm -rf clients/python/build
+	@touch $@
+
 run: install
 	$(VENV)/bin/hivemind run
 
@@ -85,7 +97,7 @@ redis-service:
 	fi
 
 # Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
-test: install redis-service lint
+test: install crewai-venv redis-service lint
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser
 
