@@ -63,13 +63,22 @@ def _open_database() -> tuple[Services, tuple[str | None, str]]:
 
 def _run(action: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``action`` in one transaction on an up-to-date database."""
+
+    async def in_one_transaction() -> T:
+        async with session_scope() as session:
+            return await action(session)
+
+    return _with_database(in_one_transaction)
+
+
+def _with_database(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` (which opens its own transactions) on an up-to-date database."""
     services, _ = _open_database()
 
     async def go() -> T:
         configure_database(services.database_url)
         try:
-            async with session_scope() as session:
-                return await action(session)
+            return await work()
         finally:
             await dispose_database()
 
@@ -273,6 +282,27 @@ def audit_command(
         typer.echo("no audit entries")
     if page.next_cursor:
         typer.echo(f"older entries: --cursor {page.next_cursor}")
+
+
+@app.command("review")
+def review_command(
+    org: Annotated[str, typer.Option("--org", help="Org slug")],
+    limit: Annotated[int, typer.Option(help="At most this many contributions, oldest first")] = 50,
+) -> None:
+    """Review the org's queue in the terminal, one contribution at a time."""
+    import click
+    from rich.console import Console
+
+    from hivemind_api.terminal_review import Terminal, review_queue
+
+    if not sys.stdin.isatty():
+        _fail("review needs an interactive terminal", 2)
+    term = Terminal(
+        console=Console(highlight=False),
+        read_key=click.getchar,
+        ask=lambda text: str(typer.prompt(text, default="", show_default=False)),
+    )
+    _with_database(lambda: review_queue(org, limit, term))
 
 
 @app.command("worker")

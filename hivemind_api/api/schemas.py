@@ -64,6 +64,9 @@ class PendingListOut(BaseModel):
 class ApproveIn(BaseModel):
     is_public: bool = False
     supersedes: str | None = None  # one of your org's live items this one replaces
+    category: str | None = Field(
+        default=None, description="Approve under this category instead of the agent's"
+    )
 
 
 class ApproveOut(BaseModel):

@@ -153,6 +153,48 @@ class ContributionDetail:
     rejection_reason: str | None
     knowledge_item_id: uuid.UUID | None
 
+    # The evidence as one line per fact, worded once for every review surface (dashboard, terminal).
+
+    def meta_line(self) -> str:
+        meta = [self.category, f"agent {self.source_agent_id}", f"confidence {self.confidence:.2f}"]
+        return " · ".join(meta + [x for x in (self.framework, self.language, self.version) if x])
+
+    def reason_lines(self) -> list[str]:
+        return [f"{r['points']:+d} {r['detail']}" for r in self.prescreen_reasons]
+
+    def redaction_lines(self) -> list[str]:
+        return [f"{kind}: {n}" for kind, n in sorted(self.redaction_report.get("entities", {}).items())]
+
+    def rule_lines(self) -> list[str]:
+        return [
+            f"{m['rule']} ({m['family']}, in {m['where']})" for m in self.injection_verdict.get("matches", [])
+        ]
+
+    def similar(self) -> list[SimilarView]:
+        return [
+            SimilarView(
+                id=str(s["id"]),
+                title=str(s["title"]),
+                score=f"cosine {s['similarity']}"
+                if s.get("similarity") is not None
+                else f"jaccard {s['jaccard']}",
+                near_duplicate=bool(s.get("near_duplicate")),
+                own_org=bool(s.get("own_org")),
+            )
+            for s in self.similar_items
+        ]
+
+
+@dataclass(frozen=True)
+class SimilarView:
+    """A similar item as a reviewer reads it: its score already worded."""
+
+    id: str
+    title: str
+    score: str
+    near_duplicate: bool
+    own_org: bool
+
 
 async def get_contribution(
     session: AsyncSession, org_id: uuid.UUID, contribution_id: str
@@ -217,10 +259,13 @@ async def approve(
     *,
     is_public: bool = False,
     supersedes: str | None = None,
+    category: str | None = None,
 ) -> KnowledgeItem:
     """Approve into a new knowledge item. ``supersedes``: one of the org's live items that the new
     one replaces; it gets ``expired_at`` and ``superseded_by`` in the same transaction, so it is
-    retired only if the approval commits."""
+    retired only if the approval commits. ``category``: the curator's correction of the agent's
+    category (the contribution keeps the agent's; the audit row records both)."""
+    new_category = validate_category(category.strip()) if category and category.strip() else None
     c = await _pending(session, reviewer, contribution_id)
     if c.content is None or c.title is None or c.content_hash is None:  # pending rows always have them
         raise Conflict(f"contribution '{contribution_id}' has no text to approve")
@@ -238,7 +283,7 @@ async def approve(
         org_id=c.org_id,
         source_agent_id=c.source_agent_id,
         run_id=c.run_id,
-        category=c.category,
+        category=new_category or c.category,
         confidence=c.confidence,
         framework=c.framework,
         language=c.language,
@@ -298,6 +343,7 @@ async def approve(
         details={
             "knowledge_item_id": str(item.id),
             "is_public": is_public,
+            **({"category": item.category, "agent_category": c.category} if new_category else {}),
             "supersedes": str(old.id) if old is not None else None,
         },
     )

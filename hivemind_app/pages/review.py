@@ -201,28 +201,20 @@ class ReviewState(AuthState):
             d.content,
             d.status,
         )
-        meta = [d.category, f"agent {d.source_agent_id}", f"confidence {d.confidence:.2f}"]
-        meta += [x for x in (d.framework, d.language, d.version) if x]
-        self.open_meta = " · ".join(meta)
+        self.open_meta = d.meta_line()
         self.open_prescreen = "" if d.prescreen_score is None else str(d.prescreen_score)
-        self.open_reasons = [f"{r['points']:+d} {r['detail']}" for r in d.prescreen_reasons]
-        self.open_redactions = [
-            f"{kind}: {n}" for kind, n in sorted(d.redaction_report.get("entities", {}).items())
-        ]
-        self.open_rules = [
-            f"{m['rule']} ({m['family']}, in {m['where']})" for m in d.injection_verdict.get("matches", [])
-        ]
+        self.open_reasons = d.reason_lines()
+        self.open_redactions = d.redaction_lines()
+        self.open_rules = d.rule_lines()
         self.open_similar = [
             SimilarRow(
-                id=s["id"],
-                title=s["title"],
-                score=f"cosine {s['similarity']}"
-                if s.get("similarity") is not None
-                else f"jaccard {s['jaccard']}",
-                near="near-duplicate" if s.get("near_duplicate") else "",
-                own=bool(s.get("own_org")),
+                id=s.id,
+                title=s.title,
+                score=s.score,
+                near="near-duplicate" if s.near_duplicate else "",
+                own=s.own_org,
             )
-            for s in d.similar_items
+            for s in d.similar()
         ]
         self.reject_reason = self.supersede_id = ""
         return None

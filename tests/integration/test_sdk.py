@@ -150,7 +150,7 @@ def test_the_async_client_does_the_same(stack: AgentStack) -> None:
                 "SELECT status FROM contributions WHERE id = %s", (receipt.contribution_id,)
             )[0][0] == "processing":
                 await asyncio.sleep(0.2)
-            approved = await curator.approve(receipt.contribution_id)
+            approved = await curator.approve(receipt.contribution_id, category="config")
             hits = [h.id async for h in agent.search_all("async loop ORM pool exhausted", page_size=5)]
             own = [c.contribution_id async for c in agent.iter_own(status="approved")]
             with pytest.raises(NotFoundError):
@@ -158,7 +158,8 @@ def test_the_async_client_does_the_same(stack: AgentStack) -> None:
             return approved.item_id, hits, own
 
     item, hits, own = asyncio.run(scenario())
-    assert item in hits and any(stack.sql("SELECT 1 FROM knowledge_items WHERE id = %s", (item,)))
+    assert item in hits
+    assert stack.sql("SELECT category FROM knowledge_items WHERE id = %s", (item,)) == [("config",)]
     assert len(own) >= 1
 
 

@@ -87,12 +87,17 @@ async def approve_contribution(
 ) -> ApproveOut:
     """Approve: the contribution becomes a knowledge item (private unless is_public). With
     ``supersedes``, that live item of your org is retired (expired, superseded_by the new one) in
-    the same transaction."""
+    the same transaction; with ``category``, the item is filed under that category instead."""
     reviewer = curator(who)
     body = body or ApproveIn()
     async with session_scope() as session:
         item = await review.approve(
-            session, reviewer, contribution_id, is_public=body.is_public, supersedes=body.supersedes
+            session,
+            reviewer,
+            contribution_id,
+            is_public=body.is_public,
+            supersedes=body.supersedes,
+            category=body.category,
         )
     return ApproveOut(status="approved", item_id=item.id)
 

@@ -167,8 +167,12 @@ def pending(limit: int, offset: int) -> Op[m.PendingPage]:
     return Op("GET", f"{API}/contributions", m.PendingPage, params={"limit": limit, "offset": offset})
 
 
-def approve(contribution_id: str, is_public: bool, supersedes: str | None) -> Op[m.ApproveResult]:
-    body = {"is_public": is_public, "supersedes": supersedes}
+def approve(
+    contribution_id: str, is_public: bool, supersedes: str | None, category: str | None
+) -> Op[m.ApproveResult]:
+    body: dict[str, object] = {"is_public": is_public, "supersedes": supersedes}
+    if category is not None:
+        body["category"] = category
     return Op("POST", f"{API}/contributions/{_id(contribution_id)}/approve", m.ApproveResult, body=body)
 
 

@@ -240,9 +240,15 @@ class HiveMind(_Base):
         return self._call(ops.pending(limit, offset))
 
     def approve(
-        self, contribution_id: str, *, is_public: bool = False, supersedes: str | None = None
+        self,
+        contribution_id: str,
+        *,
+        is_public: bool = False,
+        supersedes: str | None = None,
+        category: str | None = None,
     ) -> m.ApproveResult:
-        return self._call(ops.approve(contribution_id, is_public, supersedes))
+        """Approve into an item; ``category`` corrects the agent's category."""
+        return self._call(ops.approve(contribution_id, is_public, supersedes, category))
 
     def reject(self, contribution_id: str, *, reason: str | None = None) -> m.RejectResult:
         return self._call(ops.reject(contribution_id, reason))
@@ -483,9 +489,15 @@ class AsyncHiveMind(_Base):
         return await self._call(ops.pending(limit, offset))
 
     async def approve(
-        self, contribution_id: str, *, is_public: bool = False, supersedes: str | None = None
+        self,
+        contribution_id: str,
+        *,
+        is_public: bool = False,
+        supersedes: str | None = None,
+        category: str | None = None,
     ) -> m.ApproveResult:
-        return await self._call(ops.approve(contribution_id, is_public, supersedes))
+        """Approve into an item; ``category`` corrects the agent's category."""
+        return await self._call(ops.approve(contribution_id, is_public, supersedes, category))
 
     async def reject(self, contribution_id: str, *, reason: str | None = None) -> m.RejectResult:
         return await self._call(ops.reject(contribution_id, reason))
