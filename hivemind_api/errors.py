@@ -13,6 +13,30 @@ class InvalidInput(DomainError):
     status_code = 400
 
 
+class UnstorableText(InvalidInput):
+    """Text PostgreSQL cannot hold: a NUL character, or an unpaired UTF-16 surrogate (which has no
+    UTF-8 form). Checked on input where text is processed before it is stored, and recognised on
+    the database's refusal everywhere else (``db.engine.session_scope``)."""
+
+    def __init__(self, where: str = "the text") -> None:
+        super().__init__(f"{where} contains a NUL character or an unpaired surrogate, which cannot be stored")
+
+    @staticmethod
+    def check(where: str, value: str | None) -> None:
+        if value and ("\x00" in value or not _encodes(value)):
+            raise UnstorableText(where)
+
+
+def _encodes(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class NotFound(DomainError):
     status_code = 404
 

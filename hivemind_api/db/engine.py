@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.urls import async_url
+from hivemind_api.errors import UnstorableText
 
 ANN_SERVER_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "200"}
 ALIVE_BYPASS_S = 5.0
@@ -97,6 +98,27 @@ async def dispose_database() -> None:
     _engine = _sessionmaker = _autocommit_sessionmaker = _url = None
 
 
+# A NUL character is refused in text and jsonb (22021, or 22P05 as a jsonb \u0000 escape); an
+# unpaired UTF-16 surrogate is refused by asyncpg before sending (no UTF-8 form).
+_UNSTORABLE_SQLSTATES = {"22021", "22P05"}  # character_not_in_repertoire, untranslatable_character
+
+
+def _is_unstorable_text(err: BaseException) -> bool:
+    """Whether ``err`` is the database refusing a request's text (a 400, not a 500): checked on
+    the error, so every adapter (REST, MCP, dashboard, CLI) gets the same answer and nothing of
+    the transaction is kept."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UnicodeEncodeError) and current.reason == "surrogates not allowed":
+            return True
+        if getattr(current, "sqlstate", None) in _UNSTORABLE_SQLSTATES:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 @asynccontextmanager
 async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
     """A session whose transaction commits on success and rolls back on any error.
@@ -110,6 +132,8 @@ async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSessi
         try:
             yield session
             await session.commit()
-        except BaseException:
+        except BaseException as err:
             await session.rollback()
+            if _is_unstorable_text(err):
+                raise UnstorableText() from err
             raise

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.errors import InvalidInput
+from hivemind_api.errors import InvalidInput, UnstorableText
 from hivemind_api.infra.embeddings import embed_query
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.validation import validate_category
@@ -173,6 +173,7 @@ def search_text(query: str | None) -> str:
     query = (query or "").strip()
     if not query:
         raise InvalidInput("query must not be empty")
+    UnstorableText.check("query", query)
     if len(query) > MAX_QUERY:
         raise InvalidInput(f"query must be at most {MAX_QUERY} characters")
     return query

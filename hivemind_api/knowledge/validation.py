@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hivemind_api.errors import InvalidInput
+from hivemind_api.errors import InvalidInput, UnstorableText
 from hivemind_api.vocab import CATEGORIES
 
 MIN_CONTENT, MAX_CONTENT = 10, 20_000
@@ -41,6 +41,11 @@ def _clean_optional(name: str, value: str | None, limit: int) -> str | None:
 
 
 def validate_contribution(data: ContributionInput) -> ContributionInput:
+    # First: the screens and the model must never see text the database would refuse anyway.
+    for name in ("content", "category", "framework", "language", "version", "run_id"):
+        UnstorableText.check(name, getattr(data, name))
+    for tag in data.tags or []:
+        UnstorableText.check("a tag", tag)
     content = (data.content or "").strip()
     if len(content) < MIN_CONTENT:
         raise InvalidInput(f"content is too short (minimum {MIN_CONTENT} characters)")
