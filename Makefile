@@ -98,8 +98,8 @@ redis-service:
 
 # Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
 test: install crewai-venv redis-service lint
-	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright
-	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright --durations=25
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --durations=10
 
 # The gates: ruff's lint and format check on the whole tree, mypy strict on the domain layer.
 lint: python-deps

@@ -3,6 +3,7 @@ external Postgres and Redis, two orgs with keys of every role."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -98,9 +99,14 @@ GENEROUS_LIMITS = {
 }
 
 
+# Redis databases for stacks, in turn: a module may run two stacks at once (a rate-limited one
+# beside the usual one), and two workers on one queue would take each other's jobs.
+STACK_REDIS_DBS = itertools.cycle(range(11, 16))
+
+
 def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
     database_url = target.create_database()
-    redis_url = target.redis_url.rsplit("/", 1)[0] + "/11"
+    redis_url = target.redis_url.rsplit("/", 1)[0] + f"/{next(STACK_REDIS_DBS)}"
     r = redis.Redis.from_url(redis_url)
     r.flushdb()
     r.close()
