@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from hivemind_api.api import mcp_server
+from hivemind_api.api.body_limit import BodyLimit
 from hivemind_api.api.routes import audit, knowledge, review, stats, stream, webhooks
 from hivemind_api.errors import DomainError
 from hivemind_api.health import check_health
@@ -29,6 +30,8 @@ def create_api() -> FastAPI:
         openapi_url="/openapi.json",
         redoc_url="/redoc",
     )
+
+    api.add_middleware(BodyLimit)
 
     @api.get("/api/openapi.json", include_in_schema=False)
     async def openapi_under_api() -> JSONResponse:
