@@ -39,6 +39,7 @@ class AgentStack:
     keys: dict[str, str] = field(default_factory=dict)
     org_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
 
     def client(self, who: str | None, *, bearer: bool = False) -> httpx.Client:
         headers = {}
@@ -142,7 +143,11 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
             stderr=subprocess.STDOUT,
         )
     stack = AgentStack(
-        base_url=f"http://127.0.0.1:{port}", database_url=database_url, redis_url=redis_url, process=proc
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        redis_url=redis_url,
+        process=proc,
+        log_path=tmp_path / "backend.log",
     )
     deadline = time.monotonic() + 180
     while True:
@@ -170,3 +175,26 @@ def stop_stack(stack: AgentStack) -> None:
             stack.process.wait(30)
         except subprocess.TimeoutExpired:
             stack.process.kill()
+    assert_log_holds_no_secrets(stack)
+
+
+def assert_log_holds_no_secrets(stack: AgentStack) -> None:
+    """Everything the backend and its worker logged while the module's tests ran holds none of
+    the API keys they used, no webhook secret and no contributed text (40-character windows of
+    each stored text, every 20 characters: any 60 characters of a text that leaked are found)."""
+    if stack.log_path is None or not stack.log_path.exists():
+        return
+    log = stack.log_path.read_text(errors="replace")
+    texts = [row[0] for row in stack.sql("SELECT content FROM contributions WHERE content IS NOT NULL")]
+    texts += [row[0] for row in stack.sql("SELECT content FROM knowledge_items")]
+    secrets = {f"key {name}": raw for name, raw in stack.keys.items()}
+    secrets |= {
+        f"webhook secret {n}": row[0]
+        for n, row in enumerate(stack.sql("SELECT secret FROM webhook_endpoints"))
+    }
+    for n, text in enumerate(texts):
+        for start in range(0, max(len(text) - 40, 0) + 1, 20):  # any 60 characters hold a window
+            if len(text) >= 40:
+                secrets[f"contributed text {n} at {start}"] = text[start : start + 40]
+    leaked = [label for label, value in secrets.items() if value and value in log]
+    assert not leaked, f"{stack.log_path} holds {', '.join(leaked[:10])}"
