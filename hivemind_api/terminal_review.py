@@ -84,17 +84,17 @@ def render(console: Console, d: review.ContributionDetail, position: str) -> Non
 def _choose_category(term: Terminal, current: str) -> str | None:
     listed = "  ".join(f"{n}) {c}" for n, c in enumerate(CATEGORIES, 1))
     term.console.print(f"Categories: {listed}")
-    answer = term.ask(
-        f"New category for this contribution (now {current}; number or name, empty to cancel)"
-    ).strip()
-    if not answer:
-        return None
-    if answer.isdigit() and 1 <= int(answer) <= len(CATEGORIES):
-        return CATEGORIES[int(answer) - 1]
-    if answer in CATEGORIES:
-        return answer
-    term.console.print(f"[red]No category {answer!r}[/red]")
-    return _choose_category(term, current)
+    while True:
+        answer = term.ask(
+            f"New category for this contribution (now {current}; number or name, empty to cancel)"
+        ).strip()
+        if not answer:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(CATEGORIES):
+            return CATEGORIES[int(answer) - 1]
+        if answer in CATEGORIES:
+            return answer
+        term.console.print(f"[red]No category {escape(answer)!r}[/red]")
 
 
 async def _decide(term: Terminal, curator: Caller, d: review.ContributionDetail, summary: Summary) -> bool:
@@ -104,26 +104,20 @@ async def _decide(term: Terminal, curator: Caller, d: review.ContributionDetail,
         term.console.print(escape(KEYS))
         key = term.read_key().lower()
         try:
-            if key in ("a", "p"):
-                async with session_scope() as s:
-                    item = await review.approve(s, curator, cid, is_public=key == "p")
-                summary.approved_public += key == "p"
-                summary.approved_private += key == "a"
-                term.console.print(f"approved as {'public' if key == 'p' else 'private'} item {item.id}")
-                return True
-            if key == "c":
-                category = _choose_category(term, d.category)
-                if category is None:
-                    continue
-                public = term.ask("Share it with every org? [y/N]").strip().lower() in ("y", "yes")
+            if key in ("a", "p", "c"):
+                category, public = None, key == "p"
+                if key == "c":
+                    category = _choose_category(term, d.category)
+                    if category is None:
+                        continue
+                    public = term.ask("Share it with every org? [y/N]").strip().lower() in ("y", "yes")
                 async with session_scope() as s:
                     item = await review.approve(s, curator, cid, is_public=public, category=category)
-                summary.recategorised += 1
                 summary.approved_public += public
                 summary.approved_private += not public
-                term.console.print(
-                    f"approved as {category}, {'public' if public else 'private'}, item {item.id}"
-                )
+                summary.recategorised += category is not None
+                shown = f"{category}, " if category else ""
+                term.console.print(f"approved as {shown}{'public' if public else 'private'}, item {item.id}")
                 return True
             if key == "r":
                 reason = term.ask("Reason (the agent sees it; empty for none)")
@@ -137,13 +131,13 @@ async def _decide(term: Terminal, curator: Caller, d: review.ContributionDetail,
                 return True
             if key in ("q", "\x03", "\x04"):  # q, Ctrl-C, Ctrl-D
                 return False
-            term.console.print(f"[red]{key!r} is not a choice[/red]")
+            term.console.print(f"[red]{escape(repr(key))} is not a choice[/red]")
         except Conflict as err:
             summary.taken_by_others += 1
-            term.console.print(f"[yellow]Someone else decided first: {err}[/yellow]")
+            term.console.print(f"[yellow]Someone else decided first: {escape(str(err))}[/yellow]")
             return True
         except DomainError as err:
-            term.console.print(f"[red]{err}[/red]")
+            term.console.print(f"[red]{escape(str(err))}[/red]")
 
 
 async def review_queue(org_slug: str, limit: int, term: Terminal) -> Summary:

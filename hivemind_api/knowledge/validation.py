@@ -42,7 +42,8 @@ def _clean_optional(name: str, value: str | None, limit: int) -> str | None:
 
 def validate_contribution(data: ContributionInput) -> ContributionInput:
     # First: the screens and the model must never see text the database would refuse anyway.
-    for name in ("content", "category", "framework", "language", "version", "run_id"):
+    # (The category needs no check: anything outside the vocabulary is refused below.)
+    for name in ("content", "framework", "language", "version", "run_id"):
         UnstorableText.check(name, getattr(data, name))
     for tag in data.tags or []:
         UnstorableText.check("a tag", tag)
