@@ -37,6 +37,18 @@ def _encodes(value: str) -> bool:
     return True
 
 
+class ServiceUnavailable(DomainError):
+    """A server HiveMind needs cannot be reached right now (PostgreSQL restarting, a network
+    gap). The request's transaction rolled back, so it changed nothing and can simply be
+    repeated after ``retry_after`` seconds."""
+
+    status_code = 503
+    retry_after = 5
+
+    def __init__(self, message: str = "the database is unavailable; retry shortly") -> None:
+        super().__init__(message)
+
+
 class NotFound(DomainError):
     status_code = 404
 

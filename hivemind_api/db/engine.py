@@ -29,12 +29,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api.db.urls import async_url
-from hivemind_api.errors import UnstorableText
+from hivemind_api.errors import ServiceUnavailable, UnstorableText
 
 ANN_SERVER_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "200"}
 ALIVE_BYPASS_S = 5.0
@@ -103,19 +103,48 @@ async def dispose_database() -> None:
 _UNSTORABLE_SQLSTATES = {"22021", "22P05"}  # character_not_in_repertoire, untranslatable_character
 
 
+def _causes(err: BaseException) -> list[BaseException]:
+    """``err`` and what it wraps (SQLAlchemy's ``orig``, then ``__cause__``/``__context__``)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = err
+    while current is not None and all(current is not s for s in seen):
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return seen
+
+
 def _is_unstorable_text(err: BaseException) -> bool:
     """Whether ``err`` is the database refusing a request's text (a 400, not a 500): checked on
     the error, so every adapter (REST, MCP, dashboard, CLI) gets the same answer and nothing of
     the transaction is kept."""
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, UnicodeEncodeError) and current.reason == "surrogates not allowed":
+    return any(
+        (isinstance(e, UnicodeEncodeError) and e.reason == "surrogates not allowed")
+        or getattr(e, "sqlstate", None) in _UNSTORABLE_SQLSTATES
+        for e in _causes(err)
+    )
+
+
+# Class 08 is "connection exception"; 57P01-03: the server is shutting down, crashed, or is
+# still starting (a restart in progress).
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def is_database_unavailable(err: BaseException) -> bool:
+    """Whether ``err`` means the database could not be reached or went away mid-request (rather
+    than refusing the request): the caller gets 503 and may retry; the pool replaces the
+    connection."""
+    for e in _causes(err):
+        if isinstance(e, ConnectionError | DisconnectionError) or (
+            isinstance(e, DBAPIError) and e.connection_invalidated
+        ):
             return True
-        if getattr(current, "sqlstate", None) in _UNSTORABLE_SQLSTATES:
+        sqlstate = getattr(e, "sqlstate", None) or ""
+        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
             return True
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+        if type(e).__name__ in {"ConnectionDoesNotExistError", "ConnectionFailureError"}:
+            return True  # asyncpg: the connection closed under a query
+        if type(e).__module__.startswith("asyncpg") and "connection is closed" in str(e):
+            return True
     return False
 
 
@@ -133,7 +162,14 @@ async def session_scope(*, autocommit: bool = False) -> AsyncIterator[AsyncSessi
             yield session
             await session.commit()
         except BaseException as err:
-            await session.rollback()
+            unavailable = is_database_unavailable(err)
+            try:
+                await session.rollback()
+            except Exception:
+                if not unavailable:  # a rollback on a lost connection fails too; nothing was kept
+                    raise
+            if unavailable:
+                raise ServiceUnavailable() from err
             if _is_unstorable_text(err):
                 raise UnstorableText() from err
             raise

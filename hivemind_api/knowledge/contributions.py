@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.engine import session_scope
 from hivemind_api.db.models import Contribution, KnowledgeItem, core_table
-from hivemind_api.errors import DomainError, InvalidInput
+from hivemind_api.errors import InvalidInput, ServiceUnavailable
 from hivemind_api.infra.ratelimit import Limiter
 from hivemind_api.knowledge import ingest
 from hivemind_api.knowledge.access import require_writer
@@ -28,8 +28,8 @@ from hivemind_api.vocab import ContributionStatus
 T = TypeVar("T")
 
 
-class QueueUnavailable(DomainError):
-    status_code = 503
+class QueueUnavailable(ServiceUnavailable):
+    pass
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,27 @@
 ``SimpleWorker`` runs jobs in-process: forking per job costs ~20 ms and would reload the
 embedding model every time; a crash takes the worker down,
 which the supervisor (or the production process manager) restarts, and RQ re-queues the job.
+
+A Redis restart must not take the workers down with it (the queue's work is found again in
+Postgres, see ``knowledge.pipeline``). RQ retries a lost connection while it waits for a job,
+but gives up when Redis goes away while it finishes one, and a restarted Redis has forgotten
+every worker, so /health would call them dead. So the process starts a fresh worker whenever
+one gives up without being asked to stop, and a worker whose registration vanished registers
+again at its next heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
+from typing import Any
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, session_scope
@@ -28,10 +40,45 @@ from hivemind_api.worker.loop import run_async
 log = logging.getLogger("hivemind.worker")
 
 
-def build_worker(redis_url: str, settings: Settings) -> SimpleWorker:
-    conn = Redis.from_url(redis_url)
+RESTART_DELAYS_S = (1, 2, 4, 8, 15)  # between fresh workers while Redis stays away
+
+
+class Worker(SimpleWorker):
+    """RQ's in-process worker, registering again when Redis lost its registration."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is None and not self.connection.exists(self.key):
+            log.warning("worker %s: Redis lost its registration (restarted?); registering again", self.name)
+            self.register_birth()  # type: ignore[no-untyped-call]
+        super().heartbeat(timeout, pipeline)
+
+
+def build_worker(conn: Redis, settings: Settings) -> Worker:
     queue = Queue(settings.queue_name, connection=conn)
-    return SimpleWorker([queue], connection=conn, worker_ttl=settings.worker_ttl)
+    return Worker([queue], connection=conn, worker_ttl=settings.worker_ttl)
+
+
+def _work(redis_url: str, settings: Settings, *, burst: bool) -> bool:
+    """Run workers one after another until one stops because it was asked to (SIGTERM/SIGINT)
+    or, with ``burst``, found the queue empty."""
+    failures = 0
+    while True:
+        conn = Redis.from_url(redis_url)
+        try:
+            worker = build_worker(conn, settings)  # asks Redis for its version: may fail too
+            worked = worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+            if burst or worker._shutdown_requested_date is not None:  # set by RQ's SIGTERM/SIGINT handler
+                return worked
+            log.warning("worker %s gave up after an error; starting a fresh one", worker.name)
+        except (RedisConnectionError, RedisTimeoutError) as err:
+            log.warning("lost Redis (%s); starting a fresh worker", err)
+        finally:
+            conn.close()
+        try:
+            time.sleep(RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S) - 1)])
+        except StopRequested:  # RQ's signal handler, still installed, while we waited
+            return False
+        failures += 1
 
 
 async def _pin_model() -> None:
@@ -53,10 +100,11 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         embeddings.get_model()  # load (or, on a new machine, export) before the first job
         name_model.load()
         semantic.load()  # refuses a head trained on another embedding model's vectors
-        worker = build_worker(services.redis, settings)
-        if quarantine.request_if_outdated(worker.queues[0]):  # the screens changed since items passed
+        queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis))
+        if quarantine.request_if_outdated(queue):  # the screens changed since items passed
             log.info("queued a re-screen of the commons (screens %s)", screen_version())
-        log.info("worker %s listening on %s", worker.name, settings.queue_name)
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        queue.connection.close()
+        log.info("worker listening on %s", settings.queue_name)
+        return _work(services.redis, settings, burst=burst)
     finally:
         services.release()

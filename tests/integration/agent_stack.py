@@ -105,13 +105,8 @@ GENEROUS_LIMITS = {
 STACK_REDIS_DBS = itertools.cycle(range(11, 16))
 
 
-def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
-    database_url = target.create_database()
-    redis_url = target.redis_url.rsplit("/", 1)[0] + f"/{next(STACK_REDIS_DBS)}"
-    r = redis.Redis.from_url(redis_url)
-    r.flushdb()
-    r.close()
-    port = free_port()
+def stack_env(database_url: str, redis_url: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test's backend or worker process: these servers, generous limits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
     env.update(
         HIVEMIND_DATABASE_URL=database_url,
@@ -121,9 +116,14 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
         HF_HUB_OFFLINE="1",
     )
     env.update(GENEROUS_LIMITS)
-    env.update(env_overrides or {})
-    with open(tmp_path / "backend.log", "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
+    env.update(overrides or {})
+    return env
+
+
+def spawn_backend(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """The real Reflex backend (API, MCP, lifespan) under uvicorn, logging to ``log_path``."""
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -142,29 +142,49 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    stack = AgentStack(
-        base_url=f"http://127.0.0.1:{port}",
-        database_url=database_url,
-        redis_url=redis_url,
-        process=proc,
-        log_path=tmp_path / "backend.log",
-    )
-    deadline = time.monotonic() + 180
+
+
+def wait_healthy(base_url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
     while True:
-        assert proc.poll() is None, (tmp_path / "backend.log").read_text()[-3000:]
+        assert proc.poll() is None, log_path.read_text()[-3000:]
         try:
-            if httpx.get(f"{stack.base_url}/health", timeout=2).status_code == 200:
-                break
+            if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline, "backend never became healthy"
+        assert time.monotonic() < deadline, f"{base_url} never became healthy"
         time.sleep(0.5)
+
+
+def seed_orgs_and_keys(stack: AgentStack) -> None:
+    """Two orgs, acme and beta, with a key for each of ``KEY_SPECS``."""
     for slug in ("acme", "beta"):
         stack.org_ids[slug] = stack.sql(
             "INSERT INTO orgs (slug, name) VALUES (%s, %s) RETURNING id", (slug, slug.title() + " Inc")
         )[0][0]
     for name, (org, agent, role) in KEY_SPECS.items():
         stack.keys[name] = stack.add_key(org, agent, role)
+
+
+def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
+    database_url = target.create_database()
+    redis_url = target.redis_url.rsplit("/", 1)[0] + f"/{next(STACK_REDIS_DBS)}"
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    r.close()
+    port = free_port()
+    log_path = tmp_path / "backend.log"
+    proc = spawn_backend(stack_env(database_url, redis_url, env_overrides), port, log_path)
+    stack = AgentStack(
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        redis_url=redis_url,
+        process=proc,
+        log_path=log_path,
+    )
+    wait_healthy(stack.base_url, proc, log_path)
+    seed_orgs_and_keys(stack)
     return stack
 
 
@@ -178,13 +198,15 @@ def stop_stack(stack: AgentStack) -> None:
     assert_log_holds_no_secrets(stack)
 
 
-def assert_log_holds_no_secrets(stack: AgentStack) -> None:
-    """Everything the backend and its worker logged while the module's tests ran holds none of
-    the API keys they used, no webhook secret and no contributed text (40-character windows of
-    each stored text, every 20 characters: any 60 characters of a text that leaked are found)."""
-    if stack.log_path is None or not stack.log_path.exists():
+def assert_log_holds_no_secrets(stack: AgentStack, logs: list[Path] | None = None) -> None:
+    """Everything the backend and its worker logged while the module's tests ran (``logs``,
+    default the stack's log) holds none of the API keys they used, no webhook secret and no
+    contributed text (40-character windows of each stored text, every 20 characters: any 60
+    characters of a text that leaked are found)."""
+    paths = [p for p in (logs if logs is not None else [stack.log_path]) if p is not None and p.exists()]
+    if not paths:
         return
-    log = stack.log_path.read_text(errors="replace")
+    log = "\n".join(p.read_text(errors="replace") for p in paths)
     texts = [row[0] for row in stack.sql("SELECT content FROM contributions WHERE content IS NOT NULL")]
     texts += [row[0] for row in stack.sql("SELECT content FROM knowledge_items")]
     secrets = {f"key {name}": raw for name, raw in stack.keys.items()}
@@ -196,4 +218,4 @@ def assert_log_holds_no_secrets(stack: AgentStack) -> None:
         for start in range(0, len(text) - 39, 20):  # any 60 characters hold a window
             secrets[f"contributed text {n} at {start}"] = text[start : start + 40]
     leaked = [label for label, value in secrets.items() if value and value in log]
-    assert not leaked, f"{stack.log_path} holds {', '.join(leaked[:10])}"
+    assert not leaked, f"{[str(p) for p in paths]} hold {', '.join(leaked[:10])}"
