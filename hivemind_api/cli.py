@@ -338,19 +338,33 @@ def worker(burst: Annotated[bool, typer.Option(help="Exit when the queue is empt
 
 
 @app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(ctx: typer.Context) -> None:
+def run(
+    ctx: typer.Context,
+    prod: Annotated[
+        bool,
+        typer.Option(
+            "--prod",
+            help="Production: frontend built once, HIVEMIND_BACKEND_WORKERS backend processes on one port, "
+            "external PostgreSQL and Redis required, workers run separately (`hivemind worker`)",
+        ),
+    ] = False,
+) -> None:
     """Run the whole app: embedded or external services, a supervised worker, and `reflex run`.
 
     Extra arguments go to `reflex run` (e.g. `--frontend-port 3001`). Run it from the repo root.
     """
     from pathlib import Path
 
-    from hivemind_api.launcher import run_app
+    from hivemind_api.launcher import ProdNeedsServers, run_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not Path("rxconfig.py").exists():
         _fail("run this from the HiveMind repository root (where rxconfig.py is)", 2)
-    raise typer.Exit(run_app(get_settings(), list(ctx.args), Path.cwd()))
+    try:
+        code = run_app(get_settings(), list(ctx.args), Path.cwd(), prod=prod)
+    except ProdNeedsServers as err:
+        _fail(str(err), 2)
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ happens lazily (``get_settings()``) so tests and the CLI can change the environm
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,9 +39,16 @@ class Settings(BaseSettings):
     # Texts a worker embeds at once. Unset: the cores divided by model_threads. Several workers
     # on one machine: set this so workers × streams × threads ≈ cores.
     model_streams: int | None = Field(default=None, ge=1, le=64)
+    # Backend processes `hivemind run --prod` starts (granian workers). Unset: one per core.
+    backend_workers: int | None = Field(default=None, ge=1, le=64)
     # An RQ worker refreshes its heartbeat about every (ttl - 15) s; /health calls a worker
     # dead when its last heartbeat is older than this.
     worker_ttl: int = 20
+    # Each backend checks this often for work a lost job or a restarted Redis left behind:
+    # contributions in `processing` for longer than `stuck_after_seconds` get a new drain, and
+    # webhook deliveries whose job vanished are queued again.
+    recovery_interval_seconds: float = Field(default=30.0, gt=0)
+    stuck_after_seconds: int = Field(default=60, ge=1)
     session_ttl_hours: int = 12
     queue_name: str = "default"
     # Host header values the MCP endpoint accepts (DNS-rebinding protection), comma-separated,
@@ -73,6 +81,10 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_redis(self) -> bool:
         return not self.redis_url
+
+    @property
+    def resolved_backend_workers(self) -> int:
+        return self.backend_workers or os.cpu_count() or 1
 
     @property
     def supervised_workers(self) -> int:

@@ -5,6 +5,13 @@ a child in its own process group. Owning the servers here rather than in the Ref
 lifespan matters: Reflex's dev server gives a backend worker only 2 s to stop before killing it,
 which is not enough to stop a worker, Redis and Postgres cleanly. On Ctrl-C or SIGTERM the
 launcher stops Reflex, then the worker, then Redis, then Postgres; nothing is left running.
+
+``--prod`` is the production shape on one host: ``reflex run --env prod`` builds the frontend
+once and serves it and the backend on one port, with ``HIVEMIND_BACKEND_WORKERS`` backend
+processes (granian workers) that keep Reflex's state in Redis, so a tab's events may reach any of
+them. It needs an external PostgreSQL and Redis (several processes, and usually several hosts,
+share them) and starts no worker of its own unless ``HIVEMIND_WORKERS`` asks for some: run
+``hivemind worker`` processes next to it, on this host or others.
 """
 
 from __future__ import annotations
@@ -26,7 +33,29 @@ from hivemind_api.worker.supervisor import WorkerSupervisor
 log = logging.getLogger("hivemind.launcher")
 
 
-async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> int:
+class ProdNeedsServers(Exception):
+    """``--prod`` was asked for without an external PostgreSQL and Redis."""
+
+
+def prod_environment(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """What ``reflex run --env prod`` needs on top of the app's environment: Reflex's state in
+    the shared Redis (``REFLEX_REDIS_URL``; several backend processes serve one tab) and the
+    number of backend processes."""
+    if settings.uses_embedded_postgres or settings.uses_embedded_redis:
+        raise ProdNeedsServers(
+            "--prod needs an external PostgreSQL and Redis: set HIVEMIND_DATABASE_URL and HIVEMIND_REDIS_URL "
+            "(docs/deploy.md); the embedded servers are for one process on one machine"
+        )
+    out = dict(env)
+    out["REFLEX_REDIS_URL"] = settings.redis_url or ""
+    out["REFLEX_STATE_MANAGER_MODE"] = "redis"
+    out["GRANIAN_WORKERS"] = str(settings.resolved_backend_workers)
+    return out
+
+
+async def _run(settings: Settings, reflex_args: list[str], app_root: Path, prod: bool) -> int:
+    if prod:
+        prod_environment(settings, {})  # refuse before starting anything
     services = await asyncio.to_thread(open_services, settings, need_redis=True)
     supervisor: WorkerSupervisor | None = None
     reflex: asyncio.subprocess.Process | None = None
@@ -39,6 +68,9 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
             await supervisor.start()
         # The backend must not start workers of its own: we supervise them here.
         env["HIVEMIND_WORKERS"] = "0"
+        if prod:
+            env = prod_environment(settings, env)
+            reflex_args = ["--env", "prod", *reflex_args]
         reflex = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -77,5 +109,5 @@ async def _run(settings: Settings, reflex_args: list[str], app_root: Path) -> in
         log.info("stopped")
 
 
-def run_app(settings: Settings, reflex_args: list[str], app_root: Path) -> int:
-    return asyncio.run(_run(settings, reflex_args, app_root))
+def run_app(settings: Settings, reflex_args: list[str], app_root: Path, *, prod: bool = False) -> int:
+    return asyncio.run(_run(settings, reflex_args, app_root, prod))

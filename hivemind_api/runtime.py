@@ -56,15 +56,15 @@ class Runtime:
     async def recover_stuck(self) -> int:
         """Re-request a drain if contributions waited too long (a lost or failed job)."""
         async with session_scope() as session:
-            stuck = await pipeline.stuck_contributions(session)
+            stuck = await pipeline.stuck_contributions(session, self.settings.stuck_after_seconds)
         if stuck:
             log.warning("%d contribution(s) waited too long in processing; requesting a drain", stuck)
             await pipeline.request_drain_async(self.redis, self.queue)
         return stuck
 
-    async def _recovery_loop(self, every_s: float = 30.0) -> None:
+    async def _recovery_loop(self) -> None:
         while True:
-            await asyncio.sleep(every_s)
+            await asyncio.sleep(self.settings.recovery_interval_seconds)
             try:
                 await self.recover_stuck()
                 await webhook_delivery.requeue_lost(self.queue)

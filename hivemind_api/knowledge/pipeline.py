@@ -473,10 +473,7 @@ def drain() -> int:
     return len(statuses)
 
 
-STUCK_AFTER_S = 60
-
-
-async def stuck_contributions(session: AsyncSession, older_than_s: int = STUCK_AFTER_S) -> int:
+async def stuck_contributions(session: AsyncSession, older_than_s: int) -> int:
     """How many contributions have waited in ``processing`` longer than a drain should take."""
     return int(
         (

@@ -105,6 +105,14 @@ class Cluster:
     workers: list[Member] = field(default_factory=list)
 
     def start(self, n_backends: int = 2, n_workers: int = 2) -> Cluster:
+        """Start everything; on any failure stop what did start (no orphan worker may remain)."""
+        try:
+            return self._start(n_backends, n_workers)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, n_backends: int, n_workers: int) -> Cluster:
         self.pg = TcpPostgres(self.tmp / "pgdata", free_port()).start()
         with psycopg.connect(self.pg.url, autocommit=True) as conn:
             conn.execute("CREATE DATABASE hivemind")
@@ -196,9 +204,12 @@ class Cluster:
             self.kill(member, signal.SIGTERM)
         for member in self.workers:  # whatever a worker left in its group
             self.kill(member)
-        self.proxy.close()
-        self.redis.stop()
-        self.pg.stop()
+        if hasattr(self, "proxy"):  # each only if it was started
+            self.proxy.close()
+        if hasattr(self, "redis"):
+            self.redis.stop()
+        if hasattr(self, "pg"):
+            self.pg.stop()
 
 
 def health(url: str) -> httpx.Response:

@@ -113,3 +113,107 @@ def test_run_serves_health_and_login_and_leaves_nothing_behind(tmp_path: Path, s
         assert again.returncode == 1 and "already exists" in again.stderr  # the data survived
     finally:
         _stop(proc, data_dir, signal.SIGTERM)
+
+
+def test_prod_refuses_to_start_without_external_servers(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIVEMIND_")}
+    env["HIVEMIND_DATA_DIR"] = str(tmp_path / "data")
+    run = subprocess.run(
+        [sys.executable, "-m", "hivemind_api.cli", "run", "--prod"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and "HIVEMIND_DATABASE_URL" in run.stderr
+    assert not (tmp_path / "data").exists()  # refused before starting anything
+
+
+def test_prod_serves_the_built_app_from_several_backend_processes(external_target, tmp_path: Path) -> None:
+    """``hivemind run --prod`` with 2 backend processes on one port, the app's workers running
+    apart (``hivemind worker``), as a production host runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HIVEMIND_", "REFLEX_"))}
+    env.update(
+        HIVEMIND_DATABASE_URL=external_target.create_database(),
+        HIVEMIND_REDIS_URL=external_target.redis_url.rsplit("/", 1)[0] + "/7",
+        HIVEMIND_BACKEND_WORKERS="2",
+    )
+    port = free_port()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "hivemind_api.cli", "worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-m", "hivemind_api.cli", "run", "--prod", "--backend-port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600  # the first start builds the frontend
+        while True:
+            assert app.poll() is None, "hivemind run --prod exited early"
+            assert time.monotonic() < deadline, "never healthy"
+            try:
+                if httpx.get(f"{base}/health", timeout=3).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        login = httpx.get(f"{base}/login", follow_redirects=True, timeout=10)
+        assert login.status_code == 200 and "<title>Sign in · HiveMind</title>" in login.text
+        assert "/assets/" in login.text  # the built bundle, served by the backend on the same port
+        reflex = next(p for p in psutil.Process(app.pid).children() if "reflex" in " ".join(p.cmdline()))
+        assert len(reflex.children()) == 2  # the backend processes
+
+        org = subprocess.run(
+            [sys.executable, "-m", "hivemind_api.cli", "org", "create", "prodorg"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert org.returncode == 0, org.stderr
+        key = subprocess.run(
+            [sys.executable, "-m", "hivemind_api.cli", "key", "create", "--org", "prodorg", "--agent", "a"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert key.returncode == 0, key.stderr
+        raw = key.stdout.strip().splitlines()[-1]  # alone on the last line
+        r = httpx.post(
+            f"{base}/api/v1/knowledge",
+            headers={"X-API-Key": raw},
+            json={
+                "content": "Pin the base image by digest so a rebuilt tag cannot change it.",
+                "category": "tooling",
+            },
+            timeout=30,
+        )
+        assert r.status_code == 202, r.text
+        with httpx.Client(base_url=base, headers={"X-API-Key": raw}, timeout=30) as c:
+            deadline = time.monotonic() + 60
+            while c.get("/api/v1/knowledge", params={"status": "pending"}).json()["total_count"] < 1:
+                assert time.monotonic() < deadline, "the separate worker never processed it"
+                time.sleep(0.5)
+    finally:
+        tree = _tree(app.pid)
+        app.send_signal(signal.SIGINT)
+        try:
+            assert app.wait(60) == 0
+        finally:
+            if app.poll() is None:
+                app.kill()
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(30)
+    time.sleep(1)
+    assert alive(tree) == []

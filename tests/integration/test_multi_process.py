@@ -66,6 +66,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "HIVEMIND_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is on loopback
             "HIVEMIND_WEBHOOK_BACKOFF_SECONDS": "2,2,2,2",
             "HIVEMIND_RATE_LIMIT_CONTRIBUTIONS_PER_KEY": f"{CONTRIBUTIONS_PER_KEY}/minute",
+            # Work left behind is found within seconds rather than a minute or more.
+            "HIVEMIND_RECOVERY_INTERVAL_SECONDS": "3",
+            "HIVEMIND_STUCK_AFTER_SECONDS": "10",
         },
     ).start()
     try:
@@ -442,7 +445,7 @@ def test_redis_restarted_loses_no_queued_work(cluster: Cluster) -> None:
     finally:
         cluster.signal_workers(signal.SIGCONT)
     # Nothing is queued now and nobody contributes: only the backends' recovery loop, which finds
-    # contributions waiting in Postgres for over a minute, can ask for the drain that ends this.
+    # contributions waiting in Postgres for too long, can ask for the drain that ends this.
     assert still_processing(cluster, ids) > 0
     statuses = wait_all_processed(cluster, ids, timeout=240)
     assert set(statuses.values()) == {"pending"}, collections.Counter(statuses.values())

@@ -203,7 +203,7 @@ def test_contributions_share_drain_jobs_and_stuck_ones_are_recovered(database_ur
 
         async def stuck() -> int:
             async with session_scope() as session:
-                return await stuck_contributions(session)
+                return await stuck_contributions(session, 60)
 
         assert run_async(stuck()) == 1  # … is found by the backend's periodic check
         assert request_drain(queue)
@@ -270,6 +270,7 @@ def test_the_backend_requests_a_drain_for_contributions_stuck_in_processing(data
     from redis.asyncio import Redis as AsyncRedis
     from rq import Queue
 
+    from hivemind_api.config import Settings
     from hivemind_api.knowledge.pipeline import drain_flag
     from hivemind_api.runtime import Runtime
 
@@ -282,8 +283,8 @@ def test_the_backend_requests_a_drain_for_contributions_stuck_in_processing(data
 
     async def recover() -> int:
         async with AsyncRedis.from_url(target.redis_url) as redis:
-            # Only the queue and its Redis take part in the check.
-            runtime = Runtime(None, None, None, queue, None, redis)  # type: ignore[arg-type]
+            # Only the settings, the queue and its Redis take part in the check.
+            runtime = Runtime(Settings(), None, None, queue, None, redis)  # type: ignore[arg-type]
             return await runtime.recover_stuck()
 
     configure_database(database_url)
