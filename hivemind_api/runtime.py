@@ -20,6 +20,7 @@ from rq import Queue
 from hivemind_api.config import Settings
 from hivemind_api.db.engine import configure_database, dispose_database, session_scope
 from hivemind_api.db.migrate import migrate
+from hivemind_api.embedded import keeper
 from hivemind_api.events.hub import hub
 from hivemind_api.infra import embeddings
 from hivemind_api.infra.embeddings import ensure_model_pinned
@@ -110,6 +111,10 @@ def current_runtime() -> Runtime:
 
 async def start_runtime(settings: Settings, *, warm_up_model: bool = True) -> Runtime:
     global _current
+    if settings.uses_embedded_postgres or settings.uses_embedded_redis:
+        owner = keeper.reflex_run_ancestor()
+        if owner is not None:  # bare `reflex run`: servers that outlive this worker's killing
+            await asyncio.to_thread(keeper.ensure_keeper, settings.resolved_data_dir, owner)
     services = await asyncio.to_thread(open_services, settings, need_redis=True)
     try:
         configure_database(services.database_url)

@@ -217,3 +217,35 @@ def test_prod_serves_the_built_app_from_several_backend_processes(external_targe
             worker.wait(30)
     time.sleep(1)
     assert alive(tree) == []
+
+
+def test_bare_reflex_run_leaves_nothing_behind_after_ctrl_c(tmp_path: Path) -> None:
+    """The design's self-host command: ``reflex run`` starts everything (embedded servers, a
+    worker) and Ctrl-C stops everything, although Reflex kills its backend 2 s after the signal."""
+    data_dir = tmp_path / "data"
+    fport, bport = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HIVEMIND_", "REFLEX_SKIP"))}
+    env["HIVEMIND_DATA_DIR"] = str(data_dir)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--frontend-port", str(fport), "--backend-port", str(bport)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        _wait_healthy(proc, fport, bport, timeout=600)
+        assert httpx.get(f"http://127.0.0.1:{bport}/health").json()["worker"]["ok"]
+        servers = embedded_server_pids(data_dir)
+        assert len(servers) == 2
+        pids = _tree(proc.pid) + list(servers.values())
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _left_over(data_dir, pids) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _left_over(data_dir, pids) == []
