@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install run-deps system-deps bun python-deps crewai-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: help install run-deps system-deps bun python-deps crewai-venv fuzz-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -100,6 +100,17 @@ run: run-deps
 run-prod: run-deps
 	$(VENV)/bin/hivemind run --prod
 
+# Schemathesis fuzzes the API from its OpenAPI schema (tests/integration/test_fuzz_api.py). It
+# lives in a virtualenv of its own: it is a client of the running server, and its dependencies
+# (hypothesis, …) have no business in the app's environment.
+FUZZ_VENV := .venv-fuzz
+fuzz-venv: $(FUZZ_VENV)/.installed
+$(FUZZ_VENV)/.installed: Makefile
+	@test -x $(FUZZ_VENV)/bin/python || python3 -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FUZZ_VENV)/bin/python -m pip install -q "schemathesis==4.32.5"
+	@touch $@
+
 # The machine's Redis service is the tests' external Redis; start it if it is not running.
 redis-service:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/$(TEST_REDIS_PORT)) 2>/dev/null; then \
@@ -109,7 +120,7 @@ redis-service:
 	fi
 
 # Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
-test: install crewai-venv redis-service lint
+test: install crewai-venv fuzz-venv redis-service lint
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright --durations=25
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --durations=10
 

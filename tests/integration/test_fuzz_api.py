@@ -1,0 +1,91 @@
+"""Hostile input, generated: Schemathesis (its own virtualenv, ``make fuzz-venv``) reads the
+served OpenAPI schema and sends valid and invalid requests to every operation, as each key role.
+Whatever it sends (NUL characters, lone surrogates, huge numbers, wrong types, missing fields),
+no answer may be a server error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.integration.agent_stack import REPO, AgentStack
+
+SCHEMATHESIS = REPO / ".venv-fuzz" / "bin" / "schemathesis"
+ROLES = {"a": "contributor", "a_reader": "reader", "a_curator": "curator"}
+# Per role: the coverage phase (~690 boundary and invalid cases, deterministic) and 15 fuzzed
+# cases per operation and mode (~350): over 1,000 requests.
+FUZZ_EXAMPLES = 15
+
+
+def _schemathesis(stack: AgentStack, key: str, report: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            str(SCHEMATHESIS),
+            "run",
+            f"{stack.base_url}/openapi.json",
+            "--url",
+            stack.base_url,
+            "--checks",
+            "not_a_server_error",
+            "--header",
+            f"X-API-Key: {key}",
+            "--phases",
+            "coverage,fuzzing",
+            "--max-examples",
+            str(FUZZ_EXAMPLES),
+            "--seed",
+            "18",
+            "--workers",
+            "1",
+            "--suppress-health-check",
+            "all",
+            "--generation-allow-x00",
+            "true",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "60",
+            "--no-color",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(report),
+        ],
+        cwd=report.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_generated_requests_never_get_a_server_error(stack: AgentStack, tmp_path: Path) -> None:
+    # One Schemathesis per role, side by side: generating the cases is what takes the time, and
+    # each run uses one core.
+    runs = {role: _schemathesis(stack, stack.keys[role], tmp_path / f"{role}.ndjson") for role in ROLES}
+    outputs = {role: run.communicate(timeout=900)[0] for role, run in runs.items()}
+    for role, run in runs.items():
+        assert run.returncode == 0, f"as a {ROLES[role]}:\n{outputs[role][-6000:]}"
+        statuses = _statuses(tmp_path / f"{role}.ndjson")
+        assert len(statuses) >= 1000, f"as a {ROLES[role]}: only {len(statuses)} requests were generated"
+        assert not [s for s in statuses if s >= 500]
+
+
+def _statuses(events: Path) -> list[int]:
+    """The status of every response Schemathesis recorded."""
+    out: list[int] = []
+    for line in events.read_text().splitlines():
+        _collect(json.loads(line), out)
+    return out
+
+
+def _collect(node: object, out: list[int]) -> None:
+    if isinstance(node, dict):
+        response = node.get("response")
+        if isinstance(response, dict) and isinstance(response.get("status_code"), int):
+            out.append(response["status_code"])
+        for value in node.values():
+            _collect(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _collect(value, out)
