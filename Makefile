@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -26,6 +26,7 @@ help:
 	@echo "make install only install (apt packages, bun, Python virtualenv in $(VENV))"
 	@echo "make run-prod the production shape on this host (needs HIVEMIND_DATABASE_URL, HIVEMIND_REDIS_URL; docs/deploy.md)"
 	@echo "make bench   search latency/recall and contribution throughput -> docs/benchmarks.md"
+	@echo "make load    50 agents for 10 minutes against 2 backends and 2 workers -> docs/load.md"
 	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
 	@echo "make eval    scrubbing and injection screening: own corpus, then the independent set (dev | held-out)"
 	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
@@ -144,6 +145,11 @@ test-browser: python-deps
 bench: install
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/feed_latency.py -q -s
 	$(PY) -m tests.bench.run_bench
+
+# 50 concurrent agents for 10 minutes against 2 backends and 2 workers on one PostgreSQL and Redis
+# -> docs/load.md (LOAD_AGENTS, LOAD_SECONDS, LOAD_ITEMS to change the run).
+load: install
+	$(PY) -m tests.load.run_load
 
 # Leak rate, over-redaction, injection recall / false positives and cost per 2 KB: on the own
 # development corpus, then on the independent set, dev and held-out side by side, per family and
