@@ -33,7 +33,7 @@ from hivemind_api.accounts.keys import generate_key, hash_key
 from hivemind_api.infra import embeddings
 from hivemind_api.knowledge.text import content_hash, make_title
 from tests.bench import corpus
-from tests.bench.run_bench import corpus_vectors, pct
+from tests.bench.run_bench import DATA, corpus_vectors, pct
 from tests.integration.cluster import Cluster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +59,7 @@ class Seeded:
 def seed(cluster: Cluster) -> Seeded:
     """ITEMS realistic items (real embeddings) over ORGS orgs, a quarter public, and one key per agent."""
     items = corpus.items(ITEMS)
+    DATA.mkdir(exist_ok=True)  # the benchmark's cache of embedded corpora
     vectors, _ = corpus_vectors(items)
     rng = random.Random(5)
     keys: list[str] = []
