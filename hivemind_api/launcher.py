@@ -37,15 +37,18 @@ class ProdNeedsServers(Exception):
     """``--prod`` was asked for without an external PostgreSQL and Redis."""
 
 
-def prod_environment(settings: Settings, env: dict[str, str]) -> dict[str, str]:
-    """What ``reflex run --env prod`` needs on top of the app's environment: Reflex's state in
-    the shared Redis (``REFLEX_REDIS_URL``; several backend processes serve one tab) and the
-    number of backend processes."""
+def require_external_servers(settings: Settings) -> None:
     if settings.uses_embedded_postgres or settings.uses_embedded_redis:
         raise ProdNeedsServers(
             "--prod needs an external PostgreSQL and Redis: set HIVEMIND_DATABASE_URL and HIVEMIND_REDIS_URL "
             "(docs/deploy.md); the embedded servers are for one process on one machine"
         )
+
+
+def prod_environment(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """What ``reflex run --env prod`` needs on top of the app's environment: Reflex's state in
+    the shared Redis (``REFLEX_REDIS_URL``; several backend processes serve one tab) and the
+    number of backend processes."""
     out = dict(env)
     out["REFLEX_REDIS_URL"] = settings.redis_url or ""
     out["REFLEX_STATE_MANAGER_MODE"] = "redis"
@@ -55,7 +58,7 @@ def prod_environment(settings: Settings, env: dict[str, str]) -> dict[str, str]:
 
 async def _run(settings: Settings, reflex_args: list[str], app_root: Path, prod: bool) -> int:
     if prod:
-        prod_environment(settings, {})  # refuse before starting anything
+        require_external_servers(settings)  # refuse before starting anything
     services = await asyncio.to_thread(open_services, settings, need_redis=True)
     supervisor: WorkerSupervisor | None = None
     reflex: asyncio.subprocess.Process | None = None

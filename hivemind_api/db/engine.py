@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -124,7 +125,7 @@ def _is_unstorable_text(err: BaseException) -> bool:
     )
 
 
-# Class 08 is "connection exception"; 57P01-03: the server is shutting down, crashed, or is
+# Class 08 is "connection exception" (asyncpg's PostgresConnectionError family); 57P01-03: the server is shutting down, crashed, or is
 # still starting (a restart in progress).
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 
@@ -141,10 +142,8 @@ def is_database_unavailable(err: BaseException) -> bool:
         sqlstate = getattr(e, "sqlstate", None) or ""
         if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
             return True
-        if type(e).__name__ in {"ConnectionDoesNotExistError", "ConnectionFailureError"}:
-            return True  # asyncpg: the connection closed under a query
-        if type(e).__module__.startswith("asyncpg") and "connection is closed" in str(e):
-            return True
+        if isinstance(e, asyncpg.InterfaceError) and "connection is closed" in str(e):
+            return True  # asyncpg refusing a query on a connection the server dropped
     return False
 
 

@@ -12,7 +12,6 @@ the servers stop. One keeper per data dir: a backend restarted by hot reload fin
 from __future__ import annotations
 
 import fcntl
-import logging
 import signal
 import subprocess
 import sys
@@ -25,7 +24,6 @@ from hivemind_api.config import Settings
 from hivemind_api.infra.procutil import process_running
 from hivemind_api.infra.services import open_services
 
-log = logging.getLogger("hivemind.keeper")
 READY = "ready"
 LOCK_FILE = "keeper.lock"
 
@@ -85,5 +83,4 @@ def keep(data_dir: Path, owner_pid: int) -> int:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING)
     raise SystemExit(keep(Path(sys.argv[1]), int(sys.argv[2])))

@@ -93,6 +93,13 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
+def post_contribution(client: httpx.Client, key: str, n: int) -> httpx.Response:
+    """POST tip ``n`` as the agent of ``key``."""
+    return client.post(
+        "/api/v1/knowledge", headers={"X-API-Key": key}, json={"content": text(n), "category": "tooling"}
+    )
+
+
 class Contributors:
     """Fresh contributor keys of one org, used round robin and replaced before the per-key limit."""
 
@@ -112,14 +119,12 @@ class Contributors:
         self.used[self.key] += 1
         return self.key
 
-    def contribute(self, n: int, base_url: str | None = None) -> str:
-        key = self.next_key()
+    def post(self, n: int, base_url: str | None = None) -> httpx.Response:
         with httpx.Client(base_url=base_url or self.cluster.stack.base_url, timeout=60) as c:
-            r = c.post(
-                "/api/v1/knowledge",
-                headers={"X-API-Key": key},
-                json={"content": text(n), "category": "tooling"},
-            )
+            return post_contribution(c, self.next_key(), n)
+
+    def contribute(self, n: int, base_url: str | None = None) -> str:
+        r = self.post(n, base_url)
         assert r.status_code == 202, r.text
         return r.json()["contribution_id"]
 
@@ -240,20 +245,11 @@ def test_rate_limits_are_shared_by_the_backends(cluster: Cluster) -> None:
     for n in range(CONTRIBUTIONS_PER_KEY):
         url = cluster.backends[n % 2].url
         with httpx.Client(base_url=url, timeout=30) as c:
-            r = c.post(
-                "/api/v1/knowledge",
-                headers={"X-API-Key": key},
-                json={"content": text(100 + n), "category": "tooling"},
-            )
-        accepted += r.status_code == 202
+            accepted += post_contribution(c, key, 100 + n).status_code == 202
     assert accepted == CONTRIBUTIONS_PER_KEY
     for backend in cluster.backends:  # the key's next contribution is refused on either backend
         with httpx.Client(base_url=backend.url, timeout=30) as c:
-            r = c.post(
-                "/api/v1/knowledge",
-                headers={"X-API-Key": key},
-                json={"content": text(199), "category": "tooling"},
-            )
+            r = post_contribution(c, key, 199)
         assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.text
 
 
@@ -349,11 +345,7 @@ class Load:
                         headers={"X-API-Key": key},
                     )
                     self.answers.append((time.monotonic(), "search", r.status_code))
-                    r = c.post(
-                        "/api/v1/knowledge",
-                        headers={"X-API-Key": self.contributors.next_key()},
-                        json={"content": text(self._n), "category": "tooling"},
-                    )
+                    r = post_contribution(c, self.contributors.next_key(), self._n)
                     self._n += 1
                     self.answers.append((time.monotonic(), "contribute", r.status_code))
                     if r.status_code == 202:
@@ -467,7 +459,7 @@ def test_redis_restarted_loses_no_queued_work(cluster: Cluster) -> None:
     contributors = Contributors(cluster)
     stored = cluster.stack.sql("SELECT count(*) FROM contributions")[0][0]
     cluster.redis.stop()  # every queued job and flag is gone with it (no persistence)
-    refused = [contributors_try(contributors, n, cluster) for n in range(700, 705)]
+    refused = [contributors.post(n).status_code for n in range(700, 705)]
     assert set(refused) == {503}  # refused and nothing stored: the agent retries
     assert cluster.stack.sql("SELECT count(*) FROM contributions")[0][0] == stored
     cluster.redis.start()
@@ -492,13 +484,3 @@ def test_redis_restarted_loses_no_queued_work(cluster: Cluster) -> None:
     cluster.wait_workers_listening(timeout=120)
     for backend in cluster.backends:
         assert httpx.get(f"{backend.url}/health", timeout=10).status_code == 200
-
-
-def contributors_try(contributors: Contributors, n: int, cluster: Cluster) -> int:
-    with httpx.Client(base_url=cluster.stack.base_url, timeout=30) as c:
-        r = c.post(
-            "/api/v1/knowledge",
-            headers={"X-API-Key": contributors.next_key()},
-            json={"content": text(n), "category": "tooling"},
-        )
-    return r.status_code
