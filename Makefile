@@ -126,10 +126,14 @@ redis-service:
 	  sleep 1; \
 	fi
 
-# Two pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio tests.
+# Separate pytest runs: pytest-playwright keeps an event loop running that clashes with asyncio
+# tests; the two production hosts build the checkout's .web, which the dev-mode app of the other
+# browser tests serves (its open tabs would reload onto the hosts), so they run after it stopped.
+BROWSER_PROD := tests/browser/test_two_backends.py
 test: install crewai-venv tools-venv redis-service lint
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright --durations=25
-	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --durations=10
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --ignore=$(BROWSER_PROD) --durations=10
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest $(BROWSER_PROD)
 
 # The gates: ruff's lint and format check on the whole tree, mypy strict on the domain layer.
 lint: python-deps
@@ -141,7 +145,8 @@ test-fast: python-deps redis-service
 	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/unit tests/integration -p no:playwright -x -q
 
 test-browser: python-deps
-	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser -x -q
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest tests/browser --ignore=$(BROWSER_PROD) -x -q
+	REFLEX_STATE_MANAGER_MODE=memory $(PY) -m pytest $(BROWSER_PROD) -x -q
 
 # Approval-to-tab latency in a real browser first, then: seeds 10k and 100k items embedded by the
 # real model (cached in .hivemind-bench/) and measures; BENCH_SIZES=10000 (and BENCH_CONTRIB_ROUNDS=1) for a quicker run.

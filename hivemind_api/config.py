@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     model_streams: int | None = Field(default=None, ge=1, le=64)
     # Backend processes `hivemind run --prod` starts (granian workers). Unset: one per core.
     backend_workers: int | None = Field(default=None, ge=1, le=64)
+    # The address browsers use, e.g. "https://hivemind.example.com" behind a proxy. The dashboard
+    # is built to open its websocket there; unset, it opens it on the backend's own port.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+/?$")
     # An RQ worker refreshes its heartbeat about every (ttl - 15) s; /health calls a worker
     # dead when its last heartbeat is older than this.
     worker_ttl: int = 20

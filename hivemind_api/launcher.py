@@ -47,12 +47,16 @@ def require_external_servers(settings: Settings) -> None:
 
 def prod_environment(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     """What ``reflex run --env prod`` needs on top of the app's environment: Reflex's state in
-    the shared Redis (``REFLEX_REDIS_URL``; several backend processes serve one tab) and the
-    number of backend processes."""
+    the shared Redis (``REFLEX_REDIS_URL``; several backend processes serve one tab), the number
+    of backend processes, and the public address the built dashboard opens its websocket on
+    (``REFLEX_API_URL``; without it, a browser behind a proxy would go around it to the backend's
+    port, which a proxied deployment does not expose)."""
     out = dict(env)
     out["REFLEX_REDIS_URL"] = settings.redis_url or ""
     out["REFLEX_STATE_MANAGER_MODE"] = "redis"
     out["GRANIAN_WORKERS"] = str(settings.resolved_backend_workers)
+    if settings.public_url:
+        out["REFLEX_API_URL"] = settings.public_url.rstrip("/")
     return out
 
 

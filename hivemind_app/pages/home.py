@@ -23,6 +23,7 @@ def _feed_entry(row: rx.Var) -> rx.Component:
         spacing="2",
         align="center",
         width="100%",
+        class_name="feed-entry",
     )
 
 

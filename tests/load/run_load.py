@@ -5,7 +5,9 @@ cluster the multi-process tests start), then ``docs/load.md``.
 Each agent loops over a bounded asyncio client: 70 % search, 10 % contribute, 10 % fetch,
 10 % outcomes, each request right after the previous one answered (closed loop: the offered load
 is whatever the system can serve). Recorded: throughput and p50/p95/p99 per operation, errors,
-backend and worker memory at start and end, contributions still waiting a minute after the load
+backend and worker memory every 30 s (growth is judged from the end of the first minute, once
+each process has loaded its models and reached its largest batch, and from the start), the
+exception or status of every failed request, contributions still waiting a minute after the load
 stops, and, before the load, one client's search throughput and latency on the same cluster.
 
 Knobs: LOAD_AGENTS (50), LOAD_SECONDS (600), LOAD_ITEMS (10000).
@@ -17,6 +19,7 @@ import asyncio
 import os
 import random
 import sys
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -43,6 +46,7 @@ ITEMS = int(os.environ.get("LOAD_ITEMS", "10000"))
 ORGS = 5
 MIX = [("search", 70), ("contribute", 10), ("fetch", 10), ("outcome", 10)]
 SPEC_SEARCHES_PER_S, SPEC_P95_MS = 150, 50
+MEMORY_EVERY_S = 30.0
 
 
 def log(msg: str) -> None:
@@ -115,7 +119,8 @@ def seed(cluster: Cluster) -> Seeded:
 @dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    # per operation: an unexpected status code, or the exception a request ended with, and how often
+    errors: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     contributed: list[str] = field(default_factory=list)
 
 
@@ -149,16 +154,16 @@ async def agent(n: int, base_url: str, seeded: Seeded, deadline: float, results:
                             "run_id": uuid.uuid4().hex,
                         },
                     )
-                status = r.status_code
-            except httpx.HTTPError:
-                status = 0
+                status, failure = r.status_code, str(r.status_code)
+            except httpx.HTTPError as exc:
+                status, failure = 0, type(exc).__name__
             elapsed = time.perf_counter() - start
             if status in (200, 202):
                 results.latencies[op].append(elapsed)
                 if op == "contribute":
                     results.contributed.append(r.json()["contribution_id"])
             else:
-                results.errors[op][status] += 1
+                results.errors[op][failure] += 1
 
 
 def single_client_search(base_url: str, seeded: Seeded, seconds: float = 30) -> tuple[float, list[float]]:
@@ -210,10 +215,20 @@ def main() -> None:
         base = cluster.stack.base_url  # the balancing proxy in front of both backends
         log("one client's search throughput (30 s)")
         single_rate, single_lat = single_client_search(base, seeded)
-        mem_start = memory(cluster)
         log(f"{AGENTS} agents for {SECONDS:.0f} s")
         results = Results()
         started = time.monotonic()
+        samples: list[tuple[float, dict[str, float]]] = []
+        stop_sampling = threading.Event()
+
+        def sample_memory() -> None:
+            while True:
+                samples.append((time.monotonic() - started, memory(cluster)))
+                if stop_sampling.wait(MEMORY_EVERY_S):
+                    return
+
+        sampler = threading.Thread(target=sample_memory, daemon=True)
+        sampler.start()
 
         async def drive() -> None:
             deadline = time.monotonic() + SECONDS
@@ -221,14 +236,14 @@ def main() -> None:
 
         asyncio.run(drive())
         duration = time.monotonic() - started
-        mem_end = memory(cluster)
+        stop_sampling.set()
+        sampler.join()
+        samples.append((duration, memory(cluster)))
         waiting_at_stop = waiting(cluster, results.contributed)
         log(f"load stopped; {waiting_at_stop} contributions waiting; checking again in 60 s")
         time.sleep(60)
         waiting_after = waiting(cluster, results.contributed)
-        write_report(
-            results, duration, single_rate, single_lat, mem_start, mem_end, waiting_at_stop, waiting_after
-        )
+        write_report(results, duration, single_rate, single_lat, samples, waiting_at_stop, waiting_after)
     finally:
         cluster.stop()
 
@@ -238,8 +253,7 @@ def write_report(
     duration: float,
     single_rate: float,
     single_lat: list[float],
-    mem_start: dict[str, float],
-    mem_end: dict[str, float],
+    samples: list[tuple[float, dict[str, float]]],
     waiting_at_stop: int,
     waiting_after: int,
 ) -> None:
@@ -264,7 +278,7 @@ def write_report(
         errs = sum(r.errors.get(op, {}).values())
         total_ok += len(lat)
         total_err += errs
-        detail = ", ".join(f"{n}× {s or 'transport'}" for s, n in sorted(r.errors.get(op, {}).items()))
+        detail = ", ".join(f"{n}× {s}" for s, n in sorted(r.errors.get(op, {}).items()))
         lines.append(
             f"| {op} | {len(lat):,} | {len(lat) / duration:.1f} | {pct(lat, 50) * 1e3:.0f} | "
             f"{pct(lat, 95) * 1e3:.0f} | {pct(lat, 99) * 1e3:.0f} | {errs}{f' ({detail})' if detail else ''} |"
@@ -282,14 +296,24 @@ def write_report(
         f"(ratio under load / alone: {len(search) / duration / single_rate:.2f}× the throughput, "
         f"{pct(search, 95) / pct(single_lat, 95):.1f}× the p95).",
         "",
-        "## Memory (RSS, MB)",
+        "## Memory (RSS, MB, with child processes)",
         "",
-        "| process | start | end | change |",
-        "|---|---|---|---|",
+        f"Sampled every {MEMORY_EVERY_S:.0f} s. Target: flat within 10 %; judged from the end of the "
+        "first minute (each process has loaded its models and met its largest batch by then) and, "
+        "stricter, from the start.",
+        "",
+        "| process | start | after 1 min | end | change since 1 min | since start | every sample |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name in mem_start:
-        a, b = mem_start[name], mem_end.get(name, float("nan"))
-        lines.append(f"| {name} | {a:.0f} | {b:.0f} | {100 * (b - a) / a:+.1f} % |")
+    first, end = samples[0][1], samples[-1][1]
+    warm = next((m for t, m in samples if t >= 60), end)
+    for name in first:
+        a, w, b = first[name], warm.get(name, float("nan")), end.get(name, float("nan"))
+        series = " ".join(f"{m.get(name, float('nan')):.0f}" for _, m in samples)
+        lines.append(
+            f"| {name} | {a:.0f} | {w:.0f} | {b:.0f} | {100 * (b - w) / w:+.1f} % | "
+            f"{100 * (b - a) / a:+.1f} % | {series} |"
+        )
     lines += [
         "",
         "## Contributions",

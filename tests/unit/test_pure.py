@@ -40,6 +40,21 @@ def test_supervised_workers_default_follows_redis_mode() -> None:
     assert not Settings(database_url="postgresql://h/db").uses_embedded_postgres
 
 
+def test_prod_environment_shares_state_and_points_the_dashboard_at_the_public_address() -> None:
+    from hivemind_api.launcher import prod_environment
+
+    servers = {"redis_url": "redis://cache:6379/0", "database_url": "postgresql://db/hm"}
+    env = prod_environment(Settings(**servers, backend_workers=3), {"PATH": "/bin"})
+    assert env["REFLEX_STATE_MANAGER_MODE"] == "redis" and env["REFLEX_REDIS_URL"] == "redis://cache:6379/0"
+    assert env["GRANIAN_WORKERS"] == "3" and env["PATH"] == "/bin"
+    assert "REFLEX_API_URL" not in env  # then Reflex points it at the backend's own port
+    behind = prod_environment(Settings(**servers, public_url="https://hivemind.example.com/"), {})
+    assert behind["REFLEX_API_URL"] == "https://hivemind.example.com"
+    for wrong in ("hivemind.example.com", "https://h.example.com/sub/path", "ftp://h"):
+        with pytest.raises(ValueError):
+            Settings(**servers, public_url=wrong)
+
+
 @pytest.mark.parametrize("slug", ["acme", "a", "acme-research", "a1-b2"])
 def test_valid_slugs(slug: str) -> None:
     assert validate_slug(slug) == slug
