@@ -58,7 +58,7 @@ def _wait_healthy(proc: subprocess.Popen[bytes], fport: int, bport: int, timeout
         assert proc.poll() is None, "hivemind run exited early"
         try:
             health = httpx.get(f"http://127.0.0.1:{bport}/health", timeout=3)
-            login = httpx.get(f"http://localhost:{fport}/login", timeout=5)
+            login = httpx.get(f"http://localhost:{fport}/login", timeout=5, follow_redirects=True)
             if health.status_code == 200 and login.status_code == 200:
                 return time.monotonic() - started
         except httpx.HTTPError:
@@ -219,15 +219,24 @@ def test_prod_serves_the_built_app_from_several_backend_processes(external_targe
     assert alive(tree) == []
 
 
-def test_bare_reflex_run_leaves_nothing_behind_after_ctrl_c(tmp_path: Path) -> None:
-    """The design's self-host command: ``reflex run`` starts everything (embedded servers, a
-    worker) and Ctrl-C stops everything, although Reflex kills its backend 2 s after the signal."""
+@pytest.mark.parametrize("mode", ["dev", "prod"])
+def test_bare_reflex_run_leaves_nothing_behind_after_ctrl_c(tmp_path: Path, mode: str) -> None:
+    """The design's self-host command: ``reflex run`` (and ``reflex run --env prod``, which serves
+    the built app on the backend's port) starts everything (embedded servers, a worker) and
+    Ctrl-C stops everything, although Reflex kills its backend 2 s after the signal."""
     data_dir = tmp_path / "data"
-    fport, bport = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HIVEMIND_", "REFLEX_SKIP"))}
+    bport = free_port()
+    fport = bport if mode == "prod" else free_port()
+    ports = (
+        ["--backend-port", str(bport)]
+        if mode == "prod"
+        else ["--frontend-port", str(fport), "--backend-port", str(bport)]
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HIVEMIND_", "REFLEX_"))}
     env["HIVEMIND_DATA_DIR"] = str(data_dir)
+    env["REFLEX_TELEMETRY_ENABLED"] = "false"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--frontend-port", str(fport), "--backend-port", str(bport)],
+        [sys.executable, "-m", "reflex", "run", "--env", mode, *ports],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
