@@ -27,6 +27,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.helpers import ADMIN, TIMEOUT, ensure_accounts, sign_in, wait_status
+from tests.integration.agent_stack import wait_healthy
 from tests.integration.cluster import RedisServer
 from tests.pg_tcp import TcpPostgres, free_port
 from tests.utils.tcp_proxy import CuttableProxy
@@ -54,19 +55,6 @@ def _cli(env: dict[str, str], *args: str) -> str:
     )
     assert r.returncode == 0, r.stderr
     return r.stdout
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert proc.poll() is None, f"hivemind run --prod exited:\n{log.read_text()[-3000:]}"
-        assert time.monotonic() < deadline, f"{url} never healthy:\n{log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"{url}/health", timeout=3).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +97,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosts]:
                     stderr=subprocess.STDOUT,
                 )
             procs.append(app)
-            _wait_healthy(f"http://127.0.0.1:{port}", app, log_path, timeout=900)
+            wait_healthy(f"http://127.0.0.1:{port}", app, log_path, timeout=900)  # may build the frontend
         yield Hosts(env, ports, proxy)
     finally:
         proxy.close()

@@ -181,14 +181,16 @@ def single_client_search(base_url: str, seeded: Seeded, seconds: float = 30) -> 
 
 
 def memory(cluster: Cluster) -> dict[str, float]:
-    """RSS in MB of each backend and worker process (a worker with its scheduler child)."""
+    """Memory in MB of each backend and worker process with its children (a worker's forked RQ
+    scheduler), as PSS: pages a fork shares with its parent are counted once, split between
+    them, where adding RSS would count them twice."""
     out: dict[str, float] = {}
     for m in (*cluster.backends, *cluster.workers):
         if m.proc is None:
             continue
         proc = psutil.Process(m.proc.pid)
-        rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
-        out[m.name] = rss / 2**20
+        family = [proc, *proc.children(recursive=True)]
+        out[m.name] = sum(p.memory_full_info().pss for p in family) / 2**20
     return out
 
 
@@ -296,7 +298,7 @@ def write_report(
         f"(ratio under load / alone: {len(search) / duration / single_rate:.2f}× the throughput, "
         f"{pct(search, 95) / pct(single_lat, 95):.1f}× the p95).",
         "",
-        "## Memory (RSS, MB, with child processes)",
+        "## Memory (PSS, MB, with child processes)",
         "",
         f"Sampled every {MEMORY_EVERY_S:.0f} s. Target: flat within 10 %; judged from the end of the "
         "first minute (each process has loaded its models and met its largest batch by then) and, "
