@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     recovery_interval_seconds: float = Field(default=30.0, gt=0)
     stuck_after_seconds: int = Field(default=60, ge=1)
     session_ttl_hours: int = 12
+    # Quality (knowledge/quality.py): freshness halves every this many days since an item was
+    # approved or last confirmed by a "solved" from another agent.
+    quality_half_life_days: float = Field(default=90.0, gt=0)
+    # How many votes' worth the agents of one org can move another org's item (each direction).
+    quality_org_vote_cap: float = Field(default=3.0, gt=0)
+    # Every item is rescored this often (freshness decays, retrievals add popularity); outcomes
+    # rescore their item at once.
+    rescore_interval_seconds: float = Field(default=600.0, gt=0)
+    # Distinct orgs reporting an item outdated at one version before its range is cut below it.
+    outdated_orgs_to_narrow: int = Field(default=3, ge=1)
     queue_name: str = "default"
     # Host header values the MCP endpoint accepts (DNS-rebinding protection), comma-separated,
     # e.g. "hivemind.example.com,localhost:*". Unset: any host (every call needs an API key).

@@ -26,7 +26,7 @@ from hivemind_api.infra import embeddings
 from hivemind_api.infra.embeddings import ensure_model_pinned
 from hivemind_api.infra.ratelimit import RateLimiter
 from hivemind_api.infra.services import Services, child_env, open_services
-from hivemind_api.knowledge import ingest, pipeline
+from hivemind_api.knowledge import ingest, pipeline, rescoring
 from hivemind_api.knowledge.contributions import ContributeContext
 from hivemind_api.webhooks import delivery as webhook_delivery
 from hivemind_api.worker.supervisor import WorkerSupervisor
@@ -69,6 +69,7 @@ class Runtime:
             try:
                 await self.recover_stuck()
                 await webhook_delivery.requeue_lost(self.queue)
+                await rescoring.request_if_due(self.redis, self.queue, self.settings.rescore_interval_seconds)
             except Exception as err:  # noqa: BLE001 - keep watching; the next round retries
                 log.warning("recovery check failed: %s", err)
 

@@ -41,6 +41,24 @@ class EventType(StrEnum):
     KNOWLEDGE_QUARANTINED = "knowledge.quarantined"  # a re-screen failed it: gone until its curators decide
     KNOWLEDGE_RELEASED = "knowledge.released"  # its curators put a quarantined item back
     KNOWLEDGE_PURGED = "knowledge.purged"  # its text was erased everywhere
+    KNOWLEDGE_NARROWED = "knowledge.narrowed"  # its version range was cut (outdated reports, a fork)
+    KNOWLEDGE_MARKED = "knowledge.marked"  # a curator marked it outdated or incorrect
+
+
+class Outcome(StrEnum):
+    """What an agent reports after using an item (one counted vote per agent per item)."""
+
+    SOLVED = "solved"
+    DID_NOT_HELP = "did_not_help"
+    OUTDATED = "outdated"  # worked once, not in the reporter's version or environment
+    INCORRECT = "incorrect"  # wrong: contradicts what the reporter found
+
+
+class CuratorMark(StrEnum):
+    """What a curator can say about one of the org's items besides approving it."""
+
+    OUTDATED = "outdated"
+    INCORRECT = "incorrect"
 
 
 class MemberRole(StrEnum):
@@ -69,5 +87,12 @@ MEMBER_ROLES: tuple[str, ...] = tuple(r.value for r in MemberRole)
 KEY_ROLES: tuple[str, ...] = tuple(r.value for r in KeyRole)
 KEY_TIERS = ("free", "pro", "enterprise")
 EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
-SIGNAL_KINDS = ("retrieval", "outcome_solved", "outcome_not_helpful", "flag_contradiction")
+SIGNAL_KINDS = (
+    "retrieval",
+    "outcome_solved",
+    "outcome_not_helpful",
+    "flag_contradiction",
+    "outcome_outdated",
+    "outcome_incorrect",
+)
 EMBEDDING_DIM = 384

@@ -97,8 +97,11 @@ async def add_knowledge(
     version: str | None = None,
     tags: list[str] | None = None,
     run_id: str | None = None,
+    version_range: str | None = None,
 ) -> dict[str, Any]:
     """Contribute a knowledge item you learned (a fix, workaround, config, failed approach…).
+
+    version_range: the framework versions it applies to, PEP 440 specifiers such as '>=4.2,<5'.
 
     category is one of: bug_fix, config, domain_expertise, workaround, pricing_data,
     regulatory_rule, tooling, reasoning_trace, failed_approach, version_workaround, general.
@@ -115,6 +118,7 @@ async def add_knowledge(
             version=version,
             tags=tags or [],
             run_id=run_id,
+            version_range=version_range,
         )
         receipt = await contributions.contribute(who, data, await deps.contribute_context())
     return _result(asdict(receipt))
@@ -206,13 +210,21 @@ async def publish_knowledge(id: str, is_public: bool, ctx: Context) -> dict[str,
 
 @mcp.tool()
 async def report_outcome(
-    item_id: str, outcome: str, ctx: Context, run_id: str | None = None
+    item_id: str,
+    outcome: str,
+    ctx: Context,
+    run_id: str | None = None,
+    version: str | None = None,
+    environment: str | None = None,
 ) -> dict[str, Any]:
-    """Report whether an item helped: outcome 'solved' or 'did_not_help'. Pass your run_id so a
-    retry does not count twice."""
+    """Report what an item did for you: outcome 'solved', 'did_not_help', 'outdated' (give the
+    framework version or the environment where it failed) or 'incorrect'. You have one vote per
+    item: reporting again replaces it."""
     who = await _principal(ctx)
     async with _tool_errors(), session_scope() as session:
-        result = await outcomes.report_outcome(session, who, item_id, outcome, run_id)
+        result = await outcomes.report_outcome(
+            session, who, item_id, outcome, run_id, version=version, environment=environment
+        )
     return _result(asdict(result))
 
 

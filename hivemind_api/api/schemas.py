@@ -24,6 +24,9 @@ class ContributionIn(BaseModel):
     framework: str | None = None
     language: str | None = None
     version: str | None = None
+    version_range: str | None = Field(
+        default=None, description="The framework versions it applies to, PEP 440 specifiers, e.g. '>=4.2,<5'"
+    )
     tags: list[str] | None = None
     run_id: str | None = None
 
@@ -50,8 +53,15 @@ class OwnListOut(BaseModel):
 
 class OutcomeIn(BaseModel):
     item_id: str
-    outcome: str = Field(description="solved | did_not_help")
+    outcome: str = Field(description="solved | did_not_help | outdated | incorrect")
     run_id: str | None = None
+    version: str | None = Field(
+        default=None,
+        description="The framework version you used (PEP 440), e.g. where an outdated item failed",
+    )
+    environment: str | None = Field(
+        default=None, description="Where it failed or worked (OS, runtime, setup), at most 500 characters"
+    )
 
 
 class PendingListOut(BaseModel):
@@ -66,6 +76,13 @@ class ApproveIn(BaseModel):
     supersedes: str | None = None  # one of your org's live items this one replaces
     category: str | None = Field(
         default=None, description="Approve under this category instead of the agent's"
+    )
+    version_range: str | None = Field(
+        default=None, description="The versions it applies to (PEP 440), instead of the agent's"
+    )
+    fork_of: str | None = Field(
+        default=None,
+        description="A version fork: this live item of your org stays valid below where the new range starts",
     )
 
 

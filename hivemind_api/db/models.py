@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from pgvector.sqlalchemy import Vector
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, NUMRANGE, TSVECTOR, UUID
 from sqlmodel import Field, SQLModel
 
 from hivemind_api.vocab import EMBEDDING_DIM
@@ -155,6 +155,7 @@ class Contribution(SQLModel, table=True):
     framework: str | None = None
     language: str | None = None
     version: str | None = None
+    version_range: str | None = None  # PEP 440 specifiers for `framework` (knowledge.versions)
     tags: list[str] = Field(
         default_factory=_empty_list,
         sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
@@ -249,8 +250,77 @@ class KnowledgeItem(SQLModel, table=True):
     screen_version: str | None = None  # the screens that last passed it
     quarantined_at: datetime | None = _ts()  # failed a re-screen: hidden until released or purged
     quarantine_evidence: dict[str, Any] = _json()
+    # The parts of quality_score (knowledge.quality), stored so every surface shows the same.
+    quality_usefulness: float = 0.5
+    quality_popularity: float = 0.0
+    quality_freshness: float = 1.0
+    quality_penalty: float = 0.0
+    rescored_at: datetime | None = _ts()
+    confirmed_at: datetime | None = _ts()  # last "solved" from another agent: fresh again
+    version_range: str | None = None
+    version_span: Any = Field(default=None, sa_column=sa.Column(NUMRANGE, nullable=True))
+    version_holes: Any = Field(
+        default=None, sa_column=sa.Column(ARRAY(NUMRANGE), nullable=False, server_default=sa.text("'{}'"))
+    )
+    forked_from: uuid.UUID | None = _fk("knowledge_items.id", ondelete="SET NULL")
+    curator_mark: str | None = None  # vocab.CuratorMark
+    curator_mark_reason: str | None = None
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+
+class OutcomeVote(SQLModel, table=True):
+    """An agent's current verdict on an item: one per (item, org, agent); a re-report updates it."""
+
+    __tablename__ = "outcome_votes"
+    knowledge_item_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("knowledge_items.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    org_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            UUID(as_uuid=True), sa.ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    agent_id: str = Field(sa_column=sa.Column(sa.Text, primary_key=True))
+    outcome: str
+    version: str | None = None
+    environment: str | None = None
+    by_own_org: bool
+    counted: bool  # False for the item's own contributing agent
+    run_id: str | None = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class ItemRange(SQLModel, table=True):
+    """A version range an item had, and when: ``at_time`` searches read the one valid then."""
+
+    __tablename__ = "item_ranges"
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    knowledge_item_id: uuid.UUID = _fk("knowledge_items.id", nullable=False, ondelete="CASCADE")
+    version_range: str | None = None
+    version_span: Any = Field(default=None, sa_column=sa.Column(NUMRANGE, nullable=True))
+    version_holes: Any = Field(
+        default=None, sa_column=sa.Column(ARRAY(NUMRANGE), nullable=False, server_default=sa.text("'{}'"))
+    )
+    valid_from: datetime = _ts(nullable=False)
+    valid_to: datetime | None = _ts()
+    reason: str
+
+
+class ItemRevision(SQLModel, table=True):
+    """The text as the agent wrote it, and each curator edit."""
+
+    __tablename__ = "item_revisions"
+    id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, sa.Identity(), primary_key=True))
+    knowledge_item_id: uuid.UUID = _fk("knowledge_items.id", nullable=False, ondelete="CASCADE")
+    kind: str  # "agent" | "curator_edit"
+    title: str
+    content: str
+    actor_label: str
+    created_at: datetime = _created()
 
 
 class Signal(SQLModel, table=True):

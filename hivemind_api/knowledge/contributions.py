@@ -91,6 +91,7 @@ async def contribute(
                     "framework": data.framework,
                     "language": data.language,
                     "version": data.version,
+                    "version_range": data.version_range,
                     "tags": data.tags or [],
                     "content": prepared.content,
                     "content_hash": prepared.content_hash,

@@ -4,8 +4,9 @@ exactly like a missing one: NotFound("... not found")."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -18,6 +19,7 @@ from hivemind_api.errors import Conflict, NotFound
 from hivemind_api.events.log import append_event
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator, require_writer
+from hivemind_api.knowledge.quality import breakdown
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.visibility import item_present, item_visible_to, own_item_for_update
@@ -55,6 +57,11 @@ class ItemDetail:
     integrity_verified: bool | None  # True, or None with integrity_warning set
     integrity_warning: str | None
     screen_version: str | None  # the version of the trust screens that last passed it
+    version_range: str | None = None  # the framework versions it holds for (PEP 440); None: all
+    forked_from: uuid.UUID | None = None  # the item it was forked from (valid below this one's range)
+    # What quality_score is made of (knowledge.quality): usefulness, popularity, freshness,
+    # penalty, counted votes of its own org and of others, a curator's mark.
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 def _not_found(item_id: object) -> NotFound:
@@ -117,6 +124,9 @@ async def get_item(
         integrity_verified=True if intact else None,
         integrity_warning=None if intact else INTEGRITY_WARNING,
         screen_version=item.screen_version,
+        version_range=item.version_range,
+        forked_from=item.forked_from,
+        quality=(await breakdown(session, item.id)).as_dict(),
     )
 
 

@@ -17,13 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hivemind_api import audit
 from hivemind_api.accounts.caller import Caller
-from hivemind_api.db.models import Contribution, KnowledgeItem, db_now
+from hivemind_api.db.models import Contribution, ItemRevision, KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
 from hivemind_api.events.log import append_event, contribution_summary
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge.quality import rescore
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import validate_category
+from hivemind_api.knowledge.validity import set_range
+from hivemind_api.knowledge.versions import forked_range, parse_range
 from hivemind_api.knowledge.visibility import item_present, own_item_for_update
 from hivemind_api.vocab import ContributionStatus, EventType
 
@@ -260,24 +263,39 @@ async def approve(
     is_public: bool = False,
     supersedes: str | None = None,
     category: str | None = None,
+    version_range: str | None = None,
+    fork_of: str | None = None,
 ) -> KnowledgeItem:
-    """Approve into a new knowledge item. ``supersedes``: one of the org's live items that the new
-    one replaces; it gets ``expired_at`` and ``superseded_by`` in the same transaction, so it is
-    retired only if the approval commits. ``category``: the curator's correction of the agent's
-    category (the contribution keeps the agent's; the audit row records both)."""
+    """Approve into a new knowledge item, valid from now.
+
+    ``supersedes``: one of the org's current items that the new one replaces; it gets
+    ``expired_at`` and ``superseded_by`` in the same transaction, so it is retired only if the
+    approval commits. ``fork_of``: one of the org's current items that stays valid for the
+    versions below where the new item's range starts (a **version fork**: ``>=5`` leaves the old
+    one ``<5``). ``category`` and ``version_range``: the curator's corrections of the agent's
+    (the contribution keeps the agent's; the audit row records both)."""
     new_category = validate_category(category.strip()) if category and category.strip() else None
+    if supersedes and fork_of:
+        raise InvalidInput("choose supersedes or fork_of, not both")
+    curator_range = parse_range(version_range) if version_range and version_range.strip() else None
     c = await _pending(session, reviewer, contribution_id)
     if c.content is None or c.title is None or c.content_hash is None:  # pending rows always have them
         raise Conflict(f"contribution '{contribution_id}' has no text to approve")
+    new_range = curator_range or parse_range(c.version_range)
     old: KnowledgeItem | None = None
-    if supersedes:
+    old_range = None
+    target = supersedes or fork_of
+    if target:
+        label = "superseded" if supersedes else "forked"
         old = await own_item_for_update(
-            session, reviewer.org_id, parse_uuid(supersedes, "superseded item id"), item_present()
+            session, reviewer.org_id, parse_uuid(target, f"{label} item id"), item_present()
         )
         if old is None:
-            raise NotFound(f"knowledge item '{supersedes}' not found")
+            raise NotFound(f"knowledge item '{target}' not found")
         if old.expired_at is not None:
-            raise Conflict(f"knowledge item '{supersedes}' is already superseded or expired")
+            raise Conflict(f"knowledge item '{target}' is already superseded or expired")
+        if fork_of:
+            old_range = forked_range(parse_range(old.version_range), new_range)
     item = KnowledgeItem(
         contribution_id=c.id,
         org_id=c.org_id,
@@ -288,6 +306,9 @@ async def approve(
         framework=c.framework,
         language=c.language,
         version=c.version,
+        version_range=None if new_range is None else new_range.text,
+        forked_from=old.id if old is not None and fork_of else None,
+        valid_at=db_now(),
         tags=list(c.tags or []),
         content_hash=c.content_hash,
         contributed_at=c.created_at,
@@ -307,7 +328,29 @@ async def approve(
     except IntegrityError:
         raise Conflict("an identical live item already exists in this org") from None
     await session.refresh(item)
-    if old is not None:
+    await set_range(session, item.id, new_range, "approved", opening=True)
+    session.add(
+        ItemRevision(
+            knowledge_item_id=item.id,
+            kind="agent",
+            title=c.title,
+            content=c.content,
+            actor_label=f"agent:{c.source_agent_id}",
+        )
+    )
+    if old is not None and fork_of:
+        assert old_range is not None  # computed with the fork above
+        await set_range(session, old.id, old_range, f"forked: {item.id} holds from its range's start")
+        await session.refresh(old)
+        await append_event(
+            session,
+            EventType.KNOWLEDGE_NARROWED,
+            org_id=old.org_id,
+            is_public=old.is_public,
+            item=old,
+            extra={"forked_to": str(item.id), "new_range": old_range.text, "narrowed": True},
+        )
+    elif old is not None:
         old.expired_at, old.superseded_by = db_now(), item.id
         c.supersedes_id = old.id
         session.add(old)
@@ -344,9 +387,15 @@ async def approve(
             "knowledge_item_id": str(item.id),
             "is_public": is_public,
             **({"category": item.category, "agent_category": c.category} if new_category else {}),
-            "supersedes": str(old.id) if old is not None else None,
+            "supersedes": str(old.id) if old is not None and supersedes else None,
+            **({"fork_of": fork_of, "old_range": old_range.text} if old_range is not None else {}),
+            **(
+                {"version_range": item.version_range, "agent_range": c.version_range} if curator_range else {}
+            ),
         },
     )
+    await rescore(session, [item.id])
+    await session.refresh(item)
     return item
 
 

@@ -7,6 +7,8 @@
 * Fusion: reciprocal rank fusion (k = 60), multiplied by ``0.7 + 0.3 * quality``.
 * ``relevance_score`` is the cosine similarity of query and item, clamped to [0, 1]: 1 is the same
   meaning, below ~0.3 unrelated. Ordering uses the fused score.
+* ``version``: items whose version range contains it (PEP 440 order; ``knowledge.versions``),
+  and every item without a range; with ``at_time``, the range the item had at that time.
 * Private and public copies of one content (same hash) collapse to one result, the caller's own
   copy first, before paging. Expired, invalidated, deleted and not-yet-valid items are excluded
   unless ``at_time`` asks for a point in time.
@@ -29,6 +31,8 @@ from hivemind_api.errors import InvalidInput, UnstorableText
 from hivemind_api.infra.embeddings import embed_query
 from hivemind_api.knowledge.text import content_hash
 from hivemind_api.knowledge.validation import validate_category
+from hivemind_api.knowledge.validity import version_sql
+from hivemind_api.knowledge.versions import search_key
 from hivemind_api.knowledge.visibility import live_sql, valid_at_sql, visible_sql
 
 # Each of the two rankings contributes its top 50 to the fusion: a page holds at most 50 results,
@@ -95,11 +99,14 @@ def _filter_sql(f: SearchFilters) -> tuple[str, dict[str, object]]:
     else:  # what was believed at that time: known by then, not yet superseded, valid then
         clauses.append(valid_at_sql("k", ":at"))
         params["at"] = f.at_time
-    for column in ("category", "framework", "language", "version"):
+    for column in ("category", "framework", "language"):
         value = getattr(f, column)
         if value is not None:
             clauses.append(f"k.{column} = :{column}")
             params[column] = value
+    if f.version is not None and f.version.strip():  # in the item's range (then, with at_time)
+        clauses.append(version_sql("k", ":vkey", None if f.at_time is None else ":at"))
+        params["vkey"] = str(search_key(f.version))
     return " AND ".join(clauses), params
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hivemind_api.errors import InvalidInput, UnstorableText
+from hivemind_api.knowledge.versions import parse_range
 from hivemind_api.vocab import CATEGORIES
 
 MIN_CONTENT, MAX_CONTENT = 10, 20_000
@@ -23,6 +24,7 @@ class ContributionInput:
     version: str | None = None
     tags: list[str] = field(default_factory=list)
     run_id: str | None = None
+    version_range: str | None = None  # PEP 440 specifiers for `framework`, e.g. ">=4.2,<5"
 
 
 def validate_category(category: str | None) -> str | None:
@@ -43,7 +45,7 @@ def _clean_optional(name: str, value: str | None, limit: int) -> str | None:
 def validate_contribution(data: ContributionInput) -> ContributionInput:
     # First: the screens and the model must never see text the database would refuse anyway.
     # (The category needs no check: anything outside the vocabulary is refused below.)
-    for name in ("content", "framework", "language", "version", "run_id"):
+    for name in ("content", "framework", "language", "version", "run_id", "version_range"):
         UnstorableText.check(name, getattr(data, name))
     for tag in data.tags or []:
         UnstorableText.check("a tag", tag)
@@ -69,4 +71,11 @@ def validate_contribution(data: ContributionInput) -> ContributionInput:
         version=_clean_optional("version", data.version, MAX_META_LENGTH),
         tags=list(dict.fromkeys(tags)),
         run_id=_clean_optional("run_id", data.run_id, MAX_RUN_ID_LENGTH),
+        version_range=canonical_range(data.version_range),
     )
+
+
+def canonical_range(text: str | None) -> str | None:
+    """A valid range in its canonical form (``>=4.2,<5``), ``None`` for none, else InvalidInput."""
+    parsed = parse_range(text)
+    return None if parsed is None else parsed.text

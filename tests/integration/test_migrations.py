@@ -17,7 +17,7 @@ def test_migrates_from_empty_and_is_idempotent(fresh_url: str) -> None:
     assert current_revision(fresh_url) is None
     before, after = migrate(fresh_url)
     assert (before, after) == (None, head_revision())
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     assert migrate(fresh_url) == (head_revision(), head_revision())
 
 
@@ -207,7 +207,7 @@ def test_0005_leaves_every_existing_item_to_be_rescreened(target) -> None:
         ).fetchone()[0]
         with pytest.raises(psycopg.errors.CheckViolation):  # 0004 knows no quarantine event
             c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.quarantined', %s)", (org,))
-    assert migrate(url) == ("0004", "0005")
+    assert migrate(url, "0005") == ("0004", "0005")
     with _conn(url) as c:
         row = c.execute(
             "SELECT screen_version, quarantined_at, quarantine_evidence FROM knowledge_items WHERE id = %s",
@@ -218,3 +218,51 @@ def test_0005_leaves_every_existing_item_to_be_rescreened(target) -> None:
             c.execute("INSERT INTO events (type, org_id) VALUES (%s, %s)", (kind, org))
         with pytest.raises(psycopg.errors.CheckViolation):
             c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.exploded', %s)", (org,))
+
+
+def test_0006_keeps_each_agents_latest_vote_and_dates_every_item(target) -> None:
+    url = target.create_database()
+    migrate(url, "0005")
+    with _conn(url) as c:
+        org = c.execute("INSERT INTO orgs (slug, name) VALUES ('m6', 'M6') RETURNING id").fetchone()[0]
+        other = c.execute("INSERT INTO orgs (slug, name) VALUES ('m6b', 'M6b') RETURNING id").fetchone()[0]
+        item = c.execute(
+            "INSERT INTO knowledge_items (org_id, source_agent_id, category, content_hash, contributed_at, title, "
+            "content, approved_at) VALUES (%s, 'author', 'general', %s, now(), 't', 'c', now() - interval '3 days') "
+            "RETURNING id",
+            (org, "6" * 64),
+        ).fetchone()[0]
+        # Before 0006 an agent could vote once per run: three runs, the last one "did_not_help".
+        for run, kind, age in (
+            ("r1", "outcome_solved", 3),
+            ("r2", "outcome_solved", 2),
+            ("r3", "outcome_not_helpful", 1),
+        ):
+            c.execute(
+                "INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id, created_at) "
+                "VALUES (%s, %s, %s, 'stuffer', %s, now() - make_interval(days => %s))",
+                (item, kind, other, run, age),
+            )
+        c.execute(
+            "INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, by_own_org) "
+            "VALUES (%s, 'outcome_solved', %s, 'author', true)",
+            (item, org),
+        )
+    assert migrate(url) == ("0005", "0006")
+    with _conn(url) as c:
+        votes = c.execute(
+            "SELECT agent_id, outcome, counted, by_own_org FROM outcome_votes ORDER BY agent_id"
+        ).fetchall()
+        assert votes == [("author", "solved", False, True), ("stuffer", "did_not_help", True, False)]
+        valid, ranges = c.execute(
+            "SELECT valid_at = approved_at, (SELECT count(*) FROM item_ranges r WHERE r.knowledge_item_id = k.id "
+            "AND r.version_range IS NULL AND r.valid_from = k.approved_at) FROM knowledge_items k"
+        ).fetchone()
+        assert valid and ranges == 1
+        c.execute("INSERT INTO events (type, org_id) VALUES ('knowledge.narrowed', %s)", (org,))
+        # History: every report stays a signal, and an agent may now report again.
+        c.execute(
+            "INSERT INTO signals (knowledge_item_id, kind, org_id, agent_id, run_id) "
+            "VALUES (%s, 'outcome_outdated', %s, 'stuffer', 'r3')",
+            (item, other),
+        )

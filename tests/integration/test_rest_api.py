@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from hivemind_api.knowledge import quality
 from tests.integration.agent_stack import AgentStack
 from tests.integration.test_mcp import call
 
@@ -355,20 +356,19 @@ def test_delete_own_item_and_withdraw_pending(stack: AgentStack) -> None:
 # --- outcomes ------------------------------------------------------------------------------------
 
 
-def test_outcomes_one_per_agent_run_item_and_no_self_votes(stack: AgentStack) -> None:
+def test_outcomes_one_vote_per_agent_item_and_no_self_votes(stack: AgentStack) -> None:
     item_id = stack.add_item("a", _text("outcome"), public=True)
     with stack.client("b") as c:
         first = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "solved", "run_id": "r1"})
         assert first.status_code == 202 and first.json()["status"] == "recorded" and first.json()["counted"]
-        assert first.json()["quality_score"] == pytest.approx(5 / 9, abs=1e-3)  # smoothed: not 0.7
-        again = c.post(
-            "/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r1"}
-        )
+        # smoothed: one vote moves usefulness from 0.5 to 5/9, not to 0.7
+        assert first.json()["quality_score"] == pytest.approx(quality.score(5 / 9, 0, 1, 0), abs=2e-3)
+        again = c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "solved", "run_id": "r2"})
         assert again.status_code == 202 and again.json()["status"] == "already_recorded"
-        other_run = c.post(
+        changed = c.post(
             "/api/v1/outcomes", json={"item_id": item_id, "outcome": "did_not_help", "run_id": "r2"}
         )
-        assert other_run.json()["status"] == "recorded"
+        assert changed.json()["status"] == "updated"
         assert c.post("/api/v1/outcomes", json={"item_id": item_id, "outcome": "meh"}).status_code == 400
         assert c.post("/api/v1/outcomes", json={"item_id": "nope", "outcome": "solved"}).status_code == 400
         assert (
@@ -382,7 +382,7 @@ def test_outcomes_one_per_agent_run_item_and_no_self_votes(stack: AgentStack) ->
     assert self_vote["status"] == "recorded" and self_vote["counted"] is False
     assert stack.sql(
         "SELECT helpful_count, not_helpful_count FROM knowledge_items WHERE id = %s", (item_id,)
-    )[0] == (1, 1)
+    )[0] == (0, 1)
     private = stack.add_item("a", _text("outcome-private"))
     with stack.client("b") as c:
         assert c.post("/api/v1/outcomes", json={"item_id": private, "outcome": "solved"}).status_code == 404

@@ -241,7 +241,8 @@ def test_expired_invalid_and_future_items_are_excluded_unless_asked_for_a_time(s
     stack.sql("UPDATE knowledge_items SET expired_at = now() WHERE id = %s", (old,))
     assert old not in {r["id"] for r in _search(stack, "a", query=query, limit=50)["results"]}
     stack.sql(
-        "UPDATE knowledge_items SET expired_at = NULL, invalid_at = now() - interval '1 minute' WHERE id = %s",
+        "UPDATE knowledge_items SET expired_at = NULL, valid_at = now() - interval '2 minutes', "
+        "invalid_at = now() - interval '1 minute' WHERE id = %s",
         (old,),
     )
     assert old not in {r["id"] for r in _search(stack, "a", query=query, limit=50)["results"]}

@@ -34,10 +34,20 @@ Principal = Annotated[Caller, Depends(principal)]
     operation_id="report_outcome",
 )
 async def report_outcome(body: OutcomeIn, who: Principal) -> OutcomeResult:
-    """Tell HiveMind whether an item solved your problem. One outcome per (agent, run, item);
-    the item's own contributing agent is heard but not counted."""
+    """Tell HiveMind what an item did for you: solved, did_not_help, outdated (with the
+    ``version`` or ``environment`` where it failed) or incorrect. One vote per agent per item: a
+    new report replaces your earlier one (status ``updated``), the same report again is
+    ``already_recorded``; the item's own contributing agent is heard but not counted."""
     async with session_scope() as session:
-        return await outcomes.report_outcome(session, who, body.item_id, body.outcome, body.run_id)
+        return await outcomes.report_outcome(
+            session,
+            who,
+            body.item_id,
+            body.outcome,
+            body.run_id,
+            version=body.version,
+            environment=body.environment,
+        )
 
 
 @router.get(
@@ -87,7 +97,9 @@ async def approve_contribution(
 ) -> ApproveOut:
     """Approve: the contribution becomes a knowledge item (private unless is_public). With
     ``supersedes``, that live item of your org is retired (expired, superseded_by the new one) in
-    the same transaction; with ``category``, the item is filed under that category instead."""
+    the same transaction; with ``fork_of``, that item stays valid for the versions below where this
+    one's range starts (a version fork); with ``category`` or ``version_range``, the item is filed
+    under the curator's instead of the agent's."""
     reviewer = curator(who)
     body = body or ApproveIn()
     async with session_scope() as session:
@@ -98,6 +110,8 @@ async def approve_contribution(
             is_public=body.is_public,
             supersedes=body.supersedes,
             category=body.category,
+            version_range=body.version_range,
+            fork_of=body.fork_of,
         )
     return ApproveOut(status="approved", item_id=item.id)
 

@@ -19,7 +19,6 @@ from hivemind_api.vocab import (
     KEY_ROLES,
     KEY_TIERS,
     MEMBER_ROLES,
-    SIGNAL_KINDS,
 )
 
 revision = "0001"
@@ -28,6 +27,8 @@ branch_labels = None
 depends_on = None
 
 
+# The signal kinds of this revision, frozen: 0006 extends the CHECK itself.
+_SIGNAL_KINDS_0001 = ("retrieval", "outcome_solved", "outcome_not_helpful", "flag_contradiction")
 # The event types of this revision, frozen: later revisions extend the CHECK themselves (0005).
 _EVENT_TYPES_0001 = (
     "contribution.created",
@@ -263,7 +264,7 @@ def upgrade() -> None:
         CREATE TABLE signals (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             knowledge_item_id uuid NOT NULL REFERENCES knowledge_items(id) ON DELETE CASCADE,
-            kind text NOT NULL CHECK (kind IN {_in(SIGNAL_KINDS)}),
+            kind text NOT NULL CHECK (kind IN {_in(_SIGNAL_KINDS_0001)}),
             org_id uuid NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
             agent_id text NOT NULL,
             run_id text,
