@@ -84,11 +84,23 @@ class ApproveIn(BaseModel):
         default=None,
         description="A version fork: this live item of your org stays valid below where the new range starts",
     )
+    content: str | None = Field(
+        default=None, description="Your edit of the text: scrubbed and screened again; the history keeps both"
+    )
+    sensitive: bool = Field(
+        default=False,
+        description="The contribution holds what must not be kept: purge it instead of approving",
+    )
 
 
 class ApproveOut(BaseModel):
-    status: str
-    item_id: uuid.UUID
+    status: str  # "approved", or "purged" for a contribution flagged sensitive
+    item_id: uuid.UUID | None
+
+
+class MarkIn(BaseModel):
+    mark: str | None = Field(description="outdated | incorrect | null to clear the mark")
+    reason: str | None = Field(default=None, description="Why (required to mark), at most 1,000 characters")
 
 
 class RejectIn(BaseModel):

@@ -9,13 +9,13 @@ items, duplicates, pre-screen) runs in the worker job (``pipeline``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from hivemind_api.errors import DomainError
+from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge.text import content_hash, make_title
-from hivemind_api.trust.injection import screen
-from hivemind_api.trust.scrubber import MAX_PLACEHOLDER_SHARE, scrub
+from hivemind_api.trust.injection import screen, second_opinion
+from hivemind_api.trust.scrubber import MAX_PLACEHOLDER_SHARE, add_model_names, scrub
 from hivemind_api.trust.version import screen_version
 
 
@@ -77,4 +77,25 @@ def prepare(content: str) -> PreparedText:
         # Suspicious but below blocking: a curator decides, and no auto-approve rule may.
         flags=[INJECTION_SUSPECTED] if verdict.flagged else [],
         screen_version=screen_version(),
+    )
+
+
+def prepare_edit(content: str) -> PreparedText:
+    """A curator's edit of a contribution's text, screened like an agent's and more: the request
+    path's scrub and rules, then the worker's name model and the injection screen's second
+    opinion (loaded in this process on first use). Blocked text is refused (``InvalidInput``)."""
+    prepared = prepare(content)
+    if prepared.blocked:
+        raise InvalidInput(f"the edited text is blocked by the injection screen: {prepared.block_reason}")
+    text, report = add_model_names(prepared.content, dict(prepared.redaction_report))
+    flags = list(prepared.flags)
+    if not flags and second_opinion(text) is not None:
+        flags.append(INJECTION_SUSPECTED)
+    return replace(
+        prepared,
+        content=text,
+        content_hash=content_hash(text),
+        title=make_title(text),
+        redaction_report=report,
+        flags=flags,
     )

@@ -15,15 +15,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from hivemind_api import audit
 from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.models import Contribution, KnowledgeItem, Org, db_now
-from hivemind_api.errors import Conflict, NotFound
+from hivemind_api.errors import Conflict, InvalidInput, NotFound, UnstorableText
 from hivemind_api.events.log import append_event
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator, require_writer
-from hivemind_api.knowledge.quality import breakdown
+from hivemind_api.knowledge.quality import breakdown, rescore
 from hivemind_api.knowledge.search import record_retrievals
 from hivemind_api.knowledge.text import content_hash
-from hivemind_api.knowledge.visibility import item_present, item_visible_to, own_item_for_update
-from hivemind_api.vocab import ContributionStatus, EventType
+from hivemind_api.knowledge.validity import range_history
+from hivemind_api.knowledge.visibility import (
+    item_present,
+    item_visible_to,
+    own_item_for_update,
+    present_sql,
+    visible_sql,
+)
+from hivemind_api.vocab import ContributionStatus, CuratorMark, EventType
 
 INTEGRITY_WARNING = "Content hash mismatch detected: this item may have been altered since it was approved."
 
@@ -174,6 +181,70 @@ async def item_activity(session: AsyncSession, principal: Caller, item_id: str) 
 
 
 @dataclass(frozen=True)
+class Revision:
+    kind: str  # "agent" (as contributed, scrubbed) | "curator_edit"
+    actor: str
+    at: datetime
+    title: str
+    content: str
+
+
+@dataclass(frozen=True)
+class RangeSpan:
+    version_range: str | None  # None: every version
+    valid_from: datetime
+    valid_to: datetime | None  # None: the current range
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fork:
+    id: uuid.UUID
+    title: str
+    version_range: str | None
+    direction: str  # "forked from" (this item came from it) | "forked to"
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """How an item came to be what it is: its texts, its version ranges over time, its forks."""
+
+    revisions: list[Revision]
+    ranges: list[RangeSpan]
+    forks: list[Fork]
+
+
+async def item_history(session: AsyncSession, principal: Caller, item_id: str) -> ItemHistory:
+    """Readable by whoever can read the item; the texts are the scrubbed ones that were stored."""
+    item, _ = await _visible_item(session, principal, parse_uuid(item_id, "item id"))
+    revisions = (
+        await session.execute(
+            sa.text(
+                "SELECT kind, actor_label, created_at, title, content FROM item_revisions "
+                "WHERE knowledge_item_id = :id ORDER BY id"
+            ),
+            params={"id": item.id},
+        )
+    ).all()
+    forks = (
+        await session.execute(
+            sa.text(
+                "SELECT k.id, k.title, k.version_range, CASE WHEN k.id = :from THEN 'forked from' "
+                "ELSE 'forked to' END AS direction FROM knowledge_items k "
+                f"WHERE (k.id = :from OR k.forked_from = :id) AND {present_sql('k')} AND {visible_sql('k')} "
+                "ORDER BY k.approved_at"
+            ),
+            params={"id": item.id, "from": item.forked_from, "org": principal.org_id},
+        )
+    ).all()
+    return ItemHistory(
+        revisions=[Revision(r.kind, r.actor_label, r.created_at, r.title, r.content) for r in revisions],
+        ranges=[RangeSpan(*r) for r in await range_history(session, item.id)],
+        forks=[Fork(f.id, f.title, f.version_range, f.direction) for f in forks],
+    )
+
+
+@dataclass(frozen=True)
 class DeleteResult:
     id: uuid.UUID
     status: str  # "deleted" (an approved item) or "withdrawn" (a contribution not yet approved)
@@ -301,3 +372,69 @@ async def invalidate(session: AsyncSession, principal: Caller, item_id: str) -> 
         target_type="knowledge_item",
         target_id=str(item.id),
     )
+
+
+MAX_MARK_REASON = 1000
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    id: uuid.UUID
+    curator_mark: str | None
+    reason: str | None
+    quality_score: float
+    invalid_at: datetime | None  # set while marked incorrect: search no longer returns it
+
+
+async def mark_item(
+    session: AsyncSession, principal: Caller, item_id: str, mark: str | None, reason: str | None = None
+) -> MarkResult:
+    """A curator of the owning org marks an item ``outdated`` (a penalty on its quality) or
+    ``incorrect`` (a larger penalty, and no longer valid from now: search stops returning it,
+    ``at_time`` before now still does), or clears the mark (``None``)."""
+    require_curator(principal)
+    try:
+        new = CuratorMark(mark) if mark else None
+    except ValueError:
+        raise InvalidInput(
+            f"invalid mark {mark!r}: use 'outdated', 'incorrect' or none to clear it"
+        ) from None
+    reason = (reason or "").strip() or None
+    UnstorableText.check("reason", reason)
+    if reason is not None and len(reason) > MAX_MARK_REASON:
+        raise InvalidInput(f"reason must be at most {MAX_MARK_REASON} characters")
+    if new is not None and reason is None:
+        raise InvalidInput("say why: a reason is required to mark an item")
+    item = await own_item_for_update(
+        session, principal.org_id, parse_uuid(item_id, "item id"), item_present()
+    )
+    if item is None:
+        raise _not_found(item_id)
+    was_incorrect = item.curator_mark == CuratorMark.INCORRECT
+    if new is CuratorMark.INCORRECT and not was_incorrect and item.invalid_at is None:
+        item.invalid_at = db_now()
+    elif new is not CuratorMark.INCORRECT and was_incorrect:
+        item.invalid_at = None  # the mark had invalidated it
+    item.curator_mark, item.curator_mark_reason, item.updated_at = new, reason, db_now()
+    session.add(item)
+    await session.flush()
+    score = (await rescore(session, [item.id]))[item.id]
+    await session.refresh(item)
+    await append_event(
+        session,
+        EventType.KNOWLEDGE_MARKED,
+        org_id=item.org_id,
+        is_public=item.is_public,
+        item=item,
+        extra={"mark": new, "reason": reason},
+    )
+    await audit.record(
+        session,
+        by=principal,
+        action="knowledge.marked",
+        org_id=item.org_id,
+        target_type="knowledge_item",
+        target_id=str(item.id),
+        details={"mark": new, "reason": reason},
+    )
+    return MarkResult(item.id, new, reason, round(score, 4), item.invalid_at)

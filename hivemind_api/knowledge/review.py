@@ -6,6 +6,7 @@ item, marks the contribution approved and appends ``knowledge.approved``, all in
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +21,10 @@ from hivemind_api.accounts.caller import Caller
 from hivemind_api.db.models import Contribution, ItemRevision, KnowledgeItem, db_now
 from hivemind_api.errors import Conflict, InvalidInput, NotFound
 from hivemind_api.events.log import append_event, contribution_summary
+from hivemind_api.infra import embeddings
 from hivemind_api.inputs import parse_uuid
 from hivemind_api.knowledge.access import require_curator
+from hivemind_api.knowledge.ingest import PreparedText, normalize, prepare_edit
 from hivemind_api.knowledge.quality import rescore
 from hivemind_api.knowledge.text import preview
 from hivemind_api.knowledge.validation import validate_category
@@ -265,6 +268,7 @@ async def approve(
     category: str | None = None,
     version_range: str | None = None,
     fork_of: str | None = None,
+    content: str | None = None,
 ) -> KnowledgeItem:
     """Approve into a new knowledge item, valid from now.
 
@@ -273,7 +277,9 @@ async def approve(
     approval commits. ``fork_of``: one of the org's current items that stays valid for the
     versions below where the new item's range starts (a **version fork**: ``>=5`` leaves the old
     one ``<5``). ``category`` and ``version_range``: the curator's corrections of the agent's
-    (the contribution keeps the agent's; the audit row records both)."""
+    (the contribution keeps the agent's; the audit row records both). ``content``: the curator's
+    edit of the text, scrubbed and screened again (``ingest.prepare_edit``) and embedded anew; the
+    item's history keeps the agent's text and the edit."""
     new_category = validate_category(category.strip()) if category and category.strip() else None
     if supersedes and fork_of:
         raise InvalidInput("choose supersedes or fork_of, not both")
@@ -282,6 +288,11 @@ async def approve(
     if c.content is None or c.title is None or c.content_hash is None:  # pending rows always have them
         raise Conflict(f"contribution '{contribution_id}' has no text to approve")
     new_range = curator_range or parse_range(c.version_range)
+    edit: PreparedText | None = None
+    embedding = c.embedding
+    if content is not None and normalize(content) and normalize(content) != c.content:
+        edit = await asyncio.to_thread(prepare_edit, content)
+        embedding = (await asyncio.to_thread(embeddings.embed_many, [edit.content]))[0]
     old: KnowledgeItem | None = None
     old_range = None
     target = supersedes or fork_of
@@ -310,16 +321,16 @@ async def approve(
         forked_from=old.id if old is not None and fork_of else None,
         valid_at=db_now(),
         tags=list(c.tags or []),
-        content_hash=c.content_hash,
+        content_hash=c.content_hash if edit is None else edit.content_hash,
         contributed_at=c.created_at,
-        title=c.title,
-        content=c.content,
+        title=c.title if edit is None else edit.title,
+        content=c.content if edit is None else edit.content,
         is_public=is_public,
         published_at=db_now() if is_public else None,
-        embedding=c.embedding,
+        embedding=embedding,
         embedding_model=c.embedding_model,
         approved_by=reviewer.user_id,
-        screen_version=c.screen_version,
+        screen_version=c.screen_version if edit is None else edit.screen_version,
     )
     try:
         async with session.begin_nested():
@@ -338,6 +349,16 @@ async def approve(
             actor_label=f"agent:{c.source_agent_id}",
         )
     )
+    if edit is not None:
+        session.add(
+            ItemRevision(
+                knowledge_item_id=item.id,
+                kind="curator_edit",
+                title=edit.title,
+                content=edit.content,
+                actor_label=reviewer.audit.actor,
+            )
+        )
     if old is not None and fork_of:
         assert old_range is not None  # computed with the fork above
         await set_range(session, old.id, old_range, f"forked: {item.id} holds from its range's start")

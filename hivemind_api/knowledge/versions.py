@@ -27,7 +27,7 @@ from decimal import Decimal
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from hivemind_api.errors import InvalidInput
+from hivemind_api.errors import InvalidInput, UnstorableText
 
 MAX_RANGE = 200
 _PARTS = 4
@@ -63,6 +63,7 @@ def version_key(version: Version) -> Decimal:
 
 
 def parse_version(text: str, field: str = "version") -> Version:
+    UnstorableText.check(field, text)
     try:
         version = Version(text.strip())
     except InvalidVersion:
@@ -144,6 +145,7 @@ def parse_range(text: str | None, field: str = "version_range") -> VersionRange 
         return None
     if len(text) > MAX_RANGE:
         raise InvalidInput(f"{field} must be at most {MAX_RANGE} characters")
+    UnstorableText.check(field, text)
     try:
         specifiers = SpecifierSet(text.strip())
     except InvalidSpecifier:

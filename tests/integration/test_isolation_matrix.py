@@ -47,7 +47,11 @@ class Unscoped:
 
 SCOPED: dict[tuple[str, str], Scoped] = {
     ("GET", "/api/v1/knowledge/{item_id}"): Scoped(ANY, 200, "item", public_ok=True),
+    ("GET", "/api/v1/knowledge/{item_id}/history"): Scoped(ANY, 200, "item", public_ok=True),
     ("DELETE", "/api/v1/knowledge/{item_id}"): Scoped(WRITER, 200, "item"),
+    ("POST", "/api/v1/knowledge/{item_id}/mark"): Scoped(
+        CURATOR, 200, "item", body=lambda _: {"mark": "outdated", "reason": "matrix check"}
+    ),
     ("POST", "/api/v1/knowledge/{item_id}/publish"): Scoped(CURATOR, 200, "item"),
     ("POST", "/api/v1/knowledge/{item_id}/unpublish"): Scoped(CURATOR, 200, "item", state="public"),
     ("POST", "/api/v1/knowledge/{item_id}/release"): Scoped(CURATOR, 200, "item", state="quarantined"),

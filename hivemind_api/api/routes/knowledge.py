@@ -14,6 +14,7 @@ from hivemind_api.api.key_search import search_with_key
 from hivemind_api.api.schemas import (
     ContributionIn,
     ItemOut,
+    MarkIn,
     OwnListOut,
     QuarantineListOut,
     ReleaseOut,
@@ -23,7 +24,7 @@ from hivemind_api.db.engine import session_scope
 from hivemind_api.infra.ratelimit import Limiter
 from hivemind_api.knowledge import contributions, items, purge, quarantine
 from hivemind_api.knowledge.contributions import ContributeContext, ContributionReceipt
-from hivemind_api.knowledge.items import DeleteResult, PublishResult
+from hivemind_api.knowledge.items import DeleteResult, ItemHistory, MarkResult, PublishResult
 from hivemind_api.knowledge.purge import PurgeResult
 from hivemind_api.knowledge.search import SearchFilters
 from hivemind_api.knowledge.validation import ContributionInput
@@ -141,6 +142,24 @@ async def purge_knowledge(item_id: str, who: Principal) -> PurgeResult:
     reviewer = curator(who)
     async with session_scope() as session:
         return await purge.purge_item(session, reviewer, item_id)
+
+
+@router.get("/knowledge/{item_id}/history", response_model=ItemHistory, operation_id="knowledge_history")
+async def knowledge_history(item_id: str, who: Principal) -> ItemHistory:
+    """How an item came to be: the agent's text and any curator edit, the version ranges it had
+    and when (a fork or outdated reports cut them), and the items it was forked from or to."""
+    async with session_scope() as session:
+        return await items.item_history(session, who, item_id)
+
+
+@router.post("/knowledge/{item_id}/mark", response_model=MarkResult, operation_id="mark_knowledge")
+async def mark_knowledge(item_id: str, body: MarkIn, who: Principal) -> MarkResult:
+    """Mark your org's item ``outdated`` (its quality is penalised) or ``incorrect`` (penalised,
+    and search stops returning it; ``at_time`` before now still does), with a reason; ``mark:
+    null`` clears it (curator keys)."""
+    reviewer = curator(who)
+    async with session_scope() as session:
+        return await items.mark_item(session, reviewer, item_id, body.mark, body.reason)
 
 
 @router.post(

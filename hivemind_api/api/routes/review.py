@@ -99,9 +99,15 @@ async def approve_contribution(
     ``supersedes``, that live item of your org is retired (expired, superseded_by the new one) in
     the same transaction; with ``fork_of``, that item stays valid for the versions below where this
     one's range starts (a version fork); with ``category`` or ``version_range``, the item is filed
-    under the curator's instead of the agent's."""
+    under the curator's instead of the agent's; with ``content``, your edit of the text is scrubbed,
+    screened and approved instead (the item's history keeps both); with ``sensitive``, the
+    contribution is purged instead of approved."""
     reviewer = curator(who)
     body = body or ApproveIn()
+    if body.sensitive:
+        async with session_scope() as session:
+            await purge.purge_contribution(session, reviewer, contribution_id)
+        return ApproveOut(status="purged", item_id=None)
     async with session_scope() as session:
         item = await review.approve(
             session,
@@ -112,6 +118,7 @@ async def approve_contribution(
             category=body.category,
             version_range=body.version_range,
             fork_of=body.fork_of,
+            content=body.content,
         )
     return ApproveOut(status="approved", item_id=item.id)
 
