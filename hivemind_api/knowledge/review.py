@@ -158,6 +158,7 @@ class ContributionDetail:
     similar_items: list[Any]
     rejection_reason: str | None
     knowledge_item_id: uuid.UUID | None
+    version_range: str | None = None  # the agent's PEP 440 range; None: every version
 
     # The evidence as one line per fact, worded once for every review surface (dashboard, terminal).
 
@@ -238,6 +239,7 @@ async def get_contribution(
         similar_items=list(row.similar_items or []),
         rejection_reason=row.rejection_reason,
         knowledge_item_id=row.knowledge_item_id,
+        version_range=row.version_range,
     )
 
 
@@ -289,10 +291,11 @@ async def approve(
         raise Conflict(f"contribution '{contribution_id}' has no text to approve")
     new_range = curator_range or parse_range(c.version_range)
     edit: PreparedText | None = None
-    embedding = c.embedding
+    embedding, embedding_model = c.embedding, c.embedding_model
     if content is not None and normalize(content) and normalize(content) != c.content:
         edit = await asyncio.to_thread(prepare_edit, content)
         embedding = (await asyncio.to_thread(embeddings.embed_many, [edit.content]))[0]
+        embedding_model = (await asyncio.to_thread(embeddings.model_identity)).model_id
     old: KnowledgeItem | None = None
     old_range = None
     target = supersedes or fork_of
@@ -328,7 +331,7 @@ async def approve(
         is_public=is_public,
         published_at=db_now() if is_public else None,
         embedding=embedding,
-        embedding_model=c.embedding_model,
+        embedding_model=embedding_model,
         approved_by=reviewer.user_id,
         screen_version=c.screen_version if edit is None else edit.screen_version,
     )

@@ -165,7 +165,22 @@ def parse_range(text: str | None, field: str = "version_range") -> VersionRange 
             holes.append(hole)
     if _empty(lower, upper):
         raise InvalidInput(f"{field} {text!r} matches no version")
-    return VersionRange(str(specifiers), lower, upper, tuple(sorted(holes)))
+    return VersionRange(_canonical(specifiers), lower, upper, tuple(sorted(holes)))
+
+
+_READING_ORDER = {"~=": 0, ">=": 1, ">": 1, "==": 2, "===": 2, "!=": 3, "<=": 4, "<": 4}
+
+
+def _canonical(specifiers: SpecifierSet) -> str:
+    """The stored text: each specifier once, in reading order (where it starts, what it skips,
+    where it ends: ``>=4.2,!=4.3,<5``) rather than ``packaging``'s alphabetical ``<5,>=4.2``."""
+    return ",".join(
+        str(s)
+        for s in sorted(
+            set(specifiers),
+            key=lambda s: (_READING_ORDER.get(s.operator, 5), Version(s.version.rstrip(".*"))),
+        )
+    )
 
 
 def _empty(lower: Bound | None, upper: Bound | None) -> bool:

@@ -29,6 +29,21 @@ def _stamp(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+def _tally(votes: dict[str, int]) -> str:
+    words = {
+        "solved": "solved",
+        "did_not_help": "did not help",
+        "outdated": "outdated",
+        "incorrect": "incorrect",
+    }
+    said = [f"{n} {words[k]}" for k, n in votes.items() if n]
+    return " · ".join(said) or "none"
+
+
+def _versions(framework: str | None, version_range: str | None) -> str:
+    return " ".join(x for x in (framework, version_range or "every version") if x)
+
+
 class ItemView(TypedDict, total=False):
     """The open item as the page shows it (empty while none is open)."""
 
@@ -52,6 +67,36 @@ class ItemView(TypedDict, total=False):
     not_helpful: str
     valid: str
     mine: bool  # the member's org owns it
+    # quality's parts (knowledge.quality): each in [0, 1], the penalty subtracted
+    usefulness: str
+    popularity: str
+    freshness: str
+    penalty: str
+    votes_own: str  # counted votes of the item's own org, e.g. "2 solved · 1 did not help"
+    votes_others: str
+    mark: str  # the curator's mark and reason, or empty
+    versions: str  # "django >=4.2,<5", or "every version"
+    forked_from: str  # the item it was forked from, or empty
+
+
+class RevisionRow(TypedDict):
+    kind: str  # "as contributed" | "curator's edit"
+    who: str
+    at: str
+    content: str
+
+
+class RangeRow(TypedDict):
+    versions: str
+    span: str  # "2026-01-02 10:00 → now"
+    reason: str
+
+
+class ForkRow(TypedDict):
+    id: str
+    title: str
+    direction: str
+    versions: str
 
 
 class ResultRow(TypedDict):
@@ -81,6 +126,11 @@ class KnowledgeState(AuthState):
     total: int = 0
     item: ItemView = {}
     item_events: list[str] = []
+    revisions: list[RevisionRow] = []
+    ranges: list[RangeRow] = []
+    forks: list[ForkRow] = []
+    mark_choice: str = "outdated"
+    mark_reason: str = ""
     quarantined: list[QuarantinedRow] = []  # the org's quarantined items (curators only)
 
     @rx.var
@@ -150,6 +200,8 @@ class KnowledgeState(AuthState):
         async with session_scope() as db:
             d = await items.get_item(db, viewer, item_id)
             a = await items.item_activity(db, viewer, item_id)
+            h = await items.item_history(db, viewer, item_id)
+        q = d.quality
         self.item = ItemView(
             id=str(d.id),
             title=d.title,
@@ -172,8 +224,44 @@ class KnowledgeState(AuthState):
             valid=f"valid from {_stamp(d.valid_at)} until {_stamp(d.invalid_at)}"
             + (f", superseded {_stamp(d.expired_at)}" if d.expired_at else ""),
             mine=d.org_attribution == principal.org.slug,
+            usefulness=f"{q['usefulness']:.2f}",
+            popularity=f"{q['popularity']:.2f}",
+            freshness=f"{q['freshness']:.2f}",
+            penalty=f"{q['penalty']:.2f}",
+            votes_own=_tally(q["votes_own_org"]),
+            votes_others=_tally(q["votes_other_orgs"]),
+            mark=f"{q['curator_mark']}: {q['curator_mark_reason']}" if q["curator_mark"] else "",
+            versions=_versions(d.framework, d.version_range),
+            forked_from=str(d.forked_from or ""),
         )
         self.item_events = [f"{_stamp(at)} {kind}" for kind, at in a.events]
+        self.revisions = [
+            RevisionRow(
+                kind="curator's edit" if r.kind == "curator_edit" else "as contributed",
+                who=r.actor,
+                at=_stamp(r.at),
+                content=r.content,
+            )
+            for r in h.revisions
+        ]
+        self.ranges = [
+            RangeRow(
+                versions=r.version_range or "every version",
+                span=f"{_stamp(r.valid_from)} → {_stamp(r.valid_to) if r.valid_to else 'now'}",
+                reason=r.reason,
+            )
+            for r in h.ranges
+        ]
+        self.forks = [
+            ForkRow(
+                id=str(f.id),
+                title=f.title,
+                direction=f.direction,
+                versions=f.version_range or "every version",
+            )
+            for f in h.forks
+        ]
+        self.mark_reason = ""
 
     async def _load_quarantined(self, principal: SessionPrincipal) -> None:
         if not principal.can_curate:
@@ -272,6 +360,30 @@ class KnowledgeState(AuthState):
         )
 
     @rx.event
+    def set_mark_choice(self, value: str):
+        self.mark_choice = value
+
+    @rx.event
+    def set_mark_reason(self, value: str):
+        self.mark_reason = value
+
+    @rx.event
+    async def mark(self, clear: bool = False):
+        """Mark the open item outdated (a quality penalty) or incorrect (a larger one, and search
+        stops returning it), with a reason; or clear the mark."""
+        choice, reason = (None, None) if clear else (self.mark_choice, self.mark_reason)
+
+        async def act(db, viewer, item_id):
+            return await items.mark_item(db, viewer, item_id, choice, reason)
+
+        return await self._act(
+            (MemberRole.CURATOR, MemberRole.ADMIN),
+            "Only curators and admins can mark knowledge.",
+            act,
+            "Mark cleared" if clear else f"Marked {choice}",
+        )
+
+    @rx.event
     async def delete(self):
         return await self._act(
             (MemberRole.ADMIN,),
@@ -316,6 +428,100 @@ def _fact(label: str, value: rx.Var, element_id: str | None = None) -> rx.Compon
     )
 
 
+def _changes() -> rx.Component:
+    """The history of changes: the texts (as contributed, a curator's edit), the version ranges
+    over time (approval, a fork, narrowing by outdated reports) and the forks."""
+    return rx.grid(
+        rx.vstack(
+            rx.text("Texts", weight="bold"),
+            rx.foreach(
+                KnowledgeState.revisions,
+                lambda r: rx.box(
+                    rx.text(r["kind"] + " · " + r["who"] + " · " + r["at"], size="1", color_scheme="gray"),
+                    rx.text(r["content"], size="2", white_space="pre-wrap"),
+                    class_name="revision",
+                ),
+            ),
+            spacing="2",
+            id="item-revisions",
+        ),
+        rx.vstack(
+            rx.text("Version ranges", weight="bold"),
+            rx.foreach(
+                KnowledgeState.ranges,
+                lambda r: rx.box(
+                    rx.text(r["versions"], size="2", weight="medium"),
+                    rx.text(r["span"] + " · " + r["reason"], size="1", color_scheme="gray"),
+                    class_name="range",
+                ),
+            ),
+            spacing="2",
+            id="item-ranges",
+        ),
+        rx.vstack(
+            rx.text("Forks", weight="bold"),
+            rx.cond(
+                KnowledgeState.forks.length() > 0,
+                rx.foreach(
+                    KnowledgeState.forks,
+                    lambda f: rx.hstack(
+                        rx.text(f["direction"], size="2", color_scheme="gray"),
+                        rx.link(
+                            f["title"],
+                            on_click=KnowledgeState.open(f["id"]),
+                            cursor="pointer",
+                            size="2",
+                            id="fork-" + f["id"],
+                        ),
+                        rx.text(f["versions"], size="2"),
+                        spacing="2",
+                    ),
+                ),
+                rx.text("none", size="2", color_scheme="gray"),
+            ),
+            spacing="2",
+            id="item-forks",
+        ),
+        columns="3",
+        spacing="4",
+        width="100%",
+    )
+
+
+def _mark_controls() -> rx.Component:
+    return rx.hstack(
+        rx.select(
+            ["outdated", "incorrect"],
+            value=KnowledgeState.mark_choice,
+            on_change=KnowledgeState.set_mark_choice,
+            id="mark-choice",
+            size="2",
+        ),
+        rx.input(
+            placeholder="Why (required), e.g. fixed upstream in 2.3",
+            value=KnowledgeState.mark_reason,
+            on_change=KnowledgeState.set_mark_reason,
+            id="mark-reason",
+            width="22em",
+        ),
+        rx.button(
+            "Mark", on_click=KnowledgeState.mark(False), id="mark", variant="soft", color_scheme="orange"
+        ),
+        rx.cond(
+            KnowledgeState.item["mark"] != "",
+            rx.button(
+                "Clear the mark",
+                on_click=KnowledgeState.mark(True),
+                id="mark-clear",
+                variant="soft",
+                color_scheme="gray",
+            ),
+        ),
+        spacing="3",
+        align="center",
+    )
+
+
 def _detail() -> rx.Component:
     return rx.cond(
         KnowledgeState.item.contains("id"),
@@ -340,11 +546,35 @@ def _detail() -> rx.Component:
                         _fact("approved", KnowledgeState.item["approved"]),
                         _fact("integrity", KnowledgeState.item["integrity"], "item-integrity"),
                         _fact("validity", KnowledgeState.item["valid"]),
+                        _fact("versions", KnowledgeState.item["versions"], "item-versions"),
+                        rx.cond(
+                            KnowledgeState.item["forked_from"] != "",
+                            rx.hstack(
+                                rx.text("forked from", size="2", color_scheme="gray", width="9em"),
+                                rx.link(
+                                    "the earlier item",
+                                    on_click=KnowledgeState.open(KnowledgeState.item["forked_from"]),
+                                    cursor="pointer",
+                                    size="2",
+                                    id="item-forked-from",
+                                ),
+                            ),
+                        ),
                         spacing="1",
                     ),
                     rx.vstack(
                         rx.text("Quality and use", weight="bold"),
                         _fact("quality", KnowledgeState.item["quality"], "item-quality"),
+                        _fact("  usefulness ×0.6", KnowledgeState.item["usefulness"], "item-usefulness"),
+                        _fact("  popularity ×0.15", KnowledgeState.item["popularity"], "item-popularity"),
+                        _fact("  freshness ×0.25", KnowledgeState.item["freshness"], "item-freshness"),
+                        _fact("  penalty", KnowledgeState.item["penalty"], "item-penalty"),
+                        _fact("votes, own org", KnowledgeState.item["votes_own"], "item-votes-own"),
+                        _fact("votes, other orgs", KnowledgeState.item["votes_others"], "item-votes-others"),
+                        rx.cond(
+                            KnowledgeState.item["mark"] != "",
+                            _fact("curator's mark", KnowledgeState.item["mark"], "item-mark"),
+                        ),
                         _fact("confidence", KnowledgeState.item["confidence"]),
                         _fact("retrievals, own org", KnowledgeState.item["own"], "item-own"),
                         _fact("retrievals, others", KnowledgeState.item["others"], "item-others"),
@@ -365,6 +595,11 @@ def _detail() -> rx.Component:
                     columns="3",
                     spacing="4",
                     width="100%",
+                ),
+                _changes(),
+                rx.cond(
+                    KnowledgeState.can_curate & KnowledgeState.item["mine"].bool(),
+                    _mark_controls(),
                 ),
                 rx.cond(
                     KnowledgeState.can_curate & KnowledgeState.item["mine"].bool(),

@@ -81,7 +81,15 @@ class ReviewState(AuthState):
     open_rules: list[str] = []
     open_similar: list[SimilarRow] = []
     reject_reason: str = ""
-    supersede_id: str = ""
+    supersede_id: str = ""  # an own item the approval retires
+    fork_id: str = ""  # an own item the approval forks (it keeps the versions below the new range)
+    # The curator's corrections at approval; each left as the agent's is not sent.
+    open_category: str = ""
+    open_range: str = ""  # the agent's version range
+    edit_category: str = ""
+    edit_range: str = ""
+    editing: bool = False
+    edit_text: str = ""
 
     @rx.var
     def can_curate(self) -> bool:
@@ -216,7 +224,10 @@ class ReviewState(AuthState):
             )
             for s in d.similar()
         ]
-        self.reject_reason = self.supersede_id = ""
+        self.reject_reason = self.supersede_id = self.fork_id = ""
+        self.open_category = self.edit_category = d.category
+        self.open_range = self.edit_range = d.version_range or ""
+        self.editing, self.edit_text = False, d.content
         return None
 
     @rx.event
@@ -229,10 +240,49 @@ class ReviewState(AuthState):
 
     @rx.event
     def toggle_supersede(self, item_id: str):
+        """Supersede and fork are exclusive: retiring an item and keeping it for older versions."""
         self.supersede_id = "" if self.supersede_id == item_id else item_id
+        self.fork_id = ""
+
+    @rx.event
+    def toggle_fork(self, item_id: str):
+        self.fork_id = "" if self.fork_id == item_id else item_id
+        self.supersede_id = ""
+
+    @rx.event
+    def set_edit_category(self, value: str):
+        self.edit_category = value
+
+    @rx.event
+    def set_edit_range(self, value: str):
+        self.edit_range = value
+
+    @rx.event
+    def set_edit_text(self, value: str):
+        self.edit_text = value
+
+    @rx.event
+    def toggle_editing(self):
+        self.editing = not self.editing
+        if not self.editing:
+            self.edit_text = self.open_content
+
+    def _corrections(self) -> dict[str, str | None]:
+        """What the curator changed on the open contribution, as ``review.approve`` takes it."""
+        return {
+            "supersedes": self.supersede_id or None,
+            "fork_of": self.fork_id or None,
+            "category": self.edit_category if self.edit_category != self.open_category else None,
+            "version_range": self.edit_range.strip() if self.edit_range.strip() != self.open_range else None,
+            "content": self.edit_text if self.editing and self.edit_text != self.open_content else None,
+        }
 
     async def _decide(
-        self, ids: list[str], approve: bool, is_public: bool = False, supersedes: str = ""
+        self,
+        ids: list[str],
+        approve: bool,
+        is_public: bool = False,
+        corrections: dict[str, str | None] | None = None,
     ) -> list[str]:
         principal = await self._with_role(MemberRole.CURATOR, MemberRole.ADMIN)
         if principal is None:
@@ -243,15 +293,13 @@ class ReviewState(AuthState):
             try:
                 async with session_scope() as db:
                     if approve:
-                        await review.approve(
-                            db, reviewer, cid, is_public=is_public, supersedes=supersedes or None
-                        )
+                        await review.approve(db, reviewer, cid, is_public=is_public, **(corrections or {}))
                     else:
                         await review.reject(db, reviewer, cid, reason=self.reject_reason)
             except DomainError as err:
                 errors.append(str(err))
         self.selected = [s for s in self.selected if s not in ids]
-        if self.open_id in ids:
+        if self.open_id in ids and not errors:  # a refused edit stays open to be fixed
             self.open_id = ""
         await self._reload(principal)
         return errors
@@ -273,7 +321,7 @@ class ReviewState(AuthState):
             [contribution_id],
             approve=True,
             is_public=is_public,
-            supersedes=self.supersede_id if contribution_id == self.open_id else "",
+            corrections=self._corrections() if contribution_id == self.open_id else None,
         )
         return self._report("Published" if is_public else "Approved", 1, errors)
 
@@ -435,6 +483,55 @@ def _bullets(items: rx.Var, element_id: str, empty: str) -> rx.Component:
     )
 
 
+def _corrections() -> rx.Component:
+    """What a curator may change before approving: the category, the versions it holds for, the text
+    (an edit is scrubbed and screened again on approval; the item's history keeps both texts)."""
+    return rx.vstack(
+        rx.text("Before approving", weight="bold"),
+        rx.hstack(
+            rx.text("category", size="2", color_scheme="gray"),
+            rx.select(
+                list(CATEGORIES),
+                value=ReviewState.edit_category,
+                on_change=ReviewState.set_edit_category,
+                id="approve-category",
+                size="1",
+            ),
+            rx.text("versions", size="2", color_scheme="gray"),
+            rx.input(
+                placeholder="every version (or e.g. >=4.2,<5)",
+                value=ReviewState.edit_range,
+                on_change=ReviewState.set_edit_range,
+                id="approve-range",
+                width="16em",
+                size="1",
+            ),
+            rx.checkbox(
+                "edit the text",
+                checked=ReviewState.editing,
+                on_change=lambda _v: ReviewState.toggle_editing(),
+                id="edit-toggle",
+                size="1",
+            ),
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            ReviewState.editing,
+            rx.text_area(
+                value=ReviewState.edit_text,
+                on_change=ReviewState.set_edit_text,
+                id="edit-text",
+                width="100%",
+                rows="8",
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def _detail() -> rx.Component:
     return rx.cond(
         ReviewState.open_id != "",
@@ -491,12 +588,22 @@ def _detail() -> rx.Component:
                                         ReviewState.can_curate
                                         & s["own"].bool()
                                         & (ReviewState.open_status == "pending"),
-                                        rx.checkbox(
-                                            "supersede it",
-                                            checked=ReviewState.supersede_id == s["id"],
-                                            on_change=lambda _v: ReviewState.toggle_supersede(s["id"]),
-                                            id="supersede-" + s["id"],
-                                            size="1",
+                                        rx.hstack(
+                                            rx.checkbox(
+                                                "supersede it",
+                                                checked=ReviewState.supersede_id == s["id"],
+                                                on_change=lambda _v: ReviewState.toggle_supersede(s["id"]),
+                                                id="supersede-" + s["id"],
+                                                size="1",
+                                            ),
+                                            rx.checkbox(
+                                                "fork it (it keeps the older versions)",
+                                                checked=ReviewState.fork_id == s["id"],
+                                                on_change=lambda _v: ReviewState.toggle_fork(s["id"]),
+                                                id="fork-" + s["id"],
+                                                size="1",
+                                            ),
+                                            spacing="3",
                                         ),
                                     ),
                                     align="center",
@@ -508,13 +615,16 @@ def _detail() -> rx.Component:
                     ),
                     rx.text("none", size="2", color_scheme="gray", id="detail-similar"),
                 ),
+                rx.cond(ReviewState.can_curate & (ReviewState.open_status == "pending"), _corrections()),
                 rx.cond(
                     ReviewState.can_curate,
                     confirm_button(
-                        "Purge",
-                        title="Purge this contribution?",
+                        "Sensitive: purge",
+                        title="Purge this contribution as sensitive?",
                         description="Its text is erased from every table (and the item approved from it, "
-                        "if any). Subscribers are told; the audit log keeps who did it.",
+                        "if any) instead of being approved. Subscribers are told; the audit log keeps who "
+                        "did it, without the text.",
+                        confirm_label="Purge",
                         on_confirm=ReviewState.purge(ReviewState.open_id),
                         element_id="purge",
                         size="2",

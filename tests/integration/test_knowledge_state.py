@@ -144,3 +144,49 @@ async def test_a_forged_category_is_refused_and_changes_nothing(orgs, database_u
     await viewer.set_query("prefetch wheels offline install")
     assert "invalid category" in str(await viewer.set_category_filter("nonsense"))
     assert viewer.category == "all" and own in {r["id"] for r in viewer.results}
+
+
+async def test_item_shows_quality_parts_versions_history_and_curators_mark_it(orgs, database_url) -> None:
+    mine, other = orgs
+    own = _item(database_url, mine.id, "Set statement_timeout per role to stop runaway reports.", public=True)
+    with psycopg.connect(database_url, autocommit=True) as c:
+        c.execute(
+            "UPDATE knowledge_items SET framework = 'postgresql', version_range = '>=12,<17' WHERE id = %s",
+            (own,),
+        )
+        c.execute(
+            "INSERT INTO item_revisions (knowledge_item_id, kind, title, content, actor_label) "
+            "VALUES (%s, 'agent', 't', 'Set statement_timeout per role.', 'agent:agent-k')",
+            (own,),
+        )
+    viewer = await signed_in(KnowledgeState, other, "curator")  # another org's curator
+    await viewer.open(own)
+    assert viewer.item["versions"] == "postgresql >=12,<17"
+    assert {"usefulness", "popularity", "freshness", "penalty"} <= set(viewer.item)
+    assert float(viewer.item["freshness"]) == pytest.approx(1.0, abs=0.01)
+    assert viewer.item["votes_own"] == "none" and viewer.item["mark"] == ""
+    assert [(r["kind"], r["content"]) for r in viewer.revisions] == [
+        ("as contributed", "Set statement_timeout per role.")
+    ]
+    viewer.set_mark_reason("superseded by pg 17 defaults")
+    assert "not found" in str(await viewer.mark())  # not theirs to mark
+    curator = await signed_in(KnowledgeState, mine, "curator")
+    await curator.open(own)
+    before = float(curator.item["quality"])
+    curator.set_mark_choice("outdated")
+    assert "reason" in str(await curator.mark())  # a reason is required
+    curator.set_mark_reason("PostgreSQL 17 sets it per database")
+    assert "Marked outdated" in str(await curator.mark())
+    assert curator.item["mark"] == "outdated: PostgreSQL 17 sets it per database"
+    assert float(curator.item["penalty"]) == pytest.approx(0.3)
+    parts = {k: float(curator.item[k]) for k in ("usefulness", "popularity", "freshness", "penalty")}
+    assert float(curator.item["quality"]) == pytest.approx(
+        0.6 * parts["usefulness"] + 0.15 * parts["popularity"] + 0.25 * parts["freshness"] - 0.3, abs=0.011
+    )
+    assert float(curator.item["quality"]) < before
+    assert "Mark cleared" in str(await curator.mark(True))
+    assert curator.item["mark"] == "" and float(curator.item["penalty"]) == 0.0
+    member = await signed_in(KnowledgeState, mine, "viewer")
+    await member.open(own)
+    member.set_mark_reason("x")
+    assert "Only curators" in str(await member.mark())

@@ -216,7 +216,7 @@ def test_version_ranges_filter_search_and_bad_ranges_are_refused(stack: AgentSta
     assert set(_search(stack, "a", query=query, framework="django", version="4.2.7")) >= {old, any_version}
     assert new not in _search(stack, "a", query=query, framework="django", version="4.2.7")
     assert new not in _search(stack, "a", query=query, version="6.0")
-    assert _fetch(stack, "a", old)["version_range"] == "<5,>=4.2"
+    assert _fetch(stack, "a", old)["version_range"] == ">=4.2,<5"
     valid_at = _fetch(stack, "a", old)["valid_at"]
     assert valid_at is not None and datetime.fromisoformat(valid_at) <= datetime.now(UTC)
     with stack.client("a") as c:
@@ -251,7 +251,7 @@ def test_fork_keeps_the_old_item_for_older_versions_and_at_time_sees_the_past(st
         theirs = stack.add_item("b", f"{text}, beta's note.", framework="django")
         assert c.post(f"/api/v1/contributions/{cid}/approve", json={"fork_of": theirs}).status_code == 404
     new = _approve(stack, cid, fork_of=old)
-    assert _fetch(stack, "a", old)["version_range"] == "<5.1,>=4.2"
+    assert _fetch(stack, "a", old)["version_range"] == ">=4.2,<5.1"
     assert _fetch(stack, "a", new)["forked_from"] == old
     query = f"wombat{tag} static files storages"
     at_51 = _search(stack, "a", query=query, framework="django", version="5.1")
@@ -304,14 +304,14 @@ def test_outdated_reports_from_distinct_orgs_narrow_the_range(stack: AgentStack)
     _report(stack, "b", item, "outdated", version="5.1")
     assert _fetch(stack, "a", item)["version_range"] == ">=3.2"  # two orgs: not yet
     third = _report(stack, "delta0", item, "outdated", version="5.1.0")
-    assert third["narrowed"] is True and third["version_range"] == "<5.1,>=3.2"
-    assert _fetch(stack, "a", item)["version_range"] == "<5.1,>=3.2"
+    assert third["narrowed"] is True and third["version_range"] == ">=3.2,<5.1"
+    assert _fetch(stack, "a", item)["version_range"] == ">=3.2,<5.1"
     told = stack.sql(
         "SELECT is_public, summary->>'version', summary->>'new_range' FROM events "
         "WHERE type = 'knowledge.narrowed' AND knowledge_item_id = %s",
         (item,),
     )
-    assert told == [(False, "5.1", "<5.1,>=3.2")]  # to its own org only
+    assert told == [(False, "5.1", ">=3.2,<5.1")]  # to its own org only
     assert stack.sql(
         "SELECT actor_label FROM audit_log WHERE action = 'knowledge.narrowed' AND target_id = %s", (item,)
     ) == [("outdated reports",)]

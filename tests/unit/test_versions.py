@@ -82,14 +82,14 @@ def test_blank_is_every_version_and_search_versions_drop_local_labels() -> None:
 
 
 def test_fork_and_narrowing_cut_where_the_new_range_starts() -> None:
-    assert forked_range(parse_range(">=4.2"), parse_range(">=5")).text == "<5,>=4.2"
+    assert forked_range(parse_range(">=4.2"), parse_range(">=5")).text == ">=4.2,<5"
     assert forked_range(None, parse_range(">5")).text == "<=5"
-    assert forked_range(parse_range(">=4.2"), parse_range("~=5.1")).text == "<5.1,>=4.2"
+    assert forked_range(parse_range(">=4.2"), parse_range("~=5.1")).text == ">=4.2,<5.1"
     with pytest.raises(InvalidInput):
         forked_range(parse_range(">=4.2"), parse_range("<6"))  # starts nowhere
     with pytest.raises(InvalidInput):
         forked_range(parse_range(">=5"), parse_range(">=4"))  # would leave the old item nothing
-    assert narrowed_below(parse_range(">=3.2"), Version("5.1")).text == "<5.1,>=3.2"
+    assert narrowed_below(parse_range(">=3.2"), Version("5.1")).text == ">=3.2,<5.1"
     assert narrowed_below(parse_range(">=5.1"), Version("5.1")) is None
 
 
