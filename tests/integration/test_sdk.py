@@ -18,6 +18,7 @@ import hivemind_client
 from hivemind_client import (
     AsyncHiveMind,
     AuthenticationError,
+    BadRequestError,
     ConflictError,
     Event,
     HiveMind,
@@ -199,6 +200,66 @@ def test_purge_through_the_sdk(stack: AgentStack) -> None:
         assert curator.purge_contribution(pending).contributions == 1
         with pytest.raises(NotFoundError):
             curator.get(item)
+
+
+def test_versions_forks_edits_marks_and_history_through_the_sdk(stack: AgentStack) -> None:
+    """Issue 19 as an SDK user meets it: ranges, a fork with an edit, outdated reports with a
+    version, the quality's parts, a curator's mark, the history; the async client forks too."""
+    with _client(stack, "a") as agent, _client(stack, "a_curator") as curator, _client(stack, "b") as other:
+        old = agent.contribute(_tip("django 4 pools"), "config", framework="django", version_range=">=4.2")
+        assert stack.wait_processed(old.contribution_id) == "pending"
+        old_item = curator.approve(old.contribution_id, is_public=True).item_id
+        assert old_item is not None
+        new = agent.contribute(_tip("django 5 pools"), "config", framework="django", version_range=">=4.2")
+        assert stack.wait_processed(new.contribution_id) == "pending"
+        approved = curator.approve(
+            new.contribution_id,
+            fork_of=old_item,
+            version_range=">=5",
+            content=_tip("django 5 pools, edited by the curator"),
+        )
+        assert approved.status == "approved" and approved.item_id is not None
+        got = agent.get(approved.item_id)
+        assert (got.version_range, got.forked_from) == (">=5", old_item)
+        assert agent.get(old_item).version_range == ">=4.2,<5"
+        history = agent.history(approved.item_id)
+        assert [r.kind for r in history.revisions] == ["agent", "curator_edit"]
+        assert [(f.id, f.direction) for f in history.forks] == [(old_item, "forked from")]
+        report = other.report_outcome(old_item, "outdated", version="4.2.3", environment="python 3.12")
+        assert (report.status, report.counted, report.narrowed) == ("recorded", True, False)
+        assert other.report_outcome(old_item, "incorrect").status == "updated"
+        quality = other.get(old_item).quality
+        assert quality["votes_other_orgs"]["incorrect"] == 1 and quality["penalty"] > 0
+        marked = curator.mark(old_item, "outdated", reason="Django 4.2 is out of support")
+        assert marked.curator_mark == "outdated" and marked.invalid_at is None
+        with pytest.raises(BadRequestError):
+            curator.mark(old_item, "outdated")  # a reason is required
+        with pytest.raises(PermissionDeniedError):
+            agent.mark(old_item, None)
+        gone = agent.contribute(_tip("sensitive one"), "config")
+        assert stack.wait_processed(gone.contribution_id) == "pending"
+        assert curator.approve(gone.contribution_id, sensitive=True).status == "purged"
+
+    async def forked() -> tuple[str | None, str | None]:
+        async with (
+            AsyncHiveMind(stack.base_url, stack.keys["a"]) as a,
+            AsyncHiveMind(stack.base_url, stack.keys["a_curator"]) as c,
+        ):
+            receipt = await a.contribute(
+                _tip("async fork"), "config", framework="django", version_range=">=6"
+            )
+            while (
+                stack.sql("SELECT status FROM contributions WHERE id = %s", (receipt.contribution_id,))[0][0]
+                == "processing"
+            ):
+                await asyncio.sleep(0.2)
+            done = await c.approve(receipt.contribution_id, fork_of=approved.item_id)
+            assert done.item_id is not None
+            await c.mark(done.item_id, "incorrect", reason="async check")
+            history = await a.history(str(approved.item_id))
+            return (await a.get(str(approved.item_id))).version_range, history.forks[-1].direction
+
+    assert asyncio.run(forked()) == (">=5,<6", "forked to")
 
 
 # -- follow(): the live stream, resumed across dropped connections --------------------------------

@@ -16,7 +16,8 @@ CONTRIBUTE_DESCRIPTION = (
     "it. Write the problem, the cause and the fix; never include secrets or personal data."
 )
 OUTCOME_DESCRIPTION = (
-    "Report whether a HiveMind item you used solved your problem ('solved') or not ('did_not_help'). "
+    "Report whether a HiveMind item you used solved your problem ('solved') or not ('did_not_help'), "
+    "or that it no longer holds for your version ('outdated', with the version) or is wrong ('incorrect'). "
     "This is what ranks good knowledge above bad."
 )
 
@@ -38,7 +39,12 @@ class ContributeArgs(BaseModel):
 
 class OutcomeArgs(BaseModel):
     item_id: str = Field(description="The id of the HiveMind item you used")
-    outcome: str = Field(description="'solved' or 'did_not_help'")
+    outcome: str = Field(
+        description="'solved', 'did_not_help', 'outdated' (no longer right for your version) or 'incorrect'"
+    )
+    version: str | None = Field(
+        default=None, description="For 'outdated': the framework version where it failed, e.g. 5.1"
+    )
 
 
 def run_search(client: HiveMind, args: SearchArgs) -> str:
@@ -60,5 +66,5 @@ def run_contribute(client: HiveMind, args: ContributeArgs) -> str:
 
 
 def run_outcome(client: HiveMind, args: OutcomeArgs) -> str:
-    result = client.report_outcome(args.item_id, args.outcome)
+    result = client.report_outcome(args.item_id, args.outcome, version=args.version)
     return f"{result.status}: {result.outcome} for {result.item_id} (quality now {result.quality_score:.3f})"

@@ -29,12 +29,13 @@ class Op(Generic[T]):
     result: type[T] | None  # None: no body expected (204)
     params: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    nulls: tuple[str, ...] = ()  # body keys whose None is meant (sent as null), not left out
 
     def request_args(self) -> dict[str, Any]:
         params = {k: _param(v) for k, v in self.params.items() if v is not None}
         args: dict[str, Any] = {"params": params}
         if self.body is not None:
-            args["json"] = {k: v for k, v in self.body.items() if v is not None}
+            args["json"] = {k: v for k, v in self.body.items() if v is not None or k in self.nulls}
         return args
 
     def parse(self, response: httpx.Response) -> T:
@@ -95,6 +96,7 @@ def contribute(
     version: str | None,
     tags: list[str] | None,
     run_id: str | None,
+    version_range: str | None = None,
 ) -> Op[m.ContributionReceipt]:
     body = {
         "content": content,
@@ -105,6 +107,7 @@ def contribute(
         "version": version,
         "tags": tags,
         "run_id": run_id,
+        "version_range": version_range,
     }
     return Op("POST", f"{API}/knowledge", m.ContributionReceipt, body=body)
 
@@ -154,9 +157,28 @@ def publish(item_id: str, public: bool) -> Op[m.PublishResult]:
     return Op("POST", f"{API}/knowledge/{_id(item_id)}/{action}", m.PublishResult)
 
 
-def report_outcome(item_id: str, outcome: str, run_id: str | None) -> Op[m.OutcomeResult]:
+def report_outcome(
+    item_id: str,
+    outcome: str,
+    run_id: str | None,
+    version: str | None = None,
+    environment: str | None = None,
+) -> Op[m.OutcomeResult]:
     body = {"item_id": item_id, "outcome": outcome, "run_id": run_id}
+    if version is not None:
+        body["version"] = version
+    if environment is not None:
+        body["environment"] = environment
     return Op("POST", f"{API}/outcomes", m.OutcomeResult, body=body)
+
+
+def history(item_id: str) -> Op[m.ItemHistory]:
+    return Op("GET", f"{API}/knowledge/{_id(item_id)}/history", m.ItemHistory)
+
+
+def mark(item_id: str, mark: str | None, reason: str | None) -> Op[m.MarkResult]:
+    body = {"mark": mark, "reason": reason}
+    return Op("POST", f"{API}/knowledge/{_id(item_id)}/mark", m.MarkResult, body=body, nulls=("mark",))
 
 
 def me() -> Op[m.KeyInfo]:
@@ -168,11 +190,21 @@ def pending(limit: int, offset: int) -> Op[m.PendingPage]:
 
 
 def approve(
-    contribution_id: str, is_public: bool, supersedes: str | None, category: str | None
+    contribution_id: str,
+    is_public: bool,
+    supersedes: str | None,
+    category: str | None,
+    *,
+    fork_of: str | None = None,
+    version_range: str | None = None,
+    content: str | None = None,
+    sensitive: bool = False,
 ) -> Op[m.ApproveResult]:
     body: dict[str, object] = {"is_public": is_public, "supersedes": supersedes}
-    if category is not None:
-        body["category"] = category
+    optional = {"category": category, "fork_of": fork_of, "version_range": version_range, "content": content}
+    body.update({k: v for k, v in optional.items() if v is not None})
+    if sensitive:
+        body["sensitive"] = True
     return Op("POST", f"{API}/contributions/{_id(contribution_id)}/approve", m.ApproveResult, body=body)
 
 

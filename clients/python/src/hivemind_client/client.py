@@ -126,10 +126,13 @@ class HiveMind(_Base):
         version: str | None = None,
         tags: list[str] | None = None,
         run_id: str | None = None,
+        version_range: str | None = None,
     ) -> m.ContributionReceipt:
         """Share what you learned. It is scrubbed and screened, then queued for review."""
         return self._call(
-            ops.contribute(content, category, confidence, framework, language, version, tags, run_id)
+            ops.contribute(
+                content, category, confidence, framework, language, version, tags, run_id, version_range
+            )
         )
 
     def search(
@@ -200,9 +203,23 @@ class HiveMind(_Base):
     def unpublish(self, item_id: str) -> m.PublishResult:
         return self._call(ops.publish(item_id, False))
 
-    def report_outcome(self, item_id: str, outcome: str, *, run_id: str | None = None) -> m.OutcomeResult:
-        """Say whether an item helped: ``solved`` or ``did_not_help``."""
-        return self._call(ops.report_outcome(item_id, outcome, run_id))
+    def report_outcome(
+        self,
+        item_id: str,
+        outcome: str,
+        *,
+        run_id: str | None = None,
+        version: str | None = None,
+        environment: str | None = None,
+    ) -> m.OutcomeResult:
+        """Say how an item did: ``solved``, ``did_not_help``, ``outdated`` (with the ``version`` or
+        ``environment`` where it failed) or ``incorrect``. One counted vote per agent per item: a
+        new report replaces your earlier one."""
+        return self._call(ops.report_outcome(item_id, outcome, run_id, version, environment))
+
+    def history(self, item_id: str) -> m.ItemHistory:
+        """An item's texts (as contributed, a curator's edit), version ranges over time and forks."""
+        return self._call(ops.history(item_id))
 
     def me(self) -> m.KeyInfo:
         """This key's org, agent, role and usage."""
@@ -246,9 +263,30 @@ class HiveMind(_Base):
         is_public: bool = False,
         supersedes: str | None = None,
         category: str | None = None,
+        fork_of: str | None = None,
+        version_range: str | None = None,
+        content: str | None = None,
+        sensitive: bool = False,
     ) -> m.ApproveResult:
-        """Approve into an item; ``category`` corrects the agent's category."""
-        return self._call(ops.approve(contribution_id, is_public, supersedes, category))
+        """Approve into an item. ``category``/``version_range`` correct the agent's; ``content`` is
+        your edit (scrubbed and screened again); ``supersedes`` retires an item, ``fork_of`` keeps
+        one for the older versions; ``sensitive`` purges the contribution instead."""
+        return self._call(
+            ops.approve(
+                contribution_id,
+                is_public,
+                supersedes,
+                category,
+                fork_of=fork_of,
+                version_range=version_range,
+                content=content,
+                sensitive=sensitive,
+            )
+        )
+
+    def mark(self, item_id: str, mark: str | None, *, reason: str | None = None) -> m.MarkResult:
+        """Mark your org's item ``outdated`` or ``incorrect`` with a reason, or clear it (``None``)."""
+        return self._call(ops.mark(item_id, mark, reason))
 
     def reject(self, contribution_id: str, *, reason: str | None = None) -> m.RejectResult:
         return self._call(ops.reject(contribution_id, reason))
@@ -382,9 +420,12 @@ class AsyncHiveMind(_Base):
         version: str | None = None,
         tags: list[str] | None = None,
         run_id: str | None = None,
+        version_range: str | None = None,
     ) -> m.ContributionReceipt:
         return await self._call(
-            ops.contribute(content, category, confidence, framework, language, version, tags, run_id)
+            ops.contribute(
+                content, category, confidence, framework, language, version, tags, run_id, version_range
+            )
         )
 
     async def search(
@@ -453,9 +494,18 @@ class AsyncHiveMind(_Base):
         return await self._call(ops.publish(item_id, False))
 
     async def report_outcome(
-        self, item_id: str, outcome: str, *, run_id: str | None = None
+        self,
+        item_id: str,
+        outcome: str,
+        *,
+        run_id: str | None = None,
+        version: str | None = None,
+        environment: str | None = None,
     ) -> m.OutcomeResult:
-        return await self._call(ops.report_outcome(item_id, outcome, run_id))
+        return await self._call(ops.report_outcome(item_id, outcome, run_id, version, environment))
+
+    async def history(self, item_id: str) -> m.ItemHistory:
+        return await self._call(ops.history(item_id))
 
     async def me(self) -> m.KeyInfo:
         return await self._call(ops.me())
@@ -495,9 +545,26 @@ class AsyncHiveMind(_Base):
         is_public: bool = False,
         supersedes: str | None = None,
         category: str | None = None,
+        fork_of: str | None = None,
+        version_range: str | None = None,
+        content: str | None = None,
+        sensitive: bool = False,
     ) -> m.ApproveResult:
-        """Approve into an item; ``category`` corrects the agent's category."""
-        return await self._call(ops.approve(contribution_id, is_public, supersedes, category))
+        return await self._call(
+            ops.approve(
+                contribution_id,
+                is_public,
+                supersedes,
+                category,
+                fork_of=fork_of,
+                version_range=version_range,
+                content=content,
+                sensitive=sensitive,
+            )
+        )
+
+    async def mark(self, item_id: str, mark: str | None, *, reason: str | None = None) -> m.MarkResult:
+        return await self._call(ops.mark(item_id, mark, reason))
 
     async def reject(self, contribution_id: str, *, reason: str | None = None) -> m.RejectResult:
         return await self._call(ops.reject(contribution_id, reason))

@@ -43,8 +43,10 @@ class HiveMindOutcomeTool(_HiveMindTool):
     description: str = shared.OUTCOME_DESCRIPTION
     args_schema: type[shared.OutcomeArgs] = shared.OutcomeArgs
 
-    def _run(self, item_id: str, outcome: str) -> str:
-        return shared.run_outcome(self.client, shared.OutcomeArgs(item_id=item_id, outcome=outcome))
+    def _run(self, item_id: str, outcome: str, version: str | None = None) -> str:
+        return shared.run_outcome(
+            self.client, shared.OutcomeArgs(item_id=item_id, outcome=outcome, version=version)
+        )
 
 
 def hivemind_tools(client: HiveMind | None = None) -> list[BaseTool]:

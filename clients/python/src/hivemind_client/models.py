@@ -79,6 +79,11 @@ class KnowledgeItem(Model):
     integrity_verified: bool | None = None
     integrity_warning: str | None = None
     screen_version: str | None = None
+    version_range: str | None = None  # PEP 440 specifiers for ``framework``; None: every version
+    forked_from: str | None = None  # the item it forked from (that one holds the older versions)
+    # What quality_score is made of: usefulness, popularity, freshness, penalty, the counted votes
+    # of the item's own org and of others, a curator's mark and its reason.
+    quality: dict[str, Any] = Field(default_factory=dict)
     tags: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -120,12 +125,52 @@ class PublishResult(Model):
 
 
 class OutcomeResult(Model):
-    status: Literal["recorded", "already_recorded"] | str
+    status: Literal["recorded", "updated", "already_recorded"] | str
     item_id: str
     outcome: str
     signal_id: int
     counted: bool
     quality_score: float
+    version_range: str | None = None  # the item's range after the report (outdated ones may narrow it)
+    narrowed: bool = False
+
+
+class Revision(Model):
+    kind: str  # "agent" (as contributed, scrubbed) | "curator_edit"
+    actor: str
+    at: datetime
+    title: str
+    content: str
+
+
+class RangeSpan(Model):
+    version_range: str | None = None
+    valid_from: datetime
+    valid_to: datetime | None = None
+    reason: str
+
+
+class Fork(Model):
+    id: str
+    title: str
+    version_range: str | None = None
+    direction: str  # "forked from" | "forked to"
+
+
+class ItemHistory(Model):
+    """How an item came to be what it is: its texts, its version ranges over time, its forks."""
+
+    revisions: list[Revision]
+    ranges: list[RangeSpan]
+    forks: list[Fork]
+
+
+class MarkResult(Model):
+    id: str
+    curator_mark: str | None = None
+    reason: str | None = None
+    quality_score: float
+    invalid_at: datetime | None = None
 
 
 class KeyInfo(Model):
@@ -167,8 +212,8 @@ class PendingPage(Model):
 
 
 class ApproveResult(Model):
-    status: str
-    item_id: str
+    status: str  # "approved", or "purged" when approved as sensitive
+    item_id: str | None = None
 
 
 class RejectResult(Model):
