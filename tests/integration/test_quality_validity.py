@@ -175,6 +175,36 @@ def test_popularity_counts_other_agents_and_not_the_author(stack: AgentStack) ->
         time.sleep(0.5)
 
 
+def test_the_readme_worked_example_through_real_signals(stack: AgentStack) -> None:
+    """The README's example, made of real reports and reads and rescored by the SQL: 3 solved and
+    1 did_not_help from other orgs, 12 agents of other orgs read it, one org says outdated, last
+    confirmed 45 days ago: 0.583 / 0.699 / 0.707 / 0.1 -> 0.532."""
+    item = stack.add_item(
+        "a", _unique("Set PGOPTIONS=-c statement_timeout=5s for ad-hoc psql sessions."), public=True
+    )
+    for who in ("gamma0", "gamma1", "gamma2"):
+        _report(stack, who, item, "solved")
+    _report(stack, "delta0", item, "did_not_help")
+    _report(stack, "epsilon0", item, "outdated", version="16.1")
+    for who in [f"gamma{n}" for n in range(5)] + [f"delta{n}" for n in range(5)] + ["epsilon0", "epsilon1"]:
+        _fetch(stack, who, item)
+    stack.sql(
+        "UPDATE knowledge_items SET approved_at = now() - interval '45 days', valid_at = now() - interval '45 days', "
+        "confirmed_at = now() - interval '45 days' WHERE id = %s",
+        (item,),
+    )
+    deadline = time.monotonic() + 30
+    while True:  # the scheduled job rescores it; the author's reads count for nothing
+        q = _fetch(stack, "a", item)["quality"]
+        parts = [round(q[k], 3) for k in ("usefulness", "popularity", "freshness", "penalty")]
+        if parts == [0.583, 0.699, 0.707, 0.1]:
+            break
+        assert time.monotonic() < deadline, q
+        time.sleep(0.5)
+    assert round(q["score"], 3) == 0.532
+    assert q["votes_other_orgs"] == {"solved": 3, "did_not_help": 1, "outdated": 1, "incorrect": 0}
+
+
 def test_quality_changes_the_ranking_of_otherwise_equal_results(stack: AgentStack) -> None:
     tag = uuid.uuid4().hex[:6]
     first = stack.add_item(
