@@ -164,11 +164,13 @@ def report_outcome(
     version: str | None = None,
     environment: str | None = None,
 ) -> Op[m.OutcomeResult]:
-    body = {"item_id": item_id, "outcome": outcome, "run_id": run_id}
-    if version is not None:
-        body["version"] = version
-    if environment is not None:
-        body["environment"] = environment
+    body = {
+        "item_id": item_id,
+        "outcome": outcome,
+        "run_id": run_id,
+        "version": version,
+        "environment": environment,
+    }
     return Op("POST", f"{API}/outcomes", m.OutcomeResult, body=body)
 
 
@@ -200,11 +202,15 @@ def approve(
     content: str | None = None,
     sensitive: bool = False,
 ) -> Op[m.ApproveResult]:
-    body: dict[str, object] = {"is_public": is_public, "supersedes": supersedes}
-    optional = {"category": category, "fork_of": fork_of, "version_range": version_range, "content": content}
-    body.update({k: v for k, v in optional.items() if v is not None})
-    if sensitive:
-        body["sensitive"] = True
+    body = {  # None values are left out of the request (Op.request_args)
+        "is_public": is_public,
+        "supersedes": supersedes,
+        "category": category,
+        "fork_of": fork_of,
+        "version_range": version_range,
+        "content": content,
+        "sensitive": sensitive or None,
+    }
     return Op("POST", f"{API}/contributions/{_id(contribution_id)}/approve", m.ApproveResult, body=body)
 
 
