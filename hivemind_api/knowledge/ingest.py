@@ -14,7 +14,7 @@ from typing import Any
 
 from hivemind_api.errors import DomainError, InvalidInput
 from hivemind_api.knowledge.text import content_hash, make_title
-from hivemind_api.trust.injection import screen, second_opinion
+from hivemind_api.trust.injection import Match, screen, second_opinion
 from hivemind_api.trust.scrubber import MAX_PLACEHOLDER_SHARE, add_model_names, scrub
 from hivemind_api.trust.version import screen_version
 
@@ -80,6 +80,16 @@ def prepare(content: str) -> PreparedText:
     )
 
 
+def worker_screens(
+    content: str, report: dict[str, Any], flagged: bool
+) -> tuple[str, dict[str, Any], Match | None]:
+    """The screens too slow for the request path, over its output: the name model, then (unless
+    the text is already flagged or blocked) the injection screen's second opinion, which can only
+    flag. Returns the text, its redaction report and the second opinion's match (or None)."""
+    content, report = add_model_names(content, report)
+    return content, report, None if flagged else second_opinion(content)
+
+
 def prepare_edit(content: str) -> PreparedText:
     """A curator's edit of a contribution's text, screened like an agent's and more: the request
     path's scrub and rules, then the worker's name model and the injection screen's second
@@ -87,10 +97,10 @@ def prepare_edit(content: str) -> PreparedText:
     prepared = prepare(content)
     if prepared.blocked:
         raise InvalidInput(f"the edited text is blocked by the injection screen: {prepared.block_reason}")
-    text, report = add_model_names(prepared.content, dict(prepared.redaction_report))
-    flags = list(prepared.flags)
-    if not flags and second_opinion(text) is not None:
-        flags.append(INJECTION_SUSPECTED)
+    text, report, match = worker_screens(
+        prepared.content, dict(prepared.redaction_report), bool(prepared.flags)
+    )
+    flags = [*prepared.flags, INJECTION_SUSPECTED] if match is not None else list(prepared.flags)
     return replace(
         prepared,
         content=text,

@@ -41,13 +41,12 @@ from hivemind_api.events.log import NewEvent, append_events, contribution_summar
 from hivemind_api.infra import embeddings
 from hivemind_api.infra.jobs import CoalescedJob, enqueue_coalesced, enqueue_coalesced_async
 from hivemind_api.knowledge import review, rules
-from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED
+from hivemind_api.knowledge.ingest import INJECTION_SUSPECTED, worker_screens
 from hivemind_api.knowledge.text import content_hash, make_title
 from hivemind_api.knowledge.visibility import current_sql, visible_sql
 from hivemind_api.trust import minhash
-from hivemind_api.trust.injection import second_opinion, with_match
+from hivemind_api.trust.injection import with_match
 from hivemind_api.trust.prescreen import AgentHistory, PrescreenInput, prescreen
-from hivemind_api.trust.scrubber import add_model_names
 from hivemind_api.vocab import ContributionStatus, EventType
 from hivemind_api.worker.loop import run_async
 
@@ -334,14 +333,15 @@ def _worker_screens(row: Contribution) -> None:
     embedded, titled for the queue or seen by anyone but its contributor: the name model
     (``trust/name_model.py``), then the injection screen's second opinion (``trust/semantic.py``),
     which can only flag."""
-    content, report = add_model_names(row.content or "", dict(row.redaction_report or {}))
+    verdict = dict(row.injection_verdict or {})
+    content, report, match = worker_screens(  # no second opinion when a curator looks at it anyway
+        row.content or "",
+        dict(row.redaction_report or {}),
+        bool(verdict.get("flagged") or verdict.get("blocked")),
+    )
     if content != row.content:
         row.content, row.redaction_report = content, report
         row.content_hash, row.title = content_hash(content), make_title(content)
-    verdict = dict(row.injection_verdict or {})
-    if verdict.get("flagged") or verdict.get("blocked"):
-        return  # a curator looks at it anyway
-    match = second_opinion(content)
     if match is not None:
         row.injection_verdict = with_match(verdict, match)
         row.injection_score = row.injection_verdict["score"]
