@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
+from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 from redis import Redis
@@ -44,7 +47,21 @@ RESTART_DELAYS_S = (1, 2, 4, 8, 15)  # between fresh workers while Redis stays a
 
 
 class Worker(SimpleWorker):
-    """RQ's in-process worker, registering again when Redis lost its registration."""
+    """RQ's in-process worker, registering again when Redis lost its registration, and stopping
+    cleanly on a signal that arrives while it starts."""
+
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        # RQ registers the worker, forks its scheduler and only then installs its own signal
+        # handlers: a SIGTERM in that gap (a supervisor seeing the worker registered and stopping
+        # it) would kill the process outright. Note the request instead; RQ's loop honours it.
+        signal.signal(signal.SIGTERM, self._stop_while_starting)
+        signal.signal(signal.SIGINT, self._stop_while_starting)
+        super().bootstrap(*args, **kwargs)
+
+    def _stop_while_starting(self, signum: int, frame: FrameType | None) -> None:
+        log.info("worker %s: stop requested while starting", self.name)
+        self._shutdown_requested_date = datetime.now(UTC)
+        self._stop_requested = True
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         if pipeline is None and not self.connection.exists(self.key):
