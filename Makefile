@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection screenshots clean
+.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection first-names screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -31,6 +31,7 @@ help:
 	@echo "make eval    scrubbing and injection screening: own corpus, then the independent set (dev | held-out)"
 	@echo "make lock    re-resolve the transitive pins in constraints.txt"
 	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
+	@echo "make first-names  distil the name lexicons from names-dataset (a committed file)"
 
 install: system-deps bun python-deps
 
@@ -168,6 +169,12 @@ eval: python-deps
 # Retrain the injection classifier on the dev split (writes hivemind_api/trust/models/*.npz).
 train-injection: python-deps
 	$(PY) -m tests.trust_eval.train_injection
+
+# Distil the name screen's lexicons (hivemind_api/trust/models/first_names.txt, surnames.txt) from
+# names-dataset; the 55 MB package goes to a folder of its own, never into the app's environment.
+first-names: python-deps
+	$(PIP) install -q --no-deps --target .hivemind-eval/names-dataset names-dataset==3.3.1
+	PYTHONPATH=.hivemind-eval/names-dataset $(PY) -m tests.trust_eval.build_first_names
 
 # A PNG of every dashboard page into docs/screenshots/ (a fresh app, realistic data).
 screenshots: install

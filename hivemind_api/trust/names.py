@@ -1,6 +1,6 @@
 """Personal names, without an NER model (none installs from the registries without a download).
 
-Four kinds of evidence, each precise on technical text:
+Five kinds of evidence, each precise on technical text:
 
 * a known first name followed by a capitalised surname ("Priya Raman", "John Q. Smith"), where
   the first name is not also a common word or a technology ("Will", "Ruby", "Hugo", "Jasmine");
@@ -13,17 +13,24 @@ Four kinds of evidence, each precise on technical text:
   words), a run in quotes or backticks (a UI string, a log line), a single character, and
   Cyrillic or Greek words that are not capitalised are left alone.
 
-The first names are the US Census 1990 lists shipped by the ``names`` package (5,494 names); a
-name that only a cue reveals is still caught, whatever its origin.
+* a name standing alone ("Tapio fixed it", "Lepistö and Koskela"), when a lexicon knows it and
+  the text never writes the word in lower case: the census's most frequent first names, and the
+  first names and surnames ranked high in any of 105 countries by names-dataset, distilled into
+  ``models/first_names.txt`` and ``surnames.txt`` without those that are common English words
+  ("Can", "Bay") or products (``TECH_WORDS``: "Claude", "Cassandra").
+
+The pair and possessive rules read the US Census 1990 lists shipped by the ``names`` package
+(5,494 names); a name that only a cue reveals is still caught, whatever its origin.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from hivemind_api.trust.prefilter import Prefilter
+from hivemind_api.trust.prefilter import Prefilter, Scan
 from hivemind_api.trust.spans import PLACEHOLDER_RE, Span
 
 # First names that are also ordinary words, months or technologies: evidence only with a cue.
@@ -423,6 +430,48 @@ TECH_WORDS = set(
         "Packer",
         "Vagrant",
         "Pulumi",
+        # products and models named like people: a bare mention is the product
+        "Argo",
+        "Asana",
+        "Aws",
+        "Cassandra",
+        "Claude",
+        "Cordova",
+        "Deno",
+        "Gemini",
+        "Jaeger",
+        "Luigi",
+        "Mako",
+        "Pip",
+        "Tauri",
+        "Trino",
+        "Ada",
+        "Athena",
+        "Artemis",
+        "Bard",
+        "Devin",
+        "Gemma",
+        "Hermes",
+        "Jarvis",
+        "Siri",
+        "Juno",
+        "Minerva",
+        "Odin",
+        "Elmo",
+        "Ernie",
+        "Gaia",
+        "Ollama",
+        "Llama",
+        "Mistral",
+        "Qwen",
+        "Grok",
+        "Copilot",
+        "Codex",
+        "Sonnet",
+        "Opus",
+        "Haiku",
+        "Cline",
+        "Aider",
     ]
 )
 # Names in any script after a cue that says a name follows ("my name is", "Name:", "named", a
@@ -535,6 +584,73 @@ def first_names() -> frozenset[str]:
     return frozenset(found)
 
 
+# The census's most frequent names (its top ``_CENSUS_TOP`` per sex) are names even though they are
+# frequent words ("John", "Maria"); those that are as often a place or a month are not enough alone.
+_CENSUS_TOP = 400
+_PLACES_AND_MONTHS = {
+    "austin",
+    "orlando",
+    "israel",
+    "virginia",
+    "victoria",
+    "georgia",
+    "geneva",
+    "jan",
+    "lincoln",
+}
+
+
+@lru_cache(maxsize=1)
+def bare_first_names() -> frozenset[str]:
+    """Names that are evidence on their own, without a cue or a second name: the census's most
+    frequent first names, the rest of the census that is no common English word, and the world's
+    first names and surnames (``models/first_names.txt`` and ``surnames.txt``, distilled from
+    names-dataset by ``make first-names``), all folded to lower case without accents."""
+    import names as census
+    from wordfreq import zipf_frequency
+
+    folder = Path(census.__file__).parent
+    found: set[str] = set()
+    for file in ("dist.male.first", "dist.female.first"):
+        for rank, line in enumerate(row for row in (folder / file).read_text().splitlines() if row.strip()):
+            name = line.split()[0].lower()
+            if rank < _CENSUS_TOP or zipf_frequency(name, "en") < COMMON_WORD_ZIPF - 0.5:
+                found.add(name)
+    for file in ("first_names.txt", "surnames.txt"):
+        lexicon = Path(__file__).with_name("models") / file
+        for line in lexicon.read_text(encoding="utf-8").splitlines():
+            # without its accents a name may spell a word ("Thé", "Somé"): those need a cue
+            if (
+                line
+                and not line.startswith("#")
+                and zipf_frequency(_fold(line), "en") < COMMON_WORD_ZIPF - 0.5
+            ):
+                found.add(line)
+    not_alone = (
+        AMBIGUOUS_FIRST | _PLACES_AND_MONTHS | _NOT_NAMES | _CUE_WORDS | {w.lower() for w in TECH_WORDS}
+    )
+    return frozenset(_fold(w) for w in found) - {_fold(w) for w in not_alone}
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: "Ascensión" is the lexicon's "ascension"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def _bare_names(scan: Scan, text: str) -> list[Span]:
+    """Known first names standing alone, unless the text also writes the word in lower case."""
+    spans = []
+    known = bare_first_names()
+    for m in scan.finditer(_BARE):
+        word = m.group("name")
+        lower, folded = word.lower(), _fold(word)
+        if (folded in known or all(p in known for p in folded.split("-"))) and not re.search(
+            rf"(?<![\w\-]){re.escape(lower)}(?![\w\-])", text
+        ):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    return spans
+
+
 def strong_first_name(word: str) -> bool:
     """A first name from the list that is not also an ordinary word or a technology."""
     lower = word.lower()
@@ -628,7 +744,11 @@ _NAMEISH = (
     r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
     r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
 )
-_AFTER_NAME = re.compile(rf"\[NAME\](?P<words>(?:[ \u00a0]+{_NAMEISH}){{1,2}})(?![\w\-])")
+# Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
+_PARTICLE = r"(?:van|von|der|den|de|du|da|das|dos|di|del|della|le|la|zu|ten|ter|bin|ibn)"
+_AFTER_NAME = re.compile(
+    rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
+)
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
 # "Joaquim had given [NAME] his address": the subject of a verb whose object is a person.
 _SUBJECT_OF_NAME = re.compile(
@@ -673,6 +793,9 @@ _SPEAKER_AFTER_QUOTE = re.compile(
     rf"(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?=[.,!?;:]|\s*$)"
 )
 _VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
+# A capitalised word standing alone, the shape of a bare first name ("Tapio fixed it"): not part
+# of a dotted, dashed or slashed identifier, a call, a path or an address.
+_BARE = re.compile(rf"(?<![\w\-./@`$#:\[])(?P<name>{_NAMEISH})(?![\w\-/@`(\[]|\.\w|::)")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
 
@@ -702,7 +825,7 @@ def beside_names(text: str) -> list[Span]:
     spans: list[Span] = []
     for m in _AFTER_NAME.finditer(text):
         offset = m.start("words")
-        for w in re.finditer(_NAMEISH, m.group("words")):
+        for w in re.finditer(_NAMEISH, m.group("words")):  # the particles are lower case: skipped
             if not _name_neighbour(w.group(), text):
                 break
             spans.append(Span(offset + w.start(), offset + w.end(), "NAME"))
@@ -737,6 +860,7 @@ def _prefilter() -> Prefilter:
             _VERB_CUE,
             _SPEAKER_AFTER_QUOTE,
             _VOCATIVE,
+            _BARE,
         ]
     )
 
@@ -805,4 +929,4 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_VOCATIVE):
         if _name_neighbour(m.group("name"), text):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    return spans + beside_names(text)
+    return spans + _bare_names(scan, text) + beside_names(text)

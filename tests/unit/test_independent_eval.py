@@ -30,8 +30,8 @@ HELDOUT_RATCHET = {
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.079),
-    "pii_leak_rate": ("<=", 0.027),
-    "name_scrub_rate": (">=", 0.709),
+    "pii_leak_rate": ("<=", 0.025),
+    "name_scrub_rate": (">=", 0.833),  # 0.709 before the world name lexicons
 }
 
 

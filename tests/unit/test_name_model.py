@@ -14,9 +14,9 @@ def _names(text: str) -> list[str]:
 
 
 def test_a_name_without_any_cue_is_found() -> None:
-    text = "Jimena, can you look at the failing migration before the release?"
-    assert "Jimena" in scrub(text).text  # no cue the rules know
-    assert _names(text) == ["Jimena"]
+    text = "Quetzalli, can you look at the failing migration before the release?"
+    assert "Quetzalli" in scrub(text).text  # no cue the rules know
+    assert _names(text) == ["Quetzalli"]
 
 
 @pytest.mark.parametrize(
@@ -49,8 +49,8 @@ def test_table_cells_headings_and_ordinary_words_are_not_people(text: str) -> No
 
 
 def test_a_person_is_still_found_beside_a_table_or_a_heading() -> None:
-    text = "## Notes\n\n| a | b |\n\nJimena, can you look at the failing migration before the release?"
-    assert _names(text) == ["Jimena"]
+    text = "## Notes\n\n| a | b |\n\nQuetzalli, can you look at the failing migration before the release?"
+    assert _names(text) == ["Quetzalli"]
 
 
 def test_code_lines_without_a_capital_cost_nothing_and_offsets_hold_across_lines() -> None:
@@ -60,7 +60,8 @@ def test_code_lines_without_a_capital_cost_nothing_and_offsets_hold_across_lines
 
 
 def test_the_stored_text_counts_what_the_model_removed() -> None:
-    result = scrub_stored("Oluwaseun Adebayo hit this too: the pool recycles connections every 30 minutes.")
+    # a name no list knows: the rules leave it, the model removes it
+    result = scrub_stored("Quetzalli Tlapoyawa hit this too: the pool recycles connections every 30 minutes.")
     assert result.text.startswith("[NAME] hit this too")
     assert result.entities == {"NAME": 1} and result.report["model_names"] == 1
 
@@ -82,8 +83,8 @@ def test_a_known_first_name_the_model_calls_an_organisation_is_still_a_name() ->
 def test_sentences_that_cannot_hold_a_capitalised_name_are_not_given_to_the_model() -> None:
     text = (
         "With spring-boot 3.3, the container exits with code 137. If you see it, raise the limit.\n"
-        "pip install -U celery\nJimena, can you check the limit?"
+        "pip install -U celery\nQuetzalli, can you check the limit?"
     )
     assert [sentence.strip() for _, sentence in name_model._candidates(text)] == [
-        "Jimena, can you check the limit?"
+        "Quetzalli, can you check the limit?"
     ]
