@@ -482,7 +482,11 @@ _CASED_WORD = r"[^\W\d_a-zß-ÿа-яёіїєґα-ωά-ώ](?=[\w'’\-]*[a-zß-ÿ
 _UNCASED_RUN = r"[\u0590-\u06ff\u0900-\u0dff\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
 _ANY_NAME = rf"(?:{_UNCASED_RUN}(?:[ \u00a0]{_UNCASED_RUN}){{0,3}}|{_CASED_WORD}(?:[ \u00a0]+(?:[A-ZÀ-Þ]\.[ ]?)?{_CASED_WORD}){{0,3}})"
 _NAME_CUE = (
-    r"my\s+name\s+is|name\s+is|named|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
+    r"my\s+name\s+is|name\s+is|named|"
+    # a question for a name and its answer ("What's your last name? Bersani", "… name on the
+    # account? User: Havse Yalın")
+    r"(?:what(?:'s|\s+is)\s+your\s+(?:full\s+|first\s+|last\s+|sur)?name|name\s+on\s+the\s+\w+)\s*\?"
+    r"(?:\s*(?:user|customer|client|me|answer|a)\s*:)?|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
     r"under\s+(?:my\s+|the\s+|his\s+|her\s+)?(?:\w+'s\s+)?name|this\s+is|called|signed,?|"
     # titles: with their full stop in any case ("ms. Deborah"), without it only capitalised ("Frau Weber")
     r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα|ing|mgr|bc|phdr|mudr|judr|rndr|"
@@ -547,6 +551,13 @@ _NOT_NAMES = {w.lower() for w in TECH_WORDS | NOT_SURNAMES} | {
     "their",
     "his",
     "her",
+    "user",  # speakers' labels after a question for a name
+    "customer",
+    "client",
+    "answer",
+    "bot",
+    "agent",
+    "assistant",
 }
 # Letters of the scripts a name in another script is written in; cased ones must be capitalised.
 _OTHER_SCRIPTS = (
@@ -746,6 +757,9 @@ _NAMEISH = (
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
 _PARTICLE = r"(?:van|von|der|den|de|du|da|das|dos|di|del|della|le|la|zu|ten|ter|bin|ibn)"
+_PARTICLES_BETWEEN = re.compile(
+    rf"(?<=\[NAME\])(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}})(?=[ \u00a0]+\[NAME\])"
+)
 _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
@@ -824,11 +838,19 @@ def beside_names(text: str) -> list[Span]:
         return []
     spans: list[Span] = []
     for m in _AFTER_NAME.finditer(text):
-        offset = m.start("words")
-        for w in re.finditer(_NAMEISH, m.group("words")):  # the particles are lower case: skipped
+        offset, words = m.start("words"), m.group("words")
+        start = None  # where the surname starts: at its particles ("de Pauw"), which go with it
+        for w in re.finditer(rf"{_PARTICLE}(?=[ \u00a0])|{_NAMEISH}", words):
+            if w.group()[0].islower():
+                start = w.start() if start is None else start
+                continue
             if not _name_neighbour(w.group(), text):
                 break
-            spans.append(Span(offset + w.start(), offset + w.end(), "NAME"))
+            spans.append(Span(offset + (w.start() if start is None else start), offset + w.end(), "NAME"))
+            start = None
+    for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
+        lead = len(m.group("particles")) - len(m.group("particles").lstrip())
+        spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
     for m in _SUBJECT_OF_NAME.finditer(text):
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
