@@ -164,7 +164,17 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
     if _HEX.fullmatch(core):  # a digest or an id when announced as one, else a key's shape; 40
         # digits are a git commit's SHA, which technical text names without announcing it
         return len(core) >= 20 and (keyword_near or (len(core) >= 24 and len(core) != 40 and not id_near))
+    prefixed = _PREFIXED_HEX.fullmatch(core)  # a vendor's prefix before a hex key ("dapi73771e7f…")
+    if (
+        prefixed
+        and not _HEX.fullmatch(prefixed.group("prefix"))
+        and not _DIGEST_PREFIX.match(prefixed.group("prefix"))
+        and not prefixed.group("hex").isdigit()
+    ):
+        return keyword_near or not id_near
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
+    if digits < 2 and core.isalnum() and _random_case(core):
+        return True
     if digits < 2 or letters < 4:
         return False
     # Random text switches between letters and digits often ("wo3g10k0u78j5h": 8 times); names
@@ -183,7 +193,35 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
         return False
     if all(_WORDY_SEGMENT.fullmatch(seg) or seg.isdigit() or len(seg) <= 3 for seg in segments):
         return False
-    return _entropy(longest) >= (3.0 if keyword_near else 3.5)
+    # the random segments together: a key cut by dashes into short runs is as random as one run
+    random_part = "".join(seg for seg in segments if not _WORDY_SEGMENT.fullmatch(seg))
+    return max(_entropy(longest), _entropy(random_part)) >= (3.0 if keyword_near else 3.5)
+
+
+_DIGEST_PREFIX = re.compile(r"(?i)sha|md\d|crc|rev|id|hash|git|blake|xxh|v\d|commit")
+_PREFIXED_HEX = re.compile(r"(?P<prefix>[A-Za-z]{2,6}[_\-]?)(?P<hex>[0-9a-f]{24,}|[0-9A-F]{24,})")
+# camelCase and acronyms cut into the pieces a word is made of ("HTTPSConnectionPool")
+_CASE_PIECE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def _random_case(token: str) -> bool:
+    """Letters whose case flips at random ("suuUmsFFsLc5Ql"), not words in camelCase or acronyms:
+    at least 12 characters, six flips, and fewer than half the letters in pieces that are words."""
+    if len(token) < 12:
+        return False
+    flips = sum(
+        1 for a, b in itertools.pairwise(token) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
+    )
+    if flips < 6:
+        return False
+    from wordfreq import zipf_frequency
+
+    wordy = sum(
+        len(piece)
+        for piece in _CASE_PIECE.findall(token)
+        if len(piece) >= 3 and not piece.isdigit() and zipf_frequency(piece.lower(), "en") >= 2.5
+    )
+    return wordy * 2 < sum(c.isalpha() for c in token)
 
 
 def _high_entropy(text: str) -> list[Span]:
@@ -201,6 +239,8 @@ def _high_entropy(text: str) -> list[Span]:
 # The rest of a token glued to a secret already replaced ("[SECRET]0o26=zdf-mpaf3t9c"): a token
 # with an "=" or a "_" inside was cut there, and its tail is as secret as its head.
 _AFTER_SECRET = re.compile(r"(?<=\[SECRET\])[A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
+# Its head likewise ("dnkey-lcijfl-y02=[SECRET]"): a token cut at its "=" before the random part.
+_BEFORE_SECRET = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/]*\d[A-Za-z0-9_\-+/]*=(?=\[SECRET\])")
 
 
 def detect(text: str) -> list[Span]:
@@ -211,6 +251,7 @@ def detect(text: str) -> list[Span]:
             for m in _AFTER_SECRET.finditer(text)
             if any(c.isdigit() for c in m.group())
         ]  # not a word ("[SECRET]-based")
+        spans += [Span(m.start(), m.end(), "SECRET") for m in _BEFORE_SECRET.finditer(text)]
     for pattern in _prefilter().candidates(text):  # the patterns that can match at all: usually none
         if pattern is _PEM:
             spans += [Span(m.start(), m.end(), "SECRET") for m in _PEM.finditer(text)]

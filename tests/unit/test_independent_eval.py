@@ -29,9 +29,9 @@ HELDOUT_RATCHET = {
     "injection_recall_datasets": (">=", 0.781),
     "false_positive_rate": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.079),
+    "secret_leak_rate": ("<=", 0.065),
     "pii_leak_rate": ("<=", 0.025),
-    "name_scrub_rate": (">=", 0.833),  # 0.709 before the world name lexicons
+    "name_scrub_rate": (">=", 0.844),  # 0.709 before the world name lexicons
 }
 
 

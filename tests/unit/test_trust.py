@@ -668,3 +668,28 @@ def test_names_from_many_countries_go_without_a_cue(text: str, gone: list[str]) 
 )
 def test_products_words_and_identifiers_spelled_like_names_stay(text: str) -> None:
     assert "[NAME]" not in scrub(text).text, scrub(text).text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("After pasting dapi73771e7f406653d6734d3bda3bb4d67e into the settings page it worked.", "dapi73771e7f"),
+        ("I used s49zj43tc53h-ahxq_m_0vuqtw4b21zd as the token and it connected.", "0vuqtw4b21zd"),
+        ("After pasting suuUmsFFsLc5QlWx into the form the sync started.", "suuUmsFFsLc5QlWx"),
+        ('Client("dnkey-lcijfl-y02=j3g44d16j_fydp--xrxy8wmgkq=z2bpkpd44h6n")', "lcijfl"),
+    ],
+)
+def test_keys_without_a_known_prefix_or_keyword_go(text: str, secret: str) -> None:
+    assert secret not in scrub(text).text, scrub(text).text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "docker pull app@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "urllib3's HTTPSConnectionPool and getElementsByTagName are camelCase words.",
+        "Build id abc0123456789abcdef0123456789abcdef is in the log.",  # announced as an id
+    ],
+)
+def test_digests_ids_and_camel_case_stay(text: str) -> None:
+    assert "[SECRET]" not in scrub(text).text, scrub(text).text
