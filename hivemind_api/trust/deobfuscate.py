@@ -42,7 +42,10 @@ _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _BINARY_RUN = re.compile(r"\b[01]{8}(?:[ ,]+[01]{8}){5,}\b")
 _CODES_RUN = re.compile(r"\b\d{2,3}(?:\s*[,;]\s*\d{2,3}|\s+\d{2,3}){4,}\b")
 _HTML_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});")
-_LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[0-9@$!|])[A-Za-z0-9@$!|]{3,}\b")
+# A word of letters in any alphabet ("35pecífic45", "d3") with digits or symbols standing for some.
+_LEET_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=[\w@$!|]*[0-9@$!|])[\w@$!|]{2,}")
+# A lone digit among leet words is a one-letter word ("3 3xecute": "e execute").
+_LEET_LONE = re.compile(r"(?<!\S)[013457](?!\S)")
 _LEET = str.maketrans(
     {
         "0": "o",
@@ -178,7 +181,9 @@ def readings(text: str) -> list[Reading]:
     if any(ord(c) in table for c in text if ord(c) >= 128):
         out.append(Reading("skeleton", skeleton(text)))
     if _LEET_WORD.search(text):
-        leet = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), text)
+        leet, words = _LEET_WORD.subn(lambda m: m.group().translate(_LEET), text)
+        if words >= 3:
+            leet = _LEET_LONE.sub(lambda m: m.group().translate(_LEET), leet)
         if leet != text:
             out.append(Reading("leet", leet))
     if _SPELLED.search(text):

@@ -42,6 +42,10 @@ _HIDDEN_HTML = re.compile(
 _MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"([^\"]*)\")?\s*\)")
 
 _AI = r"(?:ai|assistant|agent|llm|language\s+model|model|chatbot|bot|copilot|claude|gpt|chatgpt|gemini)"
+_READING = (
+    r"(?:reading|processing|parsing|seeing|viewing|summari[sz]ing|analy[sz]ing|reviewing|ingesting|handling|"
+    r"indexing|crawling|browsing|scraping|translating)"
+)
 _INSTR = r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|constraints|programming|training|system\s+messages?)"
 _TOOL = r"(?:[a-z][a-z0-9]*_[a-z0-9_]+|\w+\s+(?:tool|function|action|plugin))"
 _QUAL = r"(?:previous|prior|above|earlier|preceding|former|original|initial|existing|current|your|system|safety|all|any|the\s+above)"
@@ -108,10 +112,19 @@ _ENGLISH_RULES: tuple[Rule, ...] = (
         "addressing_the_ai",
         "override",
         _r(
-            rf"\b(?:attention|note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:{_AI}s?)\b"
-            rf"(?:\s+(?:reading|processing|parsing|that\s+reads)\b)?"
-            rf"|\b(?:if\s+you\s+are|to\s+(?:the|any))\s+(?:an?\s+)?{_AI}\s+(?:reading|processing|parsing|seeing)\s+this"
+            rf"\b(?:attention|note|message)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:{_AI}s?)\b"
+            # "instructions for chatbots" is a topic; "instructions for the AI:" or "… reading this" a message
+            rf"|\binstructions?\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?{_AI}s?"
+            rf"(?:\s+(?:reading|processing|parsing|that\s+reads)\b|\s*:)"
+            rf"|\b(?:if\s+you\s+are|to\s+(?:the|any|every|all))\s+(?:an?\s+)?(?:{_AI}s?\s+){{1,2}}"
+            rf"(?:that\s+(?:is|are)\s+)?{_READING}\s+(?:this|these|the\s+(?:page|document|text|file|e-?mail|message|content))"
         ),
+    ),
+    Rule(
+        "salutation_to_the_ai",
+        "override",
+        _r(rf"(?:^|[\n.!?]\s*)(?:attention|hey|hi|hello|dear|note\s+to)\s*,?\s+(?:the\s+)?{_AI}\s*[:,!]"),
+        "flag",
     ),
     Rule(
         "instead_you_must",
@@ -341,9 +354,15 @@ _ENGLISH_RULES: tuple[Rule, ...] = (
         ),
     ),
 )
-# the same intents in 24 more languages (multilingual.py): override, reveal, role
+# the same intents in 24 more languages (multilingual.py): override, reveal, role; and "unbind"
+# (drop your programming or code of conduct), which flags for a curator
 _LEXICON_RULES = tuple(
-    Rule(f"{intent}_{language}", {"reveal": "role"}.get(intent, intent), _r(pattern))
+    Rule(
+        f"{intent}_{language}",
+        {"reveal": "role", "unbind": "override"}.get(intent, intent),
+        _r(pattern),
+        "flag" if intent == "unbind" else "block",
+    )
     for language, intent, pattern in LEXICON
 )
 RULES: tuple[Rule, ...] = (*_ENGLISH_RULES, *_LEXICON_RULES)

@@ -1,4 +1,4 @@
-"""The injection rules' core phrasings in 24 more languages.
+"""The injection rules' core phrasings in 24 more languages, and an unbinding request in five.
 
 The English rules (``injection.RULES``) and the classifier (trained on six languages) miss an
 attack written in, say, Polish or Korean. These lexicon rules cover the three most common
@@ -298,5 +298,46 @@ LEXICON: tuple[tuple[str, str, str], ...] = (
         "he",
         "override",
         r"(?:התעלם|שכח|התעלמי)\s+(?:מכל\s+|מ)?(?:ההוראות|הכללים|ההנחיות)\s+(?:הקודמות|הקודמים|הקודמת)",
+    ),
+    # "unbind": a reader told to drop its own programming, training or code of conduct ("Verwirf
+    # deinen Verhaltenskodex", "Ignore seu treinamento"). Flagged, not blocked: a support text may
+    # tell a person to switch off their filters; a curator decides.
+    (
+        "de",
+        "unbind",
+        r"\b(?:ignorier|vergiss|missacht|übergeh|verwirf|umgeh|lös|deaktivier|überschreib|vernachlässig)\w*\s+"
+        r"(?:dich\s+von\s+)?deine[nmrs]?\s+(?:[\w-]+\s+){0,2}?[\w-]*(?:programmierung|training|verhaltenskodex|"
+        r"richtlinien|regeln|einschränkungen|entscheidungsprozess|algorithmen|vorgaben|anweisungen|schutzmaßnahmen)",
+    ),
+    (
+        "fr",
+        "unbind",
+        r"\b(?:ignore|oublie|détourne|contourne|reconfigure|désactive|abandonne|outrepasse|néglige|affranchis)"
+        r"\w*\s+(?:toute?s?\s+)?(?:tes|ton|ta|vos|votre)\s+(?:[\w-]+\s+){0,2}?(?:programmation|entraînement|"
+        r"formation|fonctions\s+programmées|algorithmes|règles|consignes|directives|restrictions|"
+        r"code\s+de\s+conduite|garde-fous|limites)",
+    ),
+    (
+        "it",
+        "unbind",
+        r"\b(?:ignora|dimentica|scarta|aggira|disattiva|abbandona|bypassa|trascura|elimina|sovrascrivi)\w*\s+"
+        r"(?:tutt[ei]\s+)?(?:il\s+tuo|la\s+tua|i\s+tuoi|le\s+tue|tuo|tua|tuoi|tue)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:programmazione|addestramento|formazione|codice\s+di\s+condotta|regole|istruzioni|linee\s+guida|"
+        r"restrizioni|algoritmi|limiti)",
+    ),
+    (
+        "es",
+        "unbind",
+        r"\b(?:ignora|olvida|descarta|evita|desactiva|abandona|elude|omite|anula|deja\s+de\s+lado)\w*\s+"
+        r"(?:todas?\s+|todos\s+)?(?:tu|tus)\s+(?:[\w-]+\s+){0,2}?(?:programación|entrenamiento|formación|"
+        r"código\s+de\s+conducta|reglas|instrucciones|directrices|restricciones|algoritmos|límites)",
+    ),
+    (
+        "pt",
+        "unbind",
+        r"\b(?:ignor|esque[çc]|descart|contorn|desativ|abandon|anul|deix\w*\s+de\s+lado)\w*\s+"
+        r"(?:todas?\s+|todos\s+)?(?:o\s+|a\s+|os\s+|as\s+)?(?:seu|sua|seus|suas|teu|tua|teus|tuas)\s+"
+        r"(?:[\w-]+\s+){0,2}?(?:programação|treinamento|treino|formação|código\s+de\s+conduta|regras|"
+        r"instruções|diretrizes|restrições|algoritmos|limites)",
     ),
 )
