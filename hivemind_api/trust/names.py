@@ -652,14 +652,20 @@ def _bare_names(scan: Scan, text: str) -> list[Span]:
     """Known first names standing alone, unless the text also writes the word in lower case."""
     spans = []
     known = bare_first_names()
+    written_lower: set[str] | None = None  # the text's tokens, read once if a candidate shows up
     for m in scan.finditer(_BARE):
         word = m.group("name")
-        lower, folded = word.lower(), _fold(word)
-        if (folded in known or all(p in known for p in folded.split("-"))) and not re.search(
-            rf"(?<![\w\-]){re.escape(lower)}(?![\w\-])", text
-        ):
+        folded = _fold(word)
+        if not (folded in known or all(p in known for p in folded.split("-"))):
+            continue
+        if written_lower is None:
+            written_lower = set(_TOKEN.findall(text))
+        if word.lower() not in written_lower:
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     return spans
+
+
+_TOKEN = re.compile(r"(?<![\w\-])[\w\-]+(?![\w\-])")
 
 
 def strong_first_name(word: str) -> bool:
