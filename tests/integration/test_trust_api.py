@@ -60,15 +60,15 @@ def test_personal_data_and_secrets_never_reach_postgres_or_redis(stack: AgentSta
 def test_a_name_only_the_model_knows_is_scrubbed_in_the_worker_before_anyone_sees_it(
     stack: AgentStack,
 ) -> None:
-    # No cue, no known first name: the request path's rules keep "Oluwaseun Adebayo"; the worker's
+    # No cue, no known first name: the request path's rules keep "Quetzalli Tlapoyawa"; the worker's
     # name model removes it before the contribution is queued, titled or announced.
     text = (
-        "Oluwaseun Adebayo hit this too: Celery drops tasks on SIGTERM in Kubernetes; set task_acks_late=True "
+        "Quetzalli Tlapoyawa hit this too: Celery drops tasks on SIGTERM in Kubernetes; set task_acks_late=True "
         "and raise terminationGracePeriodSeconds above the longest task."
     )
     from hivemind_api.trust.scrubber import scrub
 
-    assert "Oluwaseun Adebayo" in scrub(text).text  # the rules alone keep it
+    assert "Quetzalli Tlapoyawa" in scrub(text).text  # the rules alone keep it
     with stack.client("a") as c:
         r = c.post("/api/v1/knowledge", json={"content": text, "category": "bug_fix"})
     assert r.status_code == 202
