@@ -256,7 +256,9 @@ NOT_SURNAMES = set(
 _CUE_STRONG = (
     r"(?:my|our|a)\s+(?:colleague|co-?worker|teammate|manager|boss|friend|intern|tech\s+lead|team\s+lead|"
     r"reviewer|sysadmin|cto|ceo|client|customer|landlord|neighbou?r|wife|husband|partner)(?:\s+named)?|"
-    r"\bhi|\bhello|\bhey|\bdear|regards,?|cheers,?|best,|my\s+name\s+is|on\s+behalf\s+of"
+    r"\bhi|\bhello|\bhey|\bdear|regards,?|cheers,?|best,|my\s+name\s+is|on\s+behalf\s+of|"
+    # credits of a film, a song or a book: only people are starring, directed or sung
+    r"(?:co-?)?starring|directed\s+by|sung\s+by|narrated\s+by|illustrated\s+by|composed\s+by"
 )
 # Cues that also precede products ("thanks to Docker", "per Kubernetes docs"): a known first
 # name must follow.
@@ -782,10 +784,12 @@ _LIST = re.compile(
 )
 _LIST_WORD = re.compile(_NAMEISH)
 # A verb that takes a person as its object ("said Thoralf to Leopold", "shouted at Arkadiusz", "had
-# given Rafaela his address"), and a name called out at the end of a sentence ("Don't go, Gülsiye!").
+# given Rafaela his address", "pan Droździel"), and a name called out at the end of a sentence ("Don't go, Gülsiye!").
 _VERB_CUE = re.compile(
     rf"\b(?:said|asked|told|shouted\s+at|yelled\s+at|replied\s+to|wrote\s+to|emailed|texted|phoned|thanked|"
-    rf"married|hired|(?:had\s+)?given|gave)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
+    rf"married|hired|(?:had\s+)?given|gave|"
+    # Polish and Czech titles written in lower case ("pan Droździel", "paní Nováková")
+    rf"pan|pani|pán|paní)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
 )
 _OBJECT_FOLLOWS = {
     "his",

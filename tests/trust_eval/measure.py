@@ -40,6 +40,7 @@ TARGETS = {
     "injection_recall": (">=", 0.95),
     "injection_recall_datasets": (">=", 0.95),
     "false_positive_rate": ("<=", 0.01),
+    "false_positive_rate_all": ("<=", 0.01),
     "over_redaction_rate": ("<=", 0.02),
     "ms_per_2kb": ("<=", 20.0),
     "p95_ms_per_2kb": ("<=", 20.0),
@@ -185,6 +186,11 @@ class Report:
         benign = fam.get("benign", Tally())
         out["false_positive_rate"] = benign.false_alarms / benign.negatives if benign.negatives else None
         everything = everything_of(fam)
+        # Every text that is not an attack: benign texts and texts carrying personal data or
+        # secrets alike (a contribution with a name in it is as benign as one without).
+        out["false_positive_rate_all"] = (
+            everything.false_alarms / everything.negatives if everything.negatives else None
+        )
         out["over_redaction_rate"] = everything.removed / everything.keep if everything.keep else None
         median, p95 = self.ms_per_2kb.get(split, (None, None))
         out["ms_per_2kb"], out["p95_ms_per_2kb"] = median, p95

@@ -2,8 +2,9 @@
 
 Positives and negatives are every row of the packaged data sets (``sources.py``) whose seed falls
 in the dev split (``independent.split_of``, the same rule the evaluation uses), plus the benign
-texts of the own development corpus and dev-split package documentation as hard negatives. The
-held-out split is never read here. Thresholds are chosen on out-of-fold scores of the dev rows:
+texts of the own development corpus, dev-split package documentation and the dev split's
+personal-data cases as agents send them (short texts with names, phone numbers, keys) as hard
+negatives. The held-out split is never read here. Thresholds are chosen on out-of-fold scores of the dev rows:
 ``flag_at`` keeps at most 0.3 % of benign dev texts flagged (a text by its highest window),
 ``block_at`` at most 0.1 %.
 
@@ -68,7 +69,7 @@ def _fit(x, y):
 def main() -> None:
     from sklearn.model_selection import GroupKFold
 
-    rows = training_rows()
+    rows = training_rows() + personal_texts()
     texts = [t for t, _, _ in rows]
     y = np.array([label for _, label, _ in rows])
     groups = [seed for _, _, seed in rows]
@@ -114,6 +115,18 @@ def _per_text_max(scores: np.ndarray, keys: list[tuple[str, int]]) -> dict[tuple
     for score, key in zip(scores, keys, strict=True):
         out[key] = max(out.get(key, 0.0), float(score))
     return out
+
+
+def personal_texts() -> list[tuple[str, int, str]]:
+    """Dev-split personal-data cases of the independent set as agents send them, in windows:
+    short benign texts ("I just turned 23", a dialogue between named people) unlike the data
+    sets' benign rows, which the n-gram classifier trained without them flagged."""
+    return [
+        (w, 0, "case:" + c.id)
+        for c in independent.build()
+        if c.split == "dev" and c.family in ("pii", "name", "secret")
+        for w in classifier.windows(c.text)
+    ]
 
 
 def stored_personal_texts() -> list[tuple[str, int, str]]:
