@@ -67,11 +67,14 @@ _SENT_TO = re.compile(
     r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on)\s+|\?|!|\.(?:\s|$)|\n|$)"
 )
 # Shapes that are addresses without a cue: "Kejservej 20, 6693 Snedsted", "ul. Południowa 94/82,
-# 07-069 Biała Podlaska" (street and number, postcode and place), "…, South Daniel, OR 15164".
+# 07-069 Biała Podlaska", "Marijnsteeg 20, 2719JN, Putten" (street and number, postcode and place), "…, South Daniel, OR 15164".
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
-    r"\s*\d{2}-?\d{3,5}\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]"
+    # postcodes: "07-069", "6693", "2719 JN" (Dutch, without the letters F I O Q U Y), "528 48" (Czech, Slovak, Swedish, Greek with
+    # its "ΤΚ"), "BD39 0DT" (British); a comma may follow
+    r"\s*(?:(?:\d{2}-?\d{3,5}|(?:T\.?K\.?\s?|Τ\.?Κ\.?\s?)?\d{3}\s\d{2}|[1-9]\d{3}\s?[A-EGHJ-NPRSTV-XZ]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}),?)"
+    r"\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]"
 )
 # East Asian addresses by their administrative units, largest first, ending in a number: Chinese
 # (省/市 … 区/县 … 街/路 + number or 座), Korean (도/시 … 시/군/구 … 로/길/가 + number), Japanese

@@ -673,7 +673,28 @@ _TOKEN = re.compile(r"(?<![\w\-])[\w\-]+(?![\w\-])")
 def strong_first_name(word: str) -> bool:
     """A first name from the list that is not also an ordinary word or a technology."""
     lower = word.lower()
-    return lower in first_names() and lower not in AMBIGUOUS_FIRST
+    return lower in first_names() and lower not in AMBIGUOUS_FIRST and lower not in _census_words()
+
+
+# Below its most frequent names the census lists words as first names ("See", "Many", "Season",
+# "Numbers"): taken for a first name, "See Figure 3" lost "See Figure". The very common ones
+# (zipf >= 4.8: each is among English's 2,000 commonest words) are not first names alone.
+_CENSUS_WORD_ZIPF = 4.8
+
+
+@lru_cache(maxsize=1)
+def _census_words() -> frozenset[str]:
+    import names as census
+    from wordfreq import zipf_frequency
+
+    folder = Path(census.__file__).parent
+    words: set[str] = set()
+    for file in ("dist.male.first", "dist.female.first"):
+        for rank, line in enumerate(row for row in (folder / file).read_text().splitlines() if row.strip()):
+            name = line.split()[0].lower()
+            if rank >= _CENSUS_TOP and zipf_frequency(name, "en") >= _CENSUS_WORD_ZIPF:
+                words.add(name)
+    return frozenset(words)
 
 
 def _plausible_name(name: str) -> bool:
