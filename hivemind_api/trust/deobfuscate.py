@@ -96,11 +96,15 @@ def rot13_lines(text: str) -> tuple[str, ...]:
     words for ``_ROT13_SIGN``."""
     out = []
     for line in text.splitlines():
-        share, n = _known_share(line)
-        if n >= 4 and share <= 0.4:
-            decoded = codecs.decode(line, "rot13")
-            if _known_share(decoded)[0] >= 0.75:
-                out.append(decoded)
+        # the line, or what follows a label ("Payload (for the parser): Olcnffn yn ghn …"), whose
+        # plain words would otherwise outweigh the encoded ones
+        for part in dict.fromkeys((line, line.rpartition(": ")[2])):
+            share, n = _known_share(part)
+            if n >= 4 and share <= 0.4:
+                decoded = codecs.decode(part, "rot13")
+                if _known_share(decoded)[0] >= 0.75:
+                    out.append(decoded)
+                    break
     return tuple(out)
 
 
