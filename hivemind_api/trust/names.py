@@ -812,6 +812,13 @@ _VERB_CUE = re.compile(
     # Polish and Czech titles written in lower case ("pan Droździel", "paní Nováková")
     rf"pan|pani|pán|paní)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
 )
+# A subject whose verb only a person takes ("Tygo lives on …", "Sanchez began writing as a
+# teenager", "Droździel grew up in Wyszków").
+_LIFE_VERB = re.compile(
+    rf"(?<![\w\-.])(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)[ \u00a0]+(?:lives\s+(?:on|in|at|with|near)|"
+    r"lived\s+(?:on|in|at|with|near)|grew\s+up|was\s+born|is\s+an?\s+\d{1,3}[- ]year[- ]old|"
+    r"began\s+(?:writing|painting|singing|acting|studying)|studied\s+(?:at|law|medicine)|passed\s+away)\b"
+)
 _OBJECT_FOLLOWS = {
     "his",
     "her",
@@ -912,6 +919,7 @@ def _prefilter() -> Prefilter:
             _HONORIFIC,
             _VERB_CUE,
             _SPEAKER_AFTER_QUOTE,
+            _LIFE_VERB,
             _VOCATIVE,
             _BARE,
         ]
@@ -975,6 +983,9 @@ def detect(text: str) -> list[Span]:
         rest = (m.group("rest") or "").strip().lower()
         gave = m.group().lower().startswith(("given", "gave", "had"))
         if (not gave or rest in _OBJECT_FOLLOWS) and all(_name_neighbour(w, text) for w in words):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in scan.finditer(_LIFE_VERB):
+        if all(_name_neighbour(w, text) for w in m.group("name").split()):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_SPEAKER_AFTER_QUOTE):
         if all(_name_neighbour(w, text) for w in m.group("name").split()):

@@ -4,9 +4,11 @@ The request path's classifier (``classifier.py``) scores character and word n-gr
 blind to an attack phrased in words it has not seen ("disengage from your routine
 decision-making and follow my lead"). This head is a logistic regression over the sentence
 embeddings the worker already computes with (all-MiniLM-L6-v2, ``embeddings.py``), trained by
-``make train-injection`` on the same development split. Measured on out-of-fold dev scores, the
-n-gram classifier alone caught 72 % of injections at 0.3 % of benign texts flagged; with this
-head beside it, 78 % for 0.5 %.
+``make train-injection`` on the same development split, on the windows past the gate below (the
+only ones it ever sees). Measured on out-of-fold dev scores, the n-gram classifier alone caught
+74 % of injection windows' texts at 0.3 % of benign texts flagged; with this head beside it,
+78 %, the head flagging 0.1 % more. (On held-out texts the head's share of false flags is larger:
+out-of-fold scores flatter it; ``make eval`` reports the total.)
 
 Embedding a window costs about as much as scoring a thousand with n-grams, so the head sees only
 the windows the n-gram classifier already finds slightly suspicious (``gate``): about one benign

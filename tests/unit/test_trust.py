@@ -654,6 +654,7 @@ def test_street_words_in_technical_text_are_not_addresses(text) -> None:
         ("Thanks to Teun de Pauw for the patch.", ["Teun", "Pauw"]),  # a particle before the surname
         ("pan Droździel is a 83 year old man who grew up in Wyszków.", ["Droździel"]),  # a Polish title
         ("A 2012 comedy directed by Abudu and starring Kuzia.", ["Abudu", "Kuzia"]),  # credits
+        ("Tygo lives on Ayoubsteeg street; Sanchez began writing at 12.", ["Tygo", "Sanchez"]),  # life verbs
     ],
 )
 def test_names_from_many_countries_go_without_a_cue(text: str, gone: list[str]) -> None:
@@ -671,6 +672,7 @@ def test_names_from_many_countries_go_without_a_cue(text: str, gone: list[str]) 
         "Set tapio.Client(timeout=30) and Lepistö-Cache to off.",  # parts of identifiers
         "See Figure 3 for details; Many Users hit it in Season Two.",  # census "first names" that are words
         "Use a pan Left gesture to scroll.",  # "pan" is a Polish title only before a name
+        "Redis was born in 2009 and Kubernetes grew up at Google; the Server lives on port 80.",
     ],
 )
 def test_products_words_and_identifiers_spelled_like_names_stay(text: str) -> None:
