@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection first-names screenshots clean
+.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval train-injection first-names secret-prefixes screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -32,6 +32,7 @@ help:
 	@echo "make lock    re-resolve the transitive pins in constraints.txt"
 	@echo "make train-injection  retrain the injection classifier on the independent set's dev split"
 	@echo "make first-names  distil the name lexicons from names-dataset (a committed file)"
+	@echo "make secret-prefixes  distil the vendor prefixes of gitleaks' catalogue (a committed file)"
 
 install: system-deps bun python-deps
 
@@ -175,6 +176,11 @@ train-injection: python-deps
 first-names: python-deps
 	$(PIP) install -q --no-deps --target .hivemind-eval/names-dataset names-dataset==3.3.1
 	PYTHONPATH=.hivemind-eval/names-dataset $(PY) -m tests.trust_eval.build_first_names
+
+# Distil the vendor prefixes of gitleaks' catalogue (hivemind_api/trust/models/secret_prefixes.tsv)
+# from the gitleaks binary the evaluation installs.
+secret-prefixes: python-deps
+	$(PY) -m tests.trust_eval.build_secret_prefixes
 
 # A PNG of every dashboard page into docs/screenshots/ (a fresh app, realistic data).
 screenshots: install

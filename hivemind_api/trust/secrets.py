@@ -47,6 +47,49 @@ _EXTRA_TOKENS = [
         r"\bapi_org_[A-Za-z0-9]{30,}",  # Hugging Face organisation tokens
     )
 ]
+# gitleaks' catalogue, distilled (``models/secret_prefixes.tsv``, ``make secret-prefixes``): a
+# vendor's fixed prefix ("glsa_", "dop_v1_", "pplx-") before random characters.
+_CATALOGUE_REST = r"[A-Za-z0-9_\-.~+/=]"
+
+
+@lru_cache(maxsize=1)
+def catalogue_prefixes() -> dict[str, int]:
+    """Each prefix and the least number of characters its catalogue rule wants after it."""
+    from importlib import resources
+
+    out: dict[str, int] = {}
+    text = resources.files("hivemind_api.trust").joinpath("models", "secret_prefixes.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            prefix, rest, _rule = line.split("\t")
+            if not prefix.startswith("-"):  # PEM blocks have their own pattern
+                out[prefix] = int(rest)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(catalogue_prefixes(), key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_\-.])(?P<prefix>{alternatives})(?P<rest>{_CATALOGUE_REST}{{8,}})")
+
+
+def _catalogue_tokens(text: str) -> list[Span]:
+    """A catalogue prefix followed by enough characters (at least its rule's least, up to 20: a
+    trailing delimiter may count in the rule's width) with a random-looking run in them: eight
+    letters and digits mixed ("key-value-store-for-v2" is words)."""
+    spans = []
+    for m in _catalogue().finditer(text):
+        rest = m.group("rest").rstrip(".=-_")
+        wanted = max(8, min(catalogue_prefixes()[m.group("prefix")] - 2, 20))
+        runs = re.findall(r"[A-Za-z0-9]{8,}", rest)
+        random_run = any(re.search(r"\d", run) and re.search(r"[A-Za-z]", run) for run in runs)
+        if len(rest) >= wanted and random_run:
+            start, end = extend_token(text, m.start(), m.start("rest") + len(rest))
+            if not is_placeholder(text[start:end]):
+                spans.append(Span(start, end, "SECRET"))
+    return spans
+
+
 # scheme://user:password@host: the password (and the user name, which is often a person's).
 _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/]+)@")
 # KEY=value / key: "value" / "key": "value" with a secret-like name. The name starts where a
@@ -115,7 +158,16 @@ def _value_span(match: re.Match[str]) -> tuple[int, int]:
 def _prefilter() -> Prefilter:
     """Every secret pattern, in the order their spans are reported."""
     return Prefilter(
-        [_PEM, *_library_patterns(), *_EXTRA_TOKENS, _URL_CREDENTIALS, _ASSIGNMENT, _SPOKEN, _CLI_FLAG]
+        [
+            _PEM,
+            *_library_patterns(),
+            *_EXTRA_TOKENS,
+            _catalogue(),
+            _URL_CREDENTIALS,
+            _ASSIGNMENT,
+            _SPOKEN,
+            _CLI_FLAG,
+        ]
     )
 
 
@@ -259,6 +311,8 @@ def detect(text: str) -> list[Span]:
             spans += _url_credentials(text)
         elif pattern is _ASSIGNMENT:
             spans += _assignments(text)
+        elif pattern is _catalogue():
+            spans += _catalogue_tokens(text)
         elif pattern is _SPOKEN or pattern is _CLI_FLAG:
             spans += _announced(pattern, text)
         else:

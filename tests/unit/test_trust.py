@@ -752,3 +752,30 @@ def test_unbinding_in_other_languages_and_messages_to_the_reader_alarm(text: str
 def test_topics_about_assistants_and_ordinary_instructions_pass(text: str) -> None:
     verdict = screen(text)
     assert not verdict.blocked and not verdict.flagged, [m.rule for m in verdict.matches]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "glsa_Ab3kd9Xz7Qw2Lm5Np8Rt4Vy6Bc1De0Fg_1a2b3c4d",  # Grafana service account
+        "dop_v1_" + "4f9a1c2e" * 8,  # DigitalOcean
+        "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",  # Perplexity
+        "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",  # Shopify shared secret
+        "sntryu_" + "ab12" * 16,  # Sentry user token
+    ],
+)
+def test_vendor_prefixes_of_the_gitleaks_catalogue_go_without_a_key_word(token: str) -> None:
+    scrubbed = scrub(f"It worked once I switched to {token} in the dashboard.").text
+    assert token not in scrubbed and "[SECRET]" in scrubbed, scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We chose a key-value-store-implementation-for-v2 design.",
+        "Set access-control-allow-origin-header-v2-for-cross-site on the proxy.",
+        "The sk-learn alias and live_reload_enabled_by_default stay.",
+    ],
+)
+def test_words_after_a_catalogue_prefix_stay(text: str) -> None:
+    assert scrub(text).text == text
