@@ -86,6 +86,15 @@ _ADDRESS_INTL = re.compile(
     rf"|{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\s+(?:{_STREET_AFTER}))"
     rf",?\s+{_HOUSE}\.?{_TOWN_TAIL}"
 )
+# Russian and Ukrainian postal order: a settlement, a street, the house ("д." / "буд.") and its
+# building or flat, a postcode ("д. Красноуфимск, пер. 50 лет Октября, д. 1/5 к. 59, 398695"); the
+# street's name may start with a number, which the capitalised-name rule above does not allow.
+_ADDRESS_CYRILLIC = re.compile(
+    r"(?<![\w])(?:(?:г|д|п|с|пос|пгт|ст|х|м|смт|с-ще)\.[ \t]*[А-ЯЁІЇЄҐ][\w\-]+,[ \t]*)?"
+    r"(?:ул|улица|пер|переулок|пр|просп|проспект|ш|шоссе|наб|б-р|бульвар|пл|площадь|вул|вулиця|пров|провулок|"
+    r"алея|аллея|туп|тупик)\.?[ \t]+[^,\n]{2,40},[ \t]*(?:д|дом|буд)\.[ \t]*\d{1,4}(?:/\d{1,4})?[а-яА-Я]?"
+    r"(?:[ \t]*(?:к|корп|стр|кв|оф)\.[ \t]*\d{1,4})*(?:,[ \t]*\d{5,6})?"
+)
 _PRIVATE_HOST = re.compile(
     r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:internal|corp|intranet|lan|local|localdomain|private|"
     r"home\.arpa|intra|priv)\b",
@@ -265,6 +274,7 @@ def _prefilter() -> Prefilter:
             _ADDRESS_EU,
             _POSTCODE_UK,
             _ADDRESS_INTL,
+            _ADDRESS_CYRILLIC,
         ]
     )
 
@@ -309,6 +319,6 @@ def detect(text: str) -> list[Span]:
             ("$", "<", "{", "%")
         ):
             spans.append(Span(m.start(), m.end(), "PATH"))
-    for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL):
+    for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL, _ADDRESS_CYRILLIC):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     return spans

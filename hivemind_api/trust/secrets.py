@@ -100,7 +100,7 @@ _ASSIGNMENT = re.compile(
     (?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|pass(?![a-z])|secret|token|api[_\-]?key|apikey|access[_\-]?key|
         private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key|
         (?-i:_KEY)(?![A-Za-z0-9_.\-]))[A-Za-z0-9_.\-]*)
-    ["']?(?P<op>\s*(?::=|=>|=|:)\s*|\s+(?:is|was|is\s+set\s+to)\s+)
+    ["']?(?P<op>[ \t]*(?::=|=>|=|:)[ \t]*|\s+(?:is|was|is\s+set\s+to)\s+)
     (?P<quote>["'`]?)(?P<value>[^\s"'`,;)]{6,})(?P=quote)
     """
 )

@@ -624,6 +624,8 @@ def test_a_whole_iban_goes_even_when_part_of_it_looks_like_a_card_or_its_length_
         ("Доставка: ул. Ленина, д. 5, 630099 Новосибирск", "Ленина"),
         ("Rademaker & Co.\nMarijnsteeg 20, 2719JN, Putten", "Marijnsteeg 20"),  # Dutch postcode
         ("It's in V Kotcích 587, 528 48 Letohrad", "Kotcích 587"),  # Czech postcode
+        ("Please check д. Красноуфимск, пер. 50 лет Октября, д. 1/5 к. 59, 398695", "50 лет Октября"),
+        ("м. Київ, вул. Хрещатик, буд. 22, 01001", "Хрещатик"),  # Ukrainian postal order
     ],
 )
 def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
