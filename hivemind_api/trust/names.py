@@ -572,8 +572,12 @@ _OTHER_SCRIPTS = (
     "\uac00-\ud7af",
     "\u3040-\u30ff\u3400-\u9fff",
 )
+# A word may hold a hyphen or an apostrophe ("Ковальчук-Бойко", "Лук'яненко", "Лукʼянович").
 _OTHER_SCRIPT_RUN = re.compile(
-    "|".join(rf"(?<![\w])[{r}]+(?:[ \u00a0][{r}]+)*(?![\w])" for r in _OTHER_SCRIPTS)
+    "|".join(
+        rf"(?<![\w])[{r}]+(?:['’ʼ\-][{r}]+)*(?:[ \u00a0][{r}]+(?:['’ʼ\-][{r}]+)*)*(?![\w])"
+        for r in _OTHER_SCRIPTS
+    )
 )
 _EAST_ASIAN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
