@@ -64,17 +64,30 @@ _SENT_TO = re.compile(
     r"(?i)(?<![\w])(?:send(?:\s+\w+){0,3}\s+to|sent\s+to|deliver(?:ed)?\s+to|ship(?:ped)?\s+to|mail(?:ed)?\s+to|"
     r"meet\s+(?:you|me|us)\s+at|(?:once\s+)?lived\s+in|(?:now\s+)?live\s+in|office\s+is\s+at|"
     r"arrived\s+at|taxi\s+to|(?:User|Customer):)\s+"
-    r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on)\s+|\?|!|\.(?:\s|$)|\n|$)"
+    r"(?P<value>[^\s?!.][^\n?!]{4,120}?)(?=\s+(?:for|after|before|on|at|by|last|this|next|tonight|today|"
+    r"tomorrow|yesterday|when)\b|\?|!|\.(?:\s|$)|\n|$)"
 )
 # Shapes that are addresses without a cue: "Kejservej 20, 6693 Snedsted", "ul. Południowa 94/82,
 # 07-069 Biała Podlaska", "Marijnsteeg 20, 2719JN, Putten" (street and number, postcode and place), "…, South Daniel, OR 15164".
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
+# the place after a postcode: up to four words, not running on into the sentence ("… 51318 Piteå
+# after the concert")
+_PLACE = (
+    r"\s+[^\W\d_][\w\-]*[^\W\d_](?:[ ](?!(?:after|before|for|on|at|in|and|or|to|the|last|this|next|tonight|"
+    r"today|tomorrow|yesterday|when|where|if|but|with|from|is|was|are)\b)[^\W\d_][\w\-]*){0,3}"
+)
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
-    # postcodes: "07-069", "6693", "2719 JN" (Dutch, without the letters F I O Q U Y), "528 48" (Czech, Slovak, Swedish, Greek with
+    # postcodes: "07-069", "51318", "2719 JN" (Dutch, without the letters F I O Q U Y), "528 48" (Czech, Slovak, Swedish, Greek with
     # its "ΤΚ"), "BD39 0DT" (British); a comma may follow
     r"\s*(?:(?:\d{2}-?\d{3,5}|(?:T\.?K\.?\s?|Τ\.?Κ\.?\s?)?\d{3}\s\d{2}|[1-9]\d{3}\s?[A-EGHJ-NPRSTV-XZ]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}),?)"
-    r"\s+[^\W\d_][\w\- ]{2,30}[^\W\d_]"
+    + _PLACE
+)
+# A four-digit postcode could be a year ("Figure 20, 2021 Results"): only after a street whose
+# name ends in a street word ("Kejservej 20, 6693 Snedsted", "Storgata 5, 0155 Oslo").
+_SUFFIXED_STREET = re.compile(
+    r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w'\-]*(?:vej|gade|gatan|vägen|veien|vegen|gata|straße|strasse|weg|gasse|platz|allee|"
+    r"laan|straat|steeg|gracht|plein|kade|utca|tie|katu|polku|kuja)\s\d{1,4}[a-zA-Z]?,\s*\d{4}" + _PLACE
 )
 # East Asian addresses by their administrative units, largest first, ending in a number: Chinese
 # (省/市 … 区/县 … 街/路 + number or 座), Korean (도/시 … 시/군/구 … 로/길/가 + number), Japanese
@@ -96,7 +109,17 @@ _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter(
-        [_SSN, _ID_AFTER_CUE, _DOB, _ADDRESS_AFTER_CUE, _SENT_TO, _STREET_POSTCODE, _US_TAIL, _CJK_ADDRESS]
+        [
+            _SSN,
+            _ID_AFTER_CUE,
+            _DOB,
+            _ADDRESS_AFTER_CUE,
+            _SENT_TO,
+            _STREET_POSTCODE,
+            _SUFFIXED_STREET,
+            _US_TAIL,
+            _CJK_ADDRESS,
+        ]
     )
 
 
@@ -108,7 +131,7 @@ def detect(text: str) -> list[Span]:
         if sum(c.isdigit() for c in value) >= 5:
             spans.append(Span(m.start("value"), m.start("value") + len(value), "ID_NUMBER"))
     spans += [Span(m.start("value"), m.end("value"), "BIRTH_DATE") for m in scan.finditer(_DOB)]
-    for pattern in (_STREET_POSTCODE, _US_TAIL, _CJK_ADDRESS):
+    for pattern in (_STREET_POSTCODE, _SUFFIXED_STREET, _US_TAIL, _CJK_ADDRESS):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     for m in scan.finditer(_SENT_TO):
         value = m.group("value")

@@ -626,6 +626,7 @@ def test_a_whole_iban_goes_even_when_part_of_it_looks_like_a_card_or_its_length_
         ("It's in V Kotcích 587, 528 48 Letohrad", "Kotcích 587"),  # Czech postcode
         ("Please check д. Красноуфимск, пер. 50 лет Октября, д. 1/5 к. 59, 398695", "50 лет Октября"),
         ("м. Київ, вул. Хрещатик, буд. 22, 01001", "Хрещатик"),  # Ukrainian postal order
+        ("Kejservej 20, 6693 Snedsted", "Kejservej 20"),  # a four-digit postcode after a street word
     ],
 )
 def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
@@ -640,6 +641,7 @@ def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
         "It runs on Plaza 2 servers and Corso 5 nodes.",
         "The Via 3 release of the router fixed it.",
         "See Chapter 4, 2021 EU Report and Table 2, 1999 IT budgets.",  # not Dutch postcodes
+        "See Figure 20, 2021 Results and Release 3, 1999 Notes.",  # years, not postcodes
     ],
 )
 def test_street_words_in_technical_text_are_not_addresses(text) -> None:
@@ -783,3 +785,15 @@ def test_vendor_prefixes_of_the_gitleaks_catalogue_go_without_a_key_word(token: 
 )
 def test_words_after_a_catalogue_prefix_stay(text: str) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("I'll meet you at Kyrkgatan 55, 51318 Piteå after the concert.", "after the concert."),
+        ("The letter arrived at C. Felisa Aroca 52, Zaragoza, 07476 last night.", "last night."),
+    ],
+)
+def test_an_address_ends_where_the_sentence_goes_on(text: str, kept: str) -> None:
+    scrubbed = scrub(text).text
+    assert "[ADDRESS]" in scrubbed and scrubbed.endswith(kept), scrubbed
