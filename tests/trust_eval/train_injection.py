@@ -122,8 +122,10 @@ def _per_text_max(scores: np.ndarray, keys: list[tuple[str, int]]) -> dict[tuple
 
 def personal_texts() -> list[tuple[str, int, str]]:
     """Dev-split personal-data cases of the independent set as agents send them, in windows:
-    short benign texts ("I just turned 23", a dialogue between named people) unlike the data
-    sets' benign rows, which the n-gram classifier trained without them flagged."""
+    short benign texts with names, phone numbers or keys (a dialogue between named people) unlike
+    the data sets' benign rows, which the n-gram classifier trained without them flagged. (The
+    same templates without personal data, ``benign/pii_template``, were tried as well: dev
+    recall fell by a point, so they are not.)"""
     return [
         (w, 0, "case:" + c.id)
         for c in independent.build()
