@@ -589,16 +589,21 @@ _SIGNOFF = re.compile(rf"(?m)^(?:--\s*|—\s*)(?P<name>{_NAME_TOKEN}(?:\s+{_SURN
 
 
 @lru_cache(maxsize=1)
-def first_names() -> frozenset[str]:
+def _census() -> tuple[tuple[int, str], ...]:
+    """The census's first names, lower case, each with its rank in its own list (male, female)."""
     import names as census
 
     folder = Path(census.__file__).parent
-    found: set[str] = set()
-    for file in ("dist.male.first", "dist.female.first"):
-        for line in (folder / file).read_text().splitlines():
-            if line.strip():
-                found.add(line.split()[0].lower())
-    return frozenset(found)
+    return tuple(
+        (rank, line.split()[0].lower())
+        for file in ("dist.male.first", "dist.female.first")
+        for rank, line in enumerate(row for row in (folder / file).read_text().splitlines() if row.strip())
+    )
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    return frozenset(name for _, name in _census())
 
 
 # The census's most frequent names (its top ``_CENSUS_TOP`` per sex) are names even though they are
@@ -623,16 +628,13 @@ def bare_first_names() -> frozenset[str]:
     frequent first names, the rest of the census that is no common English word, and the world's
     first names and surnames (``models/first_names.txt`` and ``surnames.txt``, distilled from
     names-dataset by ``make first-names``), all folded to lower case without accents."""
-    import names as census
     from wordfreq import zipf_frequency
 
-    folder = Path(census.__file__).parent
-    found: set[str] = set()
-    for file in ("dist.male.first", "dist.female.first"):
-        for rank, line in enumerate(row for row in (folder / file).read_text().splitlines() if row.strip()):
-            name = line.split()[0].lower()
-            if rank < _CENSUS_TOP or zipf_frequency(name, "en") < COMMON_WORD_ZIPF - 0.5:
-                found.add(name)
+    found = {
+        name
+        for rank, name in _census()
+        if rank < _CENSUS_TOP or zipf_frequency(name, "en") < COMMON_WORD_ZIPF - 0.5
+    }
     for file in ("first_names.txt", "surnames.txt"):
         lexicon = Path(__file__).with_name("models") / file
         for line in lexicon.read_text(encoding="utf-8").splitlines():
@@ -688,17 +690,13 @@ _CENSUS_WORD_ZIPF = 4.8
 
 @lru_cache(maxsize=1)
 def _census_words() -> frozenset[str]:
-    import names as census
     from wordfreq import zipf_frequency
 
-    folder = Path(census.__file__).parent
-    words: set[str] = set()
-    for file in ("dist.male.first", "dist.female.first"):
-        for rank, line in enumerate(row for row in (folder / file).read_text().splitlines() if row.strip()):
-            name = line.split()[0].lower()
-            if rank >= _CENSUS_TOP and zipf_frequency(name, "en") >= _CENSUS_WORD_ZIPF:
-                words.add(name)
-    return frozenset(words)
+    return frozenset(
+        name
+        for rank, name in _census()
+        if rank >= _CENSUS_TOP and zipf_frequency(name, "en") >= _CENSUS_WORD_ZIPF
+    )
 
 
 def _plausible_name(name: str) -> bool:
@@ -988,12 +986,10 @@ def detect(text: str) -> list[Span]:
         gave = m.group().lower().startswith(("given", "gave", "had"))
         if (not gave or rest in _OBJECT_FOLLOWS) and all(_name_neighbour(w, text) for w in words):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    for m in scan.finditer(_LIFE_VERB):
-        if all(_name_neighbour(w, text) for w in m.group("name").split()):
-            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    for m in scan.finditer(_SPEAKER_AFTER_QUOTE):
-        if all(_name_neighbour(w, text) for w in m.group("name").split()):
-            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for pattern in (_LIFE_VERB, _SPEAKER_AFTER_QUOTE):
+        for m in scan.finditer(pattern):
+            if all(_name_neighbour(w, text) for w in m.group("name").split()):
+                spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_VOCATIVE):
         if _name_neighbour(m.group("name"), text):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
