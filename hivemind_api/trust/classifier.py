@@ -12,12 +12,17 @@ dev scores at the same false-positive rate: characters alone caught 60 % of inje
 characters and words 73 %.)
 
 A text is scored in windows of a few sentences (a single attack sentence in a long technical
-text would be diluted by a whole-text score) and its score is the highest window's. Scoring 2 KB
-takes about a millisecond, so it runs in the request path with the rules.
+text would be diluted by a whole-text score) and its score is the highest window's. It runs in the
+request path with the rules, so scoring does not go through scikit-learn's vectorizer, which is
+the reference used in training: ``window_scores`` computes the same hashed features itself, with
+each word's character n-grams hashed once and remembered (char_wb n-grams never cross a space,
+and the readings of one text and its overlapping windows repeat the same words). A unit test holds
+the two to the same probabilities.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -122,11 +127,132 @@ def _vectorizer() -> Vectorizer:
     return Vectorizer(model.char_features, model.word_features)
 
 
-def window_scores(texts: list[str]) -> np.ndarray:
-    """Probability of injection for each of ``texts`` (already windows)."""
+def reference_scores(texts: list[str]) -> np.ndarray:
+    """Probability of injection for each window, through scikit-learn's vectorizer (as trained)."""
     model = load()
     matrix = _vectorizer().transform(texts)
     logits = matrix @ model.weights + model.bias
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+    return probabilities
+
+
+_TOKEN = re.compile(r"(?u)\b\w+\b")  # the word analyzer's token pattern
+
+
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
+
+
+def murmurhash3(features: list[str]) -> np.ndarray:
+    """Signed 32-bit MurmurHash3 (x86, seed 0) of each feature's UTF-8 bytes, for all of them at
+    once: the hash scikit-learn's FeatureHasher gives a feature, without a Python call per n-gram.
+    A lone surrogate, which UTF-8 cannot carry and scikit-learn refuses, is hashed as its
+    surrogate-escaped bytes instead of failing."""
+    data = [f.encode("utf-8", "surrogatepass") for f in features]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    width = (int(lengths.max(initial=0)) // 4 + 1) * 4
+    blocks = np.frombuffer(b"".join(d.ljust(width, b"\0") for d in data), dtype="<u4").reshape(len(data), -1)
+    full_blocks, tail = lengths // 4, lengths % 4
+    h = np.zeros(len(data), dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(blocks.shape[1]):
+            k = _rotl(blocks[:, j] * _C1, 15) * _C2  # the tail's bytes are followed by zeros
+            mixed = _rotl(h ^ k, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+            h = np.where(full_blocks > j, mixed, np.where((full_blocks == j) & (tail > 0), h ^ k, h))
+        h ^= lengths.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    return h.view(np.int32).astype(np.int64)
+
+
+def _buckets(features: list[str], n_features: int) -> np.ndarray:
+    """The columns scikit-learn's FeatureHasher gives ``features``: the absolute hash modulo the
+    width (and its own column for -2**31, whose absolute value does not fit)."""
+    h = murmurhash3(features)
+    return np.where(h == -(2**31), (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+def _char_grams(word: str) -> list[str]:
+    """A lower-cased word's character 2-5-grams, padded by a space on each side (scikit-learn's
+    ``char_wb``: a word shorter than n counts once)."""
+    padded = f" {word} "
+    grams = []
+    for n in range(2, 6):
+        grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+        if len(padded) <= n:
+            break
+    return grams
+
+
+CACHE_SIZE = 1 << 17  # words and word n-grams remembered; emptied when full
+
+
+class _Columns:
+    """Each word's character columns and each word n-gram's column, hashed in one batch for all
+    the new ones of a call and remembered (a text's readings and windows repeat its words)."""
+
+    def __init__(self) -> None:
+        self.chars: dict[str, np.ndarray] = {}
+        self.words: dict[str, int] = {}
+
+    def char_columns(self, words: set[str]) -> dict[str, np.ndarray]:
+        new = [w for w in words if w not in self.chars]
+        if new:
+            if len(self.chars) + len(new) > CACHE_SIZE:
+                self.chars.clear()
+            grams = [_char_grams(w) for w in new]
+            flat = _buckets([g for gs in grams for g in gs], load().char_features)
+            ends = np.cumsum([len(gs) for gs in grams])
+            self.chars.update(zip(new, np.split(flat, ends[:-1]), strict=True))
+        return self.chars
+
+    def word_columns(self, grams: set[str]) -> dict[str, int]:
+        new = [g for g in grams if g not in self.words]
+        if new:
+            if len(self.words) + len(new) > CACHE_SIZE:
+                self.words.clear()
+            model = load()
+            columns = _buckets(new, model.word_features) + model.char_features
+            self.words.update(zip(new, columns.tolist(), strict=True))
+        return self.words
+
+
+_COLUMNS = _Columns()
+
+
+def window_scores(texts: list[str]) -> np.ndarray:
+    """Probability of injection for each of ``texts`` (already windows)."""
+    model = load()
+    if not texts:
+        return np.empty(0)
+    # Every (window, column) pair of every window at once; the character and the word columns of
+    # a window are normalised apart, so each window is two rows: 2i (characters), 2i + 1 (words).
+    lowered = [text.lower() for text in texts]
+    split = [text.split() for text in lowered]
+    tokens = [_TOKEN.findall(text) for text in lowered]
+    grams = [ts + [f"{a} {b}" for a, b in itertools.pairwise(ts)] for ts in tokens]
+    char_columns = _COLUMNS.char_columns({w for words in split for w in words})
+    word_columns = _COLUMNS.word_columns({g for gs in grams for g in gs})
+    rows, columns = [], []
+    for i in range(len(texts)):
+        chars = [char_columns[w] for w in split[i]]
+        words = np.fromiter((word_columns[g] for g in grams[i]), dtype=np.int64, count=len(grams[i]))
+        for part, row in ((np.concatenate(chars) if chars else words[:0], 2 * i), (words, 2 * i + 1)):
+            columns.append(part)
+            rows.append(np.full(len(part), row, dtype=np.int64))
+    width = model.char_features + model.word_features
+    keys, counts = np.unique(np.concatenate(rows) * width + np.concatenate(columns), return_counts=True)
+    row_of, column_of = np.divmod(keys, width)
+    dots = np.bincount(row_of, weights=counts * model.weights[column_of], minlength=2 * len(texts))
+    norms = np.sqrt(np.bincount(row_of, weights=counts.astype(np.float64) ** 2, minlength=2 * len(texts)))
+    parts = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    logits = parts[0::2] + parts[1::2] + model.bias
     probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
     return probabilities
 

@@ -220,8 +220,10 @@ def readings(text: str) -> list[Reading]:
     return out
 
 
-# Whitespace-free runs with several URL escapes; runs of HTML entities.
-_URL_RUN = re.compile(r"[^\s\"'<>`]*(?:%[0-9A-Fa-f]{2}[^\s\"'<>`]*){3,}")
+# Whitespace-free runs with several URL escapes; runs of HTML entities. A run is only tried from
+# its first character (the lookbehind): tried from every character, a 2 KB run without escapes
+# cost 40 ms of backtracking.
+_URL_RUN = re.compile(r"(?<![^\s\"'<>`])[^\s\"'<>`]*(?:%[0-9A-Fa-f]{2}[^\s\"'<>`]*){3,}")
 _ENTITY_RUN = re.compile(r"(?:&(?:#\d{2,7}|#x[0-9A-Fa-f]{2,6}|[A-Za-z]{2,8});[^&\n]{0,3}){6,}")
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 

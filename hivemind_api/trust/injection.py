@@ -29,7 +29,7 @@ from typing import Any, TypedDict
 from hivemind_api.trust import classifier, semantic
 from hivemind_api.trust.deobfuscate import Reading, encoded_prose, readings
 from hivemind_api.trust.multilingual import LEXICON
-from hivemind_api.trust.prefilter import Prefilter
+from hivemind_api.trust.prefilter import LARGE_SET_MEMORY, Prefilter
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069\u00ad\u180e]")
 _TAGS = re.compile("[\U000e0000-\U000e007f]")
@@ -545,7 +545,7 @@ def _surfaces(text: str) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
-    return Prefilter([rule.pattern for rule in RULES])
+    return Prefilter([rule.pattern for rule in RULES], memory=LARGE_SET_MEMORY)
 
 
 def _all_surfaces(normalized: str, tag_text: str) -> tuple[list[tuple[str, str]], list[Reading]]:

@@ -19,7 +19,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from hivemind_api.trust.prefilter import Prefilter
+from hivemind_api.trust.prefilter import LARGE_SET_MEMORY, Prefilter
 from hivemind_api.trust.spans import Span, extend_token
 
 _PEM = re.compile(
@@ -167,7 +167,8 @@ def _prefilter() -> Prefilter:
             _ASSIGNMENT,
             _SPOKEN,
             _CLI_FLAG,
-        ]
+        ],
+        memory=LARGE_SET_MEMORY,
     )
 
 

@@ -797,3 +797,15 @@ def test_words_after_a_catalogue_prefix_stay(text: str) -> None:
 def test_an_address_ends_where_the_sentence_goes_on(text: str, kept: str) -> None:
     scrubbed = scrub(text).text
     assert "[ADDRESS]" in scrubbed and scrubbed.endswith(kept), scrubbed
+
+
+def test_structure_cue_is_found_on_its_own_line() -> None:
+    """Headings and list items after blank lines or indentation still count as structure (the
+    pattern no longer runs across lines, which was quadratic in the number of newlines)."""
+    from hivemind_api.trust.prescreen import _STRUCTURE
+
+    assert _STRUCTURE.search("Intro\n\n\n   ## Steps\nmore")
+    assert _STRUCTURE.search("Intro\n\t\n 1. install\n")
+    assert _STRUCTURE.search("- item")
+    assert not _STRUCTURE.search("Intro\n\n\nno list here #hashtag 1.5 x")
+    assert not _STRUCTURE.search("\n" * 5000)
