@@ -809,3 +809,22 @@ def test_structure_cue_is_found_on_its_own_line() -> None:
     assert _STRUCTURE.search("- item")
     assert not _STRUCTURE.search("Intro\n\n\nno list here #hashtag 1.5 x")
     assert not _STRUCTURE.search("\n" * 5000)
+
+
+def test_private_hosts_are_found_by_re2_as_by_python() -> None:
+    """The private-host pattern runs on RE2 (linear); it finds what Python's engine finds, and a
+    long dotted run no longer makes it retry from every label."""
+    from hivemind_api.trust.personal import _PRIVATE_HOST, _private_host_re2, detect
+
+    samples = [
+        "ping db1.corp.internal now, then API.Staging.LAN and x.home.arpa",
+        "a.internal.b and -foo.local, my_service.db.internal, under.score_.corp",
+        "nothing private at example.com or 10.0.0.1",
+    ]
+    for text in samples:
+        assert [m.span() for m in _private_host_re2().finditer(text)] == [
+            m.span() for m in _PRIVATE_HOST.finditer(text)
+        ]
+    assert [s.kind for s in detect("x \ud800 db1.corp.internal")] == ["HOST"]  # surrogates: Python's engine
+    long_run = "a." * 10_000 + "x.internal"
+    assert [(s.start, s.end) for s in detect(long_run)] == [(0, len(long_run))]
