@@ -495,6 +495,13 @@ _NAME_CUE = (
     r"univ\.[ ]?prof|dipl\.-ing)\.|"
     r"(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Pan|Pani|Mme|Mlle|Sr|Sra|Srta|Signora|Signor|Dott|"
     r"Г-н|Г-жа|Господин|Госпожа|Пан|Пані|Κύριος|Κυρία)|"
+    # titles of other languages, as written there: Russian and Ukrainian in lower case ("пані
+    # Аліна Шило", "г-жа Лора …"), Turkish professional titles ("Av.", "Doç."), Vietnamese
+    # ("Ông", "Quý cô"), Arabic ("السيدة", "المهندس"), Hindi ("श्रीमती")
+    r"(?-i:г-н|г-жа|господин|госпожа|пан|пані|панна|пане|Av\.|Doç\.|Uzm\.|Op\.|Yrd\.|"
+    r"Ông|Bà|Cô|Chị|Bác|Quý[ ](?:ông|bà|cô))|"
+    r"السيد|السيدة|الآنسة|الدكتور|الدكتورة|المهندس|المهندسة|الأستاذ|الأستاذة|الشيخ|"
+    r"श्री|श्रीमती|सुश्री|माननीय|"
     r"ich\s+heiße|je\s+m'appelle|me\s+llamo|mi\s+chiamo|meu\s+nome\s+é|меня\s+зовут|мене\s+звати|"
     r"私の名前は|我叫|我的名字是|제\s*이름은|저는"
 )
@@ -506,6 +513,36 @@ _CONTACT_NEAR = re.compile(
     r"@[\w\-]+\.|\d(?:\D{0,3}\d){6}|\[(?:PHONE|EMAIL|ADDRESS)\]|"
     r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)"
 )
+# The rest of an address label under a name line written in another script than Latin ("윤명숙 /
+# 551-45 백제고분 / 계룡시 / 요르단 44955"): at least two short lines that are not sentences, one
+# with a number or a value already replaced.
+# The name line: two words or more, or a Korean name (three syllables, a common family name first);
+# a single word of Chinese or Japanese is as likely a heading ("安装").
+_LABEL_LINE = re.compile(r"[^!?;]{1,40}(?<![.:,])")
+_LABEL_VALUE = re.compile(r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]")
+_LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s")  # a numbered or bulleted list under a heading
+_KOREAN_NAME = re.compile(
+    "[김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민나진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉]"
+    "[\uac00-\ud7af]{2}"
+)
+
+
+def _address_label_follows(name: str, lines: list[str]) -> bool:
+    if _LATIN_LETTER.search(name) or not (len(name.split()) >= 2 or _KOREAN_NAME.fullmatch(name)):
+        return False
+    block = [line.strip() for line in lines if line.strip()][:6]
+    return (
+        len(block) >= 2
+        and all(_LABEL_LINE.fullmatch(line) and not _LIST_ITEM.match(line) for line in block)
+        and any(_LABEL_VALUE.search(line) for line in block)
+    )
+
+
+# A Vietnamese name by its middle name ("An Văn Nguyễn", "Lê Thị Hoa"): Văn and Thị stand
+# between a family and a given name, and nowhere else capitalised.
+_VIETNAMESE_MIDDLE = re.compile(rf"(?<![\w])(?P<name>{_CASED_WORD}[ ](?:Văn|Thị)(?:[ ]{_CASED_WORD}){{1,2}})")
+# A speaker's label in a dialogue ("Chloe: …" on its own line, when another line is also spoken).
+_SPEAKER_LABEL = re.compile(r"(?m)^(?P<name>[^\W\d_][\w'’\-]{1,30}|\[NAME\])[ \t]*:[ \t]*(?=\S)")
 # East Asian honorifics after a name: 田中さん, 김민수 씨, 王先生.
 _HONORIFIC = re.compile(
     r"(?P<name>[\u3400-\u9fff\u3040-\u30ff\uac00-\ud7af]{1,4})\s?(?:さん|様|さま|先生|女士|小姐|씨|님)"
@@ -872,6 +909,20 @@ def _name_neighbour(word: str, text: str) -> bool:
     )
 
 
+def _speakers(scan: Scan) -> list[Span]:
+    """Speakers' labels of a dialogue that are first names: a line "Chloe: …" when at least one
+    other line is spoken too ("[NAME]: …", "Morgan: …"). "Note:", "Error:" and "Docker:" are not
+    first names."""
+    labels = list(scan.finditer(_SPEAKER_LABEL))
+    if len(labels) < 2:
+        return []
+    return [
+        Span(m.start("name"), m.end("name"), "NAME")
+        for m in labels
+        if m.group("name") != "[NAME]" and strong_first_name(m.group("name"))
+    ]
+
+
 def beside_names(text: str) -> list[Span]:
     """Surnames, list members and leading words next to a ``[NAME]`` placeholder (see above)."""
     if "[NAME]" not in text:
@@ -919,6 +970,8 @@ def _prefilter() -> Prefilter:
             _CUED_ANY,
             _NAME_LINE,
             _HONORIFIC,
+            _VIETNAMESE_MIDDLE,
+            _SPEAKER_LABEL,
             _VERB_CUE,
             _SPEAKER_AFTER_QUOTE,
             _LIFE_VERB,
@@ -973,10 +1026,15 @@ def detect(text: str) -> list[Span]:
         if (
             (2 <= len(words) <= 4 or re.fullmatch(_UNCASED_RUN, words[0]))
             and all(_bare(w) not in _NOT_NAMES for w in words)
-            and _CONTACT_NEAR.search("\n".join(following))
+            and (
+                _CONTACT_NEAR.search("\n".join(following))
+                or _address_label_follows(m.group("name"), following)
+            )
         ):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_HONORIFIC)]
+    spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_VIETNAMESE_MIDDLE)]
+    spans += _speakers(scan)
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))

@@ -33,7 +33,10 @@ HELDOUT_RATCHET = {
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.048),
     "pii_leak_rate": ("<=", 0.022),
-    "name_scrub_rate": (">=", 0.854),  # 0.709 before the world name lexicons
+    "name_scrub_rate": (
+        ">=",
+        0.864,
+    ),  # 0.709 before the world name lexicons, 0.855 before label and title rules
 }
 
 

@@ -828,3 +828,39 @@ def test_private_hosts_are_found_by_re2_as_by_python() -> None:
     assert [s.kind for s in detect("x \ud800 db1.corp.internal")] == ["HOST"]  # surrogates: Python's engine
     long_run = "a." * 10_000 + "x.internal"
     assert [(s.start, s.end) for s in detect(long_run)] == [(0, len(long_run))]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Follow up with пані Оксана Шевчук next month.", "Оксана Шевчук"),
+        ("Please correct it to г-жа Анна Петрова on the statement.", "Анна Петрова"),
+        ("The contract was drafted by Av. Selin Yıldız last week.", "Selin Yıldız"),
+        ("Forward the invoice to السيدة ليلى حداد today.", "ليلى حداد"),
+        ("The demo was built by Ông Trung Lê over a weekend.", "Trung Lê"),
+        ("We need to add Minh Văn Trần as the account's guardian.", "Minh Văn Trần"),
+        ("Send the parcel to श्रीमती सीमा वर्मा tomorrow.", "सीमा वर्मा"),
+    ],
+)
+def test_titles_and_middle_names_of_other_languages(text: str, name: str) -> None:
+    out = scrub(text).text
+    assert all(part not in out for part in name.split()), out
+
+
+def test_a_name_heading_an_address_label_in_another_script() -> None:
+    assert "최지훈" not in scrub("최지훈\n\n123-45 테헤란로\n 강남구\n 서울 06236").text
+    assert "Иван" not in scrub("Иван Сергеевич Орлов\n\nул. Ленина, 5\n кв. 12\n Казань").text
+    # a heading above code is not a label, and a sentence is not a label's line
+    assert (
+        "Установка пакета"
+        in scrub("Установка пакета\n\nЗапустите установку. Это займёт минуту.\nГотово!").text
+    )
+    assert "설명서" in scrub("설명서\n\n1. 설치\n2. 실행").text  # not a Korean name's shape
+
+
+def test_speakers_of_a_dialogue_are_names() -> None:
+    out = scrub('Chloe: "Who are you?"\nDaniel: "A friend of your brother."').text
+    assert "Chloe" not in out and "Daniel" not in out
+    # labels that are words, not first names, stay; one label alone is not a dialogue
+    text = "Note: restart the worker.\nError: connection refused\nResult: ok"
+    assert scrub(text).text == text
