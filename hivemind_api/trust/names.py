@@ -914,13 +914,19 @@ def _speakers(scan: Scan) -> list[Span]:
     other line is spoken too ("[NAME]: …", "Morgan: …"). "Note:", "Error:" and "Docker:" are not
     first names."""
     labels = list(scan.finditer(_SPEAKER_LABEL))
-    if len(labels) < 2:
-        return []
+    if len(labels) < 2 or any(m.group("name").lower() in _ROLES for m in labels):
+        return []  # a transcript between a user and an assistant ("Human: …", "Claude: …")
     return [
         Span(m.start("name"), m.end("name"), "NAME")
         for m in labels
-        if m.group("name") != "[NAME]" and strong_first_name(m.group("name"))
+        if m.group("name") != "[NAME]"
+        and m.group("name")[0].isupper()
+        and not m.group("name").isupper()  # "AI:", "Q:"
+        and (strong_first_name(m.group("name")) or _fold(m.group("name")) in bare_first_names())
     ]
+
+
+_ROLES = {"user", "human", "assistant", "system", "ai", "bot", "agent", "model", "customer", "support", "tool"}
 
 
 def beside_names(text: str) -> list[Span]:

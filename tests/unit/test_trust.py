@@ -864,3 +864,9 @@ def test_speakers_of_a_dialogue_are_names() -> None:
     # labels that are words, not first names, stay; one label alone is not a dialogue
     text = "Note: restart the worker.\nError: connection refused\nResult: ok"
     assert scrub(text).text == text
+
+
+def test_a_transcript_with_an_assistant_keeps_its_labels() -> None:
+    text = "Human: how do I pin a dependency?\nClaude: add it to constraints.txt.\nAI: or a lock file."
+    assert scrub(text).text == text
+    assert "Soňa" not in scrub('[NAME]: "Who are you?"\nSoňa: "I\'m her daughter".').text  # world lexicon
