@@ -926,7 +926,19 @@ def _speakers(scan: Scan) -> list[Span]:
     ]
 
 
-_ROLES = {"user", "human", "assistant", "system", "ai", "bot", "agent", "model", "customer", "support", "tool"}
+_ROLES = {
+    "user",
+    "human",
+    "assistant",
+    "system",
+    "ai",
+    "bot",
+    "agent",
+    "model",
+    "customer",
+    "support",
+    "tool",
+}
 
 
 def beside_names(text: str) -> list[Span]:
