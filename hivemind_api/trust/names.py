@@ -828,6 +828,13 @@ _PARTICLE = r"(?:van|von|der|den|de|du|da|das|dos|di|del|della|le|la|zu|ten|ter|
 _PARTICLES_BETWEEN = re.compile(
     rf"(?<=\[NAME\])(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}})(?=[ \u00a0]+\[NAME\])"
 )
+# A surname's particles before a name already replaced: Germanic ones in any case ("van de
+# [NAME]", "von [NAME]"), any particle capitalised ("De [NAME]", "Da [NAME]"). A lower-case "de",
+# "da" or "la" is as often a preposition or an article, and stays.
+_PARTICLES_BEFORE = re.compile(
+    r"(?<![\w\-])(?P<particles>(?:(?:van|von|vom|zu|zur|ten|ter)(?:[ \u00a0]+(?:de|der|den|het))?"
+    r"|(?-i:Van|Von|Vom|De|Der|Den|Da|Das|Dos|Di|Del|Della|Du|Le|La|Ten|Ter))[ \u00a0]+)(?=\[NAME\])"
+)
 _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
@@ -960,6 +967,8 @@ def beside_names(text: str) -> list[Span]:
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
+    for m in _PARTICLES_BEFORE.finditer(text):
+        spans.append(Span(m.start("particles"), m.end("particles") - 1, "NAME"))
     for m in _SUBJECT_OF_NAME.finditer(text):
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))

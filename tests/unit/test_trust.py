@@ -870,3 +870,10 @@ def test_a_transcript_with_an_assistant_keeps_its_labels() -> None:
     text = "Human: how do I pin a dependency?\nClaude: add it to constraints.txt.\nAI: or a lock file."
     assert scrub(text).text == text
     assert "Soňa" not in scrub('[NAME]: "Who are you?"\nSoňa: "I\'m her daughter".').text  # world lexicon
+
+
+def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
+    assert "van de" not in scrub("Her maiden name is van de Pol, registered in 2019.").text
+    assert "De " not in scrub("De Oliveira and Mario Rossi were precision engineers.").text
+    # a lower-case Romance "de" is a preposition as often as a particle, and stays
+    assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
