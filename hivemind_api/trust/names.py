@@ -490,6 +490,7 @@ _NAME_CUE = (
     r"(?:what(?:'s|\s+is)\s+your\s+(?:full\s+|first\s+|last\s+|sur)?name|name\s+on\s+the\s+\w+)\s*\?"
     r"(?:\s*(?:user|customer|client|me|answer|a)\s*:)?|maiden\s+name\s+is|(?:full\s+|first\s+|last\s+)?name\s*:|"
     r"under\s+(?:my\s+|the\s+|his\s+|her\s+)?(?:\w+'s\s+)?name|this\s+is|called|signed,?|"
+    r"(?:people|everyone|everybody|they|friends)\s+call\s+me|call\s+me|calls\s+me|"
     # titles: with their full stop in any case ("ms. Deborah"), without it only capitalised ("Frau Weber")
     r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα|ing|mgr|bc|phdr|mudr|judr|rndr|"
     r"univ\.[ ]?prof|dipl\.-ing)\.|"
@@ -519,7 +520,11 @@ _CONTACT_NEAR = re.compile(
 # The name line: two words or more, or a Korean name (three syllables, a common family name first);
 # a single word of Chinese or Japanese is as likely a heading ("安装").
 _LABEL_LINE = re.compile(r"[^!?;]{1,40}(?<![.:,])")
-_LABEL_VALUE = re.compile(r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]")
+# a number, a value already replaced, or a Russian or Ukrainian address abbreviation ("г. Москва",
+# "ул. Ленина", "вул. Шевченка", "м. Київ")
+_LABEL_VALUE = re.compile(
+    r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]|(?<!\w)(?:г|п|м|с|ул|вул|д|кв|пр|просп|пер|ст|обл|пос|смт|корп|стр)\.\s"
+)
 _LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s")  # a numbered or bulleted list under a heading
 _KOREAN_NAME = re.compile(
     "[김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민나진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉]"
@@ -916,20 +921,26 @@ def _name_neighbour(word: str, text: str) -> bool:
     )
 
 
-def _speakers(scan: Scan) -> list[Span]:
+def _speakers(scan: Scan, text: str) -> list[Span]:
     """Speakers' labels of a dialogue that are first names: a line "Chloe: …" when at least one
     other line is spoken too ("[NAME]: …", "Morgan: …"). "Note:", "Error:" and "Docker:" are not
     first names."""
     labels = list(scan.finditer(_SPEAKER_LABEL))
     if len(labels) < 2 or any(m.group("name").lower() in _ROLES for m in labels):
         return []  # a transcript between a user and an assistant ("Human: …", "Claude: …")
+    # Once a speaker is known to be a person, the others are people too, unless they are words.
+    people = any(m.group("name") == "[NAME]" for m in labels)
     return [
         Span(m.start("name"), m.end("name"), "NAME")
         for m in labels
         if m.group("name") != "[NAME]"
         and m.group("name")[0].isupper()
         and not m.group("name").isupper()  # "AI:", "Q:"
-        and (strong_first_name(m.group("name")) or _fold(m.group("name")) in bare_first_names())
+        and (
+            strong_first_name(m.group("name"))
+            or _fold(m.group("name")) in bare_first_names()
+            or (people and _name_neighbour(m.group("name"), text))
+        )
     ]
 
 
@@ -1061,7 +1072,7 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_HONORIFIC)]
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_VIETNAMESE_MIDDLE)]
-    spans += _speakers(scan)
+    spans += _speakers(scan, text)
     for m in scan.finditer(_SIGNOFF):
         if _plausible_name(m.group("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))

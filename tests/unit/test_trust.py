@@ -877,3 +877,25 @@ def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
     assert "De " not in scrub("De Oliveira and Mario Rossi were precision engineers.").text
     # a lower-case Romance "de" is a preposition as often as a particle, and stays
     assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
+
+
+def test_what_people_call_someone_is_a_name() -> None:
+    assert "Zülgarni" not in scrub("My name is Kerem but everyone calls me Zülgarni.").text
+    assert scrub("Please call me ASAP about the outage.").text == "Please call me ASAP about the outage."
+
+
+def test_a_russian_address_label_is_recognised_by_its_abbreviations() -> None:
+    assert "Сазонова" not in scrub("Галина Оскаровна Сазонова\n\nп. Нарткала\nг. Москва").text
+
+
+def test_once_a_speaker_is_a_person_the_others_are_too() -> None:
+    out = scrub_stored_text("Ippazio: What a wife.\nMichelotto: Remember me?\nDaniel: You saved my life!")
+    assert "Ippazio" not in out and "Michelotto" not in out
+    text = "Note: x\nServer: down\nStatus: degraded"
+    assert scrub_stored_text(text) == text
+
+
+def scrub_stored_text(text: str) -> str:
+    from hivemind_api.trust.scrubber import scrub_stored
+
+    return scrub_stored(text).text
