@@ -92,16 +92,18 @@ def _catalogue_tokens(text: str) -> list[Span]:
 
 # scheme://user:password@host: the password (and the user name, which is often a person's).
 _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/]+)@")
-# KEY=value / key: "value" / "key": "value" with a secret-like name. The name starts where a
+# KEY=value / key: "value" / "key": "value" with a secret-like name (or a bare "key" holding a
+# random-looking value). A quoted value runs to its closing quote, punctuation included
+# ("sk_)Lp-9y$DQ…"); an unquoted one to the next space, quote or separator. The name starts where a
 # name-like run starts: without the look-behind, finditer would retry the name at every letter of
 # every word, and prose would cost ~1 ms per KB (the leftmost match is the same either way).
 _ASSIGNMENT = re.compile(
     r"""(?ix)
     (?<![A-Za-z0-9_.\-])(?P<name>[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|pwd|pass(?![a-z])|secret|token|api[_\-]?key|apikey|access[_\-]?key|
         private[_\-]?key|client[_\-]?secret|auth|credential|signing[_\-]?key|encryption[_\-]?key|
-        (?-i:_KEY)(?![A-Za-z0-9_.\-]))[A-Za-z0-9_.\-]*)
+        (?-i:_KEY)(?![A-Za-z0-9_.\-]))[A-Za-z0-9_.\-]*|key(?![A-Za-z0-9_.\-]))
     ["']?(?P<op>[ \t]*(?::=|=>|=|:)[ \t]*|\s+(?:is|was|is\s+set\s+to)\s+)
-    (?P<quote>["'`]?)(?P<value>[^\s"'`,;)]{6,})(?P=quote)
+    (?P<quote>["'`])?(?P<value>(?(quote)(?:(?!(?P=quote))\S){6,200}|[^\s"'`,;)]{6,}))(?(quote)(?P=quote))
     """
 )
 _PLACEHOLDER_VALUE = re.compile(
@@ -345,11 +347,13 @@ def _url_credentials(text: str) -> list[Span]:
 def _assignments(text: str) -> list[Span]:
     spans = []
     for match in _ASSIGNMENT.finditer(text):
-        value = match.group("value")
-        if is_placeholder(value) or value.startswith("[") or "(" in value or _is_path(value):
+        value, quoted = match.group("value"), bool(match.group("quote"))
+        if is_placeholder(value) or value.startswith("[") or ("(" in value and not quoted) or _is_path(value):
             continue
+        if match.group("name").lower() == "key" and not _random_token(value, keyword_near=True):
+            continue  # a bare "key" names dictionary keys and headers too ("key: 'Content-Type'")
         env_style = match.group("name").isupper() and "=" in match.group("op")
-        if _looks_like_secret_value(value, quoted=bool(match.group("quote")), env_style=env_style):
+        if _looks_like_secret_value(value, quoted=quoted, env_style=env_style):
             end = match.end("value")
             if env_style and not match.group("quote"):  # NAME=value: the value runs to the next space
                 while end < len(text) and not text[end].isspace():

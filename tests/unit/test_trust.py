@@ -899,3 +899,24 @@ def scrub_stored_text(text: str) -> str:
     from hivemind_api.trust.scrubber import scrub_stored
 
     return scrub_stored(text).text
+
+
+def test_a_quoted_secret_runs_to_its_closing_quote() -> None:
+    """Punctuation inside a quoted value is part of it ("sk_)Lp-9y$…" was cut at its ")")."""
+    out = scrub('secret_key:\n  credentials: "sk_)Lp-9y$DQYEU.UJ%;qUHB:F+:45y1"\n').text
+    assert "DQYEU" not in out and "qUHB" not in out
+    out = scrub('{"service": "billing", "secret": "sk_KA-NJ&Z{y[,mJ;B~q})F3bT/1X`?G"}').text
+    assert "F3bT" not in out
+    # a sentence in quotes is a description, not a secret
+    assert (
+        scrub('password: "must be at least 8 characters"').text == 'password: "must be at least 8 characters"'
+    )
+
+
+def test_a_bare_key_holding_a_random_value_is_a_secret() -> None:
+    assert (
+        "lh9ecrqbc6"
+        not in scrub("const api = new Api({ key: 'npgodd=lh9ecrqbc6=v-p1f9huyyz-s8', retries: 3 });").text
+    )
+    for text in ("headers = {key: 'Content-Type'}", 'key = "user_name"', "sort(key: 'created_at_desc')"):
+        assert scrub(text).text == text
