@@ -7,14 +7,16 @@ text as written:
   confusables data, shipped by ``confusable-homoglyphs``): Cyrillic ``іgnоrе`` reads ``ignore``;
 * **leet**: digits and symbols inside words read as the letters they stand for (``1gn0r3``);
 * **joined**: words spelled out letter by letter (``i g n o r e``, ``i.g.n.o.r.e``) joined again;
-* **decoded layers**: base64, hex, eight-bit binary, decimal character codes, URL escapes, HTML
+* **decoded layers**: base64, base32, base85 (and ascii85), hex, eight-bit binary, decimal character codes, URL escapes, HTML
   entities and rot13 (by its function words, or because a line reads as common words of one of
   six languages only once decoded), each decoded and decoded
   again (three layers at most), so ``base64(urlencode(payload))`` is read as ``payload``.
 
 ``encoded_prose`` says whether an encoding hides sentences: technical text carries tokens,
 digests and escaped URLs in base64, hex, URL escapes or HTML entities, rarely whole sentences, and
-an agent that decodes them reads the sentences. The screen flags such a text for a curator.
+an agent that decodes them reads the sentences. The screen flags such a text for a curator. (Not
+for base32 and base85: their decoded text is screened like any reading, but a sentence in them is
+not flagged by itself; a tool's output that gives a backup code in base32 was, on dev.)
 
 Each reading is produced only when the text shows the sign of it (a confusable character, a
 digit inside a word, runs of single letters, a blob, an escape), so ordinary prose costs one pass
@@ -37,6 +39,12 @@ from importlib import resources
 MAX_LAYERS = 3
 _BLOB_B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 _BLOB_HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}){12,}\b")
+# Base32 (RFC 4648: upper-case letters and 2-7) and base85 (Python's b85 alphabet, and Adobe's
+# ascii85 between "<~" and "~>"): whitespace-delimited runs; a run that is not one decodes to
+# bytes that are not printable text and is dropped.
+_BLOB_B32 = re.compile(r"(?<![A-Za-z0-9])[A-Z2-7]{24,}={0,6}(?![A-Za-z0-9=])")
+_BLOB_B85 = re.compile(r"(?<!\S)[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{30,}(?!\S)")
+_BLOB_A85 = re.compile(r"<~[!-u\s]{20,}~>")
 _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 # Eight-bit groups ("01001001 01100111 …") and decimal character codes ("80, 87, 78, 69, 68").
 _BINARY_RUN = re.compile(r"\b[01]{8}(?:[ ,]+[01]{8}){5,}\b")
@@ -155,6 +163,22 @@ def _decode_once(text: str) -> list[Reading]:
             continue
         if _printable(value):
             out.append(Reading("decoded_base64", value))
+    for m in _BLOB_B32.finditer(text):
+        blob = m.group().rstrip("=")
+        try:
+            value = base64.b32decode(blob + "=" * (-len(blob) % 8)).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if _printable(value) and _wordy(value):
+            out.append(Reading("decoded_base32", value))
+    for pattern, decode in ((_BLOB_B85, base64.b85decode), (_BLOB_A85, _a85decode)):
+        for m in pattern.finditer(text):
+            try:
+                value = decode(m.group()).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+            if _printable(value) and _wordy(value):
+                out.append(Reading("decoded_base85", value))
     for m in _BLOB_HEX.finditer(text):
         try:
             value = bytes.fromhex(m.group()).decode("utf-8")
@@ -177,6 +201,10 @@ def _decode_once(text: str) -> list[Reading]:
     if len(_HTML_ENTITY.findall(text)) >= 3:
         out.append(Reading("html_decoded", html.unescape(text)))
     return out
+
+
+def _a85decode(blob: str) -> bytes:
+    return base64.a85decode(blob, adobe=True, ignorechars=b" \t\r\n")
 
 
 def _leet(text: str) -> str | None:
