@@ -155,8 +155,14 @@ def murmurhash3(features: list[str]) -> np.ndarray:
     lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
     width = (int(lengths.max(initial=0)) // 4 + 1) * 4
     blocks = np.frombuffer(b"".join(d.ljust(width, b"\0") for d in data), dtype="<u4").reshape(len(data), -1)
+    return _murmur(blocks, lengths)
+
+
+def _murmur(blocks: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """MurmurHash3 of byte strings given as little-endian 32-bit blocks (zero after the end) and
+    their lengths in bytes."""
     full_blocks, tail = lengths // 4, lengths % 4
-    h = np.zeros(len(data), dtype=np.uint32)
+    h = np.zeros(len(lengths), dtype=np.uint32)
     with np.errstate(over="ignore"):
         for j in range(blocks.shape[1]):
             k = _rotl(blocks[:, j] * _C1, 15) * _C2  # the tail's bytes are followed by zeros
@@ -171,11 +177,36 @@ def murmurhash3(features: list[str]) -> np.ndarray:
     return h.view(np.int32).astype(np.int64)
 
 
-def _buckets(features: list[str], n_features: int) -> np.ndarray:
-    """The columns scikit-learn's FeatureHasher gives ``features``: the absolute hash modulo the
-    width (and its own column for -2**31, whose absolute value does not fit)."""
-    h = murmurhash3(features)
+def _ascii_char_hashes(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of the char_wb 2-5-grams of ASCII words, and the word each belongs to, cut
+    from one buffer with array arithmetic (one byte per character: a gram is a slice)."""
+    padded = [f" {w} " for w in words]
+    sizes = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    buffer = np.frombuffer("".join(padded).encode("ascii") + b"\0" * 8, dtype=np.uint8)
+    offsets = np.cumsum(sizes) - sizes
+    starts, lengths, owners = [], [], []
+    for n in range(2, 6):  # n-grams of every word at least n long (a padded word has 3 or more)
+        chosen = np.flatnonzero(sizes >= n)
+        count = sizes[chosen] - n + 1
+        first_of_word = np.cumsum(count) - count
+        within = np.arange(int(count.sum())) - np.repeat(first_of_word, count)
+        starts.append(np.repeat(offsets[chosen], count) + within)
+        lengths.append(np.full(len(within), n, dtype=np.int64))
+        owners.append(np.repeat(chosen, count))
+    start, length = np.concatenate(starts), np.concatenate(lengths)
+    columns = np.arange(8)
+    grams = np.where(columns < length[:, None], buffer[start[:, None] + columns], 0).astype(np.uint8)
+    return _murmur(np.ascontiguousarray(grams).view("<u4"), length), np.concatenate(owners)
+
+
+def _columns_of(h: np.ndarray, n_features: int) -> np.ndarray:
+    """The columns scikit-learn's FeatureHasher gives hashes: the absolute hash modulo the width
+    (and its own column for -2**31, whose absolute value does not fit)."""
     return np.where(h == -(2**31), (2**31 - 1 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+
+
+def _buckets(features: list[str], n_features: int) -> np.ndarray:
+    return _columns_of(murmurhash3(features), n_features)
 
 
 def _char_grams(word: str) -> list[str]:
@@ -206,10 +237,19 @@ class _Columns:
         if new:
             if len(self.chars) + len(new) > CACHE_SIZE:
                 self.chars.clear()
-            grams = [_char_grams(w) for w in new]
-            flat = _buckets([g for gs in grams for g in gs], load().char_features)
-            ends = np.cumsum([len(gs) for gs in grams])
-            self.chars.update(zip(new, np.split(flat, ends[:-1]), strict=True))
+            n_features = load().char_features
+            ascii_words = [w for w in new if w.isascii()]
+            if ascii_words:
+                hashes, owner = _ascii_char_hashes(ascii_words)
+                flat = _columns_of(hashes, n_features)[np.argsort(owner, kind="stable")]
+                ends = np.cumsum(np.bincount(owner, minlength=len(ascii_words)))
+                self.chars.update(zip(ascii_words, np.split(flat, ends[:-1]), strict=True))
+            other = [w for w in new if not w.isascii()]
+            if other:
+                grams = [_char_grams(w) for w in other]
+                flat = _buckets([g for gs in grams for g in gs], n_features)
+                ends = np.cumsum([len(gs) for gs in grams])
+                self.chars.update(zip(other, np.split(flat, ends[:-1]), strict=True))
         return self.chars
 
     def word_columns(self, grams: set[str]) -> dict[str, int]:

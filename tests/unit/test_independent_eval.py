@@ -275,3 +275,25 @@ def test_base32_and_base85_layers_are_decoded_and_screened() -> None:
     backup = "Backup code (base32): " + base64.b32encode(b"Meeting moved to Thursday at ten.").decode()
     verdict = screen(backup)
     assert not verdict.blocked and not verdict.flagged
+
+
+def test_ascii_words_are_cut_into_the_same_grams_as_any_word() -> None:
+    """The array path for ASCII words (grams sliced from one buffer) hashes exactly the grams the
+    per-word path makes, for words of every length, and scikit-learn agrees on the hash."""
+    import random
+
+    import numpy as np
+    from sklearn.utils.murmurhash import murmurhash3_32
+
+    rng = random.Random(3)
+    words = ["a", "ab", "abc", "abcd", "x" * 40] + [
+        "".join(rng.choice("abcxyz019_-.'") for _ in range(rng.randint(1, 14))) for _ in range(500)
+    ]
+    hashes, owner = classifier._ascii_char_hashes(words)
+    for i, word in enumerate(words):
+        expected = sorted(murmurhash3_32(g, 0, False) for g in classifier._char_grams(word))
+        assert sorted(hashes[owner == i].tolist()) == expected, word
+    assert np.array_equal(
+        classifier.murmurhash3(["ab", "ünï", "日本"]),
+        np.array([murmurhash3_32(f, 0, False) for f in ["ab", "ünï", "日本"]]),
+    )
