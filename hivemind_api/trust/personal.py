@@ -231,6 +231,18 @@ _PHONE_NATIONAL = re.compile(
 )
 
 
+class _SevenDigitMatcher(phonenumbers.PhoneNumberMatcher):
+    """libphonenumber's matcher, which skips a candidate of fewer than seven digits before parsing
+    it: no number found inside one could be kept (``_phones`` keeps seven digits or more), and
+    parsing the short numbers of technical text (ports, counts, dates, hex) was most of its cost."""
+
+    def _extract_match(self, candidate: str, offset: int) -> phonenumbers.PhoneNumberMatch | None:
+        if sum(c.isdigit() for c in candidate) < 7:
+            return None
+        match: phonenumbers.PhoneNumberMatch | None = super()._extract_match(candidate, offset)
+        return match
+
+
 def _phones(text: str) -> list[Span]:
     """Phone numbers of seven digits or more that are *possible* (right length for a numbering
     plan; an unassigned range is still somebody's number to the screen). Parsing every candidate
@@ -239,7 +251,7 @@ def _phones(text: str) -> list[Span]:
     if not _PHONE_DIGITS.search(text):
         return []
     spans = []
-    for m in phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
+    for m in _SevenDigitMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE):
         raw = m.raw_string
         if (
             sum(c.isdigit() for c in raw) >= 7

@@ -132,10 +132,10 @@ def test_the_phone_parser_only_sees_texts_with_seven_digits_close_together(monke
     from hivemind_api.trust import personal
 
     parsed: list[str] = []
-    real = personal.phonenumbers.PhoneNumberMatcher
+    real = personal._SevenDigitMatcher
     monkeypatch.setattr(
-        personal.phonenumbers,
-        "PhoneNumberMatcher",
+        personal,
+        "_SevenDigitMatcher",
         lambda text, *a, **kw: parsed.append(text) or real(text, *a, **kw),
     )
     prose = "django 5.1 on port 8000: 30 seconds, 137 exits, 1 MB uploads, redis 7.4 and vite 5 (note 1234)."
@@ -920,3 +920,23 @@ def test_a_bare_key_holding_a_random_value_is_a_secret() -> None:
     )
     for text in ("headers = {key: 'Content-Type'}", 'key = "user_name"', "sort(key: 'created_at_desc')"):
         assert scrub(text).text == text
+
+
+def test_the_phone_matcher_skipping_short_candidates_finds_what_the_library_finds() -> None:
+    """Candidates of fewer than seven digits are not parsed (none could be kept): the spans are
+    those of libphonenumber's own matcher, on numbers among many short ones."""
+    import phonenumbers
+
+    from hivemind_api.trust import personal
+
+    text = (
+        "Port 8080, v2.3.1, 2024-05-01, 12 items; call +44 20 7946 0958 or 030-1234567 ext. 12, "
+        "fax (555) 010-4477; build 4471, 19 of 20 passed, id 123456, ticket #8812."
+    )
+    ours = personal._phones(text)
+    original, personal._SevenDigitMatcher = personal._SevenDigitMatcher, phonenumbers.PhoneNumberMatcher
+    try:
+        theirs = personal._phones(text)
+    finally:
+        personal._SevenDigitMatcher = original
+    assert ours == theirs and len(ours) >= 3
