@@ -269,7 +269,18 @@ _CUE_WEAK = (
     r"\bcc:?|\bping(?:ed)?|\bask(?:ed)?|\bcontact(?:ed)?|reach\s+out\s+to|talk(?:ed)?\s+to|spoke\s+(?:to|with)|"
     r"according\s+to|\bper|assigned\s+to|\bi\s+am|\bi'm|\bwith"
 )
-_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+
+
+def _latin_case(category: str) -> str:
+    """Every Latin letter of one case ("Lu" or "Ll"), Latin-1 to Latin Extended Additional, as
+    the body of a character class: Czech "Růžička", Vietnamese "Phạm", Romanian "Ștefan" and
+    Turkish "Işık" are written with letters beyond Latin-1."""
+    ascii_part = "A-Z" if category == "Lu" else "a-z"
+    others = (chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)))
+    return ascii_part + "".join(c for c in others if unicodedata.category(c) == category)
+
+
+_UP, _LO = _latin_case("Lu"), _latin_case("Ll")
 _NAME_TOKEN = rf"[{_UP}][{_LO}]+(?:['\-][{_UP}]?[{_LO}]+)?"
 _SURNAME = rf"(?:Mc|Mac|O')?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
 _CUED = {
@@ -825,7 +836,7 @@ def _names_in_other_scripts(text: str) -> list[Span]:
 # before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
 # ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
 _NAMEISH = (
-    r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĐİ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿłśżźćńšžčřđığşăâîțș]+)?"
+    rf"(?:[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
     r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.

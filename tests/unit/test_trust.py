@@ -660,6 +660,9 @@ def test_street_words_in_technical_text_are_not_addresses(text) -> None:
         ("Kuzia and Alphons reviewed the patch.", ["Kuzia", "Alphons"]),  # ranked below 1,000
         ("A 2012 comedy directed by Abudu and starring Kuzia.", ["Abudu", "Kuzia"]),  # credits
         ("Tygo lives on Ayoubsteeg street; Sanchez began writing at 12.", ["Tygo", "Sanchez"]),  # life verbs
+        # list members and surnames in letters beyond Latin-1 (Czech ě, ů; Vietnamese ạ, ặ)
+        ("Thanks to Jana Nováková, Květa and Růžička for the review.", ["Květa", "Růžička"]),
+        ("Thanks to Hương Mai and Phạm for the review; ask Minh Đặng.", ["Phạm", "Đặng"]),
     ],
 )
 def test_names_from_many_countries_go_without_a_cue(text: str, gone: list[str]) -> None:
