@@ -177,10 +177,13 @@ _NAME_AFFIXES = {
 
 
 def name_parts(name: str) -> list[str]:
-    """The parts of a name that must not survive (titles and suffixes may)."""
-    parts = [p.strip(".,") for p in name.split()]
+    """The parts of a name that must not survive (titles and suffixes may): an abbreviation with
+    its full stop ("Univ.Prof.", "Dipl.-Ing.", "B.Sc.", "Doç.") is a title or a degree."""
+    parts = [p.rstrip(",") for p in name.split()]
     return [
-        p for p in parts if len(p) >= 2 and p.lower().strip(".") not in _NAME_AFFIXES and not p.endswith(".")
+        p.strip(".")
+        for p in parts
+        if len(p.strip(".")) >= 2 and p.lower().strip(".") not in _NAME_AFFIXES and not p.endswith(".")
     ]
 
 

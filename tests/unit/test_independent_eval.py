@@ -33,8 +33,9 @@ HELDOUT_RATCHET = {
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.048),
     "pii_leak_rate": ("<=", 0.022),
-    # 0.709 before the world name lexicons, 0.855 before the title, label and particle rules
-    "name_scrub_rate": (">=", 0.865),
+    # 0.709 before the world name lexicons, 0.855 before the title, label and particle rules,
+    # 0.865 while the measure counted titles with a full stop ("Univ.Prof.") as parts of the name
+    "name_scrub_rate": (">=", 0.875),
 }
 
 
@@ -128,6 +129,10 @@ def test_leaks_count_pieces_of_a_value_too() -> None:
     assert not measure.leaked("+49 30 12345678", original, "Call [PHONE] after six.", 4)
     assert measure.name_leaked("Dr. Anna Schmidt", "Ask Dr. Anna Schmidt", "Ask Dr. [NAME] Schmidt")
     assert not measure.name_leaked("Dr. Anna Schmidt", "Ask Dr. Anna Schmidt", "Ask Dr. [NAME]")
+    # titles and degrees written with their full stop are not parts of the name; initials neither
+    assert independent.name_parts("Univ.Prof. Dietrich Killer B.Sc.") == ["Dietrich", "Killer"]
+    assert independent.name_parts("Dipl.-Ing. Jan Q. de Vries, MBA.") == ["Jan", "de", "Vries"]
+    assert measure.name_leaked("Öğr. Ayşe Kaya", "Öğr. Ayşe Kaya said", "Öğr. [NAME] Kaya said")
 
 
 # ---------------------------------------------------------------------------- readings
