@@ -919,17 +919,38 @@ def common_word(word: str) -> bool:
     return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
 
 
-def _name_neighbour(word: str, text: str) -> bool:
+def _name_neighbour(word: str, text: str, frequent_names: bool = False) -> bool:
     """A capitalised word beside a name is part of it, or another name, unless it is a common
-    English word, a technology, or written in lower case elsewhere in the text."""
+    English word, a technology, or written in lower case elsewhere in the text. With
+    ``frequent_names``, a name that is also a frequent word ("Mark", "Lee", "Smith", "Young")
+    counts too: after a person's name, in a list of people or as a dialogue's speaker, it is one
+    (before a name it is as often a verb: "Grant [NAME] access", "Will [NAME] fix it?")."""
     bare = word.lower()
     return (
         bare not in _NOT_NAMES
         and word not in TECH_WORDS
         and bare not in _CUE_WORDS
-        and not common_word(word)
+        and (
+            not common_word(word)
+            or (frequent_names and _fold(word) in names_in_company() and bare not in _MONTHS)
+        )
         and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
     )
+
+
+_MONTHS = {"may", "june", "april", "august", "march", "jan"}
+_CENSUS_SURNAMES_TOP = 5000
+
+
+@lru_cache(maxsize=1)
+def names_in_company() -> frozenset[str]:
+    """Names that are also frequent English words, folded: every census first name and the
+    census's 5,000 most frequent surnames (rank 5,000 is a surname of about 1 American in 10,000)."""
+    import names as census
+
+    lines = (Path(census.__file__).parent / "dist.all.last").read_text().splitlines()
+    surnames = [line.split()[0].lower() for line in lines[:_CENSUS_SURNAMES_TOP] if line.strip()]
+    return frozenset(_fold(w) for w in (*first_names(), *surnames))
 
 
 def _speakers(scan: Scan, text: str) -> list[Span]:
@@ -950,7 +971,7 @@ def _speakers(scan: Scan, text: str) -> list[Span]:
         and (
             strong_first_name(m.group("name"))
             or _fold(m.group("name")) in bare_first_names()
-            or (people and _name_neighbour(m.group("name"), text))
+            or (people and _name_neighbour(m.group("name"), text, frequent_names=True))
         )
     ]
 
@@ -982,7 +1003,7 @@ def beside_names(text: str) -> list[Span]:
             if w.group()[0].islower():
                 start = w.start() if start is None else start
                 continue
-            if not _name_neighbour(w.group(), text):
+            if not _name_neighbour(w.group(), text, frequent_names=True):
                 break
             spans.append(Span(offset + (w.start() if start is None else start), offset + w.end(), "NAME"))
             start = None
@@ -1001,7 +1022,7 @@ def beside_names(text: str) -> list[Span]:
         if "[NAME]" not in m.group("list"):
             continue
         for w in _LIST_WORD.finditer(m.group("list")):
-            if _name_neighbour(w.group(), text):
+            if _name_neighbour(w.group(), text, frequent_names=True):
                 spans.append(Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME"))
     return spans
 
