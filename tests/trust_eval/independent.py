@@ -315,8 +315,9 @@ def _personal(b: _Builder) -> None:
                     value = b.rng.choice(_ipv6_variants(fake))
                 else:
                     value = str(_VALUE_MAKERS.get(key, lambda f: f.word())(fake))
-                if key in _SENSITIVE:
-                    sensitive.setdefault(_SENSITIVE[key], []).append(value)
+                if key in _SENSITIVE:  # "[addr]:port": the port is not personal (as in _structured)
+                    personal = re.sub(r"^\[(.*)\]:\d+$", r"\1", value)
+                    sensitive.setdefault(_SENSITIVE[key], []).append(personal)
                 return value
 
             text = _PLACEHOLDER.sub(fill, template)
