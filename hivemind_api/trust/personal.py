@@ -63,6 +63,9 @@ _POSTCODE_UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b")
 _STREET_BEFORE = (
     r"Strada|Str\.|Intrarea|Aleea|Calea|Bulevardul|Splaiul|Șoseaua|Piața|Contrada|Via|Viale|Vicolo|Piazza|Corso|"
     r"Calle|Avenida|Avda\.|Paseo|Plaza|Camino|Carrera|Rua|Travessa|Praça|Alameda|Estrada|Rodovia|Loteamento|"
+    # more of Brazil's kinds of street (Correios' "tipos de logradouro")
+    r"Distrito|Núcleo|Conjunto|Residencial|Setor|Quadra|Viela|Vereda|Chácara|Condomínio|Fazenda|Jardim|"
+    r"Ladeira|Largo|Parque|Recanto|Esplanada|"
     r"Ulica|ul\.|Aleja|aleja|al\.|Plac|plac|Ulice|náměstí|Náměstí|třída|chemin|Chemin|impasse|Impasse|quai|Quai|"
     r"улица|ул\.|переулок|пер\.|проспект|просп\.|пр-т|набережная|наб\.|шоссе|ш\.|бульвар|б-р|площадь|пл\.|"
     r"вулиця|вул\.|провулок|пров\.|οδός|οδ\.|Οδός|λεωφόρος|Λεωφόρος|λεωφ\.|Đường|đường|Phố|phố|Ngõ|ngõ|Hẻm|hẻm"
@@ -73,13 +76,14 @@ _STREET_AFTER = (
 )
 _NAME_WORD = r"[A-ZÀ-ÞĀ-ſА-ЯЁІЇЄҐΑ-ΩΆ-Ώ\u0110][\w'’\-]*"
 _HOUSE = r"(?:(?:Nr\.|No\.|nr\.|n\.|nº|Nº|д\.|№)\s*)?\d{1,5}(?:[/\-]\d{1,5})*[A-Za-z]?\b(?![.,]\d)"
-_TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481"
-    r"(?:,?[ \t]*(?:[A-Z]{1,2}-)?\d{2,5}(?:[ \t\-]?\d{2,3})?(?:[ \t]+"
-    + _NAME_WORD
-    + r"(?:[ \t]+"
-    + _NAME_WORD
-    + r")?)?"
-    r"|,[ \t]*" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?(?:,[ \t]*\d{4,6})?){0,2}"
+# A town: one or two capitalised words, a particle between them ("Pacheco de Borges"), and a
+# state's code after a slash ("… / SP").
+_TOWN = (
+    rf"{_NAME_WORD}(?:[ \t]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le)[ \t]+)?{_NAME_WORD})?"
+    r"(?:[ \t]*/[ \t]*[A-Z]{2}\b)?"
+)
+_TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481", "…, Itatiaia, 59303-246 Ribeiro / BA"
+    rf"(?:,?[ \t]*(?:[A-Z]{{1,2}}-)?\d{{2,8}}(?:[ \t\-]\d{{2,4}})?(?!\d)(?:[ \t]+{_TOWN})?|,[ \t]*{_TOWN}){{0,3}}"
 )
 _ADDRESS_INTL = re.compile(
     rf"(?<![\w])(?:(?:{_STREET_BEFORE})\s+(?:(?:de|del|da|do|dos|das|di|della|la|le|du|des)\s+)?"

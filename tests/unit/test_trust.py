@@ -627,6 +627,10 @@ def test_a_whole_iban_goes_even_when_part_of_it_looks_like_a_card_or_its_length_
         ("Please check д. Красноуфимск, пер. 50 лет Октября, д. 1/5 к. 59, 398695", "50 лет Октября"),
         ("м. Київ, вул. Хрещатик, буд. 22, 01001", "Хрещатик"),  # Ukrainian postal order
         ("Kejservej 20, 6693 Snedsted", "Kejservej 20"),  # a four-digit postcode after a street word
+        # Brazil: more kinds of street, a CEP with or without its dash, a town with a particle, a state
+        ("Send it to Distrito de Aragão, 5, Saudade, 16158364 Pacheco de Borges / SP please", "16158364"),
+        ("Núcleo Lopes, 19, Itatiaia, 59303-246 Ribeiro de Gonçalves / BA", "246"),
+        ("Strada Manole Nr. 17, Sadova, 314481 and more", "314481"),  # a six-digit postcode, whole
     ],
 )
 def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
