@@ -74,7 +74,8 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
 # after the concert")
 _PLACE = (
     r"\s+[^\W\d_][\w\-]*[^\W\d_](?:[ ](?!(?:after|before|for|on|at|in|and|or|to|the|last|this|next|tonight|"
-    r"today|tomorrow|yesterday|when|where|if|but|with|from|is|was|are)\b)[^\W\d_][\w\-]*){0,3}"
+    r"today|tomorrow|yesterday|when|where|if|but|with|from|is|was|are|by|until|since|because|so|then)\b)"
+    r"[^\W\d_][\w\-]*){0,3}"
 )
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"

@@ -100,6 +100,76 @@ _ADDRESS_CYRILLIC = re.compile(
     r"алея|аллея|туп|тупик)\.?[ \t]+[^,\n]{2,40},[ \t]*(?:д|дом|буд)\.[ \t]*\d{1,4}(?:/\d{1,4})?[а-яА-Я]?"
     r"(?:[ \t]*(?:к|корп|стр|кв|оф)\.[ \t]*\d{1,4})*(?:,[ \t]*\d{5,6})?"
 )
+# An address's other parts beside one already replaced (the second pass sees "[ADDRESS]"): the
+# postcode, town and state after it on its line and on the lines below ("[ADDRESS]\n69803 Borås",
+# "[ADDRESS], [NAME], 85774", "[ADDRESS]\nTrujillotown, NE 19080"), and the flat, estate and
+# district before it on its line ("Studio 04k, [NAME], Brownchester, [ADDRESS]"). Its street was
+# evidence enough that the lines around it are the rest of one address.
+_PLACE = r"\[(?:NAME|ADDRESS)\]"
+_UNCASED_WORD = r"[\u0590-\u06ff\u0900-\u0dff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
+_POSTCODE_ANY = r"(?:[A-Z]{1,2}-)?\d{2,8}(?:[ \-]\d{2,4})?(?:[ ]?[A-Z]{2}\b)?(?!\d)"
+_PLACE_WORD = rf"(?:{_PLACE}|{_NAME_WORD}|{_UNCASED_WORD})"
+_TOWN_ANY = (
+    rf"{_PLACE_WORD}(?:[ \t]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le)[ \t]+)?{_PLACE_WORD}){{0,2}}"
+    r"(?:[ \t]*\([A-Z]{2,3}\))?"
+)
+_ADDRESS_PART = re.compile(
+    rf"(?:[ \t]*,{{1,2}}[ \t]*|[ \t]*/[ \t]*)(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_TOWN_ANY})"
+    rf"|[ \t]+(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_PLACE}|[A-Z]{{2}}\b)"
+)
+_ADDRESS_LINE = re.compile(
+    rf"[ \t]*(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_TOWN_ANY})(?:{_ADDRESS_PART.pattern})*[ \t,]*"
+)
+_UNIT_BEFORE = r"(?:Flat|Studio|Unit|Apartment|Apt\.?|Suite|Room|Building|Block)[ \t]+[\w\-]+"
+_BEFORE_ADDRESS = re.compile(rf"(?P<head>(?:(?:{_UNIT_BEFORE}|{_TOWN_ANY})[ \t]*,[ \t]*){{1,4}})\[ADDRESS\]")
+
+
+def _part_of_address(piece: str) -> bool:
+    """A postcode, a placeholder or a place's name; not words of a sentence ("Thanks", "Please")."""
+    if re.search(r"\d|\[(?:NAME|ADDRESS)\]", piece):
+        return True
+    from hivemind_api.trust.names import common_word
+
+    words = re.findall(r"[^\W\d_]+", piece)
+    return bool(words) and not all(common_word(w) for w in words)
+
+
+def _beside_address(text: str) -> list[Span]:
+    """Each "[ADDRESS]" with the parts around it on its line (one span, so one placeholder), and
+    each line below it that holds only a postcode, a town or a state."""
+    heads: dict[int, int] = {}  # where a placeholder's address starts, left of it on its line
+    for m in _BEFORE_ADDRESS.finditer(text):
+        pieces = re.split(r"[ \t]*,[ \t]*", m.group("head").rstrip(" \t,"))
+        while pieces and not _part_of_address(pieces[0]):
+            pieces.pop(0)  # a sentence's words at the left end are not the address's
+        if pieces:
+            heads[m.end() - len("[ADDRESS]")] = m.start("head") + m.group("head").find(pieces[0])
+    spans: list[Span] = []
+    for m in re.finditer(r"\[ADDRESS\]", text):
+        end = m.end()
+        for part in _ADDRESS_PART.finditer(text, end):  # the rest of its line
+            if part.start() != end or not _part_of_address(part.group()):
+                break
+            end = part.end()
+        begin = heads.get(m.start(), m.start())
+        if (begin, end) != (m.start(), m.end()):
+            spans.append(Span(begin, end, "ADDRESS"))
+        newline = text.find("\n", end)
+        if newline == -1 or text[end:newline].strip(" \t,"):
+            continue  # the line goes on with other words: the lines below are not its
+        start = newline + 1
+        for _ in range(3):  # the lines below: a town, a postcode, a state
+            stop = text.find("\n", start)
+            stop = len(text) if stop == -1 else stop
+            line = text[start:stop]
+            if not line.strip() or not _ADDRESS_LINE.fullmatch(line) or not _part_of_address(line):
+                break
+            first = start + len(line) - len(line.lstrip())
+            spans.append(Span(first, start + len(line.rstrip(" \t,")), "ADDRESS"))
+            start = stop + 1
+    return spans
+
+
 _PRIVATE_HOST = re.compile(
     r"\b(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:internal|corp|intranet|lan|local|localdomain|private|"
     r"home\.arpa|intra|priv)\b",
@@ -360,4 +430,6 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(m.start(), m.end(), "PATH"))
     for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL, _ADDRESS_CYRILLIC):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
+    if "[ADDRESS]" in text:
+        spans += _beside_address(text)
     return spans

@@ -639,6 +639,27 @@ def test_streets_in_other_languages_with_a_house_number(text, piece) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("Billing address:\nAspgatan 062\n69803 Borås\nThanks", ["69803", "Borås"]),  # the line below
+        ("Billing address:\n554 Nicole Pass Street\nTrujillotown, NE 19080\n", ["Trujillotown", "19080"]),
+        ("Please check: Studio 04k, Houghton Prairie, Port Ashleighberg, E21 8EU", ["04k", "Ashleighberg"]),
+        ("It went to провулок Зелена, буд. 9 кв. 14, Великі Мости, 85774, and back.", ["Мости", "85774"]),
+    ],
+)
+def test_the_rest_of_an_address_goes_with_its_street(text: str, pieces: list[str]) -> None:
+    scrubbed = scrub(text).text
+    assert not [p for p in pieces if p in scrubbed], scrubbed
+
+
+def test_words_around_an_address_that_are_not_its_parts_stay() -> None:
+    scrubbed = scrub("Ship to Hauptstraße 12, 10115 Berlin by Friday.\nThanks, see you\n404 Not Found").text
+    assert scrubbed == "Ship to [ADDRESS] by Friday.\nThanks, see you\n404 Not Found", scrubbed
+    scrubbed = scrub("Hauptstraße 12\nThanks\nPlease, see you").text
+    assert scrubbed == "[ADDRESS]\nThanks\nPlease, see you", scrubbed
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Route the traffic via Redis 7 and then via Kafka 3.6 brokers.",
