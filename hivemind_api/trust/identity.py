@@ -72,10 +72,12 @@ _SENT_TO = re.compile(
 _CAPITALISED = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯΑ-Ω][\w'\-]*"
 # the place after a postcode: up to four words, not running on into the sentence ("… 51318 Piteå
 # after the concert")
+# after, capitalised (a town's name is; "10000 rows were read" is a count)
+_LOWER_START = r"(?![a-zß-ÿа-яёіїєґα-ωά-ώ])"
 _PLACE = (
-    r"\s+[^\W\d_][\w\-]*[^\W\d_](?:[ ](?!(?:after|before|for|on|at|in|and|or|to|the|last|this|next|tonight|"
-    r"today|tomorrow|yesterday|when|where|if|but|with|from|is|was|are|by|until|since|because|so|then)\b)"
-    r"[^\W\d_][\w\-]*){0,3}"
+    rf"\s+{_LOWER_START}[^\W\d_][\w\-]*[^\W\d_](?:[ ](?!(?:after|before|for|on|at|in|and|or|to|the|last|this|"
+    r"next|tonight|today|tomorrow|yesterday|when|where|if|but|with|from|is|was|are|by|until|since|because|so|then)\b)"
+    rf"{_LOWER_START}[^\W\d_][\w\-]*){{0,3}}"
 )
 _STREET_POSTCODE = re.compile(
     rf"(?<![\w])(?:(?:{_CAPITALISED}|[a-zа-я]{{1,4}}\.)\s){{0,3}}{_CAPITALISED}\s\d{{1,5}}[a-zA-Z]?(?:/\d{{1,4}})?,"
@@ -107,6 +109,15 @@ _HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network a
 _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 
 
+def _has_a_name(found: str) -> bool:
+    """A street or a town has a name that is no common English word nor a technology: "Part 2,
+    10000 Rows" and "Redis 7, 65536 Connections" are not addresses."""
+    from hivemind_api.trust.names import TECH_WORDS, common_word
+
+    words = re.findall(r"[^\W\d_]{3,}", found)
+    return any(w not in TECH_WORDS and not common_word(w) for w in words)
+
+
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter(
@@ -132,7 +143,10 @@ def detect(text: str) -> list[Span]:
         if sum(c.isdigit() for c in value) >= 5:
             spans.append(Span(m.start("value"), m.start("value") + len(value), "ID_NUMBER"))
     spans += [Span(m.start("value"), m.end("value"), "BIRTH_DATE") for m in scan.finditer(_DOB)]
-    for pattern in (_STREET_POSTCODE, _SUFFIXED_STREET, _US_TAIL, _CJK_ADDRESS):
+    spans += [
+        Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(_STREET_POSTCODE) if _has_a_name(m.group())
+    ]
+    for pattern in (_SUFFIXED_STREET, _US_TAIL, _CJK_ADDRESS):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
     for m in scan.finditer(_SENT_TO):
         value = m.group("value")

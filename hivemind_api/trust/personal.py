@@ -124,6 +124,41 @@ _UNIT_BEFORE = r"(?:Flat|Studio|Unit|Apartment|Apt\.?|Suite|Room|Building|Block)
 _BEFORE_ADDRESS = re.compile(rf"(?P<head>(?:(?:{_UNIT_BEFORE}|{_TOWN_ANY})[ \t]*,[ \t]*){{1,4}})\[ADDRESS\]")
 
 
+# An address by its shape alone, whatever its street's word: comma-separated parts of
+# capitalised words, house numbers ("21/29", "Nr. 80", "Bl. 74") and particles, ending in a
+# postcode of five to eight digits or a dashed or spaced one ("Drumul Tabacu Nr. 435, Resita,
+# 600391", "Cañada Delfina Carretero 32, Ceuta, 13746", "Fayehof 07, 8645OS, Dieden"). A
+# four-digit number after a comma is as often a year ("Figure 20, 2021 Results"), so it needs a
+# street word (see above); a part of only common English words or technologies does not count.
+_CHAIN_WORD = (
+    rf"(?:\[NAME\]|{_NAME_WORD}\.?|\d{{1,5}}[A-Za-z]?(?:/\d{{1,5}})*\.?|\d{{1,2}}ª|"
+    r"(?:de|da|do|dos|das|del|di|du|des|la|le|y|i)|[a-zа-яё]{1,4}\.|"
+    r"ulica|rue|avenue|boulevard|allée|chemin|impasse|quai|place|сквер|площа|набережна|узвіз|тупик)"
+)
+_CHAIN_SEGMENT = rf"{_CHAIN_WORD}(?:[ \t]+{_CHAIN_WORD}){{0,6}}"
+_CHAIN_POSTCODE = (
+    r"(?:[A-Z]{1,2}-)?(?P<postcode>\d{5,8}|\d{2,5}-\d{3,4}|\d{3}[ ]\d{2}|\d{4}[ ]?[A-Z]{2})(?![\w\-])"
+)
+_ADDRESS_CHAIN = re.compile(
+    rf"(?<![\w\-.])(?P<chain>{_CHAIN_SEGMENT}(?:[ \t]*,{{1,2}}[ \t]*{_CHAIN_SEGMENT}){{0,4}})"
+    rf"[ \t]*,[ \t]*{_CHAIN_POSTCODE}(?:[ \t]*,?[ \t]+{_TOWN})?"
+)
+_DATE_DIGITS = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _address_chains(scan: Scan) -> list[Span]:
+    from hivemind_api.trust.names import TECH_WORDS, common_word
+
+    spans = []
+    for m in scan.finditer(_ADDRESS_CHAIN):
+        if _DATE_DIGITS.fullmatch(m.group("postcode")):  # "Build 45, 20240115": a date
+            continue
+        words = re.findall(r"[^\W\d_]{3,}", m.group())
+        if any(w not in TECH_WORDS and not common_word(w) for w in words) or "[NAME]" in m.group():
+            spans.append(Span(m.start(), m.end(), "ADDRESS"))
+    return spans
+
+
 def _part_of_address(piece: str) -> bool:
     """A postcode, a placeholder or a place's name; not words of a sentence ("Thanks", "Please")."""
     if re.search(r"\d|\[(?:NAME|ADDRESS)\]", piece):
@@ -384,6 +419,7 @@ def _prefilter() -> Prefilter:
             _POSTCODE_UK,
             _ADDRESS_INTL,
             _ADDRESS_CYRILLIC,
+            _ADDRESS_CHAIN,
         ]
     )
 
@@ -430,6 +466,7 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(m.start(), m.end(), "PATH"))
     for pattern in (_ADDRESS, _ADDRESS_EU, _POSTCODE_UK, _ADDRESS_INTL, _ADDRESS_CYRILLIC):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]
+    spans += _address_chains(scan)
     if "[ADDRESS]" in text:
         spans += _beside_address(text)
     return spans

@@ -32,7 +32,10 @@ HELDOUT_RATCHET = {
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.048),
-    "pii_leak_rate": ("<=", 0.018),  # 0.022 before the rest of an address went with its street
+    "pii_leak_rate": (
+        "<=",
+        0.012,
+    ),  # 0.022 before the rest of an address went with its street, 0.018 before address shapes
     # 0.709 before the world name lexicons, 0.855 before the title, label and particle rules,
     # 0.865 while the measure counted titles with a full stop ("Univ.Prof.") as parts of the name
     "name_scrub_rate": (">=", 0.875),

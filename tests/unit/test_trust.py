@@ -652,6 +652,35 @@ def test_the_rest_of_an_address_goes_with_its_street(text: str, pieces: list[str
     assert not [p for p in pieces if p in scrubbed], scrubbed
 
 
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        (
+            "The parcel went to Cañada Delfina Carretero 32, Ceuta, 13746, and came back.",
+            ["Carretero", "13746"],
+        ),
+        ("Drumul Tabacu Nr. 435, Resita, 600391", ["Tabacu", "Resita"]),
+        ("Please ship it to Fayehof 07, 8645OS, Dieden by Friday.", ["Fayehof", "Dieden"]),
+        ("ulica Piwna 21/29, 18-416 Pruszcz Gdański", ["Piwna", "Pruszcz"]),
+    ],
+)
+def test_an_address_by_its_shape_whatever_its_street_word(text: str, pieces: list[str]) -> None:
+    scrubbed = scrub(text).text
+    assert not [p for p in pieces if p in scrubbed], scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Release 3, Build 45, 20240115 is the one to pin.",  # a date, not a postcode
+        "See Section 4, Part 2, 10000 rows were read.",  # common words only
+        "Upgrade Kubernetes 1.29, Redis 7, 65536 connections",
+    ],
+)
+def test_comma_separated_versions_and_counts_are_not_addresses(text: str) -> None:
+    assert "[ADDRESS]" not in scrub(text).text, scrub(text).text
+
+
 def test_words_around_an_address_that_are_not_its_parts_stay() -> None:
     scrubbed = scrub("Ship to Hauptstraße 12, 10115 Berlin by Friday.\nThanks, see you\n404 Not Found").text
     assert scrubbed == "Ship to [ADDRESS] by Friday.\nThanks, see you\n404 Not Found", scrubbed
