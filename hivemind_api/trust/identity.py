@@ -90,18 +90,20 @@ _STREET_POSTCODE = re.compile(
 # name ends in a street word ("Kejservej 20, 6693 Snedsted", "Storgata 5, 0155 Oslo").
 _SUFFIXED_STREET = re.compile(
     r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w'\-]*(?:vej|gade|gatan|vägen|veien|vegen|gata|straße|strasse|weg|gasse|platz|allee|"
-    r"laan|straat|steeg|gracht|plein|kade|utca|tie|katu|polku|kuja)\s\d{1,4}[a-zA-Z]?,\s*\d{4}" + _PLACE
+    r"laan|straat|steeg|gracht|plein|kade|utca|tie|katu|polku|kuja|stræde|[ ]?[Aa]llé|[ ]?[Pp]lads|vænge|[ ]?[Tt]orv)"
+    r"\s\d{1,4}[a-zA-Z]?(?:-\d{1,4})?,\s*\d{4}" + _PLACE
 )
 # East Asian addresses by their administrative units, largest first, ending in a number: Chinese
 # (省/市 … 区/县 … 街/路 + number or 座), Korean (도/시 … 시/군/구 … 로/길/가 + number), Japanese
 # (都/道/府/県 … 市/区/町 … 丁目 or a number).
 _CJK_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{1,8}(?:省|自治区)?[\u4e00-\u9fff]{1,6}市[\u4e00-\u9fff]{0,6}(?:区|县|州)?[\u4e00-\u9fff]{1,10}"
+    r"[\u4e00-\u9fff]{1,8}(?:省|自治区)?[\u4e00-\u9fff]{1,6}(?:市|县)[\u4e00-\u9fff]{0,6}(?:区|县|州)?[\u4e00-\u9fff]{1,10}"
     r"(?:街|路|道|巷|里)[\u4e00-\u9fffA-Za-z0-9]{0,6}?(?:\d+\s?号|[A-Za-z]\s?座)(?:\s*\d{6})?"
-    r"|[가-힣]{1,8}(?:도|특별시|광역시)\s+[가-힣]{1,8}(?:시|군|구)(?:\s+[가-힣]{1,8}(?:구|군|읍|면))?\s+"
-    r"[가-힣0-9]{1,12}(?:로|길|가|동)\s*\d{1,5}(?:-\d{1,5})?"
+    r"|[가-힣]{1,8}(?:도|시)\s+[가-힣]{1,8}(?:시|군|구)(?:\s+[가-힣]{1,8}(?:구|군|읍|면))?\s+"
+    r"[가-힣0-9]{1,12}(?:로|길|가|동|거리)\s*(?:지하)?\d{1,5}(?:-\d{1,5})?(?:\s*\([가-힣0-9]{1,12}\))?"
     r"|[\u4e00-\u9fff]{1,4}(?:都|道|府|県)[\u4e00-\u9fff\u3040-\u30ff]{1,8}(?:市|区|郡|町|村)[\u4e00-\u9fff\u3040-\u30ff0-9]{0,12}?"
-    r"(?:\d+丁目|\d+(?:-\d+){1,2}|\d+番地?)"
+    r"(?:\d+丁目(?:\d+番地?)?(?:\d+号)?|\d+(?:-\d+){1,2}|\d+番地?(?:\d+号)?)"
+    r"(?:[ \u3000][\u3040-\u30ff\u4e00-\u9fff]+\d{0,5})?"  # the building and its room
 )
 _US_TAIL = re.compile(r"\b\d{1,5}\s[^\n,]{3,40}(?:,\s*[^\n,]{2,30}){0,2},\s*[A-Z]{2}\s\d{5}(?:-\d{4})?\b")
 _HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network address

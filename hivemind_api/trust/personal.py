@@ -50,7 +50,7 @@ _ADDRESS = re.compile(
 )
 # German/Dutch/French style "Hauptstraße 12, 10115 Berlin" and "12 rue de la Paix, 75002 Paris".
 _ADDRESS_EU = re.compile(
-    r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|laan|straat|gracht)\s+\d{1,4}[a-z]?"
+    r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht)\s*\d{1,4}[a-z]?(?:[/\-]\d{1,4})?"
     r"(?:,\s*\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]+)?"
     r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|place|chemin|allée)\s+(?:[a-zà-ÿ']+\s+){0,3}[A-ZÀ-Ý][\w\-]+"
     r"(?:,\s*\d{5}\s+[A-ZÀ-Ý][a-zà-ÿ]+)?"
@@ -78,9 +78,12 @@ _NAME_WORD = r"[A-ZÀ-ÞĀ-ſА-ЯЁІЇЄҐΑ-ΩΆ-Ώ\u0110][\w'’\-]*"
 _HOUSE = r"(?:(?:Nr\.|No\.|nr\.|n\.|nº|Nº|д\.|№)\s*)?\d{1,5}(?:[/\-]\d{1,5})*[A-Za-z]?\b(?![.,]\d)"
 # A town: one or two capitalised words, a particle between them ("Pacheco de Borges"), and a
 # state's code after a slash ("… / SP").
+_UNCASED_WORD = r"[\u0590-\u06ff\u0900-\u0dff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
+_TOWN_WORD = rf"(?:{_NAME_WORD}|{_UNCASED_WORD}[\w'’\-]*)"
+_TOWN_PARTICLE = r"(?:de|da|do|dos|das|del|di|du|des|la|le|pod|nad|an|am|im|sur|sous|en|lès)"
 _TOWN = (
-    rf"{_NAME_WORD}(?:[ \t]+(?:(?:de|da|do|dos|das|del|di|du|des|la|le)[ \t]+)?{_NAME_WORD})?"
-    r"(?:[ \t]*/[ \t]*[A-Z]{2}\b)?"
+    rf"(?:{_TOWN_PARTICLE}[ \t]+)?{_TOWN_WORD}(?:[ \t]+(?:{_TOWN_PARTICLE}[ \t]+)?{_TOWN_WORD}){{0,2}}"
+    r"(?:[ \t]*/[ \t]*[A-Z]{2}\b|[ \t]*\([A-Z]{2}\))?"
 )
 _TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481", "…, Itatiaia, 59303-246 Ribeiro / BA"
     rf"(?:,?[ \t]*(?:[A-Z]{{1,2}}-)?\d{{2,8}}(?:[ \t\-]\d{{2,4}})?(?!\d)(?:[ \t]+{_TOWN})?|,[ \t]*{_TOWN}){{0,3}}"
@@ -88,7 +91,7 @@ _TOWN_TAIL = (  # on the same line: "…, 51-003 Reda", "…, Sadova, 314481", "
 _ADDRESS_INTL = re.compile(
     rf"(?<![\w])(?:(?:{_STREET_BEFORE})\s+(?:(?:de|del|da|do|dos|das|di|della|la|le|du|des)\s+)?"
     rf"{_NAME_WORD}(?:\s+(?:(?:de|del|da|do|di|la|le|du)\s+)?{_NAME_WORD}){{0,3}}"
-    rf"|{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\s+(?:{_STREET_AFTER}))"
+    rf"|{_NAME_WORD}(?:\s+[^\W\d_][\w'’\-]*){{0,2}}\s+[a-zäöåőű]*(?:{_STREET_AFTER}))"
     rf",?\s+{_HOUSE}\.?{_TOWN_TAIL}"
 )
 # Russian and Ukrainian postal order: a settlement, a street, the house ("д." / "буд.") and its
@@ -106,7 +109,6 @@ _ADDRESS_CYRILLIC = re.compile(
 # district before it on its line ("Studio 04k, [NAME], Brownchester, [ADDRESS]"). Its street was
 # evidence enough that the lines around it are the rest of one address.
 _PLACE = r"\[(?:NAME|ADDRESS)\]"
-_UNCASED_WORD = r"[\u0590-\u06ff\u0900-\u0dff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+"
 _POSTCODE_ANY = r"(?:[A-Z]{1,2}-)?\d{2,8}(?:[ \-]\d{2,4})?(?:[ ]?[A-Z]{2}\b)?(?!\d)"
 _PLACE_WORD = rf"(?:{_PLACE}|{_NAME_WORD}|{_UNCASED_WORD})"
 _TOWN_ANY = (
@@ -118,7 +120,7 @@ _ADDRESS_PART = re.compile(
     rf"|[ \t]+(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_PLACE}|[A-Z]{{2}}\b)"
 )
 _ADDRESS_LINE = re.compile(
-    rf"[ \t]*(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_TOWN_ANY})(?:{_ADDRESS_PART.pattern})*[ \t,]*"
+    rf"[ \t]*(?:{_POSTCODE_ANY}(?:[ \t]+{_TOWN_ANY})?|{_TOWN_ANY}(?:-\d{{6}})?)(?:{_ADDRESS_PART.pattern})*[ \t,]*"
 )
 _UNIT_BEFORE = r"(?:Flat|Studio|Unit|Apartment|Apt\.?|Suite|Room|Building|Block)[ \t]+[\w\-]+"
 _BEFORE_ADDRESS = re.compile(rf"(?P<head>(?:(?:{_UNIT_BEFORE}|{_TOWN_ANY})[ \t]*,[ \t]*){{1,4}})\[ADDRESS\]")
@@ -130,32 +132,81 @@ _BEFORE_ADDRESS = re.compile(rf"(?P<head>(?:(?:{_UNIT_BEFORE}|{_TOWN_ANY})[ \t]*
 # 600391", "Cañada Delfina Carretero 32, Ceuta, 13746", "Fayehof 07, 8645OS, Dieden"). A
 # four-digit number after a comma is as often a year ("Figure 20, 2021 Results"), so it needs a
 # street word (see above); a part of only common English words or technologies does not count.
+_CYRILLIC_STREET = (  # a street word in lower case, and the words of its name, any case ("сквер Рози вітрів")
+    r"(?:сквер|провулок|вулиця|шосе|площа|бульвар|улица|переулок|проспект|набережна|набережная|узвіз|тупик|"
+    r"алея|аллея|шоссе|площадь|парк|майдан)(?:[ \t]+[а-яёіїєґА-ЯЁІЇЄҐ0-9'’\-]+){1,5}"
+)
 _CHAIN_WORD = (
-    rf"(?:\[NAME\]|{_NAME_WORD}\.?|\d{{1,5}}[A-Za-z]?(?:/\d{{1,5}})*\.?|\d{{1,2}}ª|"
+    rf"(?:\[NAME\]|{_NAME_WORD}\.?|{_UNCASED_WORD}|\([^()\n,]{{1,20}}\)|\d{{1,5}}[A-Za-z]?(?:[/\-]\d{{1,5}})*\.?|\d{{1,2}}ª|"
     r"(?:de|da|do|dos|das|del|di|du|des|la|le|y|i)|[a-zа-яё]{1,4}\.|"
-    r"ulica|rue|avenue|boulevard|allée|chemin|impasse|quai|place|сквер|площа|набережна|узвіз|тупик)"
+    rf"ulica|plac|aleja|osiedle|rue|avenue|boulevard|allée|chemin|impasse|quai|place|út|utca|{_CYRILLIC_STREET})"
 )
 _CHAIN_SEGMENT = rf"{_CHAIN_WORD}(?:[ \t]+{_CHAIN_WORD}){{0,6}}"
-_CHAIN_POSTCODE = (
-    r"(?:[A-Z]{1,2}-)?(?P<postcode>\d{5,8}|\d{2,5}-\d{3,4}|\d{3}[ ]\d{2}|\d{4}[ ]?[A-Z]{2})(?![\w\-])"
+# Its end: a postcode (and a town), "Town-PIN" (India), or "Town, ST 12345" (the US)
+_CHAIN_END = (
+    r"(?:[A-Z]{1,2}-|Τ\.?Κ\.?[ ]?)?(?P<postcode>\d{5,8}|\d{2,5}-\d{3,4}|\d{3}[ ]\d{2}|\d{4}[ ]?[A-Z]{2}|\[PHONE\])"
+    rf"(?![\w\-])(?:[ \t]*,?[ \t]+{_TOWN})?"
+    rf"|{_TOWN}(?:[ \t]*-[ \t]*|[ \t]+)\d{{6}}(?!\d)"
+    rf"|{_TOWN},?[ \t]+[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?(?!\d)"
 )
 _ADDRESS_CHAIN = re.compile(
     rf"(?<![\w\-.])(?P<chain>{_CHAIN_SEGMENT}(?:[ \t]*,{{1,2}}[ \t]*{_CHAIN_SEGMENT}){{0,4}})"
-    rf"[ \t]*,[ \t]*{_CHAIN_POSTCODE}(?:[ \t]*,?[ \t]+{_TOWN})?"
+    rf"[ \t]*,{{1,2}}[ \t]*(?:{_CHAIN_END})"
 )
 _DATE_DIGITS = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 
 
-def _address_chains(scan: Scan) -> list[Span]:
-    from hivemind_api.trust.names import TECH_WORDS, common_word
+# Vietnamese addresses: a house number ("Số 38/648", "2/15"), then the street, the ward, the
+# district, the city and the province, each announced by its word ("Khu 43 Điện Biên Phủ Phường
+# Tân An thành phố Hồ Chí Minh"); an administrative word must be among them.
+_VI_TOKEN = (
+    r"(?:\[(?:NAME|ADDRESS)\]|TP\.|" + _NAME_WORD + r"|\d{1,5}(?:/\d{1,5})*|"
+    r"phường|quận|huyện|xã|thành|phố|thị|trấn|tỉnh|đường|hẻm|ngõ|ngách|ấp|thôn|khu|khóm|số)"
+)
+_VI_ADDRESS = re.compile(
+    rf"(?<![\w/])(?:Số[ \t]+)?\d{{1,5}}(?:/\d{{1,5}})*(?:(?:[ \t]*,)?[ \t]+{_VI_TOKEN}){{2,24}}"
+)
+_VI_ADMIN = re.compile(r"(?i)\b(?:phường|quận|huyện|xã|thành phố|tp\.|tỉnh|thị xã|thị trấn)(?!\w)")
 
+
+# US military post: "PSC 0780, Box 1762, APO AP 80911", "Unit 9682 Box 8905, DPO AE 41197", "USS Kidd\nFPO AP 33068".
+_MILITARY_POST = re.compile(
+    r"\b(?:(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5}|USN?S[ \t]+[^\W\d_][\w'’\-]*(?:[ \t]+[^\W\d_][\w'’\-]*)?)"
+    r"[ \t]*[,\n][ \t]*(?:APO|FPO|DPO)[ \t]+A[AEP][ \t]+\d{5}(?!\d)"
+)
+
+
+def _names_a_place(found: str) -> bool:
+    """A street's or a town's name among the words: a placeholder, a word of an uncased script,
+    or a capitalised word that is rare in English (under one in a million words: "Resita",
+    "Ceuta", "Dieden"), not an acronym or a technology ("Chapter 7, Appendix B, 12345 words",
+    "Apache 2.0, MIT, 12345678" are not addresses)."""
+    from wordfreq import zipf_frequency
+
+    from hivemind_api.trust.names import TECH_WORDS
+
+    if "[NAME]" in found or re.search(_UNCASED_WORD, found):
+        return True
+    return any(
+        w not in TECH_WORDS and not w.isupper() and zipf_frequency(w, "en") < _RARE_IN_ENGLISH
+        for w in re.findall(r"[^\W\d_]{3,}", found)
+    )
+
+
+_RARE_IN_ENGLISH = 2.5  # "Retry" is 2.6, "Forst" 1.9
+
+
+def _address_chains(scan: Scan) -> list[Span]:
     spans = []
     for m in scan.finditer(_ADDRESS_CHAIN):
-        if _DATE_DIGITS.fullmatch(m.group("postcode")):  # "Build 45, 20240115": a date
+        if _DATE_DIGITS.fullmatch(m.group("postcode") or ""):  # "Build 45, 20240115": a date
             continue
-        words = re.findall(r"[^\W\d_]{3,}", m.group())
-        if any(w not in TECH_WORDS and not common_word(w) for w in words) or "[NAME]" in m.group():
+        if _names_a_place(m.group()):
             spans.append(Span(m.start(), m.end(), "ADDRESS"))
+    spans += [
+        Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(_VI_ADDRESS) if _VI_ADMIN.search(m.group())
+    ]
+    spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(_MILITARY_POST)]
     return spans
 
 
@@ -190,7 +241,7 @@ def _beside_address(text: str) -> list[Span]:
         if (begin, end) != (m.start(), m.end()):
             spans.append(Span(begin, end, "ADDRESS"))
         newline = text.find("\n", end)
-        if newline == -1 or text[end:newline].strip(" \t,"):
+        if newline == -1 or text[end:newline].strip(" \t,."):
             continue  # the line goes on with other words: the lines below are not its
         start = newline + 1
         for _ in range(3):  # the lines below: a town, a postcode, a state
@@ -420,6 +471,8 @@ def _prefilter() -> Prefilter:
             _ADDRESS_INTL,
             _ADDRESS_CYRILLIC,
             _ADDRESS_CHAIN,
+            _VI_ADDRESS,
+            _MILITARY_POST,
         ]
     )
 

@@ -662,6 +662,23 @@ def test_the_rest_of_an_address_goes_with_its_street(text: str, pieces: list[str
         ("Drumul Tabacu Nr. 435, Resita, 600391", ["Tabacu", "Resita"]),
         ("Please ship it to Fayehof 07, 8645OS, Dieden by Friday.", ["Fayehof", "Dieden"]),
         ("ulica Piwna 21/29, 18-416 Pruszcz Gdański", ["Piwna", "Pruszcz"]),
+        ("נאות הדקל 22, מעונה, 1643061", ["הדקל", "מעונה", "1643061"]),  # a seven-digit postcode
+        ("Send it to 72 प्रेम वेंकटएसन, अहमदाबाद-701908 today", ["वेंकटएसन", "701908"]),  # Town-PIN
+        ("Λεωφ. Κορφιωτίσσης 1,, 62827 Φλώρινα", ["Κορφιωτίσσης", "Φλώρινα"]),
+        ("сквер Одеської громади, буд. 582, Підгайці, 50051", ["громади", "Підгайці"]),
+        ("The parcel went to PSC 0780, Box 1762, APO AP 80911, and came back.", ["0780", "80911"]),
+        (
+            "Số 38/648 Khu 43 Điện Biên Phủ Phường Tân An thành phố Hồ Chí Minh",
+            ["38/648", "Khu 43", "Tân An"],
+        ),
+        ("Please ship it to 青森県中野区豊町30丁目23番6号 パレス無栗屋737 by Friday.", ["23番6号", "パレス"]),
+        ("Please ship it to 贵州省斌县浔阳杨街K座 517329 by Friday.", ["浔阳", "517329"]),
+        (
+            "Please ship it to 광주광역시 종로구 영동대거리 639-66 (정웅김면) by Friday.",
+            ["영동대거리", "정웅김면"],
+        ),
+        ("Ship it to Lystrupstræde 56, 1494 Ferritslev Fyn by Friday.", ["Lystrupstræde", "Ferritslev"]),
+        ("Billing address:\nWeitzelstr. 69/61\n35981 Forst\n", ["Weitzelstr", "Forst"]),
     ],
 )
 def test_an_address_by_its_shape_whatever_its_street_word(text: str, pieces: list[str]) -> None:
@@ -675,6 +692,10 @@ def test_an_address_by_its_shape_whatever_its_street_word(text: str, pieces: lis
         "Release 3, Build 45, 20240115 is the one to pin.",  # a date, not a postcode
         "See Section 4, Part 2, 10000 rows were read.",  # common words only
         "Upgrade Kubernetes 1.29, Redis 7, 65536 connections",
+        "Wrote Chapter 7, Appendix B, 12345 words in total.",  # words rare enough, but English
+        "Error 500, Retry 3, 30000 ms timeout",
+        "Apache 2.0, MIT, 12345678",  # an acronym
+        "Merged PR 4521, Closes 7788, 10293 lines changed",
     ],
 )
 def test_comma_separated_versions_and_counts_are_not_addresses(text: str) -> None:
