@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval stress-names stress-secrets train-injection first-names secret-prefixes screenshots clean
+.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval stress-names stress-addresses stress-secrets train-injection first-names secret-prefixes screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -170,6 +170,10 @@ eval: python-deps
 # The name screen on new draws of the dev templates (SEED=n; misses in .hivemind-eval/name-misses.txt).
 stress-names: python-deps
 	$(PY) -m tests.trust_eval.stress_names
+
+# The address screen on new Faker addresses of every locale (SEED=n; misses in .hivemind-eval/address-misses.txt).
+stress-addresses: python-deps
+	$(PY) -m tests.trust_eval.stress_addresses
 
 # The secret screen on new values of the dev formats, per context (SEED=n, PYTHONHASHSEED to compare builds).
 stress-secrets: python-deps
