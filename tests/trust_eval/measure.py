@@ -243,7 +243,9 @@ def worker_cost_per_2kb(texts: list[str]) -> tuple[float, float]:
     return _timed(_two_kb_items(texts)[:300], lambda item: (name_model.detect(item), second_opinion(item)))
 
 
-def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
+def evaluate(cases: tuple[Case, ...] | list[Case], timed: bool = True) -> Report:
+    """Every case scored per split, family, kind and language; with ``timed``, the request path's
+    and the worker's cost per 2 KB too (the tests, which assert no time, leave it out)."""
     by_family: dict[tuple[str, str], Tally] = defaultdict(Tally)
     by_kind: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
     by_language: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
@@ -253,6 +255,8 @@ def evaluate(cases: tuple[Case, ...] | list[Case]) -> Report:
         by_family[(case.split, case.family)].problems += t.problems
         by_kind[(case.split, case.family, case.kind)].add(t)
         by_language[(case.split, case.family, case.language)].add(t)
+    if not timed:
+        return Report(dict(by_family), dict(by_kind), dict(by_language), {}, {})
     cost = {split: cost_per_2kb([c.text for c in cases if c.split == split]) for split in ("dev", "heldout")}
     # The worker's cost on what it mostly sees: benign technical text (the second opinion embeds
     # only windows the n-gram classifier finds suspicious, so a text of attacks costs more).
