@@ -379,7 +379,8 @@ _PHONE_CUE = re.compile(
     r"(?i)(?:\b(?:phone|tel|telephone|mobile|mob|cell|fax|call|text|sms|whatsapp|signal|number|no|nr|ring|"
     r"telefon|handy|rufnummer|téléphone|portable|portable|teléfono|telefono|móvil|cellulare|celular|telefoon|"
     r"mobiel|telefonu|telefonnummer|puhelin|numer|číslo|telefone|тел|телефон|номер|τηλ|τηλέφωνο|טלפון|هاتف|"
-    r"फ़ोन|फोन)\b\.?|電話|电话|手机|携帯|전화|휴대폰)[\s:#.,]*(?:on|at|is|:|au|am|под|на)?\s*"
+    r"फ़ोन|फोन|landline|msisdn|contact|reach(?:\s+\w+)?)\b\.?|on_?call|phone_number|電話|电话|手机|携帯|전화|휴대폰)"
+    r"[\s:#.,]*(?:(?:me|us|them|him|her|you)\s+)?(?:on|at|is|:|au|am|под|на)?[\s\"']*"
     r"(?P<number>\(?\+?\d[\d\s().\-/]{5,20}\d)"
 )
 _NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,3}(?:\.\d{1,3}){3}")
@@ -389,6 +390,18 @@ _DATE_OR_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,3}\.\d(?:\.\d+)+|\
 _PHONE_NATIONAL = re.compile(
     r"(?<![\w+.\-/])(?:0\d{1,4}|\(0\d{1,4}\))(?:[ \-/]?\d{2,4}){1,4}(?:x\d{1,5})?(?![\w.\-/]|\.\d)"
 )
+
+
+# Four pairs of digits, or a pair, a triple and two pairs, standing alone: Danish, Norwegian and
+# Polish landlines written as they are dialled ("47 73 72 49", "32 345 36 61"); a longer run of
+# pairs is a hex dump or a table, three-digit groups are thousands ("691 906 212"). Russian
+# numbers with the trunk "8" likewise ("8 327 633 24 55", "8 (495) 123-45-67").
+_PHONE_PAIRS = re.compile(
+    r"(?<![\w.:\-/+])(?<!\d[ ])(?:\d{2}[ ](?:\d{2}|\d{3})[ ]\d{2}[ ]\d{2}|8[ \-]?\(?\d{3}\)?[ \-]\d{3}[ \-]\d{2}[ \-]\d{2})"
+    r"(?![\w.:\-/]|[ ]\d)"
+)
+_EXTENSION = re.compile(r"[ \t]*(?:x|ext\.?|extension|доб\.?)[ \t]*\d{1,6}(?!\d)", re.IGNORECASE)
+_COUNTRY_PREFIX = re.compile(r"\+\d{1,3}[ \t]$")
 
 
 class _SevenDigitMatcher(phonenumbers.PhoneNumberMatcher):
@@ -420,7 +433,8 @@ def _phones(text: str) -> list[Span]:
         ):
             spans.append(Span(m.start, m.end, "PHONE"))
     for found in _PHONE_NATIONAL.finditer(text):
-        if 9 <= sum(c.isdigit() for c in found.group()) <= (16 if found.group().startswith("00") else 12):
+        number = found.group().split("x")[0]  # an extension's digits are not the number's
+        if 9 <= sum(c.isdigit() for c in number) <= (16 if number.startswith("00") else 12):
             spans.append(Span(found.start(), found.end(), "PHONE"))
     for found in _PHONE_INTERNATIONAL.finditer(text):
         digits = sum(c.isdigit() for c in found.group())
@@ -432,17 +446,49 @@ def _phones(text: str) -> list[Span]:
         if 7 <= digits <= 15 and not _NOT_A_PHONE.fullmatch(number.strip()):
             spans.append(Span(found.start("number"), found.start("number") + len(number), "PHONE"))
 
+    for found in _PHONE_PAIRS.finditer(text):
+        spans.append(Span(found.start(), found.end(), "PHONE"))
+    spans = [_with_prefix_and_extension(text, sp) for sp in spans]
+
     # A digit run inside a longer token (a SHA, a hash, an id) is part of that token, not a number.
     def word_char(c: str) -> bool:
         return c.isascii() and c.isalnum()
+
+    # A bare run of digits (or a decimal) glued to code, a path or an anchor is a value there
+    # ("used=4809781248", "system=2150.659", "0.0078125", "record/1234567", "badge/12345678.svg",
+    # "#issuecomment-1234567890", "issue #1693050"), not a number to call.
+    def in_code(sp: Span) -> bool:
+        if not re.fullmatch(r"\d+(?:\.\d+)?", text[sp.start : sp.end]):  # digits, or a decimal
+            return False
+        before, after = text[sp.start - 1 : sp.start], text[sp.end : sp.end + 1]
+        return (
+            (sp.start > 0 and before in "=./_-#@")
+            or (after != "" and after in "/_")
+            or (text[sp.end : sp.end + 2][:1] == "." and text[sp.end + 1 : sp.end + 2].isalnum())
+        )
 
     inside = [
         sp
         for sp in spans
         if (sp.start > 0 and word_char(text[sp.start - 1]))
         or (sp.end < len(text) and word_char(text[sp.end]) and text[sp.end] != "x")
+        or in_code(sp)
     ]
     return resolve([sp for sp in spans if sp not in inside])  # one number found three ways is one span
+
+
+def _with_prefix_and_extension(text: str, span: Span) -> Span:
+    """A number's extension ("x9349", "ext. 97738") and a country code the parser left before
+    it ("+1 [number]") belong to it."""
+    end = span.end
+    extension = _EXTENSION.match(text, end)
+    if extension:
+        end = extension.end()
+    start = span.start
+    prefix = _COUNTRY_PREFIX.search(text, max(0, start - 6), start)
+    if prefix:
+        start = prefix.start()
+    return Span(start, end, span.kind)
 
 
 def _possible_international(raw: str) -> bool:

@@ -128,6 +128,37 @@ def test_a_token_match_grows_to_the_token_but_not_into_its_variable_name() -> No
     assert scrub(f"Token: {jwt}.").text == "Token: [SECRET]."
 
 
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("Call me at 739 394 661 tomorrow.", ["739", "661"]),  # a cue before "me at"
+        ("Support says to reach them at 691 906 212 once it is done.", ["906"]),
+        ('contact:\n  on_call: "578 234 659"\n', ["234"]),
+        ('{"contact": "001-432-594-5501x9349"}', ["5501", "9349"]),  # the extension goes too
+        ("Reach them at +1 0014325945501 ext. 9349", ["9349", "+1 "]),
+        ("Ring 47 73 72 49 or 32 345 36 61 after six.", ["7372", "72 49", "36 61"]),  # pairs as dialled
+        ("Позвоните 8 327 633 24 55 вечером", ["633"]),  # Russian trunk "8"
+    ],
+)
+def test_national_numbers_with_a_cue_or_a_dialled_shape(text: str, pieces: list[str]) -> None:
+    scrubbed = scrub(text).text
+    assert not [p for p in pieces if p in scrubbed], scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "psutil.disk_usage('/') -> sdiskusage(total=21378641920, used=4809781248, percent=22.5)",
+        ">>> bfloat16(2.0) + 0.0078125343  # evaluated in bfloat16",
+        "See https://zenodo.org/record/1234567 and https://zenodo.org/badge/12345678.svg",
+        "Discussed in #issuecomment-1234567890 and issue #1693050.",
+        "hexdump: 47 73 72 49 0a 00 ff",
+    ],
+)
+def test_numbers_in_code_paths_and_anchors_are_not_phones(text: str) -> None:
+    assert "[PHONE]" not in scrub(text).text, scrub(text).text
+
+
 def test_the_phone_parser_only_sees_texts_with_seven_digits_close_together(monkeypatch) -> None:
     from hivemind_api.trust import personal
 
