@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from hivemind_api.trust.names import uncommon_word_in
 from hivemind_api.trust.prefilter import Prefilter
 from hivemind_api.trust.spans import Span
 
@@ -111,15 +112,6 @@ _HOST_PORT = re.compile(r"[\w.\-]+:\d{1,5}|[\d.]+|[0-9a-fA-F:]+")  # a network a
 _ABBREVIATION = re.compile(r"(?:^|\s)\w{1,4}$")
 
 
-def _has_a_name(found: str) -> bool:
-    """A street or a town has a name that is no common English word nor a technology: "Part 2,
-    10000 Rows" and "Redis 7, 65536 Connections" are not addresses."""
-    from hivemind_api.trust.names import TECH_WORDS, common_word
-
-    words = re.findall(r"[^\W\d_]{3,}", found)
-    return any(w not in TECH_WORDS and not common_word(w) for w in words)
-
-
 @lru_cache(maxsize=1)
 def _prefilter() -> Prefilter:
     return Prefilter(
@@ -146,7 +138,9 @@ def detect(text: str) -> list[Span]:
             spans.append(Span(m.start("value"), m.start("value") + len(value), "ID_NUMBER"))
     spans += [Span(m.start("value"), m.end("value"), "BIRTH_DATE") for m in scan.finditer(_DOB)]
     spans += [
-        Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(_STREET_POSTCODE) if _has_a_name(m.group())
+        Span(m.start(), m.end(), "ADDRESS")
+        for m in scan.finditer(_STREET_POSTCODE)
+        if uncommon_word_in(m.group())
     ]
     for pattern in (_SUFFIXED_STREET, _US_TAIL, _CJK_ADDRESS):
         spans += [Span(m.start(), m.end(), "ADDRESS") for m in scan.finditer(pattern)]

@@ -919,6 +919,18 @@ def common_word(word: str) -> bool:
     return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
 
 
+def uncommon_word_in(text: str, below: float = COMMON_WORD_ZIPF, acronyms: bool = True) -> bool:
+    """A word of three letters or more in ``text`` that is no technology and rarer in English than
+    ``below`` (zipf): what a street's or a town's name has and "Part 2, 10000 rows" has not.
+    Without ``acronyms``, an all-capitals word ("MIT") does not count."""
+    from wordfreq import zipf_frequency
+
+    return any(
+        w not in TECH_WORDS and (acronyms or not w.isupper()) and zipf_frequency(w, "en") < below
+        for w in re.findall(r"[^\W\d_]{3,}", text)
+    )
+
+
 def _name_neighbour(word: str, text: str, frequent_names: bool = False) -> bool:
     """A capitalised word beside a name is part of it, or another name, unless it is a common
     English word, a technology, or written in lower case elsewhere in the text. With

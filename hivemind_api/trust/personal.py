@@ -181,16 +181,11 @@ def _names_a_place(found: str) -> bool:
     or a capitalised word that is rare in English (under one in a million words: "Resita",
     "Ceuta", "Dieden"), not an acronym or a technology ("Chapter 7, Appendix B, 12345 words",
     "Apache 2.0, MIT, 12345678" are not addresses)."""
-    from wordfreq import zipf_frequency
-
-    from hivemind_api.trust.names import TECH_WORDS
+    from hivemind_api.trust.names import uncommon_word_in
 
     if "[NAME]" in found or re.search(_UNCASED_WORD, found):
         return True
-    return any(
-        w not in TECH_WORDS and not w.isupper() and zipf_frequency(w, "en") < _RARE_IN_ENGLISH
-        for w in re.findall(r"[^\W\d_]{3,}", found)
-    )
+    return uncommon_word_in(found, below=_RARE_IN_ENGLISH, acronyms=False)
 
 
 _RARE_IN_ENGLISH = 2.5  # "Retry" is 2.6, "Forst" 1.9
@@ -462,9 +457,9 @@ def _phones(text: str) -> list[Span]:
             return False
         before, after = text[sp.start - 1 : sp.start], text[sp.end : sp.end + 1]
         return (
-            (sp.start > 0 and before in "=./_-#@")
+            (before != "" and before in "=./_-#@")
             or (after != "" and after in "/_")
-            or (text[sp.end : sp.end + 2][:1] == "." and text[sp.end + 1 : sp.end + 2].isalnum())
+            or (after == "." and text[sp.end + 1 : sp.end + 2].isalnum())
         )
 
     inside = [
