@@ -21,6 +21,7 @@ contributor alone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -88,13 +89,24 @@ class Opinion:
         return self.probability >= load().flag_at
 
 
+MIN_WORDS = 4
+
+
+def _says_enough(window: str) -> bool:
+    """A window of a few words ("burst d15a31 one", the tail of a text) means too little for the
+    head: its embedding lands anywhere, and such scraps flagged 2 % of one benign test text's
+    variants. An attack says what to do in more words than that; shorter ones are the rules' and
+    the n-gram classifier's."""
+    return len(re.findall(r"\w+", window)) >= MIN_WORDS
+
+
 def opinion(texts: list[str]) -> Opinion:
     """The head's highest probability over the windows of ``texts`` (readings of one text) that
     pass the n-gram gate; windows below the gate count as benign."""
     from hivemind_api.infra import embeddings
 
     head = load()
-    parts = list(dict.fromkeys(w for text in texts for w in classifier.windows(text)))
+    parts = list(dict.fromkeys(w for text in texts for w in classifier.windows(text) if _says_enough(w)))
     if not parts:
         return Opinion(0.0, "", 0)
     ranked = sorted(zip(classifier.window_scores(parts), parts, strict=True), key=lambda pair: -pair[0])

@@ -66,6 +66,16 @@ def test_technical_text_is_not_flagged_and_embeds_little(monkeypatch: pytest.Mon
     assert opinion.embedded == len(embedded) < 2  # windows below the n-gram gate are never embedded
 
 
+def test_a_scrap_of_a_few_words_is_not_embedded() -> None:
+    """A benign text's last sentence of three words ("burst d15a31 one", read as leetspeak
+    "burst disaei one") scored 0.80 alone, and such tails flagged 2 % of one integration test's
+    random variants of a technical paragraph."""
+    tail = "burst d15a31 one"
+    assert semantic.opinion([tail]).embedded == 0
+    assert second_opinion(f"{TECHNICAL} {tail}") is None
+    assert semantic.opinion([PARAPHRASES[1]]).embedded == 1  # an attack says more than that
+
+
 def test_a_text_of_attacks_embeds_at_most_a_bounded_number_of_windows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
