@@ -76,13 +76,16 @@ def _catalogue() -> re.Pattern[str]:
 def _catalogue_tokens(text: str) -> list[Span]:
     """A catalogue prefix followed by enough characters (at least its rule's least, up to 20: a
     trailing delimiter may count in the rule's width) with a random-looking run in them: eight
-    letters and digits mixed ("key-value-store-for-v2" is words)."""
+    letters and digits mixed, or letters whose case flips at random ("glffct-vRLWwRtsVKVblZecfPDj");
+    "key-value-store-for-v2" and "sm_HelloWorldService" are words."""
     spans = []
     for m in _catalogue().finditer(text):
         rest = m.group("rest").rstrip(".=-_")
         wanted = max(8, min(catalogue_prefixes()[m.group("prefix")] - 2, 20))
         runs = re.findall(r"[A-Za-z0-9]{8,}", rest)
-        random_run = any(re.search(r"\d", run) and re.search(r"[A-Za-z]", run) for run in runs)
+        random_run = any(
+            (re.search(r"\d", run) and re.search(r"[A-Za-z]", run)) or _random_case(run) for run in runs
+        )
         if len(rest) >= wanted and random_run:
             start, end = extend_token(text, m.start(), m.start("rest") + len(rest))
             if not is_placeholder(text[start:end]):
@@ -291,6 +294,97 @@ def _high_entropy(text: str) -> list[Span]:
     return spans
 
 
+# A password's shape: printable ASCII with punctuation a token's alphabet does not have
+# ("sk_%fq-;k/:O}A**%c$GUB!WWkLM_n:l", "lu_WSpD^_jb8cT8c0;K}bgL…"). Vendors whose keys allow any
+# character, and passwords pasted without a word announcing them, have no other handle. A quoted
+# literal runs to its closing quote; a bare one starts after a space or an opening bracket.
+_QUOTED_LITERAL = re.compile(r"""(?P<q>["'`])(?P<value>[^\s"'`]{12,200})(?P=q)""")
+_BARE_LITERAL = re.compile(r"""(?<![^\s(\[{,=:])(?P<value>[^\s"'`]{12,200})""")
+_PASSWORD_PUNCTUATION = frozenset("!#$%&()*,:;<>?@[]^{|}~\\")
+# What code, URLs, escapes and formats look like, though they are as punctuated as a password:
+# regex classes and groups, printf and format fields, shell and template substitutions, calls,
+# keyword arguments, paths (Windows' too) and file names, URL-encoded text and \x escapes, IPv6
+# groups, data: URIs, operators, arithmetic, regex classes, LaTeX, advisory ids, Windows' %VARS%,
+# digests ("app@sha256:9f86…"), and phone numbers in a list (seven digits in a row).
+_NOT_A_PASSWORD = re.compile(
+    r"""://|^data:|\\[dswbntx]|\[[a-z0-9]-|\(\?|%[a-zA-Z][-:/ T.,]%[a-zA-Z]|%[0-9A-Fa-f]{2}.*%[0-9A-Fa-f]{2}|\{[\w:.\-]*\}|\$\{|\$\(|[a-z_]{3}\(|=["']|"""
+    r"""^[-/~.]|^\w+=|<\w+>|&&|\|\||->|=>|::|\*\*/|^[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,}|"""
+    r"""\\[A-Za-z]\w+\\|\.[a-z]{2,4}$|\d{7}|"""
+    r"""\d\.\d+[*/)]|[*/(]\d+\.\d|\)\*\*|\*\(|[A-Za-z0-9]-[A-Za-z0-9]\]|\][+*?{]|\[:\w+:\]|\\u[0-9A-Fa-f]{4}|"""
+    r"""\\[a-z]{3,}|[\^_]\{|//|>>|<<|\*\*\d|#L\d+$|^\(?GHSA-|"""
+    r"""[A-Za-z_]\w{3,}\(|%[A-Z_]{3,}%|#\w{3,}#|(?:sha|md|blake)\d*:"""
+)
+
+
+def _password_shaped(value: str) -> bool:
+    """Letters, digits and password punctuation mixed at random: twelve characters or more, three
+    character classes (two of them twice), letters and digits that alternate or flip case, no
+    piece of code or format, and nearly as much entropy as its length allows."""
+    value = value.rstrip(".,;:!?)")
+    if len(value) < 12 or not value.isascii() or not value.isprintable() or is_placeholder(value):
+        return False
+    lower, upper = sum(c.islower() for c in value), sum(c.isupper() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    symbols = len(value) - lower - upper - digits
+    punctuation = sum(c in _PASSWORD_PUNCTUATION for c in value)
+    classes = (lower, upper, digits, symbols)
+    if not punctuation or sum(n > 0 for n in classes) < 3 or sum(n >= 2 for n in classes) < 2:
+        return False
+    if not (punctuation >= 2 or (lower and upper and digits)) or _NOT_A_PASSWORD.search(value):
+        return False
+    if _wordy(value):
+        return False
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    switches = sum(1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit())
+    flips = sum(
+        1 for a, b in itertools.pairwise(core) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
+    )
+    return switches + flips + punctuation >= 5 and _entropy(value) >= min(3.6, math.log2(len(value)) - 0.35)
+
+
+# Three lower-case letters in a row, after a capital or not, are rare in a random mix of both
+# cases, digits and punctuation, and are how identifiers are spelt ("Callable", "ndcg").
+_WORD_SHAPED = re.compile(r"[A-Z]?[a-z]{3,}")
+
+
+def _wordy(value: str) -> bool:
+    """Half its letters or more in pieces that are English words or shaped like identifiers' parts:
+    code ("NotRequired[Optional[str]]", "Callable[[Unpack[PosArgsT]]") and formats, not a password."""
+    from wordfreq import zipf_frequency
+
+    letters = sum(c.isalpha() for c in value)
+    wordy = sum(
+        len(piece)
+        for piece in _CASE_PIECE.findall(value)
+        if _WORD_SHAPED.fullmatch(piece)
+        or (len(piece) >= 3 and piece.isalpha() and zipf_frequency(piece.lower(), "en") >= 2.5)
+    )
+    return wordy * 2 >= letters
+
+
+def _password_literals(text: str) -> list[Span]:
+    """Password-shaped quoted literals anywhere, and bare ones on a line of prose: on a line of
+    code (brackets, braces, "=" or ";" beside the token) a bare run of symbols is an expression."""
+    spans = []
+    for pattern in (_QUOTED_LITERAL, _BARE_LITERAL):
+        for m in pattern.finditer(text):
+            if pattern is _BARE_LITERAL and _CODE_LINE.search(_line_without(text, m.start(), m.end())):
+                continue
+            if _password_shaped(m.group("value")):
+                value = m.group("value").rstrip(".,;:!?)")
+                spans.append(Span(m.start("value"), m.start("value") + len(value), "SECRET"))
+    return spans
+
+
+_CODE_LINE = re.compile(r"[=;{}\[\]()]")
+
+
+def _line_without(text: str, start: int, end: int) -> str:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return text[line_start:start] + text[end : line_end if line_end >= 0 else len(text)]
+
+
 # The rest of a token glued to a secret already replaced ("[SECRET]0o26=zdf-mpaf3t9c"): a token
 # with an "=" or a "_" inside was cut there, and its tail is as secret as its head.
 _AFTER_SECRET = re.compile(r"(?<=\[SECRET\])[A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
@@ -299,7 +393,7 @@ _BEFORE_SECRET = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/]*\d[A-Za-z0-
 
 
 def detect(text: str) -> list[Span]:
-    spans: list[Span] = _high_entropy(text)
+    spans: list[Span] = _high_entropy(text) + _password_literals(text)
     if "[SECRET]" in text:
         spans += [
             Span(m.start(), m.end(), "SECRET")

@@ -31,7 +31,7 @@ HELDOUT_RATCHET = {
     "false_positive_rate": ("<=", 0.01),
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.048),
+    "secret_leak_rate": ("<=", 0.044),  # 0.047 before password-shaped values without a key word
     "pii_leak_rate": (
         "<=",
         0.012,

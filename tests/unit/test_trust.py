@@ -890,6 +890,7 @@ def test_topics_about_assistants_and_ordinary_instructions_pass(text: str) -> No
         "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",  # Perplexity
         "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",  # Shopify shared secret
         "sntryu_" + "ab12" * 16,  # Sentry user token
+        "glffct-vRLWwRtsVKVblZecfPDj",  # GitLab feature-flag client token: random case, no digit
     ],
 )
 def test_vendor_prefixes_of_the_gitleaks_catalogue_go_without_a_key_word(token: str) -> None:
@@ -907,6 +908,52 @@ def test_vendor_prefixes_of_the_gitleaks_catalogue_go_without_a_key_word(token: 
 )
 def test_words_after_a_catalogue_prefix_stay(text: str) -> None:
     assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "It worked once I switched to {v} in the dashboard.",
+        '```python\nclient = Client("{v}", timeout=30)\n```',
+        "```js\nconst api = new Api({{ key: '{v}', retries: 3 }});\n```",
+    ],
+)
+def test_password_shaped_values_go_without_a_key_word(template: str) -> None:
+    """Faker's passwords (printable ASCII punctuation) and keys of vendors whose catalogue rule
+    allows any character, with no word announcing them: most go (the rest are too short or too
+    regular to tell from code; a word such as "password" beside them still catches them)."""
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(7)
+    values = [fake.password(length=fake.random_int(12, 20), special_chars=True) for _ in range(150)]
+    vendors = ["sk_%fq-;k/:O}A**%c$GUB!WWkLM_n:l", "lu_WSpD^_jb8cT8c0;K}bgL78w?ifE*LzA-i#o,?-%INQsB-(b*L"]
+    kept = [v for v in values + vendors if v in scrub(template.format(v=v)).text]
+    assert len(kept) <= 0.25 * len(values), kept
+    assert not set(vendors) & set(kept)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "Callable[[Unpack[PosArgsT]]]",
+        "NotRequired[Optional[str]]",
+        "%Y-%m-%dT%H:%M:%S",
+        "self.c3*self.l_M_tilde)**2",
+        "[A-Za-z0-9_-]{50,}",
+        "\\frac{(x_2-x_1)^2}{(x_3-x_2)}",
+        "%USERPROFILE%\\Documents",
+        "Py_DECREF(ufunc0)",
+        "I%20am%20not%20an%20admin%3F",
+        "30AF:37BD:7EAA:F709:60D3:9D26:E44E;active",
+        "%i\\VC\\Auxiliary\\Build\\vcvarsall.bat",
+        "NanoBEIR_R100_mean_ndcg@10",
+        "1.06)**2/(2*(0.0633*l_M/l_M_opt",
+    ],
+)
+def test_code_and_formats_full_of_punctuation_stay(code: str) -> None:
+    for text in (f"Write it as `{code}` and rerun.", f'x = "{code}"', f"Then {code} is what it prints."):
+        assert scrub(text).text == text
 
 
 @pytest.mark.parametrize(
