@@ -855,6 +855,10 @@ _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
+# "Sofia da [NAME]", "Jan van der [NAME]": a name, a surname's particles, the surname found.
+_BEFORE_PARTICLES = re.compile(
+    rf"(?<![\w\-.])(?P<word>{_NAMEISH})(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}})[ \u00a0]+\[NAME\]"
+)
 # "Joaquim had given [NAME] his address": the subject of a verb whose object is a person.
 _SUBJECT_OF_NAME = re.compile(
     rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+(?:had[ \u00a0]+)?(?:given|gave|told|asked|met|married|called|emailed|"
@@ -1030,6 +1034,9 @@ def beside_names(text: str) -> list[Span]:
     for m in _BEFORE_NAME.finditer(text):
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
+    for m in _BEFORE_PARTICLES.finditer(text):
+        if _name_neighbour(m.group("word"), text, frequent_names=True):
+            spans.append(Span(m.start("word"), m.end("particles"), "NAME"))
     for m in _LIST.finditer(text):
         if "[NAME]" not in m.group("list"):
             continue

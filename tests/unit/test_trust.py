@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hivemind_api.trust.injection import normalize, screen
-from hivemind_api.trust.scrubber import scrub
+from hivemind_api.trust.scrubber import scrub, scrub_stored
 from hivemind_api.trust.spans import Span, placeholder_share, resolve
 from tests.trust_eval.evaluate import FLOORS, evaluate
 
@@ -1069,6 +1069,17 @@ def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
     assert "De " not in scrub("De Oliveira and Mario Rossi were precision engineers.").text
     # a lower-case Romance "de" is a preposition as often as a particle, and stays
     assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
+
+
+def test_a_name_before_a_surnames_particles_goes_with_them() -> None:
+    """ "Sofia da [NAME]": the name before the particles was left when only the surname was found."""
+    for text, name in (
+        ("As regular commenter Sofia da Luz points out, most are horrible.", "Sofia da"),
+        ("Pieter van der Horst wrote the patch.", "Pieter van der"),
+    ):
+        assert name not in scrub_stored(text).text, scrub_stored(text).text
+    kept = "Read the Guide de [NAME] first."  # a common word before the particle stays
+    assert scrub_stored(kept).text == kept
 
 
 def test_what_people_call_someone_is_a_name() -> None:
