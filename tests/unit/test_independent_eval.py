@@ -32,10 +32,9 @@ HELDOUT_RATCHET = {
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
     "secret_leak_rate": ("<=", 0.044),  # 0.047 before password-shaped values without a key word
-    "pii_leak_rate": (
-        "<=",
-        0.012,
-    ),  # 0.022 before the rest of an address went with its street, 0.018 before address shapes
+    # 0.022 before the rest of an address went with its street, 0.018 before address shapes, 0.012
+    # before the address, phone and name work of the fourth session of 2026-12-06
+    "pii_leak_rate": ("<=", 0.006),
     # 0.709 before the world name lexicons, 0.855 before the title, label and particle rules,
     # 0.865 while the measure counted titles with a full stop ("Univ.Prof.") as parts of the name
     "name_scrub_rate": (">=", 0.880),  # 0.876 before a name before a surname's particles went
