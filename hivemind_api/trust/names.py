@@ -854,6 +854,7 @@ _PARTICLES_BEFORE = re.compile(
 _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
+_PHRASE_END = re.compile(r"[ \t\u00a0]*(?:$|\n|[,.;:!?)\]\"'])")
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
 # "Sofia da [NAME]", "Jan van der [NAME]": a name, a surname's particles, the surname found.
 _BEFORE_PARTICLES = re.compile(
@@ -1032,7 +1033,10 @@ def beside_names(text: str) -> list[Span]:
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _BEFORE_NAME.finditer(text):
-        if _name_neighbour(m.group("word"), text):
+        # A name that is also a frequent word ("Jean", "Roman") before a name that ends the
+        # phrase ("Jean [NAME]" on a line of its own): "Grant [NAME] access" goes on.
+        ends = bool(_PHRASE_END.match(text, m.end()))
+        if _name_neighbour(m.group("word"), text, frequent_names=ends):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _BEFORE_PARTICLES.finditer(text):
         if _name_neighbour(m.group("word"), text, frequent_names=True):

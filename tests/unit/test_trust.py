@@ -1071,6 +1071,14 @@ def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
     assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
 
 
+def test_a_frequent_first_name_before_a_name_that_ends_the_phrase_goes() -> None:
+    """ "Jean [NAME]" on a label's line: "Jean" is a frequent word (jeans) and was kept."""
+    assert scrub_stored("Jean Fontaine\n\nBarbe-sur-Gomes\nNigeria").text.startswith("[NAME] [NAME]\n")
+    assert scrub_stored("Thanks, Mark Kowalski.").text == "Thanks, [NAME] [NAME]."
+    for text in ("Grant Kowalski access to the repo.", "Will Kowalski fix it?", "Mark Kowalski as reviewer."):
+        assert scrub_stored(text).text.split()[0] == text.split()[0]  # a verb before a name goes on
+
+
 def test_a_name_before_a_surnames_particles_goes_with_them() -> None:
     """ "Sofia da [NAME]": the name before the particles was left when only the surname was found."""
     for text, name in (
