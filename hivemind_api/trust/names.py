@@ -1135,7 +1135,10 @@ def detect(text: str) -> list[Span]:
         words = m.group("name").split()
         rest = (m.group("rest") or "").strip().lower()
         gave = m.group().lower().startswith(("given", "gave", "had"))
-        if (not gave or rest in _OBJECT_FOLLOWS) and all(_name_neighbour(w, text) for w in words):
+        # these verbs take a person: a census name that is also a word ("shouted at Roman") counts
+        if (not gave or rest in _OBJECT_FOLLOWS) and all(
+            _name_neighbour(w, text, frequent_names=True) for w in words
+        ):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for pattern in (_LIFE_VERB, _SPEAKER_AFTER_QUOTE):
         for m in scan.finditer(pattern):

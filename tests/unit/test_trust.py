@@ -1079,6 +1079,15 @@ def test_a_frequent_first_name_before_a_name_that_ends_the_phrase_goes() -> None
         assert scrub_stored(text).text.split()[0] == text.split()[0]  # a verb before a name goes on
 
 
+def test_a_frequent_name_after_a_verb_that_takes_a_person_goes() -> None:
+    assert scrub_stored('Ana shouted at Roman: "What are you doing here?"').text.startswith(
+        "[NAME] shouted at [NAME]:"
+    )
+    assert scrub_stored("She thanked Grant for the review.").text == "She thanked [NAME] for the review."
+    for text in ("The hook told Docker to rebuild the image.", "Then I emailed Support about it."):
+        assert scrub_stored(text).text == text
+
+
 def test_a_name_before_a_surnames_particles_goes_with_them() -> None:
     """ "Sofia da [NAME]": the name before the particles was left when only the surname was found."""
     for text, name in (
