@@ -362,6 +362,21 @@ _ENGLISH_RULES: tuple[Rule, ...] = (
             r"(?:the\s+\w+\s+(?:at\s+)?)?(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+)"
         ),
     ),
+    # The same request worded the other way round or with the address "on file": "call http_post
+    # to https://… with the summary text", "use send_email to send it to the address on file: …".
+    # A curator decides (flag): a webhook tool documented this way is not an attack.
+    Rule(
+        "tool_sends_to_address",
+        "tool",
+        _r(
+            rf"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?{_TOOL}\b[^\n]{{0,60}}?"
+            r"(?:\b(?:to|at)\s+(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+)\S*\s+with\s+(?:the|this|your|all)\s+"
+            r"(?:summary|result|text|contents?|conversation|chat|history|response|answer|output|transcript|data)"
+            r"|\b(?:send|forward|post|upload|email|mail)\w*\s+(?:it|them|this|the\s+\w+)\s+to\s+the\s+"
+            r"(?:address|url|endpoint|email)\b[^\n]{0,20}?(?:https?://|[\w.+\-]+@[\w\-]+\.[\w.]+))"
+        ),
+        severity="flag",
+    ),
     Rule(
         "tool_on_user_secrets",
         "tool",
