@@ -316,7 +316,27 @@ def _high_entropy(text: str) -> list[Span]:
         id_near = bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start() - 80), m.start()))
         if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
+    for m in _EQUALS_RUN.finditer(text):
+        if _random_with_equals(m.group().rstrip(".")):
+            spans.append(Span(m.start(), m.start() + len(m.group().rstrip(".")), "SECRET"))
     return spans
+
+
+# A token with "=" inside, as vendors whose alphabet has it write them ("x12rw9w3ppbk=xwuc4vdhj6-_=gpda38"):
+# not NAME=value (its head is a word or an identifier) and random in its letters and digits.
+_EQUALS_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/.%=])[A-Za-z0-9_\-+/.%]*[A-Za-z0-9]=[A-Za-z0-9_\-+/.%=]{6,}")
+
+
+def _random_with_equals(token: str) -> bool:
+    head, tail = token.split("=", 1)
+    if len(token) < 20 or re.fullmatch(r"[A-Za-z_][A-Za-z_.\-]*", head) or "://" in token:
+        return False
+    if _DIGEST_PREFIX.match(head) or _HEX.fullmatch(tail):  # "md5=9f86d0…": a digest named
+        return False
+    core = re.sub(r"[^A-Za-z0-9]", "", token)
+    switches = sum(1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit())
+    digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
+    return len(core) >= 16 and switches >= 6 and digits >= 3 and letters >= 8 and _entropy(core) >= 3.6
 
 
 # A password's shape: printable ASCII with punctuation a token's alphabet does not have

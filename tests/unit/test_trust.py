@@ -934,6 +934,24 @@ def test_password_shaped_values_go_without_a_key_word(template: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "token",
+    ["x12rw9w3ppbk=xwuc4vdhj6-_=gpda38", "pshf3=u-ty0_uacs8wad3=vdzk7ii5=f"],  # from gitleaks' formats
+)
+def test_a_random_token_with_equals_signs_inside_goes(token: str) -> None:
+    scrubbed = scrub(f"It worked once I switched to {token} in the dashboard.").text
+    assert "[SECRET]" in scrubbed and "uacs8wad3" not in scrubbed and "xwuc4vdhj6" not in scrubbed
+
+
+def test_settings_and_named_digests_with_equals_signs_stay() -> None:
+    for text in (
+        "Set PYTHONHASHSEED=0 and used=4809781248 then --max-old-space-size=4096.",
+        "md5=9f86d081884c7d659a2feaa0c55ad015 in the log",
+        "layer0.weight=torch.Size([768, 3072]) is fine",
+    ):
+        assert scrub(text).text == text
+
+
+@pytest.mark.parametrize(
     "name",
     [
         "AsyncIteratorByteStream",
