@@ -851,6 +851,12 @@ _PARTICLES_BEFORE = re.compile(
     r"(?<![\w\-])(?P<particles>(?:(?:van|von|vom|zu|zur|ten|ter)(?:[ \u00a0]+(?:de|der|den|het))?"
     r"|(?-i:Van|Von|Vom|De|Der|Den|Da|Das|Dos|Di|Del|Della|Du|Le|La|Ten|Ter))[ \u00a0]+)(?=\[NAME\])"
 )
+# After a title or a speech verb, a lower-case particle is a surname's too ("Sra. da [NAME]",
+# "says de [NAME]").
+_PARTICLES_AFTER_CUE = re.compile(
+    r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote))[ \u00a0]+"
+    r"(?P<particles>(?:de|da|do|dos|das|di|del|della|du)[ \u00a0]+)(?=\[NAME\])"
+)
 _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
@@ -1027,8 +1033,9 @@ def beside_names(text: str) -> list[Span]:
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
-    for m in _PARTICLES_BEFORE.finditer(text):
-        spans.append(Span(m.start("particles"), m.end("particles") - 1, "NAME"))
+    for pattern in (_PARTICLES_BEFORE, _PARTICLES_AFTER_CUE):
+        for m in pattern.finditer(text):
+            spans.append(Span(m.start("particles"), m.end("particles") - 1, "NAME"))
     for m in _SUBJECT_OF_NAME.finditer(text):
         if _name_neighbour(m.group("word"), text):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))

@@ -1132,6 +1132,10 @@ def test_a_name_before_a_surnames_particles_goes_with_them() -> None:
         assert name not in scrub_stored(text).text, scrub_stored(text).text
     kept = "Read the Guide de [NAME] first."  # a common word before the particle stays
     assert scrub_stored(kept).text == kept
+    # after a title or a speech verb, a lower-case particle is the surname's too
+    assert " da " not in scrub_stored("For my take on Sra. da Luz, see the list.").text
+    assert " de " not in scrub_stored('"I am glad," says de Roos.').text
+    assert scrub_stored("The file said de facto nothing.").text == "The file said de facto nothing."
 
 
 def test_what_people_call_someone_is_a_name() -> None:
