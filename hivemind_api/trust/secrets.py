@@ -16,6 +16,7 @@ import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -239,9 +240,7 @@ def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
         return False
     # Random text switches between letters and digits often ("wo3g10k0u78j5h": 8 times); names
     # with a number in them rarely do ("manylinux2014_x86_64": 3 times).
-    switches = sum(
-        1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum()
-    )
+    switches = _digit_switches(core)
     if len(core) < 20 and (switches < 4 or not core.isalnum()):
         return False
     if switches < (2 if keyword_near else 4):
@@ -268,16 +267,37 @@ def _camel_case(token: str) -> bool:
     leaked."""
     if not (any(c.isupper() for c in token) and any(c.islower() for c in token)):
         return False
+    return _mostly_words(
+        token,
+        lambda piece: len(piece) >= 3 and _zipf(piece) >= (1.0 if _CAPITALISED.fullmatch(piece) else 2.5),
+    )
+
+
+def _zipf(piece: str) -> float:
     from wordfreq import zipf_frequency
 
-    letters = sum(c.isalpha() for c in token)
-    wordy = sum(
-        len(piece)
-        for piece in _CASE_PIECE.findall(token)
-        if len(piece) >= 3
-        and zipf_frequency(piece.lower(), "en") >= (1.0 if _CAPITALISED.fullmatch(piece) else 2.5)
+    return float(zipf_frequency(piece.lower(), "en"))
+
+
+def _mostly_words(token: str, is_word: Callable[[str], bool]) -> bool:
+    """Half the letters of ``token`` or more in its camelCase pieces (``_CASE_PIECE``) that
+    ``is_word`` accepts: the test behind class names, identifiers and random case alike."""
+    wordy = sum(len(piece) for piece in _CASE_PIECE.findall(token) if is_word(piece))
+    return wordy * 2 >= sum(c.isalpha() for c in token)
+
+
+def _digit_switches(token: str) -> int:
+    """How often a letter or digit is followed by the other kind ("wo3g10k0u78j5h": 8 times)."""
+    return sum(
+        1 for a, b in itertools.pairwise(token) if a.isdigit() != b.isdigit() and a.isalnum() and b.isalnum()
     )
-    return wordy * 2 >= letters
+
+
+def _case_flips(token: str) -> int:
+    """How often a letter is followed by a letter of the other case."""
+    return sum(
+        1 for a, b in itertools.pairwise(token) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
+    )
 
 
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
@@ -292,19 +312,11 @@ def _random_case(token: str) -> bool:
     at least 12 characters, six flips, and fewer than half the letters in pieces that are words."""
     if len(token) < 12:
         return False
-    flips = sum(
-        1 for a, b in itertools.pairwise(token) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
-    )
-    if flips < 6:
+    if _case_flips(token) < 6:
         return False
-    from wordfreq import zipf_frequency
-
-    wordy = sum(
-        len(piece)
-        for piece in _CASE_PIECE.findall(token)
-        if len(piece) >= 3 and not piece.isdigit() and zipf_frequency(piece.lower(), "en") >= 2.5
+    return not _mostly_words(
+        token, lambda piece: len(piece) >= 3 and not piece.isdigit() and _zipf(piece) >= 2.5
     )
-    return wordy * 2 < sum(c.isalpha() for c in token)
 
 
 def _high_entropy(text: str) -> list[Span]:
@@ -317,8 +329,9 @@ def _high_entropy(text: str) -> list[Span]:
         if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     for m in _EQUALS_RUN.finditer(text):
-        if _random_with_equals(m.group().rstrip(".")):
-            spans.append(Span(m.start(), m.start() + len(m.group().rstrip(".")), "SECRET"))
+        token = m.group().rstrip(".")
+        if _random_with_equals(token):
+            spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     return spans
 
 
@@ -334,9 +347,14 @@ def _random_with_equals(token: str) -> bool:
     if _DIGEST_PREFIX.match(head) or _HEX.fullmatch(tail):  # "md5=9f86d0…": a digest named
         return False
     core = re.sub(r"[^A-Za-z0-9]", "", token)
-    switches = sum(1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit())
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
-    return len(core) >= 16 and switches >= 6 and digits >= 3 and letters >= 8 and _entropy(core) >= 3.6
+    return (
+        len(core) >= 16
+        and _digit_switches(core) >= 6
+        and digits >= 3
+        and letters >= 8
+        and _entropy(core) >= 3.6
+    )
 
 
 # A password's shape: printable ASCII with punctuation a token's alphabet does not have
@@ -365,7 +383,6 @@ def _password_shaped(value: str) -> bool:
     """Letters, digits and password punctuation mixed at random: twelve characters or more, three
     character classes (two of them twice), letters and digits that alternate or flip case, no
     piece of code or format, and nearly as much entropy as its length allows."""
-    value = value.rstrip(".,;:!?)")
     if len(value) < 12 or not value.isascii() or not value.isprintable() or is_placeholder(value):
         return False
     lower, upper = sum(c.islower() for c in value), sum(c.isupper() for c in value)
@@ -380,11 +397,9 @@ def _password_shaped(value: str) -> bool:
     if _wordy(value):
         return False
     core = re.sub(r"[^A-Za-z0-9]", "", value)
-    switches = sum(1 for a, b in itertools.pairwise(core) if a.isdigit() != b.isdigit())
-    flips = sum(
-        1 for a, b in itertools.pairwise(core) if a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
+    return _digit_switches(core) + _case_flips(core) + punctuation >= 5 and _entropy(value) >= min(
+        3.6, math.log2(len(value)) - 0.35
     )
-    return switches + flips + punctuation >= 5 and _entropy(value) >= min(3.6, math.log2(len(value)) - 0.35)
 
 
 # Three lower-case letters in a row, after a capital or not, are rare in a random mix of both
@@ -395,16 +410,13 @@ _WORD_SHAPED = re.compile(r"[A-Z]?[a-z]{3,}")
 def _wordy(value: str) -> bool:
     """Half its letters or more in pieces that are English words or shaped like identifiers' parts:
     code ("NotRequired[Optional[str]]", "Callable[[Unpack[PosArgsT]]") and formats, not a password."""
-    from wordfreq import zipf_frequency
-
-    letters = sum(c.isalpha() for c in value)
-    wordy = sum(
-        len(piece)
-        for piece in _CASE_PIECE.findall(value)
-        if _WORD_SHAPED.fullmatch(piece)
-        or (len(piece) >= 3 and piece.isalpha() and zipf_frequency(piece.lower(), "en") >= 2.5)
+    return _mostly_words(
+        value,
+        lambda piece: (
+            bool(_WORD_SHAPED.fullmatch(piece))
+            or (len(piece) >= 3 and piece.isalpha() and _zipf(piece) >= 2.5)
+        ),
     )
-    return wordy * 2 >= letters
 
 
 def _password_literals(text: str) -> list[Span]:
@@ -413,11 +425,12 @@ def _password_literals(text: str) -> list[Span]:
     spans = []
     for pattern in (_QUOTED_LITERAL, _BARE_LITERAL):
         for m in pattern.finditer(text):
+            value = m.group("value").rstrip(".,;:!?)")  # a sentence's closing punctuation
+            if not _password_shaped(value):
+                continue
             if pattern is _BARE_LITERAL and _CODE_LINE.search(_line_without(text, m.start(), m.end())):
                 continue
-            if _password_shaped(m.group("value")):
-                value = m.group("value").rstrip(".,;:!?)")
-                spans.append(Span(m.start("value"), m.start("value") + len(value), "SECRET"))
+            spans.append(Span(m.start("value"), m.start("value") + len(value), "SECRET"))
     return spans
 
 
