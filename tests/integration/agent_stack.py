@@ -3,7 +3,6 @@ external Postgres and Redis, two orgs with keys of every role."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -100,9 +99,22 @@ GENEROUS_LIMITS = {
 }
 
 
-# Redis databases for stacks, in turn: a module may run two stacks at once (a rate-limited one
-# beside the usual one), and two workers on one queue would take each other's jobs.
-STACK_REDIS_DBS = itertools.cycle(range(11, 16))
+# Redis databases for stacks: each live stack has its own (two workers on one queue would take
+# each other's jobs), and a module may run two beside the pool's next one. The other tests' fixed
+# databases (7, 9, 10, 11, 12) are left out.
+STACK_REDIS_DBS = (1, 2, 3, 4, 5, 6, 13, 14, 15)
+_redis_dbs_in_use: set[int] = set()
+
+
+def _take_redis_db() -> int:
+    free = [n for n in STACK_REDIS_DBS if n not in _redis_dbs_in_use]
+    assert free, f"more than {len(STACK_REDIS_DBS)} stacks at once"
+    _redis_dbs_in_use.add(free[0])
+    return free[0]
+
+
+def release_redis_db(stack: AgentStack) -> None:
+    _redis_dbs_in_use.discard(int(stack.redis_url.rsplit("/", 1)[1]))
 
 
 def stack_env(database_url: str, redis_url: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
@@ -167,25 +179,36 @@ def seed_orgs_and_keys(stack: AgentStack) -> None:
         stack.keys[name] = stack.add_key(org, agent, role)
 
 
-def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
+def spawn_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
+    """Start a stack's backend on a fresh database and Redis database without waiting for it:
+    the backend migrates, loads the model and starts its worker while the caller goes on."""
     database_url = target.create_database()
-    redis_url = target.redis_url.rsplit("/", 1)[0] + f"/{next(STACK_REDIS_DBS)}"
+    redis_url = target.redis_url.rsplit("/", 1)[0] + f"/{_take_redis_db()}"
     r = redis.Redis.from_url(redis_url)
     r.flushdb()
     r.close()
     port = free_port()
     log_path = tmp_path / "backend.log"
     proc = spawn_backend(stack_env(database_url, redis_url, env_overrides), port, log_path)
-    stack = AgentStack(
+    return AgentStack(
         base_url=f"http://127.0.0.1:{port}",
         database_url=database_url,
         redis_url=redis_url,
         process=proc,
         log_path=log_path,
     )
-    wait_healthy(stack.base_url, proc, log_path)
+
+
+def ready_stack(stack: AgentStack) -> AgentStack:
+    """Wait until a spawned stack answers, then give it its two orgs and their keys."""
+    assert stack.process is not None and stack.log_path is not None
+    wait_healthy(stack.base_url, stack.process, stack.log_path)
     seed_orgs_and_keys(stack)
     return stack
+
+
+def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = None) -> AgentStack:
+    return ready_stack(spawn_stack(target, tmp_path, env_overrides))
 
 
 def stop_stack(stack: AgentStack) -> None:
@@ -195,6 +218,7 @@ def stop_stack(stack: AgentStack) -> None:
             stack.process.wait(30)
         except subprocess.TimeoutExpired:
             stack.process.kill()
+    release_redis_db(stack)
     assert_log_holds_no_secrets(stack)
 
 
