@@ -806,16 +806,27 @@ def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+def _prose_run(run: str) -> bool:
+    """A run of another script that is a phrase, not a name: three words or more, or East
+    Asian characters beyond a name's length."""
+    words = run.split()
+    return len(words) >= 3 or (_EAST_ASIAN.match(words[0]) is not None and len("".join(words)) > 8)
+
+
 def _names_in_other_scripts(text: str) -> list[Span]:
     """Short runs of another script inside mostly Latin text (see the module's docstring)."""
     if text.isascii():
         return []
     # placeholders ("[ADDRESS]") are this screen's own words, not the text's
     words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if _LETTER.search(w)]
-    if not words or sum(1 for w in words if _LATIN_LETTER.search(w)) < 0.5 * len(words):
-        return []  # text written in that script: its words are not names by being there
+    latin = sum(1 for w in words if _LATIN_LETTER.search(w))
+    runs = list(_OTHER_SCRIPT_RUN.finditer(text))
+    if latin < 0.5 * len(words) and (latin < 2 or any(_prose_run(m.group()) for m in runs)):
+        # Text written in that script: its words are not names by being there. (Short runs
+        # only, in a Latin sentence, are a list of names: "They had 3: דוד, אביגיל and הילה.")
+        return []
     spans = []
-    for m in _OTHER_SCRIPT_RUN.finditer(text):
+    for m in runs:
         words = m.group().split()
         length = len("".join(words))
         if len(words) > 4 or length < 2:

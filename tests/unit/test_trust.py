@@ -493,6 +493,9 @@ def test_a_heading_over_a_version_number_is_not_a_name() -> None:
         ("The patch from Γιώργος Παπαδόπουλος fixed the deadlock.", "Γιώργος Παπαδόπουλος"),
         ("Ask 김민수 before you rotate the replica set.", "김민수"),
         ("Reviewed by עומר כהן and merged into main.", "עומר כהן"),
+        # a list of names outnumbers the sentence's Latin words
+        ("They were: עומר, נועה, יעל, אביב and תמר.", "נועה"),
+        ("Interns: 陽菜, 蓮, 結衣 and 大翔.", "結衣"),
     ],
 )
 def test_a_short_run_in_another_script_inside_latin_text_is_a_name(text, name) -> None:
@@ -561,6 +564,8 @@ def test_common_words_and_technologies_beside_a_name_stay(text) -> None:
         "The log line was: не удалось открыть файл конфигурации после обновления пакета",  # prose: long, lower case
         r"A shrug ¯\_(ツ)_/¯ in a commit message breaks the old changelog parser.",  # one character
         "日本語のドキュメントを参照してください。Install with pip and run the tests.",  # a sentence, not a name
+        "השרת נופל בכל פעם ש Redis מתנתק, אז הגדלנו את ה timeout.",  # Hebrew prose with two Latin words
+        "Ошибка: сервер не отвечает, Redis: таймаут, Celery: ок",  # short runs, but prose runs too
     ],
 )
 def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
