@@ -176,14 +176,57 @@ _NAME_AFFIXES = {
 }
 
 
+_SURNAME_PARTICLES = {
+    "de",
+    "di",
+    "da",
+    "du",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+}  # Finnish "DI" is a title
+
+
+@cache
+def faker_titles() -> frozenset[str]:
+    """Every word of the titles and suffixes Faker puts around names in the evaluated locales
+    ("пані", "Quý cô", "Herra", "السيدة"), lower case: the screens keep a title in every language
+    ("Mrs. [NAME]"), so it is no part of the name. French and Spanish "prefixes" are surnames'
+    particles ("de la"), which are; so is a title word that is also a name there ("Anh")."""
+    titles: set[str] = set()
+    names: set[str] = set()
+    for locale in LOCALES:
+        for provider in _faker(locale).providers:
+            if "person" not in type(provider).__module__:
+                continue
+            for attr in (
+                "first_names",
+                "first_names_male",
+                "first_names_female",
+                "last_names",
+                "middle_names",
+            ):
+                names |= {str(n).lower() for n in getattr(provider, attr, None) or ()}
+            if locale in ("fr_FR", "es_ES"):
+                continue
+            for attr in ("prefixes", "prefixes_male", "prefixes_female", "prefixes_nonbinary", "suffixes"):
+                for title in getattr(provider, attr, None) or ():
+                    titles |= {w.lower().strip(".") for w in str(title).split()}
+    return frozenset(titles - names - _SURNAME_PARTICLES)
+
+
 def name_parts(name: str) -> list[str]:
     """The parts of a name that must not survive (titles and suffixes may): an abbreviation with
     its full stop ("Univ.Prof.", "Dipl.-Ing.", "B.Sc.", "Doç.") is a title or a degree."""
     parts = [p.rstrip(",") for p in name.split()]
+    affixes = _NAME_AFFIXES | faker_titles()
     return [
         p.strip(".")
         for p in parts
-        if len(p.strip(".")) >= 2 and p.lower().strip(".") not in _NAME_AFFIXES and not p.endswith(".")
+        if len(p.strip(".")) >= 2 and p.lower().strip(".") not in affixes and not p.endswith(".")
     ]
 
 
