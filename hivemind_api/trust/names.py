@@ -888,6 +888,17 @@ _LIST = re.compile(
     rf"|(?:{_NAMEISH}|\[NAME\])[ \u00a0]+{_LIST_AND}[ \u00a0]+(?:{_NAMEISH}|\[NAME\]))(?![\w\-])"
 )
 _LIST_WORD = re.compile(_NAMEISH)
+# A list introduced by a word for people ("our 3 founders: Gomoła, Cygal and Zbiciak."): its
+# members are people even when none of them is a known name.
+_PEOPLE_LIST = re.compile(
+    r"(?i:\b(?:co-?founders|founders|authors|maintainers|contributors|reviewers|speakers|"
+    r"organi[sz]ers|panelists|attendees|volunteers|colleagues))"
+    rf"[ \u00a0]*:[ \u00a0]*{_LIST.pattern}"
+)
+# A capitalised word between two names is a part of them ("[NAME] Kiss [NAME]"), unless it is a
+# word as frequent as "Will" or "And" (zipf 5.5: "Kiss" is 4.3).
+_BETWEEN_NAMES = re.compile(rf"(?<=\[NAME\])[ \u00a0](?P<word>{_NAMEISH})[ \u00a0](?=\[NAME\])")
+_BETWEEN_NAMES_ZIPF = 5.5
 # A verb that takes a person as its object ("said Thoralf to Leopold", "shouted at Arkadiusz", "had
 # given Rafaela his address", "pan Droździel"), and a name called out at the end of a sentence ("Don't go, Gülsiye!").
 _VERB_CUE = re.compile(
@@ -1025,6 +1036,20 @@ _ROLES = {
 }
 
 
+def _between_names(word: str, text: str) -> bool:
+    """``_name_neighbour`` for a word between two names: a common word counts below zipf 5.5."""
+    from wordfreq import zipf_frequency
+
+    bare = word.lower()
+    return (
+        bare not in _NOT_NAMES
+        and word not in TECH_WORDS
+        and bare not in _CUE_WORDS
+        and zipf_frequency(word, "en") < _BETWEEN_NAMES_ZIPF
+        and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
+    )
+
+
 def beside_names(text: str) -> list[Span]:
     """Surnames, list members and leading words next to a ``[NAME]`` placeholder (see above)."""
     if "[NAME]" not in text:
@@ -1059,6 +1084,9 @@ def beside_names(text: str) -> list[Span]:
     for m in _BEFORE_PARTICLES.finditer(text):
         if _name_neighbour(m.group("word"), text, frequent_names=True):
             spans.append(Span(m.start("word"), m.end("particles"), "NAME"))
+    for m in _BETWEEN_NAMES.finditer(text):
+        if _between_names(m.group("word"), text):
+            spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _LIST.finditer(text):
         if "[NAME]" not in m.group("list"):
             continue
@@ -1088,6 +1116,7 @@ def _prefilter() -> Prefilter:
             _LIFE_VERB,
             _VOCATIVE,
             _BARE,
+            _PEOPLE_LIST,
         ]
     )
 
@@ -1095,6 +1124,10 @@ def _prefilter() -> Prefilter:
 def detect(text: str) -> list[Span]:
     scan = _prefilter().scan(text)  # runs only the patterns that can match at all
     spans: list[Span] = _names_in_other_scripts(text)
+    for m in scan.finditer(_PEOPLE_LIST):
+        for w in _LIST_WORD.finditer(m.group("list")):
+            if _name_neighbour(w.group(), text, frequent_names=True):
+                spans.append(Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME"))
     for strength, pattern in _CUED.items():
         for m in scan.finditer(pattern):
             name = m.group("name")
