@@ -623,7 +623,7 @@ _OTHER_SCRIPTS = (
     "\u0900-\u097f",
     "\u0e01-\u0e4e",
     "\uac00-\ud7af",
-    "\u3040-\u30ff\u3400-\u9fff",
+    "\u3005\u3040-\u30ff\u3400-\u9fff",  # with the iteration mark "々" ("佐々木")
 )
 # A word may hold a hyphen or an apostrophe ("Ковальчук-Бойко", "Лук'яненко", "Лукʼянович").
 _OTHER_SCRIPT_RUN = re.compile(
@@ -806,11 +806,20 @@ def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
+def _capitalised(word: str) -> bool:
+    letter = _LETTER.search(word)
+    return letter is not None and letter.group().isupper()
+
+
 def _prose_run(run: str) -> bool:
-    """A run of another script that is a phrase, not a name: three words or more, or East
+    """A run of another script that is a phrase, not a name: three words or more, one of them in
+    lower case where the script has cases ("Светлана Васильевна Аксенова" is a name), or East
     Asian characters beyond a name's length."""
     words = run.split()
-    return len(words) >= 3 or (_EAST_ASIAN.match(words[0]) is not None and len("".join(words)) > 8)
+    if _EAST_ASIAN.match(words[0]):
+        return len("".join(words)) > 8
+    cased = words[0][0].lower() != words[0][0].upper()
+    return len(words) >= 3 and (not cased or any(w[0].islower() for w in words))
 
 
 def _names_in_other_scripts(text: str) -> list[Span]:
@@ -820,8 +829,11 @@ def _names_in_other_scripts(text: str) -> list[Span]:
     # placeholders ("[ADDRESS]") are this screen's own words, not the text's
     words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if _LETTER.search(w)]
     latin = sum(1 for w in words if _LATIN_LETTER.search(w))
+    # Words of the other script that are not capitalised: what its prose is made of (a text
+    # listing "Светлана Васильевна Аксенова of Промсвязьбанк, …" is still an English one).
+    other = sum(1 for w in words if not _LATIN_LETTER.search(w) and not _capitalised(w))
     runs = list(_OTHER_SCRIPT_RUN.finditer(text))
-    if latin < 0.5 * len(words) and (latin < 2 or any(_prose_run(m.group()) for m in runs)):
+    if other > latin and (latin < 2 or any(_prose_run(m.group()) for m in runs)):
         # Text written in that script: its words are not names by being there. (Short runs
         # only, in a Latin sentence, are a list of names: "They had 3: דוד, אביגיל and הילה.")
         return []
@@ -834,6 +846,8 @@ def _names_in_other_scripts(text: str) -> list[Span]:
         cased = words[0][0].lower() != words[0][0].upper()
         if cased and not all(w[0].isupper() for w in words):
             continue
+        if cased and len(words) == 1 and length > 1 and words[0].isupper():
+            continue  # an acronym ("ООО", "ΕΕ")
         if not cased and length > (8 if _EAST_ASIAN.match(words[0]) else 24):
             continue
         before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]

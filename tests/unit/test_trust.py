@@ -496,6 +496,13 @@ def test_a_heading_over_a_version_number_is_not_a_name() -> None:
         # a list of names outnumbers the sentence's Latin words
         ("They were: עומר, נועה, יעל, אביב and תמר.", "נועה"),
         ("Interns: 陽菜, 蓮, 結衣 and 大翔.", "結衣"),
+        ('佐々木 明美, the 医療事務員, said: "I am glad."', "佐々木"),  # with the iteration mark
+        # capitalised words are names, not the text's language
+        (
+            "Winners: Светлана Васильевна Аксенова of Промсвязьбанк, Якушев Онуфрий Валерианович "
+            "of Сидорова и партнеры, and Фаина Борисовна Кириллова of ЗАО «Панова».",
+            "Онуфрий",
+        ),
     ],
 )
 def test_a_short_run_in_another_script_inside_latin_text_is_a_name(text, name) -> None:
@@ -571,6 +578,7 @@ def test_common_words_and_technologies_beside_a_name_stay(text) -> None:
         "日本語のドキュメントを参照してください。Install with pip and run the tests.",  # a sentence, not a name
         "השרת נופל בכל פעם ש Redis מתנתק, אז הגדלנו את ה timeout.",  # Hebrew prose with two Latin words
         "Ошибка: сервер не отвечает, Redis: таймаут, Celery: ок",  # short runs, but prose runs too
+        "Check if the number is a valid ИНН before you store it.",  # an acronym
     ],
 )
 def test_text_in_another_script_that_is_not_a_name_is_kept(text) -> None:
