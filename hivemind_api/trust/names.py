@@ -1064,6 +1064,16 @@ def _between_names(word: str, text: str) -> bool:
     )
 
 
+_LOWER_CASE_WORD_BEFORE = re.compile(r"(?<![\w\-])[^\W\d_]+[ \u00a0]+$")
+
+
+def _after_lower_case_word(text: str, at: int) -> bool:
+    """The word before ``at`` is written in lower case: ``at`` is inside a sentence, where a
+    capitalised word is a name and not a sentence's first word."""
+    m = _LOWER_CASE_WORD_BEFORE.search(text[max(0, at - 40) : at])
+    return m is not None and m.group()[0].islower()
+
+
 def beside_names(text: str) -> list[Span]:
     """Surnames, list members and leading words next to a ``[NAME]`` placeholder (see above)."""
     if "[NAME]" not in text:
@@ -1091,8 +1101,9 @@ def beside_names(text: str) -> list[Span]:
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _BEFORE_NAME.finditer(text):
         # A name that is also a frequent word ("Jean", "Roman") before a name that ends the
-        # phrase ("Jean [NAME]" on a line of its own): "Grant [NAME] access" goes on.
-        ends = bool(_PHRASE_END.match(text, m.end()))
+        # phrase ("Jean [NAME]" on a line of its own), or capitalised inside a sentence ("we
+        # need to add Per [NAME] as guardian"): "Grant [NAME] access" goes on.
+        ends = bool(_PHRASE_END.match(text, m.end())) or _after_lower_case_word(text, m.start())
         if _name_neighbour(m.group("word"), text, frequent_names=ends):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _BEFORE_PARTICLES.finditer(text):
