@@ -811,6 +811,11 @@ def _capitalised(word: str) -> bool:
     return letter is not None and letter.group().isupper()
 
 
+def _has_case(letter: str) -> bool:
+    """The letter's script writes upper and lower case (Cyrillic, Greek; not Hebrew or Han)."""
+    return letter.lower() != letter.upper()
+
+
 def _prose_run(run: str) -> bool:
     """A run of another script that is a phrase, not a name: three words or more, one of them in
     lower case where the script has cases ("Светлана Васильевна Аксенова" is a name), or East
@@ -818,8 +823,7 @@ def _prose_run(run: str) -> bool:
     words = run.split()
     if _EAST_ASIAN.match(words[0]):
         return len("".join(words)) > 8
-    cased = words[0][0].lower() != words[0][0].upper()
-    return len(words) >= 3 and (not cased or any(w[0].islower() for w in words))
+    return len(words) >= 3 and (not _has_case(words[0][0]) or any(w[0].islower() for w in words))
 
 
 def _names_in_other_scripts(text: str) -> list[Span]:
@@ -828,10 +832,11 @@ def _names_in_other_scripts(text: str) -> list[Span]:
         return []
     # placeholders ("[ADDRESS]") are this screen's own words, not the text's
     words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if _LETTER.search(w)]
-    latin = sum(1 for w in words if _LATIN_LETTER.search(w))
+    is_latin = [_LATIN_LETTER.search(w) is not None for w in words]
+    latin = sum(is_latin)
     # Words of the other script that are not capitalised: what its prose is made of (a text
     # listing "Светлана Васильевна Аксенова of Промсвязьбанк, …" is still an English one).
-    other = sum(1 for w in words if not _LATIN_LETTER.search(w) and not _capitalised(w))
+    other = sum(1 for w, lat in zip(words, is_latin, strict=True) if not lat and not _capitalised(w))
     runs = list(_OTHER_SCRIPT_RUN.finditer(text))
     if other > latin and (latin < 2 or any(_prose_run(m.group()) for m in runs)):
         # Text written in that script: its words are not names by being there. (Short runs
@@ -843,10 +848,10 @@ def _names_in_other_scripts(text: str) -> list[Span]:
         length = len("".join(words))
         if len(words) > 4 or length < 2:
             continue
-        cased = words[0][0].lower() != words[0][0].upper()
+        cased = _has_case(words[0][0])
         if cased and not all(w[0].isupper() for w in words):
             continue
-        if cased and len(words) == 1 and length > 1 and words[0].isupper():
+        if cased and len(words) == 1 and words[0].isupper():
             continue  # an acronym ("ООО", "ΕΕ")
         if not cased and length > (8 if _EAST_ASIAN.match(words[0]) else 24):
             continue
@@ -978,19 +983,24 @@ def uncommon_word_in(text: str, below: float = COMMON_WORD_ZIPF, acronyms: bool 
     )
 
 
-def _name_neighbour(word: str, text: str, frequent_names: bool = False) -> bool:
+def _name_neighbour(
+    word: str, text: str, frequent_names: bool = False, common_zipf: float = COMMON_WORD_ZIPF
+) -> bool:
     """A capitalised word beside a name is part of it, or another name, unless it is a common
-    English word, a technology, or written in lower case elsewhere in the text. With
-    ``frequent_names``, a name that is also a frequent word ("Mark", "Lee", "Smith", "Young")
-    counts too: after a person's name, in a list of people or as a dialogue's speaker, it is one
-    (before a name it is as often a verb: "Grant [NAME] access", "Will [NAME] fix it?")."""
+    English word (zipf ``common_zipf`` or more), a technology, or written in lower case elsewhere
+    in the text. With ``frequent_names``, a name that is also a frequent word ("Mark", "Lee",
+    "Smith", "Young") counts too: after a person's name, in a list of people or as a dialogue's
+    speaker, it is one (before a name it is as often a verb: "Grant [NAME] access", "Will [NAME]
+    fix it?")."""
+    from wordfreq import zipf_frequency
+
     bare = word.lower()
     return (
         bare not in _NOT_NAMES
         and word not in TECH_WORDS
         and bare not in _CUE_WORDS
         and (
-            not common_word(word)
+            zipf_frequency(word, "en") < common_zipf
             or (frequent_names and _fold(word) in names_in_company() and bare not in _MONTHS)
         )
         and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
@@ -1050,20 +1060,6 @@ _ROLES = {
 }
 
 
-def _between_names(word: str, text: str) -> bool:
-    """``_name_neighbour`` for a word between two names: a common word counts below zipf 5.5."""
-    from wordfreq import zipf_frequency
-
-    bare = word.lower()
-    return (
-        bare not in _NOT_NAMES
-        and word not in TECH_WORDS
-        and bare not in _CUE_WORDS
-        and zipf_frequency(word, "en") < _BETWEEN_NAMES_ZIPF
-        and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
-    )
-
-
 _LOWER_CASE_WORD_BEFORE = re.compile(r"(?<![\w\-])[^\W\d_]+[ \u00a0]+$")
 
 
@@ -1072,6 +1068,15 @@ def _after_lower_case_word(text: str, at: int) -> bool:
     capitalised word is a name and not a sentence's first word."""
     m = _LOWER_CASE_WORD_BEFORE.search(text[max(0, at - 40) : at])
     return m is not None and m.group()[0].islower()
+
+
+def _list_members(m: re.Match[str], text: str) -> list[Span]:
+    """The members of a list of people (``m``'s group "list") that may be names."""
+    return [
+        Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME")
+        for w in _LIST_WORD.finditer(m.group("list"))
+        if _name_neighbour(w.group(), text, frequent_names=True)
+    ]
 
 
 def beside_names(text: str) -> list[Span]:
@@ -1110,14 +1115,12 @@ def beside_names(text: str) -> list[Span]:
         if _name_neighbour(m.group("word"), text, frequent_names=True):
             spans.append(Span(m.start("word"), m.end("particles"), "NAME"))
     for m in _BETWEEN_NAMES.finditer(text):
-        if _between_names(m.group("word"), text):
+        if _name_neighbour(m.group("word"), text, common_zipf=_BETWEEN_NAMES_ZIPF):
             spans.append(Span(m.start("word"), m.end("word"), "NAME"))
     for m in _LIST.finditer(text):
         if "[NAME]" not in m.group("list"):
             continue
-        for w in _LIST_WORD.finditer(m.group("list")):
-            if _name_neighbour(w.group(), text, frequent_names=True):
-                spans.append(Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME"))
+        spans += _list_members(m, text)
     return spans
 
 
@@ -1150,9 +1153,7 @@ def detect(text: str) -> list[Span]:
     scan = _prefilter().scan(text)  # runs only the patterns that can match at all
     spans: list[Span] = _names_in_other_scripts(text)
     for m in scan.finditer(_PEOPLE_LIST):
-        for w in _LIST_WORD.finditer(m.group("list")):
-            if _name_neighbour(w.group(), text, frequent_names=True):
-                spans.append(Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME"))
+        spans += _list_members(m, text)
     for strength, pattern in _CUED.items():
         for m in scan.finditer(pattern):
             name = m.group("name")

@@ -211,7 +211,8 @@ def start_stack(target, tmp_path: Path, env_overrides: dict[str, str] | None = N
     return ready_stack(spawn_stack(target, tmp_path, env_overrides))
 
 
-def stop_stack(stack: AgentStack) -> None:
+def end_stack(stack: AgentStack) -> None:
+    """Stop the stack's backend (its worker with it) and free its Redis database."""
     if stack.process is not None and stack.process.poll() is None:
         stack.process.terminate()
         try:
@@ -219,6 +220,11 @@ def stop_stack(stack: AgentStack) -> None:
         except subprocess.TimeoutExpired:
             stack.process.kill()
     release_redis_db(stack)
+
+
+def stop_stack(stack: AgentStack) -> None:
+    """End a stack that served tests, then check its log kept their secrets."""
+    end_stack(stack)
     assert_log_holds_no_secrets(stack)
 
 

@@ -8,12 +8,11 @@ run them, so most modules find theirs already up.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.agent_stack import AgentStack, ready_stack, release_redis_db, spawn_stack, stop_stack
+from tests.integration.agent_stack import AgentStack, end_stack, ready_stack, spawn_stack, stop_stack
 from tests.integration.webhook_receiver import Receiver
 
 WEBHOOK_OVERRIDES = {
@@ -73,13 +72,7 @@ class StackPool:
 
     def close(self) -> None:
         for spare in self.spares.values():
-            assert spare.process is not None
-            spare.process.terminate()
-            try:
-                spare.process.wait(30)
-            except subprocess.TimeoutExpired:
-                spare.process.kill()
-            release_redis_db(spare)
+            end_stack(spare)  # it served no test: nothing in its log to check
         self.spares.clear()
 
 
