@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
+import pytest
 from redis import Redis
 from rq import Queue
 
@@ -80,3 +82,35 @@ def test_embedded_postgres_keeps_a_vector_index_in_shared_buffers(tmp_path: Path
         finally:
             pg.release()
     assert (tmp_path / "pg" / "postgresql.conf").read_text().count("include_if_exists = 'hivemind.conf'") == 1
+
+
+def _worker_children() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.is_running() and "worker" in p.cmdline() and p.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+async def test_a_start_that_fails_after_its_workers_started_stops_them(external_target, monkeypatch) -> None:
+    """The workers start before the model warm-up (they load beside it); a warm-up that fails
+    takes them down with the start instead of leaving them running."""
+    from hivemind_api import runtime
+    from hivemind_api.config import Settings
+
+    def warm_up_fails_once_a_worker_runs() -> None:
+        deadline = time.monotonic() + 60
+        while not _worker_children():
+            assert time.monotonic() < deadline, "no worker started before the warm-up"
+            time.sleep(0.1)
+        raise RuntimeError("the model could not be loaded")
+
+    monkeypatch.setattr(runtime.embeddings, "get_model", warm_up_fails_once_a_worker_runs)
+    settings = Settings(
+        database_url=external_target.create_database(),
+        redis_url=external_target.redis_url.rsplit("/", 1)[0] + "/8",
+        workers=1,
+    )
+    with pytest.raises(RuntimeError, match="could not be loaded"):
+        await runtime.start_runtime(settings)
+    assert _worker_children() == []
