@@ -85,9 +85,11 @@ def test_embedded_postgres_keeps_a_vector_index_in_shared_buffers(tmp_path: Path
 
 
 def _worker_children() -> list[psutil.Process]:
+    """The in-process runtime's workers: this process's own children. Not recursive, because a
+    spare agent stack the integration pool starts meanwhile runs workers as grandchildren."""
     return [
         p
-        for p in psutil.Process().children(recursive=True)
+        for p in psutil.Process().children(recursive=False)
         if p.is_running() and "worker" in p.cmdline() and p.status() != psutil.STATUS_ZOMBIE
     ]
 
