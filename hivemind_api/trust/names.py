@@ -534,7 +534,10 @@ _LABEL_LINE = re.compile(r"[^!?;]{1,40}(?<![.:,])")
 # a number, a value already replaced, or a Russian or Ukrainian address abbreviation ("г. Москва",
 # "ул. Ленина", "вул. Шевченка", "м. Київ")
 _LABEL_VALUE = re.compile(
-    r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]|(?<!\w)(?:г|п|м|с|ул|вул|д|кв|пр|просп|пер|ст|обл|пос|смт|корп|стр)\.\s"
+    r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]|(?<!\w)(?:г|п|м|с|ул|вул|д|кв|пр|просп|пер|ст|обл|пос|смт|корп|стр)\.\s|"
+    # a Korean line of administrative divisions alone ("청주시 청원구", "수원시 장안구"): every word
+    # ends in a division's suffix, one of them a city's, county's or district's
+    r"^(?=[\uac00-\ud7af ]*[\uac00-\ud7af][시군구](?: |$))(?:[\uac00-\ud7af]{1,6}[시군구읍면동리로길도](?: |$)){1,4}$"
 )
 _LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s")  # a numbered or bulleted list under a heading
 _KOREAN_NAME = re.compile(
@@ -544,13 +547,39 @@ _KOREAN_NAME = re.compile(
 
 
 def _address_label_follows(name: str, lines: list[str]) -> bool:
-    if _LATIN_LETTER.search(name) or not (len(name.split()) >= 2 or _KOREAN_NAME.fullmatch(name)):
-        return False
     block = [line.strip() for line in lines if line.strip()][:6]
+    if len(block) < 2 or not all(
+        _LABEL_LINE.fullmatch(line) and not _LIST_ITEM.match(line) for line in block
+    ):
+        return False
+    if _LATIN_LETTER.search(name):
+        return _latin_address_label(name, block)
+    return (len(name.split()) >= 2 or bool(_KOREAN_NAME.fullmatch(name))) and any(
+        _LABEL_VALUE.search(line) for line in block
+    )
+
+
+# An address label's line in a Latin script: capitalised words and numbers ("1648 Veis Locks",
+# "5759", "Egypt 38383"), a particle of three letters at most in lower case ("Via di Monte").
+_LATIN_LABEL_LINE = re.compile(
+    rf"(?:(?:{_CASED_WORD}\.?|\d[\w\-/]*|\[(?:NAME|ADDRESS)\]|[a-zà-ÿ]{{1,3}}),?(?: |$))+"
+)
+
+
+def _latin_address_label(name: str, block: list[str]) -> bool:
+    """A Latin name line over an address ("Fatinur Manço / 1648 Veis Locks / 5759 / Sezermouth /
+    Egypt 38383"): a heading over lines with numbers is as often a section over a table, so the
+    name line holds a known name or a word that is not a common English one, and the three lines
+    or more below are only capitalised words and numbers, one with a number and one of words alone
+    (the town or the country)."""
+    known = bare_first_names()
+    if not any(_fold(w) in known or not common_word(w) for w in name.split()) or not _plausible_name(name):
+        return False
     return (
-        len(block) >= 2
-        and all(_LABEL_LINE.fullmatch(line) and not _LIST_ITEM.match(line) for line in block)
-        and any(_LABEL_VALUE.search(line) for line in block)
+        len(block) >= 3
+        and all(_LATIN_LABEL_LINE.fullmatch(line + " ") for line in block)
+        and any(re.search(r"\d", line) for line in block)
+        and any(not re.search(r"\d", line) for line in block)
     )
 
 

@@ -1164,6 +1164,29 @@ def test_what_people_call_someone_is_a_name() -> None:
     assert scrub("Please call me ASAP about the outage.").text == "Please call me ASAP about the outage."
 
 
+def test_a_latin_name_heading_an_address_label() -> None:
+    """Faker's address labels in every locale: a name line, then a street, a number, a town and a
+    country, with no contact word to go by."""
+    out = scrub("Fatinur Manço\n\n1648 Veis Locks\n 5759\n Sezermouth\n Egypt 38383").text
+    assert "Fatinur" not in out and "Manço" not in out
+    assert "Andersen" not in scrub("Line Andersen-Skov\n\n1 Tuxensvej\n 397\n Gedser\n Italien 9073").text
+    # headings over version numbers, tables or prose stay
+    for text in (
+        "Release Notes\n\nVersion 2\nLinux\nWindows 11",
+        "Kernel Tuning\n\nSet the value to 4.\nRestart\nDone",
+        "Fatinur Manço\n\n1648 lines changed\n 5759\n Sezermouth",  # a lower-case word: a sentence
+        "Pydantic Settings\n\nPython 3\nLinux",  # two lines: not a whole label
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_a_korean_address_label_of_divisions_alone() -> None:
+    assert "문하은" not in scrub("문하은\n\n청주시 청원구\n예멘").text
+    # a line ending in 도 ("also") is not a division; a heading that is no name stays
+    for text in ("문하은\n\n이것도 좋아요\n예멘", "공지사항\n\n청주시 청원구\n예멘"):
+        assert scrub(text).text == text, text
+
+
 def test_a_russian_address_label_is_recognised_by_its_abbreviations() -> None:
     assert "Сазонова" not in scrub("Галина Оскаровна Сазонова\n\nп. Нарткала\nг. Москва").text
 
