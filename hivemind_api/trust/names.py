@@ -508,9 +508,11 @@ _NAME_CUE = (
     r"(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Pan|Pani|Mme|Mlle|Sr|Sra|Srta|Signora|Signor|Dott|"
     r"Г-н|Г-жа|Господин|Госпожа|Пан|Пані|Κύριος|Κυρία)|"
     # titles of other languages, as written there: Russian and Ukrainian in lower case ("пані
-    # Аліна Шило", "г-жа Лора …"), Turkish professional titles ("Av.", "Doç."), Vietnamese
+    # Аліна Шило", "г-жа Лора …"), Turkish titles ("Av.", "Doç.", "Öğr.", "Okt.", "Sayın"; not "Bay",
+    # an English word too: "Bay Area"), Vietnamese
     # ("Ông", "Quý cô"), Arabic ("السيدة", "المهندس"), Hindi ("श्रीमती")
-    r"(?-i:г-н|г-жа|господин|госпожа|пан|пані|панна|пане|Av\.|Doç\.|Uzm\.|Op\.|Yrd\.|"
+    r"(?-i:г-н|г-жа|господин|госпожа|пан|пані|панна|пане|Av\.|Doç\.|Uzm\.|Uz\.|Op\.|Yrd\.|Öğr\.|Arş\.|Okt\.|"
+    r"Sayın|Bayan|"
     r"Ông|Bà|Cô|Chị|Bác|Quý[ ](?:ông|bà|cô))|"
     r"السيد|السيدة|الآنسة|الدكتور|الدكتورة|المهندس|المهندسة|الأستاذ|الأستاذة|الشيخ|"
     r"श्री|श्रीमती|सुश्री|माननीय|"
@@ -895,7 +897,8 @@ def _names_in_other_scripts(text: str) -> list[Span]:
 # before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
 # ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
 _NAMEISH = (
-    rf"(?:[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+    # a Dutch double surname ends its first half with the second's particle: "[NAME] Beijring-de [NAME]"
+    rf"(?:[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+|-(?:de|van|den|der|ter|ten)(?=[ \u00a0]+\[NAME\]))?"
     r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
@@ -916,8 +919,10 @@ _PARTICLES_AFTER_CUE = re.compile(
     r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote))[ \u00a0]+"
     r"(?P<particles>(?:de|da|do|dos|das|di|del|della|du)[ \u00a0]+)(?=\[NAME\])"
 )
+# After a name, Dutch "'s" and "'t" are particles too ("[NAME] 's Gravensande").
+_PARTICLE_AFTER = rf"(?:{_PARTICLE}|['’][st])"
 _AFTER_NAME = re.compile(
-    rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
+    rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE_AFTER}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )
 _PHRASE_END = re.compile(r"[ \t\u00a0]*(?:$|\n|[,.;:!?)\]\"'])")
 _BEFORE_NAME = re.compile(rf"(?<![\w\-.])(?P<word>{_NAMEISH})[ \u00a0]+\[NAME\]")
@@ -1116,14 +1121,16 @@ def beside_names(text: str) -> list[Span]:
     for m in _AFTER_NAME.finditer(text):
         offset, words = m.start("words"), m.group("words")
         start = None  # where the surname starts: at its particles ("de Pauw"), which go with it
-        for w in re.finditer(rf"{_PARTICLE}(?=[ \u00a0])|{_NAMEISH}", words):
-            if w.group()[0].islower():
+        apostrophe = False  # after "'s" only a rare word is a surname ("[NAME] 's Book" stays)
+        for w in re.finditer(rf"{_PARTICLE_AFTER}(?=[ \u00a0])|{_NAMEISH}", words):
+            if not w.group()[0].isupper():
                 start = w.start() if start is None else start
+                apostrophe = apostrophe or not w.group()[0].isalpha()
                 continue
-            if not _name_neighbour(w.group(), text, frequent_names=True):
+            if not _name_neighbour(w.group(), text, frequent_names=not apostrophe):
                 break
             spans.append(Span(offset + (w.start() if start is None else start), offset + w.end(), "NAME"))
-            start = None
+            start, apostrophe = None, False
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))

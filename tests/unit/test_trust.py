@@ -1110,6 +1110,25 @@ def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
     assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
 
 
+def test_turkish_titles_cue_a_name() -> None:
+    for text in ("Öğr. Silanur Hansultan Dumanlı", "Uz. Asliye Nurda Akça", "Okt. Berkay Soylu"):
+        assert scrub(text).text.endswith(" [NAME]"), scrub(text).text
+    # "Bay" (Mr) is an English word too, and "Okt." before a number is October
+    for text in ("Bay Area Rapid Transit", "Okt. 2024 release"):
+        assert scrub(text).text == text
+
+
+def test_dutch_double_surnames_and_s_particles_go_with_the_name() -> None:
+    """ "Beijring-de Bock" (a first surname ending with the second's particle) and "'s Gravensande"
+    were left beside the name found before them."""
+    out = scrub("The film also features Esmée Beijring-de Bock. What's not to love?").text
+    assert "Beijring" not in out and "Bock" not in out, out
+    assert "Gravensande" not in scrub("Her grandmother was called Esther 's Gravensande.").text
+    # after "'s" a common word is no surname; a hyphen before a particle needs a name after it
+    assert scrub("Esther 's Book is good.").text == "[NAME] 's Book is good."
+    assert scrub("Run the Beijring-de step first.").text == "Run the Beijring-de step first."
+
+
 @pytest.mark.parametrize(
     "text",
     [
