@@ -374,11 +374,16 @@ _PHONE_CUE = re.compile(
     r"(?i)(?:\b(?:phone|tel|telephone|mobile|mob|cell|fax|call|text|sms|whatsapp|signal|number|no|nr|ring|"
     r"telefon|handy|rufnummer|téléphone|portable|portable|teléfono|telefono|móvil|cellulare|celular|telefoon|"
     r"mobiel|telefonu|telefonnummer|puhelin|numer|číslo|telefone|тел|телефон|номер|τηλ|τηλέφωνο|טלפון|هاتف|"
-    r"फ़ोन|फोन|landline|msisdn|contact|reach(?:\s+\w+)?)\b\.?|on_?call|phone_number|電話|电话|手机|携帯|전화|휴대폰)"
+    r"फ़ोन|फोन|landline|msisdn|contact|kontakt|kontakta|kontaktieren|contacto|contatto|contato|контакт|"
+    # "reach me on", "reach the front desk at" ("downloads reach 1 500 000" is a count)
+    r"reach(?:\s+(?!on\b|at\b)\w+){0,3}\s+(?:on|at))\b\.?|on_?call|phone_number|電話|电话|手机|携帯|전화|휴대폰)"
     r"[\s:#.,]*(?:(?:me|us|them|him|her|you)\s+)?(?:on|at|is|:|au|am|под|на)?[\s\"']*"
     r"(?P<number>\(?\+?\d[\d\s().\-/]{5,20}\d)"
 )
 _NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,3}(?:\.\d{1,3}){3}")
+# A count grouped in thousands ("1 500 000", "2.300.000", "1,250,000"): libphonenumber takes seven
+# such digits for a possible local number; alone, with no cue, they are a quantity.
+_THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+")
 # Inside a candidate: a date, or a version (a dotted group of one digit) means it is not a number to call.
 _DATE_OR_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,3}\.\d(?:\.\d+)+|\bv\d")
 # A national number with its trunk prefix: "0911 801561", "030-01 60 19", "02397912198".
@@ -424,6 +429,7 @@ def _phones(text: str) -> list[Span]:
         if (
             sum(c.isdigit() for c in raw) >= 7
             and not _NOT_A_PHONE.fullmatch(raw.strip())
+            and not _THOUSANDS.fullmatch(raw.strip())
             and not _DATE_OR_VERSION.search(raw)
         ):
             spans.append(Span(m.start, m.end, "PHONE"))

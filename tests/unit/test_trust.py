@@ -138,6 +138,8 @@ def test_a_token_match_grows_to_the_token_but_not_into_its_variable_name() -> No
         ("Reach them at +1 0014325945501 ext. 9349", ["9349", "+1 "]),
         ("Ring 47 73 72 49 or 32 345 36 61 after six.", ["7372", "72 49", "36 61"]),  # pairs as dialled
         ("Позвоните 8 327 633 24 55 вечером", ["633"]),  # Russian trunk "8"
+        ("You can reach the front desk on 661 299 722 or by mail.", ["299"]),  # words between
+        ("Kontakt 886 224 154", ["224"]),  # the word in German, Polish, Danish, Swedish
     ],
 )
 def test_national_numbers_with_a_cue_or_a_dialled_shape(text: str, pieces: list[str]) -> None:
@@ -153,6 +155,7 @@ def test_national_numbers_with_a_cue_or_a_dialled_shape(text: str, pieces: list[
         "See https://zenodo.org/record/1234567 and https://zenodo.org/badge/12345678.svg",
         "Discussed in #issuecomment-1234567890 and issue #1693050.",
         "hexdump: 47 73 72 49 0a 00 ff",
+        "Downloads reach 1 500 000 a month.",  # a count, not a number to reach someone on
     ],
 )
 def test_numbers_in_code_paths_and_anchors_are_not_phones(text: str) -> None:
