@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE := 1
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
 
-.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval stress-names stress-addresses stress-secrets train-injection first-names secret-prefixes screenshots clean
+.PHONY: lock load help install run-deps system-deps bun python-deps crewai-venv tools-venv run run-prod test lint test-fast test-browser redis-service bench eval stress-names stress-addresses stress-phones stress-secrets train-injection first-names secret-prefixes screenshots clean
 
 help:
 	@echo "make run     install, then start HiveMind on the embedded default (http://localhost:3000)"
@@ -174,6 +174,10 @@ stress-names: python-deps
 # The address screen on new Faker addresses of every locale (SEED=n; misses in .hivemind-eval/address-misses.txt).
 stress-addresses: python-deps
 	$(PY) -m tests.trust_eval.stress_addresses
+
+# The phone screen on Faker's phone formats of every locale (SEED=n; misses in .hivemind-eval/phone-misses.txt).
+stress-phones: python-deps
+	$(PY) -m tests.trust_eval.stress_phones
 
 # The secret screen on new values of the dev formats, per context (SEED=n, PYTHONHASHSEED to compare builds).
 stress-secrets: python-deps
