@@ -193,6 +193,7 @@ def test_a_secret_assignment_is_found_at_the_start_of_its_name_anywhere_in_prose
     [
         ("client 2a01:4f8:c17:1e5d::1 was blocked", "2a01:4f8:c17:1e5d::1"),  # compressed IPv6
         ("from [2a01:4f8:0:0:0:0:0:2]:8443 again", "2a01:4f8:0:0:0:0:0:2"),
+        ("connect to ::ffff:153.171.84.127 and retry", "::ffff:"),  # IPv4-mapped, taken whole
         (
             "transfer from de89 3704 0044 0532 0130 00 failed",
             "de89 3704 0044 0532 0130 00",
@@ -214,6 +215,15 @@ def test_a_secret_assignment_is_found_at_the_start_of_its_name_anywhere_in_prose
 )
 def test_formats_the_independent_evaluation_found_leaking(text, value) -> None:
     assert value not in scrub(text).text
+
+
+def test_an_ipv4_mapped_address_is_judged_by_its_ipv4() -> None:
+    assert (
+        scrub("bound to ::ffff:127.0.0.1 and ::ffff:192.0.2.7").text
+        == "bound to ::ffff:127.0.0.1 and ::ffff:192.0.2.7"
+    )
+    assert scrub("from ::ffff:10.0.0.5").text == "from [HOST]"
+    assert scrub("lambda: a[1::4.0, :0]").text == "lambda: a[1::4.0, :0]"  # a slice, not an address
 
 
 @pytest.mark.parametrize(
