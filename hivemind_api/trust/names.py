@@ -741,7 +741,9 @@ def _fold(word: str) -> str:
 
 
 def _bare_names(scan: Scan, text: str) -> list[Span]:
-    """Known first names standing alone, unless the text also writes the word in lower case."""
+    """Known first names standing alone, unless the text also writes the word in lower case, or
+    the word is a common one of the language the text is written in where that language
+    capitalises it (see ``_word_of_the_text``)."""
     spans = []
     known = bare_first_names()
     written_lower: set[str] | None = None  # the text's tokens, read once if a candidate shows up
@@ -752,9 +754,61 @@ def _bare_names(scan: Scan, text: str) -> list[Span]:
             continue
         if written_lower is None:
             written_lower = set(_TOKEN.findall(text))
-        if word.lower() not in written_lower:
+        if word.lower() not in written_lower and not _word_of_the_text(word, text, m.start("name")):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     return spans
+
+
+# Prose in another language than English, told by its commonest words (wordfreq's lists). Its
+# capitalised words are not names merely because the world's lexicons hold them as surnames:
+# German capitalises every noun ("Das Buch", "den Boden", "die Maus": Buch, Boden and Maus are
+# surnames), and every language its sentences' first words ("Bien", "Visto", "Tengo").
+_PROSE_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "cs", "fi", "hu", "ro", "tr")
+_CAPITALISES_NOUNS = {"de"}
+_WORD_OF_THE_LANGUAGE_ZIPF = 4.0  # once in 100,000 words of that language, as COMMON_WORD_ZIPF in English
+# Beside a name, only a language's very commonest words ("Das", "La", "Bitte") are told apart:
+# a name is a frequent word of its own language's corpus too ("Pablo", "Müller").
+_FUNCTION_WORD_ZIPF = 5.5
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*)$")
+
+
+@lru_cache(maxsize=1)
+def _commonest_words() -> dict[str, frozenset[str]]:
+    from wordfreq import top_n_list
+
+    return {
+        lang: frozenset(w for w in top_n_list(lang, 50) if len(w) > 1) for lang in ("en", *_PROSE_LANGUAGES)
+    }
+
+
+@lru_cache(maxsize=32)
+def prose_language(text: str) -> str:
+    """The language of ``text`` when it is prose in one of ``_PROSE_LANGUAGES`` (three of that
+    language's fifty commonest words and a tenth of its words at least, half as many again as
+    English ones), else "en"."""
+    words = re.findall(r"[^\W\d_]{2,}", text.lower())
+    hits = {lang: sum(w in common for w in words) for lang, common in _commonest_words().items()}
+    best = max(_PROSE_LANGUAGES, key=lambda lang: hits[lang])
+    # prose: its commonest words are a tenth of its words or more (not a list of names with a "de")
+    return best if hits[best] >= max(3, len(words) / 10) and hits[best] > 1.5 * hits["en"] else "en"
+
+
+def _word_of_the_text(word: str, text: str, at: int) -> bool:
+    """A common word of the text's language (not English) where that language capitalises it:
+    anywhere in German, first in a sentence elsewhere. The census's frequent first names stay names."""
+    language = prose_language(text)
+    if language == "en" or _fold(word) in _census_top():
+        return False
+    if language not in _CAPITALISES_NOUNS and not _SENTENCE_START.search(text[max(0, at - 3) : at]):
+        return False
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language) >= _WORD_OF_THE_LANGUAGE_ZIPF
+
+
+@lru_cache(maxsize=1)
+def _census_top() -> frozenset[str]:
+    return frozenset(name for rank, name in _census() if rank < _CENSUS_TOP)
 
 
 _TOKEN = re.compile(r"(?<![\w\-])[\w\-]+(?![\w\-])")
@@ -1029,8 +1083,10 @@ def _name_neighbour(
     from wordfreq import zipf_frequency
 
     bare = word.lower()
+    language = prose_language(text)
     return (
         bare not in _NOT_NAMES
+        and (language == "en" or zipf_frequency(bare, language) < _FUNCTION_WORD_ZIPF)
         and word not in TECH_WORDS
         and bare not in _CUE_WORDS
         and (

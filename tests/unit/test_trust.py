@@ -1123,6 +1123,22 @@ def test_a_surnames_particles_before_a_found_name_go_with_it() -> None:
     assert scrub("la maison de Pierre Dupont").text.startswith("la maison de ")
 
 
+def test_german_nouns_and_function_words_are_not_names() -> None:
+    """German capitalises every noun, and the world's surname lexicons hold many ("Buch", "Boden",
+    "Maus", "Konto"); in German prose they are words, while its people's names still go."""
+    for text in (
+        "Das Buch über Kubernetes erklärt den Boden der Sache: die Maus klickt, der Server antwortet.",
+        "Bitte das Konto prüfen und den Verwendungszweck Miete angeben.",
+    ):
+        assert scrub(text).text == text, scrub(text).text
+    out = scrub("Gestern hat Peter Müller den Server neu gestartet, und Frau Schmidt hat es geprüft.").text
+    assert "Peter" not in out and "Müller" not in out and "Schmidt" not in out, out
+    # the same surname in English prose, or in a list of names with a "de" in it, is a name
+    assert "Boden" not in scrub("Ask Boden about the deploy.").text
+    names = "Boden\nAnna de Vries\nJan de Boer\nPiet van Dam\nKees de Wit\nOle Kirk\n"
+    assert "Boden" not in scrub(names).text
+
+
 def test_turkish_titles_cue_a_name() -> None:
     for text in ("Öğr. Silanur Hansultan Dumanlı", "Uz. Asliye Nurda Akça", "Okt. Berkay Soylu"):
         assert scrub(text).text.endswith(" [NAME]"), scrub(text).text
