@@ -903,12 +903,28 @@ def _has_case(letter: str) -> bool:
 
 def _prose_run(run: str) -> bool:
     """A run of another script that is a phrase, not a name: three words or more, one of them in
-    lower case where the script has cases ("Светлана Васильевна Аксенова" is a name), or East
-    Asian characters beyond a name's length."""
+    lower case where the script has cases ("Светлана Васильевна Аксенова" is a name) or one of
+    the language's very commonest words where it has none ("شكرا جزيلا لك", "आप कैसे हैं"; not
+    "نوري تغلب بن وائل", whose "بن" joins a name), or East Asian characters beyond a name's length."""
     words = run.split()
     if _EAST_ASIAN.match(words[0]):
         return len("".join(words)) > 8
-    return len(words) >= 3 and (not _has_case(words[0][0]) or any(w[0].islower() for w in words))
+    if len(words) < 3:
+        return False
+    if _has_case(words[0][0]):
+        return any(w[0].islower() for w in words)
+    language = _UNCASED_LANGUAGE.get(unicodedata.name(words[0][0], "").split(" ")[0])
+    if language is None:
+        return True
+    from wordfreq import zipf_frequency
+
+    return any(w not in _NAME_JOINERS and zipf_frequency(w, language) >= _FUNCTION_WORD_ZIPF for w in words)
+
+
+# Scripts without case whose prose wordfreq knows, by the first word of their letters' Unicode names.
+_UNCASED_LANGUAGE = {"ARABIC": "ar", "HEBREW": "he", "DEVANAGARI": "hi", "BENGALI": "bn", "TAMIL": "ta"}
+# Words that join the parts of a name: Arabic "son/daughter of", "father of", "servant of"; Hebrew "son of".
+_NAME_JOINERS = {"بن", "بنت", "ابن", "أبو", "ابو", "عبد", "آل", "בן", "בת"}
 
 
 def _names_in_other_scripts(text: str) -> list[Span]:

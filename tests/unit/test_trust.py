@@ -1139,6 +1139,14 @@ def test_german_nouns_and_function_words_are_not_names() -> None:
     assert "Boden" not in scrub(names).text
 
 
+def test_a_long_arabic_name_in_a_short_latin_sentence_is_a_name() -> None:
+    """Four Arabic words outnumber three Latin ones, but "بن" joins a name's parts: no phrase."""
+    assert "وائل" not in scrub("Maybe it's under نوري تغلب بن وائل").text
+    # a sentence in Arabic with a few Latin words stays Arabic text, its words no names
+    text = "راجع الملف config.yaml ثم أعد تشغيل الخادم كما هو مكتوب في الدليل"
+    assert scrub(text).text == text
+
+
 def test_turkish_titles_cue_a_name() -> None:
     for text in ("Öğr. Silanur Hansultan Dumanlı", "Uz. Asliye Nurda Akça", "Okt. Berkay Soylu"):
         assert scrub(text).text.endswith(" [NAME]"), scrub(text).text
