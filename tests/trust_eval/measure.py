@@ -24,6 +24,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hivemind_api.trust import name_model
 from hivemind_api.trust.injection import screen, second_opinion
@@ -272,3 +273,11 @@ def meets(metric: str, value: float | None) -> bool:
         return True
     op, target = TARGETS[metric]
     return value <= target if op == "<=" else value >= target
+
+
+def save_lines(name: str, lines: list[str]) -> Path:
+    """Write a stress run's misses to ``.hivemind-eval/<name>`` (git-ignored), one per line."""
+    out = Path(".hivemind-eval") / name
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    return out

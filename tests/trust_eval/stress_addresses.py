@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from pathlib import Path
 
 from hivemind_api.trust.scrubber import scrub_stored
 from tests.trust_eval import independent, measure
@@ -57,9 +56,7 @@ def main() -> None:
     print(f"seed {seed}: {leaked} of {total} addresses leaked ({100 * leaked / total:.1f} %)")
     for locale in independent.LOCALES:
         print(f"  {locale:6} {leaks[locale]:3} of {counts[locale]}")
-    out = Path(".hivemind-eval") / "address-misses.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(misses) + "\n")
+    out = measure.save_lines("address-misses.txt", misses)
     print(f"misses written to {out}")
 
 

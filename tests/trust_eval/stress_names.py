@@ -14,7 +14,6 @@ import os
 import random
 import re
 from collections import defaultdict
-from pathlib import Path
 
 from faker import Faker
 
@@ -72,9 +71,7 @@ def main() -> None:
     print(f"seed {seed}: names scrubbed {1 - kept / total:.1%} of {total}")
     for language, (k, n) in sorted(stats.items(), key=lambda kv: kv[1][0] / kv[1][1], reverse=True):
         print(f"  {language:4} {1 - k / n:6.1%} of {n}")
-    out = Path(".hivemind-eval") / "name-misses.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(misses) + "\n")
+    out = measure.save_lines("name-misses.txt", misses)
     print(f"{len(misses)} misses written to {out}")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import random
 from collections import defaultdict
-from pathlib import Path
 
 from faker import Faker
 
@@ -57,9 +56,7 @@ def main() -> None:
     for locale, (k, n) in sorted(stats.items(), key=lambda kv: kv[1][0], reverse=True):
         if k:
             print(f"  {locale:6} {k} of {n}")
-    out = Path(".hivemind-eval") / "phone-misses.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(misses) + "\n")
+    out = measure.save_lines("phone-misses.txt", misses)
     print(f"{len(misses)} misses written to {out}")
 
 

@@ -13,7 +13,6 @@ import os
 import random
 import re
 from collections import Counter
-from pathlib import Path
 
 from hivemind_api.trust.scrubber import scrub_stored
 from tests.trust_eval import independent, measure, sources
@@ -51,9 +50,7 @@ def main() -> None:
     )
     for where in independent._SECRET_CONTEXTS:
         print(f"  {where:14} {counts[where, 'leaked']:3} of {counts[where, 'values']}")
-    out = Path(".hivemind-eval") / "secret-leaks.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text("\n".join(leaks) + "\n")
+    out = measure.save_lines("secret-leaks.txt", leaks)
     print(f"leaks written to {out}")
 
 
