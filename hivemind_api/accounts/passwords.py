@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -9,8 +11,14 @@ from hivemind_api.errors import InvalidInput
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
-# Verifying against this keeps "unknown email" as slow as "wrong password" (no user enumeration).
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps "unknown email" as slow as "wrong password" (no user
+    enumeration). Made on first use, not at import: an Argon2 hash costs about 0.1 s, which every
+    process importing this module (each CLI command, worker and backend) would otherwise pay."""
+    return _hasher.hash("not-a-real-password")
 
 
 def validate_password(password: str) -> None:
@@ -27,6 +35,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
