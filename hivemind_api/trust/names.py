@@ -505,6 +505,8 @@ _NAME_CUE = (
     # titles: with their full stop in any case ("ms. Deborah"), without it only capitalised ("Frau Weber")
     r"(?:mr|mrs|ms|mx|dr|prof|mme|mlle|sr|sra|srta|sig|sig\.ra|dott|κ|κα|ing|mgr|bc|phdr|mudr|judr|rndr|"
     r"univ\.[ ]?prof|dipl\.-ing)\.|"
+    # Italian feminine titles, whose full stop is inside ("Sig.ra Vismara", "Dott.ssa Greco")
+    r"sig\.(?:ra|na)|dott\.ssa|prof\.ssa|"
     r"(?-i:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Pan|Pani|Mme|Mlle|Sr|Sra|Srta|Signora|Signor|Dott|"
     r"Г-н|Г-жа|Господин|Госпожа|Пан|Пані|Κύριος|Κυρία)|"
     # titles of other languages, as written there: Russian and Ukrainian in lower case ("пані
@@ -520,9 +522,20 @@ _NAME_CUE = (
     r"私の名前は|我叫|我的名字是|제\s*이름은|저는"
 )
 _CUED_ANY = re.compile(rf"(?i:(?<![\w])(?:{_NAME_CUE}))(?![\w])[\s,:]*(?P<name>{_ANY_NAME})")
+# A label that says the addressee of a letter or parcel follows on the same line ("Billing
+# address: Jinthe van den Broek", "Ship to: …"), the address on the lines below.
+_ADDRESSEE_LABEL = (
+    r"(?i:(?:billing|shipping|delivery|mailing|postal|return|invoice)[ \t]+address|"
+    r"(?:ship|bill|deliver|send|mail|invoice)[ \t]+to|recipient|addressee)[ \t]*:"
+)
+# Lower-case particles inside a name ("Jinthe van den Broek", "Ludwig von und zu …").
+_PARTICLE = r"(?:van|von|der|den|de|du|da|das|dos|di|del|della|le|la|zu|ten|ter|bin|ibn)"
+_PARTICLED_NAME = rf"{_CASED_WORD}(?:[ ]{_PARTICLE}){{1,3}}[ ]{_CASED_WORD}"
 # A line that is only a name, heading a contact block (signature, address label, vCard-like
 # text): the next few lines hold an e-mail address, a phone number or a contact field.
-_NAME_LINE = re.compile(rf"(?m)^[ \t]*(?P<name>{_ANY_NAME})[ \t]*$")
+_NAME_LINE = re.compile(
+    rf"(?m)^[ \t]*(?P<label>{_ADDRESSEE_LABEL}[ \t]*)?(?P<name>{_ANY_NAME}|{_PARTICLED_NAME})[ \t]*$"
+)
 _CONTACT_NEAR = re.compile(
     r"@[\w\-]+\.|\d(?:\D{0,3}\d){6}|\[(?:PHONE|EMAIL|ADDRESS)\]|"
     r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)"
@@ -536,10 +549,13 @@ _LABEL_LINE = re.compile(r"[^!?;]{1,40}(?<![.:,])")
 # a number, a value already replaced, or a Russian or Ukrainian address abbreviation ("г. Москва",
 # "ул. Ленина", "вул. Шевченка", "м. Київ")
 _LABEL_VALUE = re.compile(
-    r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]|(?<!\w)(?:г|п|м|с|ул|вул|д|кв|пр|просп|пер|ст|обл|пос|смт|корп|стр)\.\s|"
+    r"\d|\[(?:NAME|ADDRESS|PHONE|EMAIL)\]|(?<!\w)(?:г|п|м|с|к|ул|вул|д|кв|пр|просп|пер|ст|обл|пос|смт|корп|стр)\.\s|"
     # a Korean line of administrative divisions alone ("청주시 청원구", "수원시 장안구"): every word
     # ends in a division's suffix, one of them a city's, county's or district's
-    r"^(?=[\uac00-\ud7af ]*[\uac00-\ud7af][시군구](?: |$))(?:[\uac00-\ud7af]{1,6}[시군구읍면동리로길도](?: |$)){1,4}$"
+    r"^(?=[\uac00-\ud7af ]*[\uac00-\ud7af][시군구](?: |$))(?:[\uac00-\ud7af]{1,6}[시군구읍면동리로길도](?: |$)){1,4}$|"
+    # a Japanese or Chinese one, written without spaces ("印旛郡本埜村", "横浜市栄区", "朝阳区"):
+    # ideographs and kana alone, a city, ward or county among them, a division last
+    r"^(?=[\u3040-\u30ff\u3400-\u9fff]*[\u3400-\u9fff][市区郡])[\u3040-\u30ff\u3400-\u9fff]{1,12}[都道府県市区郡町村]$"
 )
 _LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s")  # a numbered or bulleted list under a heading
 _KOREAN_NAME = re.compile(
@@ -558,6 +574,21 @@ def _address_label_follows(name: str, lines: list[str]) -> bool:
         return _latin_address_label(name, block)
     return (len(name.split()) >= 2 or bool(_KOREAN_NAME.fullmatch(name))) and any(
         _LABEL_VALUE.search(line) for line in block
+    )
+
+
+def _addressee(words: list[str], following: list[str]) -> bool:
+    """A name after an addressee's label ("Billing address: Klaus-Jürgen Trüb") is the
+    addressee's when the next lines begin an address: one of the next three holds a number or a
+    value already replaced. ("Shipping address: Same as billing" has none below; "Bill to: ACME
+    GmbH" is not capitalised as a name.)"""
+    block = [line for line in following if line.strip()][:3]
+    return (
+        1 <= len(words) <= 5
+        and all(_bare(w) not in _NOT_NAMES for w in words)
+        and _plausible_name(" ".join(words))
+        and not all(common_word(_bare(w)) for w in words)  # "Bill to: Accounts Payable"
+        and any(re.search(r"\d|\[(?:ADDRESS|PHONE|NAME)\]", line) for line in block)
     )
 
 
@@ -972,7 +1003,6 @@ _NAMEISH = (
     r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
-_PARTICLE = r"(?:van|von|der|den|de|du|da|das|dos|di|del|della|le|la|zu|ten|ter|bin|ibn)"
 _PARTICLES_BETWEEN = re.compile(
     rf"(?<=\[NAME\])(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}})(?=[ \u00a0]+\[NAME\])"
 )
@@ -1301,6 +1331,10 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_NAME_LINE):
         words = m.group("name").split()
         following = text[m.end() : m.end() + 300].split("\n")[1:9]
+        if m.group("label"):
+            if _addressee(words, following):
+                spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+            continue
         if (
             (2 <= len(words) <= 4 or re.fullmatch(_UNCASED_RUN, words[0]))
             and all(_bare(w) not in _NOT_NAMES for w in words)

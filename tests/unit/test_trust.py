@@ -1247,6 +1247,33 @@ def test_a_russian_address_label_is_recognised_by_its_abbreviations() -> None:
     assert "Сазонова" not in scrub("Галина Оскаровна Сазонова\n\nп. Нарткала\nг. Москва").text
 
 
+def test_a_japanese_or_chinese_address_label_of_divisions_alone() -> None:
+    assert "涼平" not in scrub("渡辺 涼平\n\n印旛郡本埜村\n東京都").text
+    assert "桃子" not in scrub("高橋 桃子\n\n横浜市栄区\nハード島とマクドナルド諸島").text
+    # a heading over a line that only ends like a division, or over a sentence, stays
+    for text in ("設定 方法\n\nこれは村\n次へ", "安装 步骤\n\n运行以下命令。\n完成"):
+        assert scrub(text).text == text, text
+
+
+def test_an_addressee_after_a_billing_or_shipping_label() -> None:
+    out = scrub("Billing address: Jinthe van den Broek\n    9 Stijnpad 672\n   Handel\n    CA\n").text
+    assert "Jinthe" not in out and "Broek" not in out
+    assert "Trüb" not in scrub("Ship to: Klaus-Jürgen Trüb\n    17-85 Hauptstraße\n   Berlin").text
+    assert "Сергеев" not in scrub("Александр Антипович Сергеев\n\nк. Снежинск\nЗамбия").text
+    # no address below, or words that are no name, stay
+    for text in (
+        "Shipping address: Same as billing\nThanks",
+        "Billing address: Required\n    1 field",
+        "Recipient: Docker Hub\nSee the docs",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_italian_titles_with_their_full_stop_inside() -> None:
+    assert "Vismara" not in scrub("Sig.ra Vismara flew to Rome on Thursday morning.").text
+    assert "Greco" not in scrub("Ask Dott.ssa Greco about the results.").text
+
+
 def test_once_a_speaker_is_a_person_the_others_are_too() -> None:
     out = scrub_stored_text("Ippazio: What a wife.\nMichelotto: Remember me?\nDaniel: You saved my life!")
     assert "Ippazio" not in out and "Michelotto" not in out
