@@ -1093,6 +1093,13 @@ _SPEAKER_AFTER_QUOTE = re.compile(
     rf"(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?=[.,!?;:]|\s*$)"
 )
 _VOCATIVE = re.compile(rf",[ \u00a0]+(?P<name>{_NAMEISH})[!?]")
+# The same address opening a sentence, before a request or question to that person ("Tanak, can I
+# please speak to your boss?", "Milo, you saved my life").
+_VOCATIVE_FIRST = re.compile(
+    rf"(?:\A[ \u00a0]*|(?<=[.!?])\s+|(?<=[.!?][\"”])\s+)(?P<name>{_NAMEISH}),[ \u00a0]+"
+    r"(?=(?:(?:can|could|would|will|do|did|are|have)[ ]+(?:you|I|we)|please|you|we|let's|thanks|"
+    r"thank[ ]you|listen|remember|wait|come)\b|I(?:'m|[ ]+[a-z]))"
+)
 # A capitalised word standing alone, the shape of a bare first name ("Tapio fixed it"): not part
 # of a dotted, dashed or slashed identifier, a call, a path or an address.
 _BARE = re.compile(rf"(?<![\w\-./@`$#:\[])(?P<name>{_NAMEISH})(?![\w\-/@`(\[]|\.\w|::)")
@@ -1158,6 +1165,9 @@ def names_in_company() -> frozenset[str]:
     return frozenset(_fold(w) for w in (*first_names(), *surnames))
 
 
+_PLAIN_WORD = re.compile(r"[^\W\d_][^\W\d_A-Z]*(?:['’\-][^\W\d_][^\W\d_A-Z]*)*")
+
+
 def _speakers(scan: Scan, text: str) -> list[Span]:
     """Speakers' labels of a dialogue that are first names: a line "Chloe: …" when at least one
     other line is spoken too ("[NAME]: …", "Morgan: …"). "Note:", "Error:" and "Docker:" are not
@@ -1166,7 +1176,12 @@ def _speakers(scan: Scan, text: str) -> list[Span]:
     if len(labels) < 2 or any(m.group("name").lower() in _ROLES for m in labels):
         return []  # a transcript between a user and an assistant ("Human: …", "Claude: …")
     # Once a speaker is known to be a person, the others are people too, unless they are words.
-    people = any(m.group("name") == "[NAME]" for m in labels)
+    # Each line a quoted utterance ('Lioara: "Who are you?"') is a dialogue between people too.
+    # (Its labels are words, not identifiers: 'EventWaitCallbacks: "Registry[int]" = …' is code.)
+    people = any(m.group("name") == "[NAME]" for m in labels) or all(
+        text[m.end() : m.end() + 1] in ('"', "“", "„", "«") and _PLAIN_WORD.fullmatch(m.group("name"))
+        for m in labels
+    )
     return [
         Span(m.start("name"), m.end("name"), "NAME")
         for m in labels
@@ -1281,6 +1296,7 @@ def _prefilter() -> Prefilter:
             _SPEAKER_AFTER_QUOTE,
             _LIFE_VERB,
             _VOCATIVE,
+            _VOCATIVE_FIRST,
             _BARE,
             _PEOPLE_LIST,
         ]
@@ -1364,6 +1380,20 @@ def detect(text: str) -> list[Span]:
             if all(_name_neighbour(w, text) for w in m.group("name").split()):
                 spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_VOCATIVE):
-        if _name_neighbour(m.group("name"), text):
+        # a name that is also a frequent word ("Jack", "Crystal") is the person spoken to here
+        if _name_neighbour(m.group("name"), text, frequent_names=True):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    from wordfreq import zipf_frequency
+
+    for m in scan.finditer(_VOCATIVE_FIRST):
+        # Sentence adverbs open sentences the same way ("Alternatively, you can …", "Optionally,
+        # we …"): a word found at all in English prose (zipf 3) or ending in -ly is one, unless it
+        # is a known name ("Crystal", "Emily").
+        word = m.group("name")
+        if (
+            _name_neighbour(word, text, frequent_names=True, common_zipf=3.0)
+            and (not word.lower().endswith("ly") or _fold(word) in names_in_company())
+            and zipf_frequency(word, "en") < 5.0  # "So, we …", "Still, you …": surnames too
+        ):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     return spans + _bare_names(scan, text) + beside_names(text)

@@ -1269,6 +1269,31 @@ def test_an_addressee_after_a_billing_or_shipping_label() -> None:
         assert scrub(text).text == text, text
 
 
+def test_a_person_addressed_at_the_start_of_a_sentence() -> None:
+    for text in ("Tanak, can I please speak to your boss?", "Crystal, could you check the logs?"):
+        assert scrub(text).text.startswith("[NAME],"), text
+    # a name that is also a word, spoken to at the end of a clause
+    assert "Jack" not in scrub("Remember me, Jack? When I left, you stayed.").text
+    # sentence adverbs, function words that are surnames too, a wrapped line and initials stay
+    for text in (
+        "Alternatively, you can pin it.",
+        "Optionally, we keep the cache.",
+        "So, we need to restart it.",
+        "Still, you should pin the version.",
+        "Docker, please stop.",
+        "If your matrix is\nHermitian, you can use eigh.",
+        "Information here.\nDeprecated, will be removed.",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_speakers_of_a_quoted_dialogue_are_people() -> None:
+    out = scrub_stored_text('Lioara: "Who are you?"\nIonelia:"I am the daughter".')
+    assert "Lioara" not in out and "Ionelia" not in out
+    code = 'EventWaitCallbacks: "Registry[int]" = make()\nEventDoneCallbacks: "Registry[int]" = make()'
+    assert scrub_stored_text(code) == code
+
+
 def test_italian_titles_with_their_full_stop_inside() -> None:
     assert "Vismara" not in scrub("Sig.ra Vismara flew to Rome on Thursday morning.").text
     assert "Greco" not in scrub("Ask Dott.ssa Greco about the results.").text
