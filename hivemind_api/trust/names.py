@@ -256,6 +256,10 @@ NOT_SURNAMES = set(
 _CUE_STRONG = (
     r"(?:my|our|a)\s+(?:colleague|co-?worker|teammate|manager|boss|friend|intern|tech\s+lead|team\s+lead|"
     r"reviewer|sysadmin|cto|ceo|client|customer|landlord|neighbou?r|wife|husband|partner)(?:\s+named)?|"
+    # family ("remove my kid Sayrak from the will")
+    r"(?:my|our|his|her|their)\s+(?:son|daughter|kid|child|brother|sister|mother|father|mom|mum|dad|uncle|aunt|"
+    r"cousin|nephew|niece|grandson|granddaughter|grandmother|grandfather|girlfriend|boyfriend|fianc[ée]e?|"
+    r"roommate|flatmate|stepson|stepdaughter)(?:\s+named)?|"
     r"\bhi|\bhello|\bhey|\bdear|regards,?|cheers,?|best,|my\s+name\s+is|on\s+behalf\s+of|"
     # credits of a film, a song or a book: only people are starring, directed or sung
     r"(?:co-?)?starring|directed\s+by|sung\s+by|narrated\s+by|illustrated\s+by|composed\s+by"
@@ -344,6 +348,33 @@ _PERSONAL_THINGS = set(
         "box",
         "car",
         "keyboard",
+        # family: no product has a daughter ("I'm Viktor's daughter")
+        "daughter",
+        "son",
+        "wife",
+        "husband",
+        "mother",
+        "father",
+        "mom",
+        "mum",
+        "dad",
+        "brother",
+        "sister",
+        "kids",
+        "grandson",
+        "granddaughter",
+        "grandmother",
+        "grandfather",
+        "girlfriend",
+        "boyfriend",
+        "fiancé",
+        "fiancée",
+        "widow",
+        "nephew",
+        "niece",
+        "aunt",
+        "uncle",
+        "cousin",
     ]
 )
 # Products and companies that appear in a person's place ("Docker's cache", "Google's account").

@@ -1294,6 +1294,13 @@ def test_speakers_of_a_quoted_dialogue_are_people() -> None:
     assert scrub_stored_text(code) == code
 
 
+def test_family_cues_a_name() -> None:
+    assert "Sayrak" not in scrub("I would like to remove my kid Sayrak from the will.").text
+    assert "Viktor" not in scrub('Ionela:"I am Viktor\'s daughter".').text
+    for text in ("Docker's parent image is slim.", "Kill the child process of Docker first."):
+        assert scrub(text).text == text, text
+
+
 def test_italian_titles_with_their_full_stop_inside() -> None:
     assert "Vismara" not in scrub("Sig.ra Vismara flew to Rome on Thursday morning.").text
     assert "Greco" not in scrub("Ask Dott.ssa Greco about the results.").text
