@@ -298,6 +298,11 @@ _SPEECH = re.compile(
     rf"\b(?P<name>{_NAME_TOKEN}(?:\s+{_SURNAME})?)\s+(?:said|says|wrote|suggested|mentioned|reported|noticed|"
     rf"found\s+that|told\s+(?:me|us)|pointed\s+out|explained|recommended|confirmed|figured\s+out)\b"
 )
+# A given name before a double-barrelled surname ("Job Miner-Houdijk", "Hugo Bergström-Andersson").
+_DOUBLE_BARRELLED = re.compile(
+    rf"(?<![\w\-./@`$#:\[])(?P<name>(?P<first>{_NAME_TOKEN})[ \u00a0](?P<last>[{_UP}][{_LO}]+-[{_UP}][{_LO}]+))"
+    r"(?![\w\-/@`(\[]|\.\w)"
+)
 _POSSESSIVE = re.compile(rf"(?<![\w])(?P<first>{_NAME_TOKEN})['’]s\s+(?P<thing>\w+)")
 # What a person has (and a product rarely does): "Priya's laptop", "Wei's branch".
 _PERSONAL_THINGS = set(
@@ -375,6 +380,7 @@ _PERSONAL_THINGS = set(
         "aunt",
         "uncle",
         "cousin",
+        "address",  # "here's Feraye's address:"
     ]
 )
 # Products and companies that appear in a person's place ("Docker's cache", "Google's account").
@@ -544,7 +550,7 @@ _NAME_CUE = (
     # Аліна Шило", "г-жа Лора …"), Turkish titles ("Av.", "Doç.", "Öğr.", "Okt.", "Sayın"; not "Bay",
     # an English word too: "Bay Area"), Vietnamese
     # ("Ông", "Quý cô"), Arabic ("السيدة", "المهندس"), Hindi ("श्रीमती")
-    r"(?-i:г-н|г-жа|господин|госпожа|пан|пані|панна|пане|Av\.|Doç\.|Uzm\.|Uz\.|Op\.|Yrd\.|Öğr\.|Arş\.|Okt\.|"
+    r"(?-i:г-н|г-жа|господин|госпожа|пан|пані|панна|пане|добродій|добродійка|добродійко|Av\.|Doç\.|Uzm\.|Uz\.|Op\.|Yrd\.|Öğr\.|Arş\.|Okt\.|"
     r"Sayın|Bayan|"
     r"Ông|Bà|Cô|Chị|Bác|Quý[ ](?:ông|bà|cô))|"
     r"السيد|السيدة|الآنسة|الدكتور|الدكتورة|المهندس|المهندسة|الأستاذ|الأستاذة|الشيخ|"
@@ -605,6 +611,33 @@ def _address_label_follows(name: str, lines: list[str]) -> bool:
         return _latin_address_label(name, block)
     return (len(name.split()) >= 2 or bool(_KOREAN_NAME.fullmatch(name))) and any(
         _LABEL_VALUE.search(line) for line in block
+    )
+
+
+_RARE_ZIPF = 2.5  # rarer in English prose than an eponym such as Kolmogorov (2.1) or Cauchy (2.4) is common
+
+
+def _double_barrelled(first: str, last: str, text: str, at: int) -> bool:
+    """Eponyms, brands and compound words are hyphenated too ("Wilcoxon Mann-Whitney", "Performs
+    Gauss-Legendre", "Director Cercetare-Dezvoltare"): the given name is a known first name (its
+    first part, for "Marie-Theres") or a word rare in every language the screens know (zipf < 2.5
+    in English and the prose languages), one part of the surname is rare in English (zipf < 2.5),
+    as family names are and named methods mostly are not, and no part is a very common word of
+    one of those languages ("Maggiore")."""
+    from wordfreq import zipf_frequency
+
+    def commonest(word: str) -> float:
+        return max(zipf_frequency(word, language) for language in ("en", *_PROSE_LANGUAGES))
+
+    given = first.split("-")[0]
+    parts = last.split("-")
+    return (
+        (given.lower() in first_names() or commonest(given) < _RARE_ZIPF)
+        and all(commonest(p) < 5.0 for p in parts)
+        and _name_neighbour(given, text, frequent_names=True)
+        and all(p not in TECH_WORDS and p.lower() not in _NOT_NAMES for p in (first, *parts))
+        and any(zipf_frequency(p, "en") < _RARE_ZIPF for p in parts)
+        and not _word_of_the_text(given, text, at)
     )
 
 
@@ -1046,6 +1079,11 @@ _PARTICLES_BEFORE = re.compile(
 )
 # After a title or a speech verb, a lower-case particle is a surname's too ("Sra. da [NAME]",
 # "says de [NAME]").
+# In English prose the Romance particles are no English words: "though da [NAME]'s song",
+# "that de [NAME] was". (In Portuguese or Italian prose "da Roma" is "from Rome".)
+_ROMANCE_PARTICLES = re.compile(
+    r"(?<![\w\-])(?P<particles>(?:da|das|dos|di|del|della|du|de)[ \u00a0]+)(?=\[NAME\])"
+)
 _PARTICLES_AFTER_CUE = re.compile(
     r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote))[ \u00a0]+"
     r"(?P<particles>(?:de|da|do|dos|das|di|del|della|du)[ \u00a0]+)(?=\[NAME\])"
@@ -1282,7 +1320,8 @@ def beside_names(text: str) -> list[Span]:
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
-    for pattern in (_PARTICLES_BEFORE, _PARTICLES_AFTER_CUE):
+    english = prose_language(text) == "en"
+    for pattern in (_PARTICLES_BEFORE, _PARTICLES_AFTER_CUE, *((_ROMANCE_PARTICLES,) if english else ())):
         for m in pattern.finditer(text):
             spans.append(Span(m.start("particles"), m.end("particles") - 1, "NAME"))
     for m in _SUBJECT_OF_NAME.finditer(text):
@@ -1321,6 +1360,7 @@ def _prefilter() -> Prefilter:
             _CUED_ANY,
             _NAME_LINE,
             _HONORIFIC,
+            _DOUBLE_BARRELLED,
             _VIETNAMESE_MIDDLE,
             _SPEAKER_LABEL,
             _VERB_CUE,
@@ -1390,6 +1430,9 @@ def detect(text: str) -> list[Span]:
                 or _address_label_follows(m.group("name"), following)
             )
         ):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in scan.finditer(_DOUBLE_BARRELLED):
+        if _double_barrelled(m.group("first"), m.group("last"), text, m.start()):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_HONORIFIC)]
     spans += [Span(m.start("name"), m.end("name"), "NAME") for m in scan.finditer(_VIETNAMESE_MIDDLE)]

@@ -1301,6 +1301,33 @@ def test_family_cues_a_name() -> None:
         assert scrub(text).text == text, text
 
 
+def test_a_given_name_before_a_double_barrelled_surname() -> None:
+    for text, surname in (
+        ("A great song (not by Marie-Theres Schuchhardt-Jopich).", "Jopich"),
+        ("The CEO is Gerlind Misicher-Steinberg of the year.", "Misicher"),
+    ):
+        assert surname not in scrub(text).text, text
+    # eponyms, brands and compound words stay
+    for text in (
+        "Use the Wilcoxon Mann-Whitney test here.",
+        "Performs Gauss-Legendre quadrature.",
+        "rel_breitwigner -- Relativistic Breit-Wigner",
+        "Run Kolmogorov-Smirnov on both samples.",
+        "Director Cercetare-Dezvoltare",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_particles_and_possessives_around_a_found_name() -> None:
+    out = scrub("It may be too that da Rosa Silva was influenced by an earlier song.").text
+    assert " da " not in out and "Rosa" not in out
+    assert "Feraye" not in scrub("As promised, here's Feraye's address:\n\nRua 5").text
+    assert "Базилевська" not in scrub("Please correct it to добродійка Аліна Базилевська?").text
+    # in Portuguese prose "da" is a preposition
+    out = scrub("A casa da Maria Silva fica em Lisboa e é muito bonita para nós.").text
+    assert "casa da " in out
+
+
 def test_italian_titles_with_their_full_stop_inside() -> None:
     assert "Vismara" not in scrub("Sig.ra Vismara flew to Rome on Thursday morning.").text
     assert "Greco" not in scrub("Ask Dott.ssa Greco about the results.").text
