@@ -1080,9 +1080,10 @@ _PARTICLES_BEFORE = re.compile(
 # After a title or a speech verb, a lower-case particle is a surname's too ("Sra. da [NAME]",
 # "says de [NAME]").
 # In English prose the Romance particles are no English words: "though da [NAME]'s song",
-# "that de [NAME] was". (In Portuguese or Italian prose "da Roma" is "from Rome".)
+# "that dos [NAME] was". ("de" and "du" are, in borrowed phrases: "the Guide de [NAME]"; in
+# Portuguese or Italian prose "da Roma" is "from Rome".)
 _ROMANCE_PARTICLES = re.compile(
-    r"(?<![\w\-])(?P<particles>(?:da|das|dos|di|del|della|du|de)[ \u00a0]+)(?=\[NAME\])"
+    r"(?<![\w\-])(?P<particles>(?:da|das|dos|di|del|della)[ \u00a0]+)(?=\[NAME\])"
 )
 _PARTICLES_AFTER_CUE = re.compile(
     r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote))[ \u00a0]+"
