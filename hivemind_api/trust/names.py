@@ -578,11 +578,11 @@ _CONTACT_NEAR = re.compile(
     r"(?i:\b(?:phone|tel|mobile|fax|e-?mail|address|adresse|telefon|tél)\b)"
 )
 # The rest of an address label under a name line written in another script than Latin ("윤명숙 /
-# 551-45 백제고분 / 계룡시 / 요르단 44955"): at least two short lines that are not sentences, one
+# 551-45 백제고분 / 계룡시 / 요르단 44955"): at least two lines of at most 60 characters that are not sentences, one
 # with a number or a value already replaced.
 # The name line: two words or more, or a Korean name (three syllables, a common family name first);
 # a single word of Chinese or Japanese is as likely a heading ("安装").
-_LABEL_LINE = re.compile(r"[^!?;]{1,40}(?<![.:,])")
+_LABEL_LINE = re.compile(r"[^!?;]{1,60}(?<![.:,])")
 # a number, a value already replaced, or a Russian or Ukrainian address abbreviation ("г. Москва",
 # "ул. Ленина", "вул. Шевченка", "м. Київ")
 _LABEL_VALUE = re.compile(

@@ -1245,6 +1245,9 @@ def test_a_korean_address_label_of_divisions_alone() -> None:
 
 def test_a_russian_address_label_is_recognised_by_its_abbreviations() -> None:
     assert "Сазонова" not in scrub("Галина Оскаровна Сазонова\n\nп. Нарткала\nг. Москва").text
+    # a street line may be long ("… ст. Лесі Українки дороги")
+    label = "Орхип Михалюк\n\n2 1-ша Лінія 6-й ст. Лесі Українки дороги\n 184\n місто Рожище\n Танзанія 48365"
+    assert "Михалюк" not in scrub(label).text
 
 
 def test_a_japanese_or_chinese_address_label_of_divisions_alone() -> None:
