@@ -591,8 +591,8 @@ _LABEL_VALUE = re.compile(
     # ends in a division's suffix, one of them a city's, county's or district's
     r"^(?=[\uac00-\ud7af ]*[\uac00-\ud7af][시군구](?: |$))(?:[\uac00-\ud7af]{1,6}[시군구읍면동리로길도](?: |$)){1,4}$|"
     # a Japanese or Chinese one, written without spaces ("印旛郡本埜村", "横浜市栄区", "朝阳区"):
-    # ideographs and kana alone, a city, ward or county among them, a division last
-    r"^(?=[\u3040-\u30ff\u3400-\u9fff]*[\u3400-\u9fff][市区郡])[\u3040-\u30ff\u3400-\u9fff]{1,12}[都道府県市区郡町村]$"
+    # ideographs and kana alone, a city, ward or county among them ("いすみ市"), a division last
+    r"^(?=[\u3040-\u30ff\u3400-\u9fff]*[\u3040-\u30ff\u3400-\u9fff][市区郡])[\u3040-\u30ff\u3400-\u9fff]{1,12}[都道府県市区郡町村]$"
 )
 _LIST_ITEM = re.compile(r"(?:\d{1,2}[.)]|[-*•])\s")  # a numbered or bulleted list under a heading
 _KOREAN_NAME = re.compile(
@@ -1086,8 +1086,8 @@ _ROMANCE_PARTICLES = re.compile(
     r"(?<![\w\-])(?P<particles>(?:da|das|dos|di|del|della)[ \u00a0]+)(?=\[NAME\])"
 )
 _PARTICLES_AFTER_CUE = re.compile(
-    r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote))[ \u00a0]+"
-    r"(?P<particles>(?:de|da|do|dos|das|di|del|della|du)[ \u00a0]+)(?=\[NAME\])"
+    r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote|name\s+is|named))"
+    r"[ \u00a0]+(?P<particles>(?:de|da|do|dos|das|di|del|della|du|le|la)[ \u00a0]+)(?=\[NAME\])"
 )
 # After a name, Dutch "'s" and "'t" are particles too ("[NAME] 's Gravensande").
 _PARTICLE_AFTER = rf"(?:{_PARTICLE}|['’][st])"

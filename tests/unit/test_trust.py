@@ -1253,6 +1253,7 @@ def test_a_russian_address_label_is_recognised_by_its_abbreviations() -> None:
 def test_a_japanese_or_chinese_address_label_of_divisions_alone() -> None:
     assert "涼平" not in scrub("渡辺 涼平\n\n印旛郡本埜村\n東京都").text
     assert "桃子" not in scrub("高橋 桃子\n\n横浜市栄区\nハード島とマクドナルド諸島").text
+    assert "藤井" not in scrub("藤井 舞\n\nいすみ市\nマルティニーク").text  # a city written in kana
     # a heading over a line that only ends like a division, or over a sentence, stays
     for text in ("設定 方法\n\nこれは村\n次へ", "安装 步骤\n\n运行以下命令。\n完成"):
         assert scrub(text).text == text, text
@@ -1325,6 +1326,7 @@ def test_particles_and_possessives_around_a_found_name() -> None:
     out = scrub("It may be too that da Rosa Silva was influenced by an earlier song.").text
     assert " da " not in out and "Rosa" not in out
     assert "Feraye" not in scrub("As promised, here's Feraye's address:\n\nRua 5").text
+    assert " le " not in scrub("Her maiden name is le Matelot").text
     assert "Базилевська" not in scrub("Please correct it to добродійка Аліна Базилевська?").text
     # in Portuguese prose "da" is a preposition
     out = scrub("A casa da Maria Silva fica em Lisboa e é muito bonita para nós.").text
