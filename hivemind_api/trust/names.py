@@ -631,13 +631,28 @@ def _double_barrelled(first: str, last: str, text: str, at: int) -> bool:
 
     given = first.split("-")[0]
     parts = last.split("-")
-    return (
-        (given.lower() in first_names() or commonest(given) < _RARE_ZIPF)
-        and all(commonest(p) < 5.0 for p in parts)
-        and _name_neighbour(given, text, frequent_names=True)
-        and all(p not in TECH_WORDS and p.lower() not in _NOT_NAMES for p in (first, *parts))
+    return (  # the word lists first, the fifteen frequency lookups of each part last
+        all(p not in TECH_WORDS and p.lower() not in _NOT_NAMES for p in (first, *parts))
         and any(zipf_frequency(p, "en") < _RARE_ZIPF for p in parts)
+        and _name_neighbour(given, text, frequent_names=True)
         and not _word_of_the_text(given, text, at)
+        and (given.lower() in first_names() or commonest(given) < _RARE_ZIPF)
+        and all(commonest(p) < 5.0 for p in parts)
+    )
+
+
+def _addressed_first(word: str, text: str) -> bool:
+    """A word opening a sentence before a request ("Tanak, can I …") is the person spoken to.
+    Sentence adverbs open sentences the same way ("Alternatively, you can …", "Optionally, we
+    …"): a word found at all in English prose (zipf 3) or ending in -ly is one, unless it is a
+    known name ("Crystal", "Emily"); one as frequent as "So" or "Still" (zipf 5) is never a name
+    here, though both are surnames too."""
+    from wordfreq import zipf_frequency
+
+    return (
+        _name_neighbour(word, text, frequent_names=True, common_zipf=3.0)
+        and (not word.lower().endswith("ly") or _fold(word) in names_in_company())
+        and zipf_frequency(word, "en") < 5.0
     )
 
 
@@ -1077,14 +1092,14 @@ _PARTICLES_BEFORE = re.compile(
     r"(?<![\w\-])(?P<particles>(?:(?:van|von|vom|zu|zur|ten|ter)(?:[ \u00a0]+(?:de|der|den|het))?"
     r"|(?-i:Van|Von|Vom|De|Der|Den|Da|Das|Dos|Di|Del|Della|Du|Le|La|Ten|Ter))[ \u00a0]+)(?=\[NAME\])"
 )
-# After a title or a speech verb, a lower-case particle is a surname's too ("Sra. da [NAME]",
-# "says de [NAME]").
 # In English prose the Romance particles are no English words: "though da [NAME]'s song",
 # "that dos [NAME] was". ("de" and "du" are, in borrowed phrases: "the Guide de [NAME]"; in
 # Portuguese or Italian prose "da Roma" is "from Rome".)
 _ROMANCE_PARTICLES = re.compile(
     r"(?<![\w\-])(?P<particles>(?:da|das|dos|di|del|della)[ \u00a0]+)(?=\[NAME\])"
 )
+# After a title or a speech verb, a lower-case particle is a surname's too ("Sra. da [NAME]",
+# "says de [NAME]").
 _PARTICLES_AFTER_CUE = re.compile(
     r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote|name\s+is|named))"
     r"[ \u00a0]+(?P<particles>(?:de|da|do|dos|das|di|del|della|du|le|la)[ \u00a0]+)(?=\[NAME\])"
@@ -1458,17 +1473,7 @@ def detect(text: str) -> list[Span]:
         # a name that is also a frequent word ("Jack", "Crystal") is the person spoken to here
         if _name_neighbour(m.group("name"), text, frequent_names=True):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    from wordfreq import zipf_frequency
-
     for m in scan.finditer(_VOCATIVE_FIRST):
-        # Sentence adverbs open sentences the same way ("Alternatively, you can …", "Optionally,
-        # we …"): a word found at all in English prose (zipf 3) or ending in -ly is one, unless it
-        # is a known name ("Crystal", "Emily").
-        word = m.group("name")
-        if (
-            _name_neighbour(word, text, frequent_names=True, common_zipf=3.0)
-            and (not word.lower().endswith("ly") or _fold(word) in names_in_company())
-            and zipf_frequency(word, "en") < 5.0  # "So, we …", "Still, you …": surnames too
-        ):
+        if _addressed_first(m.group("name"), text):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     return spans + _bare_names(scan, text) + beside_names(text)
