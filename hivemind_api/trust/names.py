@@ -284,6 +284,16 @@ def _latin_case(category: str) -> str:
     return ascii_part + "".join(c for c in others if unicodedata.category(c) == category)
 
 
+def zipf(word: str, language: str) -> float:
+    """wordfreq's Zipf frequency of ``word`` in ``language``: English from its full list, every
+    other language from its small list (the words above zipf 3, which every threshold here but
+    the double-barrelled surnames' 2.5 is). A full list costs 20-75 MB of a process's memory, a
+    small one about 5: fifteen full lists would take half the backend's budget of 1 GB."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, language, wordlist="best" if language == "en" else "small"))
+
+
 _UP, _LO = _latin_case("Lu"), _latin_case("Ll")
 _NAME_TOKEN = rf"[{_UP}][{_LO}]+(?:['\-][{_UP}]?[{_LO}]+)?"
 _SURNAME = rf"(?:Mc|Mac|O')?[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
@@ -627,7 +637,7 @@ def _double_barrelled(first: str, last: str, text: str, at: int) -> bool:
     from wordfreq import zipf_frequency
 
     def commonest(word: str) -> float:
-        return max(zipf_frequency(word, language) for language in ("en", *_PROSE_LANGUAGES))
+        return max(zipf(word, language) for language in ("en", *_PROSE_LANGUAGES))
 
     given = first.split("-")[0]
     parts = last.split("-")
@@ -887,7 +897,8 @@ def _commonest_words() -> dict[str, frozenset[str]]:
     from wordfreq import top_n_list
 
     return {
-        lang: frozenset(w for w in top_n_list(lang, 50) if len(w) > 1) for lang in ("en", *_PROSE_LANGUAGES)
+        lang: frozenset(w for w in top_n_list(lang, 50, wordlist="small") if len(w) > 1)
+        for lang in ("en", *_PROSE_LANGUAGES)
     }
 
 
@@ -911,9 +922,8 @@ def _word_of_the_text(word: str, text: str, at: int) -> bool:
         return False
     if language not in _CAPITALISES_NOUNS and not _SENTENCE_START.search(text[max(0, at - 3) : at]):
         return False
-    from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, language) >= _WORD_OF_THE_LANGUAGE_ZIPF
+    return zipf(word, language) >= _WORD_OF_THE_LANGUAGE_ZIPF
 
 
 @lru_cache(maxsize=1)
@@ -1026,9 +1036,8 @@ def _prose_run(run: str) -> bool:
     language = _UNCASED_LANGUAGE.get(unicodedata.name(words[0][0], "").split(" ")[0])
     if language is None:
         return True
-    from wordfreq import zipf_frequency
 
-    return any(w not in _NAME_JOINERS and zipf_frequency(w, language) >= _FUNCTION_WORD_ZIPF for w in words)
+    return any(w not in _NAME_JOINERS and zipf(w, language) >= _FUNCTION_WORD_ZIPF for w in words)
 
 
 # Scripts without case whose prose wordfreq knows, by the first word of their letters' Unicode names.
@@ -1190,6 +1199,78 @@ _VOCATIVE_FIRST = re.compile(
 _BARE = re.compile(rf"(?<![\w\-./@`$#:\[])(?P<name>{_NAMEISH})(?![\w\-/@`(\[]|\.\w|::)")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
+# Surnames told by their endings, where a language's surnames have endings its other words do
+# not: Turkish "-oğlu", Romanian "-escu", Ukrainian "-enko"/"-чук", Georgian "-shvili",
+# Polish "-wicz", East Slavic patronymics ("-ович", "-івна"), Greek "-όπουλος"/"-άκης",
+# Icelandic "-dóttir", Lithuanian "-auskas"/"-ienė"/"-aitė" (with their "ė": "Gigabyte" and
+# "Hygiene" end alike without it). A capitalised word with such an ending is a surname even
+# alone ("Why is Karaosmanoğlu so quiet?").
+_SURNAME_ENDING = (
+    r"o[gğ]lu|escu|enko|shvili|wicz|ovich|evich|ovna|evna|ivna|opoulos|opoulou|d[oó]ttir|"
+    r"auskas|evi[cč]ius|ienė|aitė|ytė|"
+    r"енко|ович|евич|овна|евна|івна|ївна|чук|юк|[οό]πουλος|οπούλου|[άα]κης|[ίι]δης"
+)
+# Endings that other words have too (Polish adjectives "-ski", Finnish "-nen", Russian "-ов",
+# Armenian "-yan"): a surname only right after a capitalised word that may be a name
+# ("Dilfeza Kowalska", "Ηλίας Παπαδάκη"), never alone.
+_SURNAME_ENDING_PAIRED = (
+    r"ski|ska|cki|cka|chuk|czuk|yuk|dze|akis|idis|idou|nen|sson|yan|ov|ova|ev|eva|"
+    r"ов|ова|ев|ева|ин|ина|ський|ська|цький|цька|ский|ская|цкий|цкая|[άα]κη|[ίι]δου"
+)
+_ENDED = (
+    rf"(?:[{_UP}][{_LO}]+?|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+?|[А-ЯЁІЇЄҐ][а-яёіїєґ]+?)"
+    rf"(?:{{endings}})(?![\w\-])"
+)
+_SURNAME_ALONE = re.compile(
+    rf"(?<![\w\-./@`$#:\[])(?P<name>{_ENDED.format(endings=_SURNAME_ENDING)})(?!/|\.\w|::)"
+)
+_SURNAME_PAIR = re.compile(
+    rf"(?<![\w\-./@`$#:\[])(?P<first>{_NAMEISH})[ \u00a0]+"
+    rf"(?P<last>{_ENDED.format(endings=_SURNAME_ENDING + '|' + _SURNAME_ENDING_PAIRED)})(?!/|\.\w|::)"
+)
+# Russian surnames' Latin endings are eponyms' too, the commonest in technical text ("Markov",
+# "Krylov", "Chebyshev", "Kolmogorov Smirnov"): after a name of the lexicons only ("Andrey Petrov").
+_EPONYM_ENDING = re.compile(r"(?:ov|ev|ova|eva)$")
+_RARE_SURNAME_ZIPF = 3.5  # rarer than about three times in a million words of each language
+# The languages a word must be rare in: those whose prose the screen tells, and the others that
+# write such endings ("Уральский", "Ελληνικός", "Britanski").
+_RARE_IN = ("en", *_PROSE_LANGUAGES, "ru", "uk", "el", "bg", "mk", "sh", "sl", "sk", "lt", "lv")
+
+
+def _rare_word(word: str) -> bool:
+    """No word of any language measured (Polish "Warszawski", "Uniwersytet" are)."""
+
+    return all(zipf(word, lang) < _RARE_SURNAME_ZIPF for lang in _RARE_IN)
+
+
+def _name_before_surname(first: str, last: str, text: str, at: int) -> bool:
+    """``first`` may be the given name of the surname ``last`` found by its ending (see above)."""
+    if _fold(first) in bare_first_names():
+        return True
+    if _EPONYM_ENDING.search(last):
+        return False
+    return _rare_word(first) or (
+        not _LATIN_LETTER.match(first) and not _SENTENCE_START.search(text[max(0, at - 3) : at])
+    )
+
+
+def _surnames_by_ending(scan: Scan, text: str) -> list[Span]:
+    spans = []
+    for m in scan.finditer(_SURNAME_ALONE):
+        word = m.group("name")
+        if _name_neighbour(word, text) and _rare_word(word):
+            spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    for m in scan.finditer(_SURNAME_PAIR):
+        first, last = m.group("first"), m.group("last")
+        if (
+            _name_neighbour(first, text)
+            and _name_before_surname(first, last, text, m.start("first"))
+            and _name_neighbour(last, text)
+            and _rare_word(last)
+        ):
+            spans.append(Span(m.start("first"), m.end("last"), "NAME"))
+    return spans
+
 
 def common_word(word: str) -> bool:
     from wordfreq import zipf_frequency
@@ -1224,7 +1305,7 @@ def _name_neighbour(
     language = prose_language(text)
     return (
         bare not in _NOT_NAMES
-        and (language == "en" or zipf_frequency(bare, language) < _FUNCTION_WORD_ZIPF)
+        and (language == "en" or zipf(bare, language) < _FUNCTION_WORD_ZIPF)
         and word not in TECH_WORDS
         and bare not in _CUE_WORDS
         and (
@@ -1386,6 +1467,8 @@ def _prefilter() -> Prefilter:
             _VOCATIVE_FIRST,
             _BARE,
             _PEOPLE_LIST,
+            _SURNAME_ALONE,
+            _SURNAME_PAIR,
         ]
     )
 
@@ -1476,4 +1559,4 @@ def detect(text: str) -> list[Span]:
     for m in scan.finditer(_VOCATIVE_FIRST):
         if _addressed_first(m.group("name"), text):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
-    return spans + _bare_names(scan, text) + beside_names(text)
+    return spans + _bare_names(scan, text) + _surnames_by_ending(scan, text) + beside_names(text)
