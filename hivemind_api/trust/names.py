@@ -1203,11 +1203,12 @@ COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Ba
 # not: Turkish "-oğlu", Romanian "-escu", Ukrainian "-enko"/"-чук", Georgian "-shvili",
 # Polish "-wicz", East Slavic patronymics ("-ович", "-івна"), Greek "-όπουλος"/"-άκης",
 # Icelandic "-dóttir", Lithuanian "-auskas"/"-ienė"/"-aitė" (with their "ė": "Gigabyte" and
-# "Hygiene" end alike without it). A capitalised word with such an ending is a surname even
-# alone ("Why is Karaosmanoğlu so quiet?").
+# "Hygiene" end alike without it), Hungarian married names' "-né" after a known name
+# ("Szilárdné", "Novákné"; French participles such as "Raffiné" end so too). A capitalised word
+# with such an ending is a surname even alone ("Why is Karaosmanoğlu so quiet?").
 _SURNAME_ENDING = (
     r"o[gğ]lu|escu|enko|shvili|wicz|ovich|evich|ovna|evna|ivna|opoulos|opoulou|d[oó]ttir|"
-    r"auskas|evi[cč]ius|ienė|aitė|ytė|"
+    r"auskas|evi[cč]ius|ienė|aitė|ytė|né|"
     r"енко|ович|евич|овна|евна|івна|ївна|чук|юк|[οό]πουλος|οπούλου|[άα]κης|[ίι]δης"
 )
 # Endings that other words have too (Polish adjectives "-ski", Finnish "-nen", Russian "-ов",
@@ -1258,6 +1259,8 @@ def _surnames_by_ending(scan: Scan, text: str) -> list[Span]:
     spans = []
     for m in scan.finditer(_SURNAME_ALONE):
         word = m.group("name")
+        if word.endswith("né") and _fold(word[:-2]) not in bare_first_names():
+            continue
         if _name_neighbour(word, text) and _rare_word(word):
             spans.append(Span(m.start("name"), m.end("name"), "NAME"))
     for m in scan.finditer(_SURNAME_PAIR):
