@@ -1391,11 +1391,16 @@ def _after_lower_case_word(text: str, at: int) -> bool:
 
 
 def _list_members(m: re.Match[str], text: str) -> list[Span]:
-    """The members of a list of people (``m``'s group "list") that may be names."""
+    """The members of a list of people (``m``'s group "list") that may be names. Among two names
+    found or more, a month that is a given name too is one ("[NAME], [NAME], Jan and [NAME]")."""
+    among_names = m.group("list").count("[NAME]") >= 2
     return [
         Span(m.start("list") + w.start(), m.start("list") + w.end(), "NAME")
         for w in _LIST_WORD.finditer(m.group("list"))
         if _name_neighbour(w.group(), text, frequent_names=True)
+        or (
+            among_names and w.group().lower() in _MONTHS and _name_neighbour(w.group(), text, common_zipf=9.0)
+        )
     ]
 
 

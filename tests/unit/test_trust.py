@@ -1345,6 +1345,15 @@ def test_surnames_told_by_their_endings() -> None:
         assert scrub(text).text == text, text
 
 
+def test_a_month_among_names_is_a_name() -> None:
+    out = scrub(
+        "They had 6: Dilfeza Karaosmanoğlu, Peter Müller, Anna Kowalska, Jan and Oksana Kovalenko."
+    ).text
+    assert "Jan" not in out, out
+    text = "Reports for Jan, Feb and Mar are due; June and July follow."
+    assert scrub(text).text == text
+
+
 def test_particles_and_possessives_around_a_found_name() -> None:
     out = scrub("It may be too that da Rosa Silva was influenced by an earlier song.").text
     assert " da " not in out and "Rosa" not in out
