@@ -1155,11 +1155,13 @@ _VERB_CUE = re.compile(
     rf"pan|pani|pán|paní)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
 )
 # A subject whose verb only a person takes ("Tygo lives on …", "Sanchez began writing as a
-# teenager", "Droździel grew up in Wyszków").
+# teenager", "Droździel grew up in Wyszków"), or who is said to be a person.
 _LIFE_VERB = re.compile(
     rf"(?<![\w\-.])(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)[ \u00a0]+(?:lives\s+(?:on|in|at|with|near)|"
     r"lived\s+(?:on|in|at|with|near)|grew\s+up|was\s+born|is\s+an?\s+\d{1,3}[- ]year[- ]old|"
-    r"began\s+(?:writing|painting|singing|acting|studying)|studied\s+(?:at|law|medicine)|passed\s+away)\b"
+    r"began\s+(?:writing|painting|singing|acting|studying)|studied\s+(?:at|law|medicine)|passed\s+away|"
+    # described as a person: "Ilarion is a very kind person", "Mecide was such a nice woman"
+    r"(?:is|was)\s+(?:a|an|such\s+an?)\s+(?:[a-z]+\s+){0,2}(?:person|man|woman|guy|girl|boy|lady|gentleman))\b"
 )
 _OBJECT_FOLLOWS = {
     "his",
