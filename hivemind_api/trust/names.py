@@ -1198,7 +1198,9 @@ _VOCATIVE_FIRST = re.compile(
 )
 # A capitalised word standing alone, the shape of a bare first name ("Tapio fixed it"): not part
 # of a dotted, dashed or slashed identifier, a call, a path or an address.
-_BARE = re.compile(rf"(?<![\w\-./@`$#:\[])(?P<name>{_NAMEISH})(?![\w\-/@`(\[]|\.\w|::)")
+# (Its start, shared by the surnames found by their endings below.)
+_STANDALONE_START = r"(?<![\w\-./@`$#:\[])"
+_BARE = re.compile(rf"{_STANDALONE_START}(?P<name>{_NAMEISH})(?![\w\-/@`(\[]|\.\w|::)")
 COMMON_WORD_ZIPF = 4.0  # at least once in 100,000 English words (wordfreq): "Back", "Server", "Thanks"
 
 # Surnames told by their endings, where a language's surnames have endings its other words do
@@ -1220,16 +1222,18 @@ _SURNAME_ENDING_PAIRED = (
     r"ski|ska|cki|cka|chuk|czuk|yuk|dze|akis|idis|idou|nen|sson|yan|ov|ova|ev|eva|"
     r"ов|ова|ев|ева|ин|ина|ський|ська|цький|цька|ский|ская|цкий|цкая|[άα]κη|[ίι]δου"
 )
-_ENDED = (
-    rf"(?:[{_UP}][{_LO}]+?|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+?|[А-ЯЁІЇЄҐ][а-яёіїєґ]+?)"
-    rf"(?:{{endings}})(?![\w\-])"
-)
-_SURNAME_ALONE = re.compile(
-    rf"(?<![\w\-./@`$#:\[])(?P<name>{_ENDED.format(endings=_SURNAME_ENDING)})(?!/|\.\w|::)"
-)
+
+
+def _ended(endings: str) -> str:
+    """A capitalised Latin, Greek or Cyrillic word ending in one of ``endings``, standing alone."""
+    word = rf"(?:[{_UP}][{_LO}]+?|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+?|[А-ЯЁІЇЄҐ][а-яёіїєґ]+?)"
+    return rf"{word}(?:{endings})(?![\w\-])(?!/|\.\w|::)"
+
+
+_SURNAME_ALONE = re.compile(rf"{_STANDALONE_START}(?P<name>{_ended(_SURNAME_ENDING)})")
 _SURNAME_PAIR = re.compile(
-    rf"(?<![\w\-./@`$#:\[])(?P<first>{_NAMEISH})[ \u00a0]+"
-    rf"(?P<last>{_ENDED.format(endings=_SURNAME_ENDING + '|' + _SURNAME_ENDING_PAIRED)})(?!/|\.\w|::)"
+    rf"{_STANDALONE_START}(?P<first>{_NAMEISH})[ \u00a0]+"
+    rf"(?P<last>{_ended(_SURNAME_ENDING + '|' + _SURNAME_ENDING_PAIRED)})"
 )
 # Russian surnames' Latin endings are eponyms' too, the commonest in technical text ("Markov",
 # "Krylov", "Chebyshev", "Kolmogorov Smirnov"): after a name of the lexicons only ("Andrey Petrov").
@@ -1242,7 +1246,6 @@ _RARE_IN = ("en", *_PROSE_LANGUAGES, "ru", "uk", "el", "bg", "mk", "sh", "sl", "
 
 def _rare_word(word: str) -> bool:
     """No word of any language measured (Polish "Warszawski", "Uniwersytet" are)."""
-
     return all(zipf(word, lang) < _RARE_SURNAME_ZIPF for lang in _RARE_IN)
 
 
@@ -1401,7 +1404,9 @@ def _list_members(m: re.Match[str], text: str) -> list[Span]:
         for w in _LIST_WORD.finditer(m.group("list"))
         if _name_neighbour(w.group(), text, frequent_names=True)
         or (
-            among_names and w.group().lower() in _MONTHS and _name_neighbour(w.group(), text, common_zipf=9.0)
+            among_names
+            and w.group().lower() in _MONTHS
+            and _name_neighbour(w.group(), text, common_zipf=float("inf"))
         )
     ]
 
