@@ -444,10 +444,14 @@ def _line_without(text: str, start: int, end: int) -> str:
 
 
 # The rest of a token glued to a secret already replaced ("[SECRET]0o26=zdf-mpaf3t9c"): a token
-# with an "=" or a "_" inside was cut there, and its tail is as secret as its head.
-_AFTER_SECRET = re.compile(r"(?<=\[SECRET\])[A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
+# with an "=" or a "_" inside was cut there, and its tail is as secret as its head. Both patterns
+# take the placeholder in, so that the token becomes one "[SECRET]".
+_AFTER_SECRET = re.compile(r"\[SECRET\][A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
 # Its head likewise ("dnkey-lcijfl-y02=[SECRET]"): a token cut at its "=" before the random part.
-_BEFORE_SECRET = re.compile(r"(?<![A-Za-z0-9_\-+/=])[A-Za-z0-9_\-+/]*\d[A-Za-z0-9_\-+/]*=(?=\[SECRET\])")
+# A key pair glued by a "|" or ":" ("737729031135730|[SECRET]") loses its head the same way.
+_BEFORE_SECRET = re.compile(
+    r"(?<![A-Za-z0-9_\-+/=])=?[A-Za-z0-9_\-+/]*\d[A-Za-z0-9_\-+/]*(?:=|(?<=\d)[|:])\[SECRET\]"
+)
 
 
 def detect(text: str) -> list[Span]:
@@ -500,11 +504,13 @@ def _assignments(text: str) -> list[Span]:
     spans = []
     for match in _ASSIGNMENT.finditer(text):
         value, quoted = match.group("value"), bool(match.group("quote"))
-        if is_placeholder(value) or value.startswith("[") or ("(" in value and not quoted) or _is_path(value):
+        if is_placeholder(value) or value.startswith("[") or _is_path(value):
             continue
-        if match.group("name").lower() == "key" and not _random_token(value, keyword_near=True):
-            continue  # a bare "key" names dictionary keys and headers too ("key: 'Content-Type'")
         env_style = match.group("name").isupper() and "=" in match.group("op")
+        if not quoted and "(" in value and not _env_line_value(match, text):
+            continue  # a call ("token = get_token(", "TOKEN=os.getenv('X')")
+        if match.group("name").lower() == "key" and not _random_key_value(value, quoted):
+            continue  # a bare "key" names dictionary keys and headers too ("key: 'Content-Type'")
         if _looks_like_secret_value(value, quoted=quoted, env_style=env_style):
             end = match.end("value")
             if env_style and not match.group("quote"):  # NAME=value: the value runs to the next space
@@ -514,6 +520,33 @@ def _assignments(text: str) -> list[Span]:
                 end -= 1  # "the password is hunter22." ends a sentence
             spans.append(Span(match.start("value"), end, "SECRET"))
     return spans
+
+
+def _env_line_value(match: re.Match[str], text: str) -> bool:
+    """``NAME=value`` as an env file writes it (a capitalised name, a bare "=", no call in the
+    value, no shell substitution "$(…"): a password there may hold a "(" of its own
+    ("sk_L(ZZ~vR&mf;B…")."""
+    if not match.group("name").isupper() or match.group("op") != "=":
+        return False
+    rest = re.compile(r"\S*").match(text, match.start("value"))
+    return rest is not None and ")" not in rest.group() and not rest.group().startswith("$(")
+
+
+def _random_key_value(value: str, quoted: bool) -> bool:
+    """What a bare ``key`` holds when it holds a credential: a token-shaped random value, a
+    password-shaped one, or a short quoted mix of letters and digits that flips between them or
+    between cases at random ("NE5YVWlPaU", "MlpYSWlPaU", "7722059c:f7ae0c88") and has no
+    word-like piece (hex digits are no words, though "add" and "dda" look like some)."""
+    if _random_token(value, keyword_near=True) or _password_shaped(value):
+        return True
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    if not quoted or len(value) < 8 or _DIGEST_PREFIX.match(value) or _entropy(value) < 3.0:
+        return False
+    if not _HEX.fullmatch(core) and _wordy(value):
+        return False
+    if any(c.isdigit() for c in core):
+        return _digit_switches(core) + _case_flips(core) >= 4
+    return _case_flips(core) >= 5
 
 
 def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:

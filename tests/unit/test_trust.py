@@ -1415,6 +1415,38 @@ def test_a_bare_key_holding_a_random_value_is_a_secret() -> None:
         assert scrub(text).text == text
 
 
+def test_a_bare_key_holding_a_short_random_or_punctuated_value_is_a_secret() -> None:
+    for text, secret in (
+        ("const api = new Api({ key: 'NE5YVWlPaU', retries: 3 });", "NE5YVWlPaU"),
+        ('[zxlk]\nkey = "MlpYSWlPaU"\n', "MlpYSWlPaU"),
+        ('[bundle]\nkey = "dda049ec:911add06"\n', "911add06"),
+        ('[secret_key]\nkey = "sk_F=sWbuKj@C&_=35+Amik~]{CK6ep4"\n', "CK6ep4"),
+    ):
+        assert secret not in scrub(text).text, text
+    for text in ('key = "getUserById"', 'key = "deadbeef"', "key: 'XMLHttpRequest'", 'key = "cafe1234"'):
+        assert scrub(text).text == text
+
+
+def test_an_env_file_password_may_hold_a_parenthesis_but_a_call_is_no_secret() -> None:
+    out = scrub("SECRET_KEY_KEY=sk_L(ZZ~vR&mf;B`S.5Sn,2>RW+E[#>{\nLOG_LEVEL=info\n").text
+    assert out == "SECRET_KEY_KEY=[SECRET]\nLOG_LEVEL=info\n"
+    for text in (
+        "TOKEN=os.getenv('X')",
+        "TOKEN=$(playwright-cli --raw cookie-get session_id)",
+        "hook_call_pass = ast.Expr(",
+        "key = self._key_for(name, style, True)",
+    ):
+        assert scrub(text).text == text
+
+
+def test_both_halves_of_a_key_pair_go_as_one_secret() -> None:
+    for text in (
+        'client = Client("737729031135730|cd_i1x8kgw4pd1s_cq2m9kvmt2p", timeout=30)',
+        'client = Client("=9zjuagc=m55_3lu72r622sidh1ajhy_ub58q0pvjnq3qs0298xcs6vfigy0", timeout=30)',
+    ):
+        assert scrub(text).text == 'client = Client("[SECRET]", timeout=30)'
+
+
 def test_the_phone_matcher_skipping_short_candidates_finds_what_the_library_finds() -> None:
     """Candidates of fewer than seven digits are not parsed (none could be kept): the spans are
     those of libphonenumber's own matcher, on numbers among many short ones."""
