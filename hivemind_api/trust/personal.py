@@ -397,9 +397,12 @@ _PHONE_NATIONAL = re.compile(
 # Four pairs of digits, or a pair, a triple and two pairs, standing alone: Danish, Norwegian and
 # Polish landlines written as they are dialled ("47 73 72 49", "32 345 36 61"); a longer run of
 # pairs is a hex dump or a table, three-digit groups are thousands ("691 906 212"). Russian
-# numbers with the trunk "8" likewise ("8 327 633 24 55", "8 (495) 123-45-67").
+# numbers with the trunk "8" likewise ("8 327 633 24 55", "8 (495) 123-45-67", "8 406 135 8952"),
+# and Swedish ones, an area code with its trunk "0" and a dash before pairs ("08-15 64 71",
+# "0485-25 62 19").
 _PHONE_PAIRS = re.compile(
-    r"(?<![\w.:\-/+])(?<!\d[ ])(?:\d{2}[ ](?:\d{2}|\d{3})[ ]\d{2}[ ]\d{2}|8[ \-]?\(?\d{3}\)?[ \-]\d{3}[ \-]\d{2}[ \-]\d{2})"
+    r"(?<![\w.:\-/+])(?<!\d[ ])(?:\d{2}[ ](?:\d{2}|\d{3})[ ]\d{2}[ ]\d{2}"
+    r"|8[ \-]?\(?\d{3}\)?[ \-]\d{3}[ \-](?:\d{2}[ \-]\d{2}|\d{4})|0\d{1,3}-\d{2,3}(?:[ ]\d{2}){2,3})"
     r"(?![\w.:\-/]|[ ]\d)"
 )
 _EXTENSION = re.compile(r"[ \t]*(?:x|ext\.?|extension|доб\.?)[ \t]*\d{1,6}(?!\d)", re.IGNORECASE)

@@ -138,6 +138,9 @@ def test_a_token_match_grows_to_the_token_but_not_into_its_variable_name() -> No
         ("Reach them at +1 0014325945501 ext. 9349", ["9349", "+1 "]),
         ("Ring 47 73 72 49 or 32 345 36 61 after six.", ["7372", "72 49", "36 61"]),  # pairs as dialled
         ("Позвоните 8 327 633 24 55 вечером", ["633"]),  # Russian trunk "8"
+        ("8 406 135 8952", ["135"]),  # Russian trunk "8", then 3-3-4, alone
+        ("08-15 64 71", ["64 71"]),  # Swedish: the area code's trunk "0", a dash, then pairs
+        ("Ring 0485-25 62 19 after six.", ["62 19"]),
         ("You can reach the front desk on 661 299 722 or by mail.", ["299"]),  # words between
         ("Kontakt 886 224 154", ["224"]),  # the word in German, Polish, Danish, Swedish
     ],
@@ -156,6 +159,7 @@ def test_national_numbers_with_a_cue_or_a_dialled_shape(text: str, pieces: list[
         "Discussed in #issuecomment-1234567890 and issue #1693050.",
         "hexdump: 47 73 72 49 0a 00 ff",
         "Downloads reach 1 500 000 a month.",  # a count, not a number to reach someone on
+        "The table holds 8 406 135 895 rows.",  # thousands after a trunk-like "8"
     ],
 )
 def test_numbers_in_code_paths_and_anchors_are_not_phones(text: str) -> None:
