@@ -1086,8 +1086,10 @@ def _names_in_other_scripts(text: str) -> list[Span]:
 # before it on the same line ("Remmers [NAME]"), and the other members of a list it is in
 # ("Lether, [NAME] and Everts"). Letters only, any Latin script, hyphenated parts allowed.
 _NAMEISH = (
-    # a Dutch double surname ends its first half with the second's particle: "[NAME] Beijring-de [NAME]"
-    rf"(?:[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+|-(?:de|van|den|der|ter|ten)(?=[ \u00a0]+\[NAME\]))?"
+    # a Dutch double surname ends its first half with the second's particle: "[NAME] Beijring-de
+    # [NAME]", "[NAME] Muijs-van der Kint", "[NAME] van Olst-van het Heerenveen"
+    rf"(?:[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+|-(?:de|van|den|der|ter|ten)"
+    rf"(?=[ \u00a0]+(?:(?:de|der|den|het)[ \u00a0]+)?(?:\[NAME\]|[{_UP}][{_LO}])))?"
     r"|[Α-ΩΆΈΉΊΌΎΏ][α-ωάέήίόύώϊϋΐΰ]+|[А-ЯЁІЇЄҐ][а-яёіїєґ]+)"
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
@@ -1113,8 +1115,9 @@ _PARTICLES_AFTER_CUE = re.compile(
     r"(?:\b(?:Sra|Sr|Sig|Dr|Dra|Mr|Mrs|Ms|Mme|Prof)\.|\b(?:says|said|asks|asked|writes|wrote|name\s+is|named))"
     r"[ \u00a0]+(?P<particles>(?:de|da|do|dos|das|di|del|della|du|le|la)[ \u00a0]+)(?=\[NAME\])"
 )
-# After a name, Dutch "'s" and "'t" are particles too ("[NAME] 's Gravensande").
-_PARTICLE_AFTER = rf"(?:{_PARTICLE}|['’][st])"
+# After a name, Dutch "'s", "'t" and "het" are particles too ("[NAME] 's Gravensande", "[NAME]
+# van het Heerenveen").
+_PARTICLE_AFTER = rf"(?:{_PARTICLE}|het|['’][st])"
 _AFTER_NAME = re.compile(
     rf"\[NAME\](?P<words>(?:[ \u00a0]+(?:{_PARTICLE_AFTER}[ \u00a0]+){{0,2}}{_NAMEISH}){{1,2}})(?![\w\-])"
 )

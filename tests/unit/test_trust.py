@@ -1170,6 +1170,18 @@ def test_dutch_double_surnames_and_s_particles_go_with_the_name() -> None:
     assert scrub("Run the Beijring-de step first.").text == "Run the Beijring-de step first."
 
 
+def test_dutch_double_surnames_with_an_article_go_with_the_name() -> None:
+    """ "Muijs-van der Kint" and "van Olst-van het Heerenveen": the second surname's particle
+    carries an article ("der", "het") before the surname."""
+    out = scrub(
+        "Willem Muijs-van der Kint of ASML is the CEO of the year; others included "
+        "Jelle van Olst-van het Heerenveen of ASML."
+    ).text
+    for piece in ("Muijs", "Kint", "Olst", "Heerenveen"):
+        assert piece not in out, out
+    assert "ASML" in out
+
+
 @pytest.mark.parametrize(
     "text",
     [
