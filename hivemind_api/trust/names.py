@@ -855,6 +855,27 @@ def bare_first_names() -> frozenset[str]:
     return frozenset(_fold(w) for w in found) - {_fold(w) for w in not_alone}
 
 
+def _described_people(scan: Scan, text: str) -> list[Span]:
+    """Someone described by a trait (``_DESCRIBED``) or several people by what they were together
+    (``_TOGETHER``): each word must be a plausible name, and a trait software has too wants a
+    given name of the lexicon."""
+    spans = []
+    for m in scan.finditer(_DESCRIBED):
+        group = "name" if m.group("name") else "asked"
+        word = m.group(group)
+        if m.group("trait") is None and group == "name" and _fold(word) not in first_names():
+            continue
+        if group == "asked" and not re.search(_PERSON_TRAIT, m.group()) and _fold(word) not in first_names():
+            continue
+        if _name_neighbour(word, text, frequent_names=True):
+            spans.append(Span(m.start(group), m.end(group), "NAME"))
+    for m in scan.finditer(_TOGETHER):
+        words = list(re.finditer(_NAMEISH, m.group("names")))
+        if all(_name_neighbour(w.group(), text) for w in words):
+            spans += [Span(m.start("names") + w.start(), m.start("names") + w.end(), "NAME") for w in words]
+    return spans
+
+
 def _fold(word: str) -> str:
     """Lower case without accents: "Ascensión" is the lexicon's "ascension"."""
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
@@ -1166,6 +1187,36 @@ _LIFE_VERB = re.compile(
     # described as a person: "Ilarion is a very kind person", "Mecide was such a nice woman"
     r"(?:is|was)\s+(?:a|an|such\s+an?)\s+(?:[a-z]+\s+){0,2}(?:person|man|woman|guy|girl|boy|lady|gentleman))\b"
 )
+# Described by a trait only people have: "Why is Özçam so impulsive?", "Mecide was very stubborn".
+# Traits that describe software too ("Redis is very reliable", "Polars is lazy") count only
+# after a given name of the lexicon ("Sofia is very reliable").
+_PERSON_TRAIT = (
+    r"(?:impulsive|selfish|stubborn|shy|rude|polite|arrogant|humble|brave|honest|dishonest|jealous|moody|"
+    r"cheerful|grumpy|talkative|caring|thoughtful|charming|naive|ambitious|loyal|kind(?![\s-]+of\b)|"
+    r"kind-hearted|generous|sympathetic|pessimistic|optimistic|outgoing|introverted|extroverted|bossy|sincere|"
+    r"cruel|compassionate|courageous|handsome|beautiful|pretty|intelligent|nervous|anxious|upset|"
+    r"hard-?working|trustworthy|lovely|gentle|impatient|irritable|sarcastic|witty|greedy)"
+)
+_SOFTWARE_TOO_TRAIT = (
+    r"(?:reliable|dependable|punctual|smart|clever|wise|lazy|friendly|nice|funny|sweet|mean|calm|patient|"
+    r"emotional|reserved|modest|angry|sad|tired|happy)"
+)
+_DEGREE = r"(?:(?:very|so|really|quite|extremely|too|always|never|not|incredibly|rather|pretty|a\s+bit|such\s+an?)\s+){0,2}"
+_DESCRIBED = re.compile(
+    rf"(?<![\w\-.])(?P<name>{_NAMEISH})[ \u00a0]+(?:is|was|seems|seemed|has\s+been|can\s+be|could\s+be)\s+"
+    rf"{_DEGREE}(?:(?P<trait>{_PERSON_TRAIT})|{_SOFTWARE_TOO_TRAIT})\b"
+    rf"|\b(?:[Ww]hy|[Hh]ow)\s+(?:is|was)\s+(?P<asked>{_NAMEISH})\s+{_DEGREE}(?:{_PERSON_TRAIT}|{_SOFTWARE_TOO_TRAIT})\b"
+)
+# People by what they were together: "Vergassola and Perozzo were precision engineers".
+_PEOPLE_NOUN = (
+    r"(?:engineers|doctors|nurses|teachers|friends|colleagues|co-?workers|brothers|sisters|cousins|siblings|"
+    r"twins|partners|neighbou?rs|classmates|roommates|lawyers|musicians|artists|writers|co-?founders|founders|"
+    r"students|married|engaged|divorced)"
+)
+_TOGETHER = re.compile(
+    rf"(?<![\w\-.])(?P<names>{_NAMEISH}(?:,[ \u00a0]+{_NAMEISH})*,?[ \u00a0]+(?:and|&)[ \u00a0]+{_NAMEISH})"
+    rf"[ \u00a0]+(?:were|are)\s+(?:[a-z\-]+\s+){{0,2}}{_PEOPLE_NOUN}\b"
+)
 _OBJECT_FOLLOWS = {
     "his",
     "her",
@@ -1414,6 +1465,14 @@ def _list_members(m: re.Match[str], text: str) -> list[Span]:
     ]
 
 
+_GERMANIC_PARTICLES = {"van", "von", "vom", "zu", "zur", "ter", "ten"}
+
+
+def _lower_case_elsewhere(word: str, text: str) -> bool:
+    """``word`` is also written in lower case in ``text``: a word of the text, not a name."""
+    return re.search(rf"(?<![\w\-]){re.escape(word.lower())}(?![\w\-])", text) is not None
+
+
 def beside_names(text: str) -> list[Span]:
     """Surnames, list members and leading words next to a ``[NAME]`` placeholder (see above)."""
     if "[NAME]" not in text:
@@ -1423,15 +1482,20 @@ def beside_names(text: str) -> list[Span]:
         offset, words = m.start("words"), m.group("words")
         start = None  # where the surname starts: at its particles ("de Pauw"), which go with it
         apostrophe = False  # after "'s" only a rare word is a surname ("[NAME] 's Book" stays)
+        germanic = False  # after "van", "von", "ter"… any capitalised word is ("[NAME] van Dam")
         for w in re.finditer(rf"{_PARTICLE_AFTER}(?=[ \u00a0])|{_NAMEISH}", words):
             if not w.group()[0].isupper():
                 start = w.start() if start is None else start
                 apostrophe = apostrophe or not w.group()[0].isalpha()
+                germanic = germanic or w.group() in _GERMANIC_PARTICLES
                 continue
-            if not _name_neighbour(w.group(), text, frequent_names=not apostrophe):
+            if not (
+                _name_neighbour(w.group(), text, frequent_names=not apostrophe)
+                or (germanic and not _lower_case_elsewhere(w.group(), text))
+            ):
                 break
             spans.append(Span(offset + (w.start() if start is None else start), offset + w.end(), "NAME"))
-            start, apostrophe = None, False
+            start, apostrophe, germanic = None, False, False
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
@@ -1481,6 +1545,8 @@ def _prefilter() -> Prefilter:
             _VERB_CUE,
             _SPEAKER_AFTER_QUOTE,
             _LIFE_VERB,
+            _DESCRIBED,
+            _TOGETHER,
             _VOCATIVE,
             _VOCATIVE_FIRST,
             _BARE,
@@ -1570,6 +1636,7 @@ def detect(text: str) -> list[Span]:
         for m in scan.finditer(pattern):
             if all(_name_neighbour(w, text) for w in m.group("name").split()):
                 spans.append(Span(m.start("name"), m.end("name"), "NAME"))
+    spans += _described_people(scan, text)
     for m in scan.finditer(_VOCATIVE):
         # a name that is also a frequent word ("Jack", "Crystal") is the person spoken to here
         if _name_neighbour(m.group("name"), text, frequent_names=True):

@@ -1170,6 +1170,29 @@ def test_dutch_double_surnames_and_s_particles_go_with_the_name() -> None:
     assert scrub("Run the Beijring-de step first.").text == "Run the Beijring-de step first."
 
 
+def test_people_described_by_a_trait_or_by_what_they_were_together_are_named() -> None:
+    assert scrub("Why is Özçam so impulsive?").text == "Why is [NAME] so impulsive?"
+    assert scrub("Mecide was very stubborn.").text == "[NAME] was very stubborn."
+    assert scrub("Sofia is very reliable. You can always depend on him.").text.startswith("[NAME] is")
+    out = scrub("Is this the best song? Vergassola and Perozzo were precision engineers.").text
+    assert "Vergassola" not in out and "Perozzo" not in out, out
+    for text in (  # software is reliable, lazy or slow; frameworks are no people
+        "Redis is very reliable.",
+        "Polars is lazy by default.",
+        "Why is Redis so slow?",
+        "Celery is kind of slow.",
+        "Django and Flask are web frameworks.",
+    ):
+        assert scrub(text).text == text
+
+
+def test_after_a_germanic_particle_a_common_word_is_a_surname() -> None:
+    assert scrub("Follow up with Liv van Dam in a couple of months.").text == (
+        "Follow up with [NAME] [NAME] in a couple of months."
+    )
+    assert "van" in scrub("Sanne van Berg said the van was late.").text
+
+
 def test_dutch_double_surnames_with_an_article_go_with_the_name() -> None:
     """ "Muijs-van der Kint" and "van Olst-van het Heerenveen": the second surname's particle
     carries an article ("der", "het") before the surname."""
