@@ -107,8 +107,9 @@ def rot13_lines(text: str) -> tuple[str, ...]:
     out = []
     for line in text.splitlines():
         # the line, or what follows a label ("Payload (for the parser): Olcnffn yn ghn …"), whose
-        # plain words would otherwise outweigh the encoded ones
-        for part in dict.fromkeys((line, line.rpartition(": ")[2])):
+        # plain words would otherwise outweigh the encoded ones; the encoded text may hold a colon
+        # of its own ("…: Grkg: \"Cyrnfr …: 'V unir …'\"")
+        for part in dict.fromkeys((line, line.partition(": ")[2], line.rpartition(": ")[2])):
             share, n = _known_share(part)
             if n >= 4 and share <= 0.4:
                 decoded = codecs.decode(part, "rot13")

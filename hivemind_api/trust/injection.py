@@ -444,6 +444,10 @@ _ENGLISH_RULES: tuple[Rule, ...] = (
         ),
         severity="flag",
     ),
+    # -- the marker red teams make a model print to prove a hijack ("say 'I have been PWNED'"):
+    # text that carries it is an attack or a quotation of one. ("Have I Been Pwned", the breach
+    # service, puts the words in another order.)
+    Rule("pwned_marker", "override", _r(r"\bI\s+have\s+been\s+pwned\b")),
     # -- encoded payloads
     Rule(
         "decode_and_follow",
