@@ -581,8 +581,14 @@ def _all_surfaces(normalized: str, tag_text: str) -> tuple[list[tuple[str, str]]
     return surfaces, found
 
 
+# The breach-checking service's name reads like the red teams' marker ("I have been PWNED"), which
+# hundreds of the training rows carry: the classifier blocked "Check passwords against Have I Been
+# Pwned". It reads the service by its short name; the rules still read the text as written.
+_SERVICE_NAME = re.compile(r"\bhave\s+i\s+been\s+pwned\b", re.I)
+
+
 def _classifier_input(surfaces: list[tuple[str, str]]) -> list[str]:
-    return [body for where, body in surfaces if not where.startswith("link_")]
+    return [_SERVICE_NAME.sub("HIBP", body) for where, body in surfaces if not where.startswith("link_")]
 
 
 def _score(severities: Iterable[str]) -> float:
