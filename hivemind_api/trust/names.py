@@ -863,9 +863,8 @@ def _described_people(scan: Scan, text: str) -> list[Span]:
     for m in scan.finditer(_DESCRIBED):
         group = "name" if m.group("name") else "asked"
         word = m.group(group)
-        if m.group("trait") is None and group == "name" and _fold(word) not in first_names():
-            continue
-        if group == "asked" and not re.search(_PERSON_TRAIT, m.group()) and _fold(word) not in first_names():
+        person_trait = m.group("trait") or m.group("asked_trait")
+        if not person_trait and _fold(word) not in first_names():
             continue
         if _name_neighbour(word, text, frequent_names=True):
             spans.append(Span(m.start(group), m.end(group), "NAME"))
@@ -1205,7 +1204,8 @@ _DEGREE = r"(?:(?:very|so|really|quite|extremely|too|always|never|not|incredibly
 _DESCRIBED = re.compile(
     rf"(?<![\w\-.])(?P<name>{_NAMEISH})[ \u00a0]+(?:is|was|seems|seemed|has\s+been|can\s+be|could\s+be)\s+"
     rf"{_DEGREE}(?:(?P<trait>{_PERSON_TRAIT})|{_SOFTWARE_TOO_TRAIT})\b"
-    rf"|\b(?:[Ww]hy|[Hh]ow)\s+(?:is|was)\s+(?P<asked>{_NAMEISH})\s+{_DEGREE}(?:{_PERSON_TRAIT}|{_SOFTWARE_TOO_TRAIT})\b"
+    rf"|\b(?:[Ww]hy|[Hh]ow)\s+(?:is|was)\s+(?P<asked>{_NAMEISH})\s+{_DEGREE}"
+    rf"(?:(?P<asked_trait>{_PERSON_TRAIT})|{_SOFTWARE_TOO_TRAIT})\b"
 )
 # People by what they were together: "Vergassola and Perozzo were precision engineers".
 _PEOPLE_NOUN = (
@@ -1374,7 +1374,7 @@ def _name_neighbour(
             zipf_frequency(word, "en") < common_zipf
             or (frequent_names and _fold(word) in names_in_company() and bare not in _MONTHS)
         )
-        and not re.search(rf"(?<![\w\-]){re.escape(bare)}(?![\w\-])", text)
+        and not _lower_case_elsewhere(word, text)
     )
 
 

@@ -528,8 +528,11 @@ def _env_line_value(match: re.Match[str], text: str) -> bool:
     ("sk_L(ZZ~vR&mf;B…")."""
     if not match.group("name").isupper() or match.group("op") != "=":
         return False
-    rest = re.compile(r"\S*").match(text, match.start("value"))
+    rest = _NON_SPACE_RUN.match(text, match.start("value"))
     return rest is not None and ")" not in rest.group() and not rest.group().startswith("$(")
+
+
+_NON_SPACE_RUN = re.compile(r"\S*")
 
 
 def _random_key_value(value: str, quoted: bool) -> bool:
