@@ -584,6 +584,8 @@ def _all_surfaces(normalized: str, tag_text: str) -> tuple[list[tuple[str, str]]
 # The breach-checking service's name reads like the red teams' marker ("I have been PWNED"), which
 # hundreds of the training rows carry: the classifier blocked "Check passwords against Have I Been
 # Pwned". It reads the service by its short name; the rules still read the text as written.
+# (Retraining with six benign rows naming the service instead, 2026-12-07, still flagged that text
+# and "We query Have I Been Pwned nightly", and cost 1.2 points of dev recall.)
 _SERVICE_NAME = re.compile(r"\bhave\s+i\s+been\s+pwned\b", re.I)
 
 

@@ -319,13 +319,37 @@ def _random_case(token: str) -> bool:
     )
 
 
+# Where a value is put to use as a credential, with no word naming it one: entered into a settings
+# surface ("after pasting … into the settings page", "switched to … in the dashboard"), or handed
+# first to an API client's constructor (`Client("…")`). There it counts as announced, unless a
+# digest or an id is named before it ("pasted the commit SHA … into the form").
+_PUT_TO_USE = re.compile(
+    r"(?i)\b(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
+    r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)\s+$"
+)
+_USE_SURFACE = re.compile(
+    r"(?i)\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
+    r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui|form|field)\b"
+)
+_CLIENT_ARGUMENT = re.compile(r"\b\w*(?:Client|API|Api|SDK|Sdk)\(\s*[\"']$")
+
+
+def _put_to_use(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 40) : start]
+    if _CLIENT_ARGUMENT.search(before):
+        return True
+    return bool(_PUT_TO_USE.search(before) and _USE_SURFACE.match(text, end))
+
+
 def _high_entropy(text: str) -> list[Span]:
     spans = []
     for m in _TOKEN_RUN.finditer(text):
         token = m.group().rstrip(".")
-        near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start()))
         line_start = text.rfind("\n", 0, m.start()) + 1
         id_near = bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start() - 80), m.start()))
+        near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start())) or (
+            not id_near and _put_to_use(text, m.start(), m.start() + len(token))
+        )
         if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     for m in _EQUALS_RUN.finditer(text):
@@ -448,9 +472,11 @@ def _line_without(text: str, start: int, end: int) -> str:
 # take the placeholder in, so that the token becomes one "[SECRET]".
 _AFTER_SECRET = re.compile(r"\[SECRET\][A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
 # Its head likewise ("dnkey-lcijfl-y02=[SECRET]"): a token cut at its "=" before the random part.
-# A key pair glued by a "|" or ":" ("737729031135730|[SECRET]") loses its head the same way.
+# A key pair glued by a "|" or ":" ("737729031135730|[SECRET]") loses its head the same way, and
+# goes as one secret when both halves were found ("[SECRET]|[SECRET]").
 _BEFORE_SECRET = re.compile(
     r"(?<![A-Za-z0-9_\-+/=])=?[A-Za-z0-9_\-+/]*\d[A-Za-z0-9_\-+/]*(?:=|(?<=\d)[|:])\[SECRET\]"
+    r"|\[SECRET\][|:]\[SECRET\]"
 )
 
 

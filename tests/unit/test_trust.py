@@ -1466,6 +1466,32 @@ def test_a_bare_key_holding_a_short_random_or_punctuated_value_is_a_secret() -> 
         assert scrub(text).text == text
 
 
+def test_a_value_put_to_use_as_a_credential_is_a_secret_without_a_keyword() -> None:
+    """Entered into a settings surface or handed to an API client, a number or a hex run is a
+    credential; a version, a named digest, a URL or an identifier in the same place stays."""
+    for text, secret in (
+        ("After pasting 9784695014099031 into the settings page it connected.", "9784695014099031"),
+        ("It worked once I switched to 704586753752908662 in the dashboard.", "704586753752908662"),
+        (
+            "Once I entered 7aaf35f3b68f14ade9d4a455b817a151dd64b338 in the admin console it worked.",
+            "7aaf35f3",
+        ),
+        ('client = Client("225991900400238836", timeout=30)', "225991900400238836"),
+        ('client = Client("25b0dde9bb53f3b967cba892b3ba4a3a5d0b7c05")', "25b0dde9"),
+    ):
+        assert secret not in scrub(text).text, text
+    for text in (
+        "I switched to 3.12.1 in the dashboard and the build passed.",
+        "After pasting the commit SHA 24221683cf863fe92f442fd405123a7178b5bd85 into the form, CI reran.",
+        "I added manylinux2014_x86_64 in the config to get the right wheel.",
+        "It failed until I pasted 9784695014099031 into a note.",
+        'client = httpx.Client("https://api.example.com/v1", timeout=30)',
+        'client = Client("payments-service-prod", timeout=30)',
+        'run = Runner("25b0dde9bb53f3b967cba892b3ba4a3a5d0b7c05")',
+    ):
+        assert scrub(text).text == text, text
+
+
 def test_an_env_file_password_may_hold_a_parenthesis_but_a_call_is_no_secret() -> None:
     out = scrub("SECRET_KEY_KEY=sk_L(ZZ~vR&mf;B`S.5Sn,2>RW+E[#>{\nLOG_LEVEL=info\n").text
     assert out == "SECRET_KEY_KEY=[SECRET]\nLOG_LEVEL=info\n"
