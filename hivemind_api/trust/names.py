@@ -1174,8 +1174,9 @@ _BETWEEN_NAMES_ZIPF = 5.5
 _VERB_CUE = re.compile(
     rf"\b(?:said|asked|told|shouted\s+at|yelled\s+at|replied\s+to|wrote\s+to|emailed|texted|phoned|thanked|"
     rf"married|hired|(?:had\s+)?given|gave|"
-    # Polish and Czech titles written in lower case ("pan Droździel", "paní Nováková")
-    rf"pan|pani|pán|paní)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
+    # Polish, Czech and Slovak titles written in lower case ("pan Droździel", "paní Nováková",
+    # "slečna Urban", "slečno Zahrádko")
+    rf"pan|pani|pán|paní|slečna|slečno)[ \u00a0]+(?P<name>{_NAMEISH}(?:[ \u00a0]+{_NAMEISH})?)(?P<rest>[ \u00a0]+\w+)?"
 )
 # A subject whose verb only a person takes ("Tygo lives on …", "Sanchez began writing as a
 # teenager", "Droździel grew up in Wyszków"), or who is said to be a person.

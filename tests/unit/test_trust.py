@@ -801,6 +801,8 @@ def test_street_words_in_technical_text_are_not_addresses(text) -> None:
         ("Lepistö and Koskela rewrote the pool.", ["Lepistö", "Koskela"]),  # surnames alone
         ("Thanks to Teun de Pauw for the patch.", ["Teun", "Pauw"]),  # a particle before the surname
         ("pan Droździel is a 83 year old man who grew up in Wyszków.", ["Droździel"]),  # a Polish title
+        ("slečna Urban flew to Chvaletice on Monday.", ["Urban"]),  # a Czech title, a name that is a word
+        ("slečno Zahrádko, pojďte dál.", ["Zahrádko"]),  # the same title, addressed
         ("Kuzia and Alphons reviewed the patch.", ["Kuzia", "Alphons"]),  # ranked below 1,000
         ("A 2012 comedy directed by Abudu and starring Kuzia.", ["Abudu", "Kuzia"]),  # credits
         ("Tygo lives on Ayoubsteeg street; Sanchez began writing at 12.", ["Tygo", "Sanchez"]),  # life verbs
