@@ -321,35 +321,59 @@ def _random_case(token: str) -> bool:
 
 # Where a value is put to use as a credential, with no word naming it one: entered into a settings
 # surface ("after pasting … into the settings page", "switched to … in the dashboard"), or handed
-# first to an API client's constructor (`Client("…")`). There it counts as announced, unless a
-# digest or an id is named before it ("pasted the commit SHA … into the form").
+# first to an API client's constructor (`Client("…")`). There a value counts as announced, and
+# shorter random values go too ("xt1yvosanunihj", "de416d0e:4f5ff5ad", "<.7EYd&B"), unless a digest
+# or an id is named before it ("pasted the commit SHA … into the form") or it is made of words,
+# versions and numbers ("gpt-4o-mini", "us-east-1", "localhost:6379").
 _PUT_TO_USE = re.compile(
     r"(?i)\b(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
-    r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)\s+$"
+    r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)"
+    r"\s+(?P<value>[^\s\"'`]{8,200}?)"
+    r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
+    r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui)\b)"
+    r"|\b\w*(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<argument>[^\"'\n]{8,200})(?P=q)"
 )
-_USE_SURFACE = re.compile(
-    r"(?i)\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
-    r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui|form|field)\b"
-)
-_CLIENT_ARGUMENT = re.compile(r"\b\w*(?:Client|API|Api|SDK|Sdk)\(\s*[\"']$")
+_USE_SEGMENT = re.compile(r"[^\-_.:/+=|]+")
 
 
-def _put_to_use(text: str, start: int, end: int) -> bool:
-    before = text[max(0, start - 40) : start]
-    if _CLIENT_ARGUMENT.search(before):
+def _put_to_use(text: str) -> list[Span]:
+    spans = []
+    for m in _PUT_TO_USE.finditer(text):
+        group = "value" if m.group("value") else "argument"
+        line_start = text.rfind("\n", 0, m.start(group)) + 1
+        if _DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start(group) - 80), m.start(group)):
+            continue
+        if _random_in_use(m.group(group)):
+            spans.append(Span(m.start(group), m.end(group), "SECRET"))
+    return spans
+
+
+def _random_in_use(value: str) -> bool:
+    """Random enough for a credential where one is put to use: a key's or a password's shape, a
+    number of 15 digits or more (not a timestamp), or a piece of eight characters or more that
+    switches between letters and digits or flips case at random, and is not made of words."""
+    if "://" in value or value[0] in "/~." or is_placeholder(value):
+        return False
+    if value.isdigit():
+        return len(value) >= 15
+    if _random_token(value, keyword_near=True) or _password_shaped(value):
         return True
-    return bool(_PUT_TO_USE.search(before) and _USE_SURFACE.match(text, end))
+    return any(
+        len(piece) >= 8
+        and not piece.isdigit()
+        and (_digit_switches(piece) >= 2 or _case_flips(piece) >= 4)
+        and not _mostly_words(piece, lambda word: len(word) >= 3 and _zipf(word) >= 2.5)
+        for piece in _USE_SEGMENT.findall(value)
+    )
 
 
 def _high_entropy(text: str) -> list[Span]:
     spans = []
     for m in _TOKEN_RUN.finditer(text):
         token = m.group().rstrip(".")
+        near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start()))
         line_start = text.rfind("\n", 0, m.start()) + 1
         id_near = bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start() - 80), m.start()))
-        near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start())) or (
-            not id_near and _put_to_use(text, m.start(), m.start() + len(token))
-        )
         if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     for m in _EQUALS_RUN.finditer(text):
@@ -481,7 +505,7 @@ _BEFORE_SECRET = re.compile(
 
 
 def detect(text: str) -> list[Span]:
-    spans: list[Span] = _high_entropy(text) + _password_literals(text)
+    spans: list[Span] = _high_entropy(text) + _password_literals(text) + _put_to_use(text)
     if "[SECRET]" in text:
         spans += [
             Span(m.start(), m.end(), "SECRET")

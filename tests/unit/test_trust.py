@@ -1480,6 +1480,11 @@ def test_a_value_put_to_use_as_a_credential_is_a_secret_without_a_keyword() -> N
         ),
         ('client = Client("225991900400238836", timeout=30)', "225991900400238836"),
         ('client = Client("25b0dde9bb53f3b967cba892b3ba4a3a5d0b7c05")', "25b0dde9"),
+        # shorter random values, where one is put to use
+        ("After pasting xt1yvosanunihj into the settings page it connected.", "xt1yvosanunihj"),
+        ("It worked once I switched to de416d0e:4f5ff5ad in the dashboard.", "4f5ff5ad"),
+        ("After pasting ysxmdB7I><q$z into the settings page it connected.", "ysxmdB7I"),
+        ('client = Client("suYFJrT8ZJeTYE", timeout=30)', "suYFJrT8ZJeTYE"),
     ):
         assert secret not in scrub(text).text, text
     for text in (
@@ -1490,6 +1495,12 @@ def test_a_value_put_to_use_as_a_credential_is_a_secret_without_a_keyword() -> N
         'client = httpx.Client("https://api.example.com/v1", timeout=30)',
         'client = Client("payments-service-prod", timeout=30)',
         'run = Runner("25b0dde9bb53f3b967cba892b3ba4a3a5d0b7c05")',
+        "Set it to 1700000000000 in the config to pin the clock.",  # a timestamp in milliseconds
+        "I typed 4f2a9c1e7b3d in the search field to find the commit.",
+        "I switched to MyAppProd in the dashboard.",
+        "Once I switched to claude-3-5-sonnet-20241022 in the settings it answered.",
+        "Set it to us-east-1 in the console.",
+        'api = Api("localhost:6379")',
     ):
         assert scrub(text).text == text, text
 
