@@ -328,7 +328,7 @@ def _random_case(token: str) -> bool:
 _PUT_TO_USE = re.compile(
     r"(?i)\b(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
     r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)"
-    r"\s+(?P<value>[^\s\"'`]{8,200}?)"
+    r"\s+(?P<value>[^\s\"'`][^\s\"']{7,199}?)"
     r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
     r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui)\b)"
     r"|\b\w*(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<argument>[^\"'\n]{8,200})(?P=q)"
@@ -356,8 +356,15 @@ def _random_in_use(value: str) -> bool:
         return False
     if value.isdigit():
         return len(value) >= 15
-    if _random_token(value, keyword_near=True) or _password_shaped(value):
+    if _random_token(value, keyword_near=True) or _password_shaped(value, min_length=8):
         return True
+    return _random_piece(value)
+
+
+def _random_piece(value: str) -> bool:
+    """A piece of eight characters or more between separators that switches between letters and
+    digits or flips case at random and is not made of words ("o8evaupeeprjwg", "sud64ctHdiokPD";
+    not "manylinux2014", "MyAppProd")."""
     return any(
         len(piece) >= 8
         and not piece.isdigit()
@@ -427,11 +434,11 @@ _NOT_A_PASSWORD = re.compile(
 )
 
 
-def _password_shaped(value: str) -> bool:
-    """Letters, digits and password punctuation mixed at random: twelve characters or more, three
+def _password_shaped(value: str, min_length: int = 12) -> bool:
+    """Letters, digits and password punctuation mixed at random: ``min_length`` characters or more, three
     character classes (two of them twice), letters and digits that alternate or flip case, no
     piece of code or format, and nearly as much entropy as its length allows."""
-    if len(value) < 12 or not value.isascii() or not value.isprintable() or is_placeholder(value):
+    if len(value) < min_length or not value.isascii() or not value.isprintable() or is_placeholder(value):
         return False
     lower, upper = sum(c.islower() for c in value), sum(c.isupper() for c in value)
     digits = sum(c.isdigit() for c in value)
@@ -589,8 +596,11 @@ def _random_key_value(value: str, quoted: bool) -> bool:
     """What a bare ``key`` holds when it holds a credential: a token-shaped random value, a
     password-shaped one, or a short quoted mix of letters and digits that flips between them or
     between cases at random ("NE5YVWlPaU", "MlpYSWlPaU", "7722059c:f7ae0c88") and has no
-    word-like piece (hex digits are no words, though "add" and "dda" look like some)."""
+    word-like piece (hex digits are no words, though "add" and "dda" look like some), or a quoted
+    random piece ("o8evaupeeprjwg")."""
     if _random_token(value, keyword_near=True) or _password_shaped(value):
+        return True
+    if quoted and not _DIGEST_PREFIX.match(value) and _random_piece(value):
         return True
     core = re.sub(r"[^A-Za-z0-9]", "", value)
     if not quoted or len(value) < 8 or _DIGEST_PREFIX.match(value) or _entropy(value) < 3.0:

@@ -32,7 +32,7 @@ HELDOUT_RATCHET = {
     "false_positive_rate": ("<=", 0.01),
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.017),  # 0.041 before values put to use (pasted into settings, Client("…"))
+    "secret_leak_rate": ("<=", 0.014),  # 0.041 before values put to use (pasted into settings, Client("…"))
     # 0.022 before the rest of an address went with its street, 0.018 before address shapes, 0.012
     # before the address, phone and name work of the fourth session of 2026-12-06
     "pii_leak_rate": ("<=", 0.006),

@@ -1462,9 +1462,19 @@ def test_a_bare_key_holding_a_short_random_or_punctuated_value_is_a_secret() -> 
         ('[zxlk]\nkey = "MlpYSWlPaU"\n', "MlpYSWlPaU"),
         ('[bundle]\nkey = "dda049ec:911add06"\n', "911add06"),
         ('[secret_key]\nkey = "sk_F=sWbuKj@C&_=35+Amik~]{CK6ep4"\n', "CK6ep4"),
+        ('[linkedin]\nkey = "o8evaupeeprjwg"\n', "o8evaupeeprjwg"),  # lower case, two digit switches
+        ("const api = new Api({ key: 'sud64ctHdiokPD', retries: 3 });", "sud64ctHdiokPD"),
     ):
         assert secret not in scrub(text).text, text
-    for text in ('key = "getUserById"', 'key = "deadbeef"', "key: 'XMLHttpRequest'", 'key = "cafe1234"'):
+    for text in (
+        'key = "getUserById"',
+        'key = "deadbeef"',
+        "key: 'XMLHttpRequest'",
+        'key = "cafe1234"',
+        'key = "utf8mb4_unicode_ci"',
+        'key = "x509certificate"',
+        'key = "k8s-cluster-prod1"',
+    ):
         assert scrub(text).text == text
 
 
@@ -1485,6 +1495,7 @@ def test_a_value_put_to_use_as_a_credential_is_a_secret_without_a_keyword() -> N
         ("It worked once I switched to de416d0e:4f5ff5ad in the dashboard.", "4f5ff5ad"),
         ("After pasting ysxmdB7I><q$z into the settings page it connected.", "ysxmdB7I"),
         ('client = Client("suYFJrT8ZJeTYE", timeout=30)', "suYFJrT8ZJeTYE"),
+        ("It worked once I switched to sk_(pa>|C1yf*3,zZ=<!Tb+Vkd7<hMg` in the dashboard.", "Vkd7"),
     ):
         assert secret not in scrub(text).text, text
     for text in (
