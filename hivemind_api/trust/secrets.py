@@ -325,26 +325,25 @@ def _random_case(token: str) -> bool:
 # shorter random values go too ("xt1yvosanunihj", "de416d0e:4f5ff5ad", "<.7EYd&B"), unless a digest
 # or an id is named before it ("pasted the commit SHA … into the form") or it is made of words,
 # versions and numbers ("gpt-4o-mini", "us-east-1", "localhost:6379").
-_PUT_TO_USE = re.compile(
-    r"(?i)\b(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
+_PUT_TO_USE = re.compile(  # the lookahead skips words that start no verb here (5x faster)
+    r"(?i)(?<!\w)(?=[pestcu])(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
     r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)"
     r"\s+(?P<value>[^\s\"'`][^\s\"']{7,199}?)"
     r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
     r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui)\b)"
-    r"|\b\w*(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<argument>[^\"'\n]{8,200})(?P=q)"
 )
+_CLIENT_ARGUMENT = re.compile(r"(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<value>[^\"'\n]{8,200})(?P=q)")
 _USE_SEGMENT = re.compile(r"[^\-_.:/+=|]+")
 
 
 def _put_to_use(text: str) -> list[Span]:
     spans = []
-    for m in _PUT_TO_USE.finditer(text):
-        group = "value" if m.group("value") else "argument"
-        line_start = text.rfind("\n", 0, m.start(group)) + 1
-        if _DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start(group) - 80), m.start(group)):
+    for m in itertools.chain(_PUT_TO_USE.finditer(text), _CLIENT_ARGUMENT.finditer(text)):
+        line_start = text.rfind("\n", 0, m.start("value")) + 1
+        if _DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start("value") - 80), m.start("value")):
             continue
-        if _random_in_use(m.group(group)):
-            spans.append(Span(m.start(group), m.end(group), "SECRET"))
+        if _random_in_use(m.group("value")):
+            spans.append(Span(m.start("value"), m.end("value"), "SECRET"))
     return spans
 
 
