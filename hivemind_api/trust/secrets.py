@@ -368,7 +368,9 @@ def _random_piece(value: str) -> bool:
         len(piece) >= 8
         and not piece.isdigit()
         and (_digit_switches(piece) >= 2 or _case_flips(piece) >= 4)
-        and not _mostly_words(piece, lambda word: len(word) >= 3 and _zipf(word) >= 2.5)
+        and not _mostly_words(
+            piece, lambda word: len(word) >= 3 and not word.isdigit() and _zipf(word) >= 2.5
+        )
         for piece in _USE_SEGMENT.findall(value)
     )
 

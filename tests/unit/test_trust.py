@@ -1474,6 +1474,7 @@ def test_a_bare_key_holding_a_short_random_or_punctuated_value_is_a_secret() -> 
         'key = "utf8mb4_unicode_ci"',
         'key = "x509certificate"',
         'key = "k8s-cluster-prod1"',
+        'key = "build2024v3"',
     ):
         assert scrub(text).text == text
 
@@ -1493,6 +1494,7 @@ def test_a_value_put_to_use_as_a_credential_is_a_secret_without_a_keyword() -> N
         # shorter random values, where one is put to use
         ("After pasting xt1yvosanunihj into the settings page it connected.", "xt1yvosanunihj"),
         ("It worked once I switched to de416d0e:4f5ff5ad in the dashboard.", "4f5ff5ad"),
+        ("It worked once I switched to 412dcc7b:d5b948fb in the dashboard.", "d5b948fb"),  # "948" no word
         ("After pasting ysxmdB7I><q$z into the settings page it connected.", "ysxmdB7I"),
         ('client = Client("suYFJrT8ZJeTYE", timeout=30)', "suYFJrT8ZJeTYE"),
         ("It worked once I switched to sk_(pa>|C1yf*3,zZ=<!Tb+Vkd7<hMg` in the dashboard.", "Vkd7"),
