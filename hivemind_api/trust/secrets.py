@@ -208,6 +208,12 @@ _DIGEST_OR_ID_NEAR = re.compile(
 )
 
 
+def _id_named_before(text: str, start: int) -> bool:
+    """A digest or an identifier named on the same line, at most 80 characters before ``start``."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, start - 80), start))
+
+
 def _random_token(token: str, keyword_near: bool, id_near: bool = True) -> bool:
     """Random-looking enough to be a credential, and not one of the long tokens technical text is
     full of: commit SHAs and digests (hex), UUIDs, versions, file names, dotted or dashed words."""
@@ -339,10 +345,7 @@ _USE_SEGMENT = re.compile(r"[^\-_.:/+=|]+")
 def _put_to_use(text: str) -> list[Span]:
     spans = []
     for m in itertools.chain(_PUT_TO_USE.finditer(text), _CLIENT_ARGUMENT.finditer(text)):
-        line_start = text.rfind("\n", 0, m.start("value")) + 1
-        if _DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start("value") - 80), m.start("value")):
-            continue
-        if _random_in_use(m.group("value")):
+        if not _id_named_before(text, m.start("value")) and _random_in_use(m.group("value")):
             spans.append(Span(m.start("value"), m.end("value"), "SECRET"))
     return spans
 
@@ -380,8 +383,7 @@ def _high_entropy(text: str) -> list[Span]:
     for m in _TOKEN_RUN.finditer(text):
         token = m.group().rstrip(".")
         near = bool(_KEYWORD_NEAR.search(text, max(0, m.start() - 40), m.start()))
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        id_near = bool(_DIGEST_OR_ID_NEAR.search(text, max(line_start, m.start() - 80), m.start()))
+        id_near = _id_named_before(text, m.start())
         if not is_placeholder(token) and _random_token(token, near, id_near):
             spans.append(Span(m.start(), m.start() + len(token), "SECRET"))
     for m in _EQUALS_RUN.finditer(text):
