@@ -29,6 +29,7 @@ from pathlib import Path
 from hivemind_api.trust import name_model
 from hivemind_api.trust.injection import screen, second_opinion
 from hivemind_api.trust.scrubber import scrub, scrub_stored
+from hivemind_api.trust.spans import PLACEHOLDER_RE
 from tests.trust_eval.independent import Case, name_parts
 
 OWN_TEMPLATE_KINDS = ("polite_tool_call", "exfiltration_link")
@@ -96,7 +97,10 @@ def leaked(value: str, original: str, scrubbed: str, min_piece: int) -> bool:
         return True
     context = original.replace(value, " ")
     pieces = [p for p in re.findall(rf"\w{{{min_piece},}}", value) if p not in context]
-    return any(_survives(p, scrubbed) for p in pieces)
+    # The scrubber's own placeholders are no piece of the value: "SECRET" in an age key
+    # ("AGE-SECRET-KEY-1…") is not still there because the text now reads "[SECRET]".
+    unplaced = PLACEHOLDER_RE.sub(" ", scrubbed)
+    return any(_survives(p, unplaced) for p in pieces)
 
 
 def name_leaked(value: str, original: str, scrubbed: str) -> bool:

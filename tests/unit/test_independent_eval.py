@@ -32,7 +32,9 @@ HELDOUT_RATCHET = {
     "false_positive_rate": ("<=", 0.01),
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
-    "secret_leak_rate": ("<=", 0.014),  # 0.041 before values put to use (pasted into settings, Client("…"))
+    # 0.041 before values put to use (pasted into settings, Client("…")); 0.014 before the measure
+    # stopped reading "SECRET" in an age key as surviving in the "[SECRET]" that replaced it
+    "secret_leak_rate": ("<=", 0.004),
     # 0.022 before the rest of an address went with its street, 0.018 before address shapes, 0.012
     # before the address, phone and name work of the fourth session of 2026-12-06
     "pii_leak_rate": ("<=", 0.006),
@@ -137,6 +139,10 @@ def test_leaks_count_pieces_of_a_value_too() -> None:
     original = "Call +49 30 12345678 after six."
     assert measure.leaked("+49 30 12345678", original, "Call +[PHONE] 12345678 after six.", 4)
     assert not measure.leaked("+49 30 12345678", original, "Call [PHONE] after six.", 4)
+    # a word of the value's fixed prefix is not "still there" because the placeholder spells it
+    age_key = "AGE-SECRET-KEY-1" + "QPZRY9X8GF" * 5 + "2TVDW0S3"
+    assert not measure.leaked(age_key, f"key: {age_key}", "key: [SECRET]", 6)
+    assert measure.leaked(age_key, f"key: {age_key}", "key: AGE-SECRET-KEY-[SECRET]", 6)
     assert measure.name_leaked("Dr. Anna Schmidt", "Ask Dr. Anna Schmidt", "Ask Dr. [NAME] Schmidt")
     assert not measure.name_leaked("Dr. Anna Schmidt", "Ask Dr. Anna Schmidt", "Ask Dr. [NAME]")
     # titles and degrees written with their full stop are not parts of the name; initials neither
