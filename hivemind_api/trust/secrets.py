@@ -77,16 +77,18 @@ def _catalogue() -> re.Pattern[str]:
 def _catalogue_tokens(text: str) -> list[Span]:
     """A catalogue prefix followed by enough characters (at least its rule's least, up to 20: a
     trailing delimiter may count in the rule's width) with a random-looking run in them: eight
-    letters and digits mixed, or letters whose case flips at random ("glffct-vRLWwRtsVKVblZecfPDj");
-    "key-value-store-for-v2" and "sm_HelloWorldService" are words."""
+    letters and digits mixed, or letters whose case flips at random ("glffct-vRLWwRtsVKVblZecfPDj"),
+    or, cut by separators, a digit beside letters whose case flips three times or more
+    ("glffct-_fbcccdqfKZMmkA-Qk0W"); "key-value-store-for-v2" and "sm_HelloWorldService" are words."""
     spans = []
     for m in _catalogue().finditer(text):
         rest = m.group("rest").rstrip(".=-_")
         wanted = max(8, min(catalogue_prefixes()[m.group("prefix")] - 2, 20))
         runs = re.findall(r"[A-Za-z0-9]{8,}", rest)
+        core = re.sub(r"[^A-Za-z0-9]", "", rest)
         random_run = any(
             (re.search(r"\d", run) and re.search(r"[A-Za-z]", run)) or _random_case(run) for run in runs
-        )
+        ) or (any(c.isdigit() for c in core) and _case_flips(core) >= 3)
         if len(rest) >= wanted and random_run:
             start, end = extend_token(text, m.start(), m.start("rest") + len(rest))
             if not is_placeholder(text[start:end]):
@@ -180,10 +182,13 @@ def _prefilter() -> Prefilter:
 
 # A credential announced in prose or a header, whatever its alphabet: "the password is …",
 # "password: …", "Bearer …". The value runs to the next space (passwords hold any punctuation);
-# a sentence's closing punctuation is not part of it.
+# a sentence's closing punctuation is not part of it. It does not start with a quote (a quoted
+# value is a literal, found as one), but a backtick inside it is the password's own
+# ("sk_L(w`mtD{Xgw…"), unless nothing but punctuation follows (a code span closing: "`abc12`.")
+# or a colon precedes it (a reST role: "pass :class:`Foo`").
 _SPOKEN = re.compile(
     r"(?i)\b(?:(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[ _-]?key|credential)s?\s*(?:is|was|:|=)\s*(?:now\s+)?"
-    r"|bearer\s+|basic\s+)(?P<value>[^\s\"'`]{6,})"
+    r"|bearer\s+|basic\s+)(?P<value>[^\s\"'`]{6,}(?:(?<!:)`[^\s\"'`]*[A-Za-z0-9][^\s\"'`]*)*)"
 )
 # A credential on a command line: --password X, --token=X, mysql's -p'X' / -pX.
 _CLI_FLAG = re.compile(
@@ -334,11 +339,11 @@ def _random_case(token: str) -> bool:
 _PUT_TO_USE = re.compile(  # the lookahead skips at once the words that start no verb here
     r"(?i)(?<!\w)(?=[pestcu])(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
     r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)"
-    r"\s+(?P<value>[^\s\"'`][^\s\"']{7,199}?)"
+    r"\s+(?P<value>[^\s\"'`][^\s\"']{7,1999}?)"
     r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
     r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui)\b)"
 )
-_CLIENT_ARGUMENT = re.compile(r"(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<value>[^\"'\n]{8,200})(?P=q)")
+_CLIENT_ARGUMENT = re.compile(r"(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<value>[^\"'\n]{8,2000})(?P=q)")
 _USE_SEGMENT = re.compile(r"[^\-_.:/+=|]+")
 
 
@@ -352,29 +357,54 @@ def _put_to_use(text: str) -> list[Span]:
 
 def _random_in_use(value: str) -> bool:
     """Random enough for a credential where one is put to use: a key's or a password's shape, a
-    number of 15 digits or more (not a timestamp), or a piece of eight characters or more that
-    switches between letters and digits or flips case at random, and is not made of words."""
+    number of 15 digits or more (not a timestamp), a piece of eight characters or more that
+    switches between letters and digits or flips case at random, and is not made of words, or
+    punctuation between letters whose case flips at random (">NKwmS+Grw")."""
     if "://" in value or value[0] in "/~." or is_placeholder(value):
         return False
     if value.isdigit():
         return len(value) >= 15
     if _random_token(value, keyword_near=True) or _password_shaped(value, min_length=8):
         return True
-    return _random_piece(value)
+    return _random_piece(value) or _punctuated_random_case(value)
+
+
+def _is_word_in(piece: str) -> Callable[[str], bool]:
+    """The word test for the pieces of ``piece``: three letters or more and frequent; in a piece
+    of hex digits four letters or more, as "afc" and "ada" in "710afc26" and "c8ada351" are
+    where the alphabet has only six letters."""
+    shortest = 4 if _HEX.fullmatch(piece) and not piece.isalpha() else 3
+    return lambda word: len(word) >= shortest and not word.isdigit() and _zipf(word) >= 2.5
 
 
 def _random_piece(value: str) -> bool:
     """A piece of eight characters or more between separators that switches between letters and
-    digits or flips case at random and is not made of words ("o8evaupeeprjwg", "sud64ctHdiokPD";
-    not "manylinux2014", "MyAppProd")."""
+    digits or flips case at random and is not made of words ("o8evaupeeprjwg", "sud64ctHdiokPD",
+    "710afc26"; not "manylinux2014", "MyAppProd")."""
     return any(
         len(piece) >= 8
         and not piece.isdigit()
-        and (_digit_switches(piece) >= 2 or _case_flips(piece) >= 4)
-        and not _mostly_words(
-            piece, lambda word: len(word) >= 3 and not word.isdigit() and _zipf(word) >= 2.5
+        and (
+            _digit_switches(piece) >= 2
+            or _case_flips(piece) >= 4
+            or (_case_flips(piece) == 3 and not _wordy(piece))  # "cGRpSTZJ", not "TritonBundler"
         )
+        and not _mostly_words(piece, _is_word_in(piece))
         for piece in _USE_SEGMENT.findall(value)
+    )
+
+
+def _punctuated_random_case(value: str) -> bool:
+    """Eight characters or more with punctuation inside, whose letters flip case three times or more
+    and are not words or two-letter acronyms in camelCase (">NKwmS+Grw"; not "My-App+Prod",
+    "iOS-Dev+QA", "en_US.UTF-8")."""
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    is_word = _is_word_in(core)
+    return (
+        len(value) >= 8
+        and len(core) < len(value)
+        and _case_flips(core) >= 3
+        and not _mostly_words(core, lambda piece: (len(piece) == 2 and piece.isupper()) or is_word(piece))
     )
 
 
@@ -489,10 +519,20 @@ def _password_literals(text: str) -> list[Span]:
             if pattern is _BARE_LITERAL and _CODE_LINE.search(_line_without(text, m.start(), m.end())):
                 continue
             spans.append(Span(m.start("value"), m.start("value") + len(value), "SECRET"))
+    for m in _ENV_LINE.finditer(text):
+        if _password_shaped(m.group("value")):
+            spans.append(Span(m.start("value"), m.end("value"), "SECRET"))
     return spans
 
 
 _CODE_LINE = re.compile(r"[=;{}\[\]()]")
+# A line of an env file that names a credential: its value runs to the end of the line, whatever it
+# holds (")c{SXE#Cm…", "cnB@)U:fdZ:=}%e…"), where the assignment pattern stops at a bracket or a
+# quote and a bare literal beside "=" is taken for code.
+_ENV_LINE = re.compile(
+    r"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASS|PWD|AUTH|CREDENTIAL)[A-Z0-9_]*="
+    r"(?P<value>[^\s\"'`]\S*)[ \t]*$"
+)
 
 
 def _line_without(text: str, start: int, end: int) -> str:
@@ -503,8 +543,9 @@ def _line_without(text: str, start: int, end: int) -> str:
 
 # The rest of a token glued to a secret already replaced ("[SECRET]0o26=zdf-mpaf3t9c"): a token
 # with an "=" or a "_" inside was cut there, and its tail is as secret as its head. Both patterns
-# take the placeholder in, so that the token becomes one "[SECRET]".
-_AFTER_SECRET = re.compile(r"\[SECRET\][A-Za-z0-9_\-+/=]*[A-Za-z0-9][A-Za-z0-9_\-+/=]*")
+# take the placeholder in, so that the token becomes one "[SECRET]". A backslash before a token
+# character is part of it: JSON may escape a key's "/" ("…Yc1\/Cav40…"), and that cuts the run.
+_AFTER_SECRET = re.compile(r"\[SECRET\](?:[A-Za-z0-9_\-+/=]|\\(?=[A-Za-z0-9_\-+/=]))+")
 # Its head likewise ("dnkey-lcijfl-y02=[SECRET]"): a token cut at its "=" before the random part.
 # A key pair glued by a "|" or ":" ("737729031135730|[SECRET]") loses its head the same way, and
 # goes as one secret when both halves were found ("[SECRET]|[SECRET]").
@@ -625,7 +666,7 @@ def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
         if (
             len(value) < 6
             or is_placeholder(value)
-            or value.startswith(("[", "$", "{", "<", "%"))
+            or (value.startswith(("[", "$", "{", "<", "%")) and not _password_shaped(value))
             or _is_path(value)
         ):
             continue

@@ -1530,6 +1530,79 @@ def test_an_env_file_password_may_hold_a_parenthesis_but_a_call_is_no_secret() -
         assert scrub(text).text == text
 
 
+def test_values_put_to_use_hex_pairs_base64_pieces_and_punctuated_random_case() -> None:
+    """Where a value is put to use: hex halves whose letters spell short words ("afc", "ada"), an
+    eight-character base64 piece with three case flips, punctuation between letters of random case,
+    and a value as long as a JWT; camel-case words and acronyms stay."""
+    for text, secret in (
+        ("It worked once I switched to 59109795:710afc26 in the dashboard.", "710afc26"),
+        ('client = Client("b6174fea:c8ada351", timeout=30)', "c8ada351"),
+        ("After pasting cmFXUWlP into the settings page it connected.", "cmFXUWlP"),
+        ("After pasting >NKwmS+Grw into the settings page it connected.", "NKwmS"),
+        ("It worked once I switched to sk_iEs(VD2>ZB[$?JLn?},\\^M!9>%Y!3 in the dashboard.", "JLn"),
+        ("It worked once I switched to ey" + "Ab1Cd2Ef3" * 30 + " in the dashboard.", "Ab1Cd2Ef3"),
+    ):
+        assert secret not in scrub(text).text, text
+    for text in (
+        "I set it to iOS-Dev+QA in the settings.",
+        "After pasting My-App+Prod into the settings page it worked.",
+        "I switched to en_US.UTF-8 in the config.",
+        "I switched to deadbeef1 in the dashboard.",
+        'key = "TritonBundler.collect"',
+        'key: "McDonald"',
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_a_spoken_secret_holds_its_backticks_but_a_code_span_or_role_ends_it() -> None:
+    out = scrub("Rotated it; the new secret is sk_L(w`mtD{Xgw!qVUKv4poi;YcKn&_/, do not reuse it.").text
+    assert "mtD" not in out and out.endswith(", do not reuse it."), out
+    assert "M*jyb" not in scrub("The token is sk_(8,7)+y9i$t`[~M*jybGDh@|egZ)c and it expires.").text
+    assert scrub("The token is `abc12345`.").text == "The token is `[SECRET]`."
+    for text in (
+        "Alternatively, pass :class:`NumaOptions` to LaunchConfig.",
+        "pass :class:`~a.b.XTRScores` here",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_a_spoken_secret_may_start_with_a_bracket_when_it_is_password_shaped() -> None:
+    out = scrub("The <add key= token is [+?q|vlQFgM0ifLu!jjJ7qN{[&bNBt*S]@s*>D0JAggp and it expires.").text
+    assert "vlQFgM0ifLu" not in out, out
+    assert "Xp3" not in scrub("The token is {)Q(Xp3&LTpa18O$zxKvD={tb and it expires.").text
+    for text in ("the token is {token} here", "the token is [REDACTED] here", "password: ${DB_PASSWORD}"):
+        assert scrub(text).text == text, text
+
+
+def test_an_env_line_naming_a_credential_runs_to_its_end() -> None:
+    for line in (
+        "_ADD_KEY__KEY=)c{SXE#CmARS~O#ZvX`OO4.<I|ra/bVr=k|6",
+        "DB_PASSWORD=cnB@)U:fdZ:=}%e_@/s8biJ#_R2",
+    ):
+        out = scrub(f"```env\n{line}\nLOG_LEVEL=info\n```").text
+        assert out == "```env\n" + line.split("=")[0] + "=[SECRET]\nLOG_LEVEL=info\n```", out
+    for text in (
+        "API_KEY=${API_KEY:-default}",
+        "GITHUB_TOKEN={{ secrets.GITHUB_TOKEN }}",
+        "PASSWORD_MIN_LENGTH=12",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_a_secret_cut_by_an_escaped_slash_goes_whole() -> None:
+    out = scrub(
+        "The JWT eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc\\/def0123456789XYZabc failed."
+    ).text
+    assert out == "The JWT [SECRET] failed.", out
+    assert scrub('print("key: [SECRET]\\nDone")').text == 'print("key: [SECRET]\\nDone")'
+
+
+def test_a_catalogue_prefix_before_separated_random_case() -> None:
+    assert "KZMmkA" not in scrub('[x]\nkey = "glffct-_fbcccdqfKZMmkA-Qk0W"\n').text
+    text = "See key-value-store-for-v2 and sm_HelloWorldService."
+    assert scrub(text).text == text
+
+
 def test_both_halves_of_a_key_pair_go_as_one_secret() -> None:
     for text in (
         'client = Client("737729031135730|cd_i1x8kgw4pd1s_cq2m9kvmt2p", timeout=30)',
