@@ -97,7 +97,11 @@ def _catalogue_tokens(text: str) -> list[Span]:
 
 
 # scheme://user:password@host: the password (and the user name, which is often a person's).
-_URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s@/]+)@")
+# The password runs to the last "@" before the host, so it may hold an "@" of its own
+# ("mongodb://ann:@9QbbQHu#@db.example.com:27017"), as people write it unencoded.
+_URL_CREDENTIALS = re.compile(
+    r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([^\s:/@]+):([^\s/]+)@(?=[A-Za-z0-9\[][^\s@/]*(?:[/?#\s`'\")]|$))"
+)
 # KEY=value / key: "value" / "key": "value" with a secret-like name (or a bare "key" holding a
 # random-looking value). A quoted value runs to its closing quote, punctuation included
 # ("sk_)Lp-9y$DQ…"); an unquoted one to the next space, quote or separator. The name starts where a
@@ -520,15 +524,31 @@ def _password_literals(text: str) -> list[Span]:
                 continue
             spans.append(Span(m.start("value"), m.start("value") + len(value), "SECRET"))
     for m in _ENV_LINE.finditer(text):
-        if _password_shaped(m.group("value")):
+        if _env_password(m.group("value")):
             spans.append(Span(m.start("value"), m.end("value"), "SECRET"))
     return spans
 
 
 _CODE_LINE = re.compile(r"[=;{}\[\]()]")
+
+
+def _env_password(value: str) -> bool:
+    """What an env line naming a credential holds when it holds one: a value random as one put to
+    use is (``_random_in_use``), or eight characters or more of two kinds (lower case, upper case,
+    digits) with a password's punctuation, no reference to another variable, no URL, no code or
+    format ("d&3)UHye@W", "Summer2024!"; not "TOKEN_TTL=3600", "KEY_PATH=/etc/…",
+    "API_KEY=${API_KEY:-x}")."""
+    if _random_in_use(value):
+        return True
+    if len(value) < 8 or _REFERENCE.match(value) or "://" in value:
+        return False
+    kinds = sum(any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit))
+    return kinds >= 2 and any(c in _PASSWORD_PUNCTUATION for c in value) and not _NOT_A_PASSWORD.search(value)
+
+
 # A line of an env file that names a credential: its value runs to the end of the line, whatever it
-# holds (")c{SXE#Cm…", "cnB@)U:fdZ:=}%e…"), where the assignment pattern stops at a bracket or a
-# quote and a bare literal beside "=" is taken for code.
+# holds (")c{SXE#Cm…", "cnB@)U:fdZ:=}%e…", ")y4gKUAgS8Z"), where the assignment pattern stops at a
+# bracket or a quote and a bare literal beside "=" is taken for code.
 _ENV_LINE = re.compile(
     r"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASS|PWD|AUTH|CREDENTIAL)[A-Z0-9_]*="
     r"(?P<value>[^\s\"'`]\S*)[ \t]*$"
@@ -585,6 +605,8 @@ def _tokens(pattern: re.Pattern[str], text: str) -> list[Span]:
     for match in pattern.finditer(text):
         start, end = _value_span(match)
         start, end = extend_token(text, start, end)
+        if text.startswith("//", start):
+            continue  # a URL's "//user:p@" (a library's basic-auth match whose password is short)
         if end - start >= 8 and not is_placeholder(text[start:end]):
             spans.append(Span(start, end, "SECRET"))
     return spans
@@ -656,6 +678,17 @@ def _random_key_value(value: str, quoted: bool) -> bool:
     return _case_flips(core) >= 5
 
 
+# Where a credential is named, a reference to one is not one: a variable ("$DB_PASSWORD",
+# "$env:DB_PASSWORD", "${X:-y}", "%DB_PASS%", "%(password)s"), a command's output ("$(cat …"), a
+# template ("{{", "{token}", "<your-token>") or a redaction ("[REDACTED]"). A password may start
+# with "$", "%", "[" or "{" all the same ("$!eryKCs@81", "%4MViaF($9", "$(Edqs&j!2", "$GLBOBvf1":
+# no variable is named in mixed case).
+_REFERENCE = re.compile(
+    r"\$\([a-z][\w\-./]*$|\$\{\w|\{\{|\$(?:env:)?(?:[A-Z][A-Z0-9_]*|[a-z][a-z0-9_]*)$|%\(\w+\)[sdr]$|"
+    r"%[A-Za-z_]\w*%$|<[^<>]*>$|\[[^\[\]]*\]$|\{[^{}]*\}$"
+)
+
+
 def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
     spans = []
     for m in pattern.finditer(text):
@@ -666,7 +699,8 @@ def _announced(pattern: re.Pattern[str], text: str) -> list[Span]:
         if (
             len(value) < 6
             or is_placeholder(value)
-            or (value.startswith(("[", "$", "{", "<", "%")) and not _password_shaped(value))
+            or _REFERENCE.match(value)
+            or (value.startswith(("[", "{", "<")) and not _random_in_use(value))  # "[0]**2", "{error"
             or _is_path(value)
         ):
             continue

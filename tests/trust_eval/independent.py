@@ -563,16 +563,18 @@ def _secrets(b: _Builder) -> None:
     for i in range(40):
         fake = _faker(b.rng.choice(LOCALES[:12]))
         password = fake.password(length=b.rng.randint(9, 18), special_chars=True)
-        text = b.rng.choice(
-            (
-                "The admin password is {p} on the staging box.",
-                "```\nmysql -u deploy -p'{p}' shop\n```",
-                "Log in with password: {p} and change it afterwards.",
-                "DB_PASS={p}",
-                "`docker login -u ci --password {p} registry.local`",
-            )
-        )
+        text = b.rng.choice(PASSWORD_TEMPLATES)
         b.add("secret", "password", "code", f"password:{i}", text.format(p=password), sensitive=[password])
+
+
+# Where a password with punctuation is written (``make stress-secrets`` writes new ones into them).
+PASSWORD_TEMPLATES = (
+    "The admin password is {p} on the staging box.",
+    "```\nmysql -u deploy -p'{p}' shop\n```",
+    "Log in with password: {p} and change it afterwards.",
+    "DB_PASS={p}",
+    "`docker login -u ci --password {p} registry.local`",
+)
 
 
 # ------------------------------------------------------------------------------ injections

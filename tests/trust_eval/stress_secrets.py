@@ -3,7 +3,8 @@
 The independent set writes each gitleaks rule's value into three of its contexts, once. This
 writes a new random value of every dev rule (a rule whose seed is dev) into every context
 template, with the value generator seeded by ``SEED``, and prints the leaks per context; the
-leaked values go to ``.hivemind-eval/secret-leaks.txt``. Set ``PYTHONHASHSEED`` to compare two
+leaked values go to ``.hivemind-eval/secret-leaks.txt``. Then it writes 1,000 new Faker passwords with
+punctuation into the independent set's password templates, seeded likewise. Set ``PYTHONHASHSEED`` to compare two
 builds on the same values (the catalogue's order follows it).
 """
 
@@ -42,6 +43,22 @@ def run(seed: int) -> tuple[Counter[tuple[str, str]], list[str]]:
     return counts, leaks
 
 
+def run_passwords(seed: int, count: int = 1000) -> tuple[int, list[str]]:
+    """New Faker passwords with punctuation (the independent set's generator, 9 to 18 characters)
+    in the independent set's password templates: how many of ``count`` leaked, and which."""
+    from faker import Faker
+
+    rng, fake = random.Random(seed), Faker()
+    fake.seed_instance(seed)
+    leaks = []
+    for _ in range(count):
+        password = fake.password(length=rng.randint(9, 18), special_chars=True)
+        text = rng.choice(independent.PASSWORD_TEMPLATES).format(p=password)
+        if measure.leaked(password, text, stored := scrub_stored(text).text, 6):
+            leaks.append(f"[password] {password!r}: {stored[:200]!r}")
+    return count, leaks
+
+
 def main() -> None:
     seed = int(os.environ.get("SEED", "12"))
     counts, leaks = run(seed)
@@ -50,7 +67,9 @@ def main() -> None:
     )
     for where in independent._SECRET_CONTEXTS:
         print(f"  {where:14} {counts[where, 'leaked']:3} of {counts[where, 'values']}")
-    out = measure.save_lines("secret-leaks.txt", leaks)
+    written, password_leaks = run_passwords(seed)
+    print(f"  {'passwords':14} {len(password_leaks):3} of {written} (Faker's, in the password templates)")
+    out = measure.save_lines("secret-leaks.txt", leaks + password_leaks)
     print(f"leaks written to {out}")
 
 

@@ -33,8 +33,9 @@ HELDOUT_RATCHET = {
     "false_positive_rate_all": ("<=", 0.01),  # with texts carrying names, personal data, secrets
     "over_redaction_rate": ("<=", 0.02),
     # 0.041 before values put to use (pasted into settings, Client("…")); 0.014 before the measure
-    # stopped reading "SECRET" in an age key as surviving in the "[SECRET]" that replaced it
-    "secret_leak_rate": ("<=", 0.004),
+    # stopped reading "SECRET" in an age key as surviving in the "[SECRET]" that replaced it, 0.004
+    # before passwords that start like a reference ("%5VqtZWWt") and short env-line passwords
+    "secret_leak_rate": ("<=", 0.0),
     # 0.022 before the rest of an address went with its street, 0.018 before address shapes, 0.012
     # before the address, phone and name work of the fourth session of 2026-12-06
     "pii_leak_rate": ("<=", 0.006),

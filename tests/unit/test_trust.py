@@ -1603,6 +1603,46 @@ def test_a_catalogue_prefix_before_separated_random_case() -> None:
     assert scrub(text).text == text
 
 
+def test_a_password_may_start_like_a_reference_but_a_reference_is_no_password() -> None:
+    for text, secret in (
+        ("```\nmysql -u deploy -p'%5VqtZWWt' shop\n```", "5VqtZWWt"),
+        ("`docker login -u ci --password $MKaFIpk6S$QbYGu(6 registry.local`", "MKaFIpk6S"),
+        ("`docker login -u ci --password $(Edqs&j!2 registry.local`", "Edqs"),
+        ("The admin password is %8ZKUYuuM on the staging box.", "8ZKUYuuM"),
+        ("```\nmysql -u deploy -p'$GLBOBvf1' shop\n```", "GLBOBvf1"),
+    ):
+        assert secret not in scrub(text).text, text
+    for text in (
+        "password: $DB_PASSWORD",
+        'mysql -p"$MYSQL_PWD" db',
+        "docker login --password $CI_REGISTRY_PASSWORD reg",
+        "the password is %(password)s",
+        "password=%DB_PASS%",
+        "token: $(cat /run/secrets/t)",
+        "PASSWORD=${PASSWORD:-changeme}",
+        "the token is ${{ secrets.TOKEN }}",
+        "return np.vstack((y[1], -p[0]**2 * y[0]))",
+        "tokens = [token.text for token in doc]",
+    ):
+        assert scrub(text).text == text, text
+
+
+def test_an_env_line_password_of_any_length_from_eight() -> None:
+    for value in (")y4gKUAgS8Z", "d&3)UHye@W", "e1cAJ)qq&", "%)3VApmiib"):
+        assert scrub(f"DB_PASS={value}").text == "DB_PASS=[SECRET]", value
+    for text in ("TOKEN_TTL=3600", "KEY_PATH=/etc/ssl/private/key.pem", "API_KEY=${API_KEY:-none}"):
+        assert scrub(text).text == text, text
+
+
+def test_a_url_password_may_hold_an_at_sign_and_only_the_password_goes() -> None:
+    out = scrub(
+        "The worker logged `mongodb://wrichmond:g@^L39KwU6%$G1@h.example.com:27017/app` at start."
+    ).text
+    assert "L39KwU6" not in out and "@h.example.com:27017/app" in out, out
+    out = scrub('db_url="postgresql://user:hunter2pass@localhost:5432/mydb"').text
+    assert out == 'db_url="postgresql://user:[SECRET]@localhost:5432/mydb"', out
+
+
 def test_both_halves_of_a_key_pair_go_as_one_secret() -> None:
     for text in (
         'client = Client("737729031135730|cd_i1x8kgw4pd1s_cq2m9kvmt2p", timeout=30)',
