@@ -1114,7 +1114,9 @@ _NAMEISH = (
 )
 # Surnames' particles ("de Pauw", "van der Horst", "da Luz") may stand between a name and its surname.
 _PARTICLES_BETWEEN = re.compile(
-    rf"(?<=\[NAME\])(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}})(?=[ \u00a0]+\[NAME\])"
+    rf"(?<=\[NAME\])(?P<particles>(?:[ \u00a0]+{_PARTICLE}){{1,2}}"
+    # a Dutch double surname whose first half was found: "[NAME]-van [NAME]", "[NAME]-van der [NAME]"
+    r"|-(?:van|de|den|der|ter|ten)(?:[ \u00a0]+(?:de|der|den|het))?)(?=[ \u00a0]+\[NAME\])"
 )
 # A surname's particles before a name already replaced: Germanic ones in any case ("van de
 # [NAME]", "von [NAME]"), any particle capitalised ("De [NAME]", "Da [NAME]"). A lower-case "de",
@@ -1499,6 +1501,8 @@ def beside_names(text: str) -> list[Span]:
             start, apostrophe, germanic = None, False, False
     for m in _PARTICLES_BETWEEN.finditer(text):  # "[NAME] van der [NAME]": the particles go too
         lead = len(m.group("particles")) - len(m.group("particles").lstrip())
+        if m.group("particles").startswith("-"):  # "[NAME]-van": one name with the half before it
+            lead = -len("[NAME]")
         spans.append(Span(m.start("particles") + lead, m.end("particles"), "NAME"))
     english = prose_language(text) == "en"
     for pattern in (_PARTICLES_BEFORE, _PARTICLES_AFTER_CUE, *((_ROMANCE_PARTICLES,) if english else ())):

@@ -1417,6 +1417,17 @@ def test_particles_and_possessives_around_a_found_name() -> None:
     assert "casa da " in out
 
 
+def test_the_particle_of_a_double_surname_goes_with_its_first_half() -> None:
+    """ "Duyvenvoorde-van Dijk": once the first half is found, its "-van" goes with it."""
+    for text, particle in (
+        ("Billing address: Pieter van Duyvenvoorde-van Dijk\n 92 Main St", "-van"),
+        ("Ask Anna Jansen-van der Berg about it", "-van der"),
+        ("Ask Lotte Bakker-de Vries today", "-de"),
+    ):
+        out = scrub_stored_text(text)
+        assert particle not in out and "[NAME][NAME]" not in out, out
+
+
 def test_italian_titles_with_their_full_stop_inside() -> None:
     assert "Vismara" not in scrub("Sig.ra Vismara flew to Rome on Thursday morning.").text
     assert "Greco" not in scrub("Ask Dott.ssa Greco about the results.").text
