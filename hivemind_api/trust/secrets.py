@@ -630,6 +630,8 @@ def _assignments(text: str) -> list[Span]:
         if is_placeholder(value) or value.startswith("[") or _is_path(value):
             continue
         env_style = match.group("name").isupper() and "=" in match.group("op")
+        if env_style and _DESCRIPTOR_NAME.search(match.group("name")) and not _random_in_use(value):
+            continue  # "AUTH_PROVIDER=github", "AUTH_URL=https://…", "TOKEN_TYPE=bearer"
         if not quoted and "(" in value and not _env_line_value(match, text):
             continue  # a call ("token = get_token(", "TOKEN=os.getenv('X')")
         if match.group("name").lower() == "key" and not _random_key_value(value, quoted):
@@ -643,6 +645,16 @@ def _assignments(text: str) -> list[Span]:
                 end -= 1  # "the password is hunter22." ends a sentence
             spans.append(Span(match.start("value"), end, "SECRET"))
     return spans
+
+
+# An env name that ends by saying what about a credential it sets, not the credential: its value
+# is a setting ("AUTH_PROVIDER=github", "PASSWORD_HASHER=argon2", "API_KEY_HEADER=X-Api-Key")
+# unless it is random as a credential is.
+_DESCRIPTOR_NAME = re.compile(
+    r"_(?:TYPE|MODE|PROVIDER|BACKEND|METHOD|HEADER|HASHER|ALGORITHM|ALG|ISSUER|AUDIENCE|SCOPES?|URL|URI|"
+    r"HOST|PORT|PATH|FILE|DIR|ENABLED|TTL|EXPIRY|EXPIRES|LIFETIME|LENGTH|STRATEGY|SCHEME|FORMAT|DRIVER|"
+    r"ENDPOINT|DOMAIN|REALM|REGION|VERSION|LOCATION|ROLE|USER|USERNAME|CLASS|MODULE|PREFIX|NAME)$"
+)
 
 
 def _env_line_value(match: re.Match[str], text: str) -> bool:

@@ -1654,6 +1654,24 @@ def test_a_url_password_may_hold_an_at_sign_and_only_the_password_goes() -> None
     assert out == 'db_url="postgresql://user:[SECRET]@localhost:5432/mydb"', out
 
 
+def test_an_env_name_that_describes_a_credential_setting_keeps_its_value() -> None:
+    """ "AUTH_PROVIDER=github" sets how to authenticate, not a credential; a random value under
+    such a name, a credential's own name and a URL's password still go."""
+    for text in (
+        "AUTH_PROVIDER=github",
+        "TOKEN_TYPE=bearer",
+        "PASSWORD_HASHER=argon2",
+        "AUTH_URL=https://auth.example.com/realms/x",
+        "API_KEY_HEADER=X-Api-Key",
+        'TOKENIZER_CONFIG_FILE = "tokenizer_config.json"',
+    ):
+        assert scrub(text).text == text, text
+    assert scrub("DB_PASSWORD=hunter").text == "DB_PASSWORD=[SECRET]"
+    assert scrub("AUTH_USER=7Hx9kQ2mZp4Lw8Rt").text == "AUTH_USER=[SECRET]"
+    out = scrub("AUTH_URL=https://svc:s3cr3tPw9@auth.example.com/x").text
+    assert "s3cr3tPw9" not in out and out.startswith("AUTH_URL=https://"), out
+
+
 def test_both_halves_of_a_key_pair_go_as_one_secret() -> None:
     for text in (
         'client = Client("737729031135730|cd_i1x8kgw4pd1s_cq2m9kvmt2p", timeout=30)',
