@@ -341,11 +341,13 @@ def _random_case(token: str) -> bool:
 # or an id is named before it ("pasted the commit SHA … into the form") or it is made of words,
 # versions and numbers ("gpt-4o-mini", "us-east-1", "localhost:6379").
 _PUT_TO_USE = re.compile(  # the lookahead skips at once the words that start no verb here
-    r"(?i)(?<!\w)(?=[pestcu])(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|"
+    r"(?i)(?<!\w)(?=[pestcuds])(?:past(?:e|ed|ing)|enter(?:ed|ing)?|typ(?:e|ed|ing)|put(?:ting)?|"
+    r"sav(?:e|ed|ing)|stor(?:e|ed|ing)|drop(?:ped|ping)?|configur(?:e|ed|ing)|"
     r"(?:set|setting|switch(?:ed|ing)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))(?:\s+it)?\s+to)"
     r"\s+(?P<value>[^\s\"'`][^\s\"']{7,1999}?)"
-    r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+)?(?:[\w-]+\s+)?"
-    r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui)\b)"
+    r"(?=\s+(?:in|into|on|under)\s+(?:the\s+|my\s+|our\s+|its\s+|your\s+|a\s+)?(?:[\w-]+\s+)?"
+    r"(?:settings?|config(?:uration)?|dashboard|console|portal|admin|panel|env|environment|vault|ui|"
+    r"\.env|secrets?|keychain|keyring|(?:secrets?|password)\s+manager|1password)(?!\w))"
 )
 _CLIENT_ARGUMENT = re.compile(r"(?:Client|API|Api|SDK|Sdk)\(\s*(?P<q>[\"'])(?P<value>[^\"'\n]{8,2000})(?P=q)")
 _USE_SEGMENT = re.compile(r"[^\-_.:/+=|]+")
@@ -368,6 +370,10 @@ def _random_in_use(value: str) -> bool:
         return False
     if value.isdigit():
         return len(value) >= 15
+    if not any(c in _PASSWORD_PUNCTUATION for c in value) and all(
+        _digit_switches(seg) <= 1 and _case_flips(seg) <= 1 for seg in _USE_SEGMENT.findall(value)
+    ):
+        return False  # names with a number: "manylinux2014_x86_64", "cp311-abi3", "arm64-apple-darwin23"
     if _random_token(value, keyword_near=True) or _password_shaped(value, min_length=8):
         return True
     return _random_piece(value) or _punctuated_random_case(value)

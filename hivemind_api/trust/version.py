@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from hivemind_api.trust import classifier, name_model, semantic
 
-SCREENS_REVISION = "2026-12-07.32"
+SCREENS_REVISION = "2026-12-07.33"
 
 
 @lru_cache(maxsize=1)

@@ -1672,6 +1672,27 @@ def test_an_env_name_that_describes_a_credential_setting_keeps_its_value() -> No
     assert "s3cr3tPw9" not in out and out.startswith("AUTH_URL=https://"), out
 
 
+def test_a_value_put_in_the_env_file_or_a_secrets_store_is_put_to_use() -> None:
+    for text, secret in (
+        ("I put xt1yvosanunihj in the .env and it worked.", "xt1yvosanunihj"),
+        ("I dropped 7aaf35f3b68f14ade9d4a455b817a151 into the .env file.", "7aaf35f3"),
+        ("Saved ysxmdB7I><q$z in the password manager.", "ysxmdB7I"),
+        ("I stored 9784695014099031 in the keychain.", "9784695014099031"),
+        ("We configured sud64ctHdiokPD in the secrets UI.", "sud64ctHdiokPD"),
+    ):
+        assert secret not in scrub(text).text, text
+    for text in (
+        "I put manylinux2014_x86_64 in the config.",
+        "I put cp311-cp311-manylinux_2_17_x86_64 in the config.",
+        "I put arm64-apple-darwin23 in the config.",
+        "I stored us-east-1 in the config.",
+        "Put 3.12.1 in the .env to pin Python.",
+        "I put localhost:6379 in the .env",
+        "I saved MyAppProd in the settings.",
+    ):
+        assert scrub(text).text == text, text
+
+
 def test_both_halves_of_a_key_pair_go_as_one_secret() -> None:
     for text in (
         'client = Client("737729031135730|cd_i1x8kgw4pd1s_cq2m9kvmt2p", timeout=30)',
