@@ -335,8 +335,9 @@ def _random_case(token: str) -> bool:
 
 
 # Where a value is put to use as a credential, with no word naming it one: entered into a settings
-# surface ("after pasting … into the settings page", "switched to … in the dashboard"), or handed
-# first to an API client's constructor (`Client("…")`). There a value counts as announced, and
+# surface or a store of secrets ("after pasting … into the settings page", "switched to … in the
+# dashboard", "I put … in the .env", "saved … in the password manager"), or handed first to an API
+# client's constructor (`Client("…")`). There a value counts as announced, and
 # shorter random values go too ("xt1yvosanunihj", "de416d0e:4f5ff5ad", "ysxmdB7I><q$z"), unless a digest
 # or an id is named before it ("pasted the commit SHA … into the form") or it is made of words,
 # versions and numbers ("gpt-4o-mini", "us-east-1", "localhost:6379").
@@ -365,7 +366,8 @@ def _random_in_use(value: str) -> bool:
     """Random enough for a credential where one is put to use: a key's or a password's shape, a
     number of 15 digits or more (not a timestamp), a piece of eight characters or more that
     switches between letters and digits or flips case at random, and is not made of words, or
-    punctuation between letters whose case flips at random (">NKwmS+Grw")."""
+    punctuation between letters whose case flips at random (">NKwmS+Grw"). Never a name with a
+    number, each piece switching between letters and digits and flipping case at most once."""
     if "://" in value or value[0] in "/~." or is_placeholder(value):
         return False
     if value.isdigit():
