@@ -85,7 +85,7 @@ def _catalogue_tokens(text: str) -> list[Span]:
         rest = m.group("rest").rstrip(".=-_")
         wanted = max(8, min(catalogue_prefixes()[m.group("prefix")] - 2, 20))
         runs = re.findall(r"[A-Za-z0-9]{8,}", rest)
-        core = re.sub(r"[^A-Za-z0-9]", "", rest)
+        core = _alphanumerics(rest)
         random_run = any(
             (re.search(r"\d", run) and re.search(r"[A-Za-z]", run)) or _random_case(run) for run in runs
         ) or (any(c.isdigit() for c in core) and _case_flips(core) >= 3)
@@ -308,6 +308,14 @@ def _digit_switches(token: str) -> int:
     )
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
+
+
+def _alphanumerics(value: str) -> str:
+    """``value``'s ASCII letters and digits alone: what the randomness tests count on."""
+    return _NOT_ALPHANUMERIC.sub("", value)
+
+
 def _case_flips(token: str) -> int:
     """How often a letter is followed by a letter of the other case."""
     return sum(
@@ -410,7 +418,7 @@ def _punctuated_random_case(value: str) -> bool:
     """Eight characters or more with punctuation inside, whose letters flip case three times or more
     and are not words or two-letter acronyms in camelCase (">NKwmS+Grw"; not "My-App+Prod",
     "iOS-Dev+QA", "en_US.UTF-8")."""
-    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    core = _alphanumerics(value)
     is_word = _is_word_in(core)
     return (
         len(value) >= 8
@@ -446,7 +454,7 @@ def _random_with_equals(token: str) -> bool:
         return False
     if _DIGEST_PREFIX.match(head) or _HEX.fullmatch(tail):  # "md5=9f86d0…": a digest named
         return False
-    core = re.sub(r"[^A-Za-z0-9]", "", token)
+    core = _alphanumerics(token)
     digits, letters = sum(c.isdigit() for c in core), sum(c.isalpha() for c in core)
     return (
         len(core) >= 16
@@ -496,7 +504,7 @@ def _password_shaped(value: str, min_length: int = 12) -> bool:
         return False
     if _wordy(value):
         return False
-    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    core = _alphanumerics(value)
     return _digit_switches(core) + _case_flips(core) + punctuation >= 5 and _entropy(value) >= min(
         3.6, math.log2(len(value)) - 0.35
     )
@@ -688,7 +696,7 @@ def _random_key_value(value: str, quoted: bool) -> bool:
         return True
     if quoted and not _DIGEST_PREFIX.match(value) and _random_piece(value):
         return True
-    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    core = _alphanumerics(value)
     if not quoted or len(value) < 8 or _DIGEST_PREFIX.match(value) or _entropy(value) < 3.0:
         return False
     if not _HEX.fullmatch(core) and _wordy(value):

@@ -43,20 +43,23 @@ def run(seed: int) -> tuple[Counter[tuple[str, str]], list[str]]:
     return counts, leaks
 
 
-def run_passwords(seed: int, count: int = 1000) -> tuple[int, list[str]]:
-    """New Faker passwords with punctuation (the independent set's generator, 9 to 18 characters)
-    in the independent set's password templates: how many of ``count`` leaked, and which."""
+PASSWORDS = 1000
+
+
+def run_passwords(seed: int) -> list[str]:
+    """``PASSWORDS`` new Faker passwords with punctuation (the independent set's generator, 9 to 18
+    characters) in the independent set's password templates: the ones that leaked."""
     from faker import Faker
 
     rng, fake = random.Random(seed), Faker()
     fake.seed_instance(seed)
     leaks = []
-    for _ in range(count):
+    for _ in range(PASSWORDS):
         password = fake.password(length=rng.randint(9, 18), special_chars=True)
         text = rng.choice(independent.PASSWORD_TEMPLATES).format(p=password)
         if measure.leaked(password, text, stored := scrub_stored(text).text, 6):
             leaks.append(f"[password] {password!r}: {stored[:200]!r}")
-    return count, leaks
+    return leaks
 
 
 def main() -> None:
@@ -67,8 +70,8 @@ def main() -> None:
     )
     for where in independent._SECRET_CONTEXTS:
         print(f"  {where:14} {counts[where, 'leaked']:3} of {counts[where, 'values']}")
-    written, password_leaks = run_passwords(seed)
-    print(f"  {'passwords':14} {len(password_leaks):3} of {written} (Faker's, in the password templates)")
+    password_leaks = run_passwords(seed)
+    print(f"  {'passwords':14} {len(password_leaks):3} of {PASSWORDS} (Faker's, in the password templates)")
     out = measure.save_lines("secret-leaks.txt", leaks + password_leaks)
     print(f"leaks written to {out}")
 
