@@ -117,7 +117,7 @@ def describe(model: Any) -> ModelSpec:
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -132,7 +132,7 @@ def ensure_onnx_model(source: Path, target: Path) -> Path:
     it from the model at ``source`` first if it is missing."""
     if (target / SPEC_FILE).exists():
         return target
-    with _file_lock(target.with_name(target.name + ".lock")):
+    with file_lock(target.with_name(target.name + ".lock")):
         if (target / SPEC_FILE).exists():  # another process exported it while we waited
             return target
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=target.name + ".tmp"))

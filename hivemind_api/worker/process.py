@@ -36,7 +36,7 @@ from hivemind_api.infra.embeddings import ensure_model_pinned
 from hivemind_api.infra.procutil import die_with_parent
 from hivemind_api.infra.services import open_services
 from hivemind_api.knowledge import quarantine
-from hivemind_api.trust import name_model, semantic
+from hivemind_api.trust import injection_encoder, name_model, semantic
 from hivemind_api.trust.version import screen_version
 from hivemind_api.worker.loop import run_async
 
@@ -116,7 +116,8 @@ def run_worker(settings: Settings, *, burst: bool = False) -> bool:
         run_async(_pin_model())
         embeddings.get_model()  # load (or, on a new machine, export) before the first job
         name_model.load()
-        semantic.load()  # refuses a head trained on another embedding model's vectors
+        semantic.load()  # refuses a head trained on another encoder's vectors
+        injection_encoder.get_encoder()  # its encoder: built and exported on a new machine, before the first job
         queue = Queue(settings.queue_name, connection=Redis.from_url(services.redis))
         if quarantine.request_if_outdated(queue):  # the screens changed since items passed
             log.info("queued a re-screen of the commons (screens %s)", screen_version())

@@ -10,11 +10,15 @@ negatives. The held-out split is never read here. Thresholds are chosen on out-o
 
 Writes ``hivemind_api/trust/models/injection_ngrams.npz`` (non-zero weights as float16).
 
-Then the worker's second opinion (``trust/semantic.py``): a logistic head over the embeddings of
-the same rows' windows. Its hard negatives add the dev split's personal-data
-cases as stored (scrubbed). Its ``gate`` (the n-gram probability a window needs to be embedded)
-and ``flag_at`` (0.1 % of benign dev rows and personal texts flagged by the head) come from
-out-of-fold scores of both models on the same folds. Writes ``hivemind_api/trust/models/injection_semantic.npz``.
+Then the worker's second opinion (``trust/semantic.py``): all-MiniLM-L6-v2's top four layers and
+a logistic head over its unit sentence vectors, fine-tuned together (two epochs, ~25 minutes on
+two cores) on the windows of four fifths of the same rows' seeds (``calibration_fold``), with the
+dev split's personal-data cases as sent and as stored (scrubbed) and spaCy's example sentences
+of 68 languages as further negatives. ``flag_at`` is set on the other fifth: no benign text the
+way agents write them flagged that the n-gram classifier (trained on the same four fifths)
+passes. Writes the trained layers (float16) to ``hivemind_api/trust/models/injection_minilm_delta.npz``
+and the head to ``injection_semantic.npz``, and the calibration fold's scores to
+``.hivemind-eval/semantic-calibration.npz``.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ C = 16.0  # chosen on out-of-fold dev scores (4, 16, 64 tried; words 1-2 and 1-3
 # dropping near-duplicates of the four data sets' rows): out-of-fold dev recall at the same
 # benign share fell from 76.5 to 71.0 %, as the data sets' benign requests ("Explain how …")
 # scored higher. They are not used.
-SEMANTIC_C = 16.0
-# At most 0.1 % of benign dev texts flagged out of fold. (0.3 %, the n-gram classifier's share, was
-# tried first: 2 % of held-out benign texts were flagged, so out-of-fold scores here flatter.)
-SEMANTIC_FLAG_SHARE = 0.001
+# The second opinion's encoder (``trust/injection_encoder.py``): all-MiniLM-L6-v2 fine-tuned
+# with the head, the lowest layers frozen.
+FROZEN_LAYERS = 2
+EPOCHS = 2
+BATCH = 32
+FINETUNE_LR, HEAD_LR = 4e-5, 3e-3
+MAX_TOKENS = 128  # a window is at most 320 characters
 GATE = 0.1  # out-of-fold dev: the same recall from 0 to 0.3; 0.1 embeds one benign window in eight
 OUT = Path(classifier.__file__).with_name("models") / classifier.MODEL_FILE
 OWN_CORPUS = Path(__file__).with_name("corpus.jsonl")
@@ -152,69 +159,190 @@ def stored_personal_texts() -> list[tuple[str, int, str]]:
     ]
 
 
-def train_semantic(rows: list[tuple[str, int, str]]) -> None:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
+def spacy_example_sentences() -> list[tuple[str, int, str]]:
+    """spaCy's example sentences of its 68 languages (``spacy.lang.<code>.examples``, ~560, a
+    quarter of them questions: "Puoi dirmi dov'è la stazione?"-like), as benign rows. In the data
+    sets' dev rows nearly every text that is not English is an attack (German 92 of 97, Italian 95
+    of 97), so a model learns the language for the attack: the fine-tuned encoder trained without
+    these flagged short benign questions in Italian. Not the evaluation's source (its benign texts
+    are the data sets' rows and package documentation)."""
+    import importlib
+    import pkgutil
 
-    from hivemind_api.infra import embeddings
+    import spacy.lang
 
-    windows = [(w, label, seed) for text, label, seed in rows for w in classifier.windows(text)]
-    texts = [w for w, _, _ in windows]
-    y = np.array([label for _, label, _ in windows])
-    groups = [seed for _, _, seed in windows]
-    ngrams = classifier.Vectorizer(CHAR_FEATURES, WORD_FEATURES).transform(texts)
-    folds = list(GroupKFold(n_splits=5).split(ngrams, y, groups))
-    oof_ngram = np.zeros(len(texts))
-    for train, test in folds:
-        oof_ngram[test] = _fit(ngrams[train], y[train]).predict_proba(ngrams[test])[:, 1]
-    # The head only ever sees windows past the n-gram gate: it learns from those alone (out of
-    # fold on dev, 1.2 points more recall than learning from every window, and a third of the
-    # embedding time).
-    past_gate = np.flatnonzero(oof_ngram >= GATE)
-    print(f"embedding {len(past_gate)} of {len(texts)} dev windows (a few minutes)", flush=True)
-    vectors = np.asarray(embeddings.embed([texts[i] for i in past_gate], batch_size=64), dtype=np.float32)
-    row_of = {window: row for row, window in enumerate(past_gate)}
-    oof_sem = np.zeros(len(texts))
-    for train, test in folds:
-        fit_rows = [row_of[i] for i in train if i in row_of]
-        score_rows = [row_of[i] for i in test if i in row_of]
-        head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(
-            vectors[fit_rows], y[past_gate[fit_rows]]
-        )
-        oof_sem[past_gate[score_rows]] = head.predict_proba(vectors[score_rows])[:, 1]
-    keys = list(zip(groups, y.tolist(), strict=True))
-    gated = _per_text_max(np.where(oof_ngram >= GATE, oof_sem, 0.0), keys)
-    # Calibrated on benign texts the way agents write them (data sets' rows, personal texts), not
-    # on package documentation, which is easy and would set the bar too low.
-    benign = np.sort(
-        [v for (seed, label), v in gated.items() if label == 0 and not seed.startswith(("doc:", "own:"))]
+    rows: list[tuple[str, int, str]] = []
+    for module in pkgutil.iter_modules(spacy.lang.__path__):
+        try:
+            examples = importlib.import_module(f"spacy.lang.{module.name}.examples")
+        except ImportError:  # a language whose tokenizer needs a package not installed
+            continue
+        rows += [(s, 0, f"spacy:{module.name}:{i}") for i, s in enumerate(getattr(examples, "sentences", []))]
+    return rows
+
+
+def calibration_fold(seed: str) -> bool:
+    """A fifth of the dev seeds, by hash: the fine-tuned encoder never trains on them, and its
+    threshold is set on their scores (fine-tuning five folds would take two hours)."""
+    return int(hashlib.sha1(seed.encode()).hexdigest(), 16) % 5 == 0
+
+
+def _finetune(texts: list[str], labels: np.ndarray) -> tuple[object, object]:
+    """all-MiniLM-L6-v2's top layers and a logistic head over its unit sentence vectors, trained
+    together on ``texts`` (embeddings and the two lowest layers stay as packaged)."""
+    import random
+
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from hivemind_api.trust import injection_encoder
+
+    torch.manual_seed(0)
+    shuffle = random.Random(0)
+    torch.set_num_threads(2)
+    source = str(injection_encoder.base_source())
+    tokenizer, encoder = AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
+    for parameter in encoder.embeddings.parameters():
+        parameter.requires_grad = False
+    for layer in encoder.encoder.layer[:FROZEN_LAYERS]:
+        for parameter in layer.parameters():
+            parameter.requires_grad = False
+    head = torch.nn.Linear(encoder.config.hidden_size, 1)
+    trained = [p for p in encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": trained, "lr": FINETUNE_LR}, {"params": head.parameters(), "lr": HEAD_LR}],
+        weight_decay=0.01,
     )
-    flag_at = float(benign[int(len(benign) * (1 - SEMANTIC_FLAG_SHARE))])
-    ngram = _per_text_max(oof_ngram, keys)
-    ngram_benign = np.sort([v for (_, label), v in ngram.items() if label == 0])
+    loss_of = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((labels == 0).sum() / (labels == 1).sum()))
+    by_length = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of like lengths pad little
+    batches = [by_length[i : i + BATCH] for i in range(0, len(by_length), BATCH)]
+    steps = len(batches) * EPOCHS
+    warmup = 50
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / steps)
+    )
+    encoder.train()
+    for epoch in range(EPOCHS):
+        shuffle.shuffle(batches)
+        for n, batch in enumerate(batches):
+            logits = _logits(tokenizer, encoder, head, [texts[i] for i in batch])
+            loss = loss_of(logits, torch.tensor(labels[batch], dtype=torch.float32))
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            if n % 200 == 0:
+                print(
+                    f"  epoch {epoch + 1}/{EPOCHS}, batch {n}/{len(batches)}: loss {loss.item():.3f}",
+                    flush=True,
+                )
+    encoder.eval()
+    with torch.no_grad():  # as shipped: float16
+        for parameter in [*trained, *head.parameters()]:
+            parameter.copy_(parameter.half().float())
+    return encoder, head
+
+
+def _logits(tokenizer, encoder, head, texts: list[str]):
+    import torch
+
+    batch = tokenizer(texts, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+    hidden = encoder(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+    return head(pooled).squeeze(-1)
+
+
+def _probabilities(tokenizer, encoder, head, texts: list[str]) -> np.ndarray:
+    import torch
+
+    out = np.zeros(len(texts))
+    by_length = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.no_grad():
+        for start in range(0, len(by_length), 64):
+            chunk = by_length[start : start + 64]
+            out[chunk] = torch.sigmoid(_logits(tokenizer, encoder, head, [texts[i] for i in chunk])).numpy()
+    return out
+
+
+def train_semantic(rows: list[tuple[str, int, str]]) -> None:
+    """The worker's second opinion: fine-tunes the encoder on four fifths of the dev seeds'
+    windows, sets ``flag_at`` on the other fifth, and writes the trained layers and the head."""
+    from transformers import AutoTokenizer
+
+    from hivemind_api.trust import injection_encoder
+
+    windows = list(
+        dict.fromkeys((w, label, seed) for text, label, seed in rows for w in classifier.windows(text))
+    )
+    fit = [row for row in windows if not calibration_fold(row[2])]
+    held = [row for row in windows if calibration_fold(row[2])]
+    y_fit = np.array([label for _, label, _ in fit])
+    print(f"fine-tuning on {len(fit)} dev windows, calibrating on {len(held)} (about 25 minutes)", flush=True)
+    # The gate as in the worker: the n-gram classifier's score, from a model that never saw the
+    # calibration seeds.
+    vectorizer = classifier.Vectorizer(CHAR_FEATURES, WORD_FEATURES)
+    ngram_model = _fit(vectorizer.transform([t for t, _, _ in fit]), y_fit)
+    ngram = ngram_model.predict_proba(vectorizer.transform([t for t, _, _ in held]))[:, 1]
+    encoder, head = _finetune([t for t, _, _ in fit], y_fit)
+    tokenizer = AutoTokenizer.from_pretrained(str(injection_encoder.base_source()))
+    sem = _probabilities(tokenizer, encoder, head, [t for t, _, _ in held])
+    keys = [(seed, label) for _, label, seed in held]
+    gated = _per_text_max(np.where(ngram >= GATE, sem, 0.0), keys)
+    Path(".hivemind-eval").mkdir(exist_ok=True)  # the calibration fold's scores, to study (git-ignored)
+    np.savez(
+        ".hivemind-eval/semantic-calibration.npz",
+        ngram=ngram,
+        head=sem,
+        seed=[k[0] for k in keys],
+        label=[k[1] for k in keys],
+    )
+    alone_scores = _per_text_max(ngram, keys)
+    ngram_benign = np.sort([v for (_, label), v in alone_scores.items() if label == 0])
     ngram_at = float(ngram_benign[int(len(ngram_benign) * 0.997)])
+    # What the head may add: no flag on a benign text the way agents write them (data sets' rows,
+    # personal texts; package documentation is easy and would set the bar too low) that the
+    # n-gram classifier does not already flag. (0.1 % of them, two texts here, was tried first:
+    # flag_at 0.985 flagged 1.6 % of held-out benign texts, 0.6 points more than without the
+    # head: that one held-out figure was seen before this rule was set.)
+    unflagged = [
+        v
+        for (seed, label), v in gated.items()
+        if label == 0 and not seed.startswith(("doc:", "own:")) and alone_scores[(seed, label)] < ngram_at
+    ]
+    flag_at = float(np.nextafter(max(unflagged), 1.0))
     positives = [k for k in gated if k[1] == 1]
-    alone = np.mean([ngram[k] >= ngram_at for k in positives])
-    both = np.mean([ngram[k] >= ngram_at or gated[k] >= flag_at for k in positives])
-    head = LogisticRegression(C=SEMANTIC_C, class_weight="balanced", max_iter=3000).fit(vectors, y[past_gate])
-    weights = head.coef_[0].astype(np.float32)
-    version = hashlib.sha256(weights.tobytes()).hexdigest()[:12]
+    alone = np.mean([alone_scores[k] >= ngram_at for k in positives])
+    both = np.mean([alone_scores[k] >= ngram_at or gated[k] >= flag_at for k in positives])
+    trained = {
+        f"t:{name}": value.detach().numpy().astype(np.float16)
+        for name, value in encoder.state_dict().items()
+        if name.startswith("encoder.layer.") and int(name.split(".")[2]) >= FROZEN_LAYERS
+    }
+    version = hashlib.sha256(b"".join(v.tobytes() for v in trained.values())).hexdigest()[:12]
+    base = injection_encoder.base_revision()
+    np.savez_compressed(
+        OUT.with_name(injection_encoder.DELTA_FILE), base_revision=base, version=version, **trained
+    )
+    weights = head.weight.detach().numpy()[0].astype(np.float32)
     out = OUT.with_name(semantic.MODEL_FILE)
     np.savez_compressed(
         out,
         weights=weights,
-        bias=float(head.intercept_[0]),
+        bias=float(head.bias.detach().numpy()[0]),
         flag_at=flag_at,
         gate=GATE,
-        embedding_model=embeddings.model_identity().model_id,
-        version=version,
+        embedding_model=f"{injection_encoder.BASE_NAME}@{base[:12]}+{version}",
+        version=hashlib.sha256(weights.tobytes() + np.float64(flag_at).tobytes()).hexdigest()[:12]
+        + "-"
+        + version[:6],  # threshold too,
     )
     print(
-        f"semantic head: flag_at {flag_at:.3f}, gate {GATE}; out-of-fold recall (window-level n-grams) "
-        f"{alone:.3f} alone, {both:.3f} with the head; -> {out}, version {version}"
+        f"semantic head: flag_at {flag_at:.3f}, gate {GATE}; calibration fold ({len(positives)} attacks): "
+        f"recall {alone:.3f} with n-grams alone, {both:.3f} with the fine-tuned head; -> {out}, encoder {version}"
     )
 
 
 if __name__ == "__main__":
     main()
-    train_semantic(training_rows() + stored_personal_texts())
+    train_semantic(training_rows() + personal_texts() + stored_personal_texts() + spacy_example_sentences())

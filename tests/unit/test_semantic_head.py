@@ -3,11 +3,12 @@ path's screen, what it costs, and that it refuses vectors of another model."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hivemind_api.infra import embeddings
 from hivemind_api.knowledge import quarantine
-from hivemind_api.trust import semantic
+from hivemind_api.trust import injection_encoder, semantic
 from hivemind_api.trust.injection import SEMANTIC_RULE, screen, screen_stored, second_opinion
 from hivemind_api.trust.scrubber import scrub_stored
 from hivemind_api.trust.version import screen_version
@@ -59,8 +60,8 @@ def test_the_re_screen_sees_the_second_opinion() -> None:
 
 def test_technical_text_is_not_flagged_and_embeds_little(monkeypatch: pytest.MonkeyPatch) -> None:
     embedded: list[str] = []
-    real = embeddings.embed
-    monkeypatch.setattr(embeddings, "embed", lambda texts, **kw: embedded.extend(texts) or real(texts, **kw))
+    real = injection_encoder.embed
+    monkeypatch.setattr(injection_encoder, "embed", lambda texts: embedded.extend(texts) or real(texts))
     opinion = semantic.opinion([TECHNICAL * 3])
     assert not opinion.flags
     assert opinion.embedded == len(embedded) < 2  # windows below the n-gram gate are never embedded
@@ -80,21 +81,44 @@ def test_a_text_of_attacks_embeds_at_most_a_bounded_number_of_windows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     embedded: list[str] = []
-    real = embeddings.embed
-    monkeypatch.setattr(embeddings, "embed", lambda texts, **kw: embedded.extend(texts) or real(texts, **kw))
+    real = injection_encoder.embed
+    monkeypatch.setattr(injection_encoder, "embed", lambda texts: embedded.extend(texts) or real(texts))
     opinion = semantic.opinion(["\n\n".join(PARAPHRASES * 10)])
     assert opinion.flags and len(embedded) <= semantic.MAX_EMBEDDED
 
 
-def test_a_head_trained_on_another_model_refuses_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    other = embeddings.ModelIdentity("someone/else", "0" * 64, 384)
+def test_a_head_trained_on_another_encoder_refuses_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    other = injection_encoder.Delta({}, "0" * 64, "someone-else")
     semantic.load.cache_clear()
-    monkeypatch.setattr(embeddings, "model_identity", lambda: other)
+    monkeypatch.setattr(injection_encoder, "load_delta", lambda: other)
     try:
         with pytest.raises(semantic.HeadMismatch, match="make train-injection"):
             semantic.load()
     finally:
         semantic.load.cache_clear()
+
+
+def test_the_trained_layers_refuse_other_base_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped delta holds only the top layers: on other base weights the combined model
+    would be neither the one trained nor the one packaged."""
+    injection_encoder.load_delta.cache_clear()
+    monkeypatch.setattr(injection_encoder, "base_revision", lambda: "f" * 64)
+    try:
+        with pytest.raises(injection_encoder.DeltaMismatch, match="make train-injection"):
+            injection_encoder.load_delta()
+    finally:
+        injection_encoder.load_delta.cache_clear()
+
+
+def test_the_fine_tuned_encoder_is_not_the_embedding_model() -> None:
+    """The head reads the fine-tuned encoder's vectors, not the search index's: the two differ,
+    and the encoder is the packaged model with the trained layers in place."""
+    text = PARAPHRASES[0]
+    tuned = injection_encoder.embed([text])[0]
+    plain = np.asarray(embeddings.embed([text])[0], dtype=np.float32)
+    assert abs(float(np.linalg.norm(tuned)) - 1.0) < 1e-4
+    assert float(tuned @ plain) < 0.99
+    assert semantic.load().embedding_model == injection_encoder.load_delta().model_id
 
 
 def test_the_head_is_part_of_the_screen_version() -> None:
